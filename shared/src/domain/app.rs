@@ -1,0 +1,525 @@
+//! The APP record of section 2.4 and the record-local checks of 2.5.
+//!
+//! Checks that need other records or stored state (repeats in the file, earlier loads, positions,
+//! organisations, known persons) live in the inbound service; this module only looks at one line.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::messages::Message;
+
+/// Field names in file order, index 0 being the record code.
+pub const APP_FIELDS: [&str; 38] = [
+    "RECORD_CODE",
+    "PLACEMENT_ID",
+    "EFFECTIVE_DATE",
+    "POSITION_ID",
+    "POSITION_NUMBER",
+    "DEANERY_POST_NUMBER",
+    "LAST_NAME",
+    "FIRST_NAME",
+    "MIDDLE_NAMES",
+    "TITLE",
+    "DATE_OF_BIRTH",
+    "GENDER",
+    "GMC_NUMBER",
+    "GDC_NUMBER",
+    "NATIONAL_INSURANCE_NUMBER",
+    "NATIONAL_TRAINING_NUMBER",
+    "EMAIL_ADDRESS",
+    "HOME_TEL",
+    "MOBILE_TEL",
+    "ADDRESS_LINE_1",
+    "ADDRESS_LINE_2",
+    "ADDRESS_LINE_3",
+    "TOWN",
+    "COUNTY",
+    "POSTCODE",
+    "COUNTRY",
+    "NATIONALITY",
+    "COUNTRY_OF_BIRTH",
+    "ETHNIC_ORIGIN",
+    "MARITAL_STATUS",
+    "RELIGIOUS_BELIEF",
+    "SEXUAL_ORIENTATION",
+    "DISABILITY",
+    "PREVIOUS_LAST_NAME",
+    "PROJECTED_HIRE_DATE",
+    "PROJECTED_END_DATE",
+    "WTE",
+    "GRADE",
+];
+
+const MANDATORY: [&str; 9] = [
+    "PLACEMENT_ID",
+    "EFFECTIVE_DATE",
+    "POSITION_ID",
+    "POSITION_NUMBER",
+    "DEANERY_POST_NUMBER",
+    "LAST_NAME",
+    "FIRST_NAME",
+    "DATE_OF_BIRTH",
+    "PROJECTED_HIRE_DATE",
+];
+
+const TITLES: [&str; 7] = ["Mr", "Mrs", "Miss", "Ms", "Mx", "Dr", "Prof"];
+const GENDERS: [&str; 4] = ["M", "F", "X", "U"];
+const ETHNIC_ORIGINS: [&str; 17] = [
+    "A", "B", "C", "D", "E", "F", "G", "H", "J", "K", "L", "M", "N", "P", "R", "S", "Z",
+];
+const MARITAL_STATUSES: [&str; 6] = ["S", "M", "D", "W", "P", "U"];
+const DISABILITIES: [&str; 3] = ["Y", "N", "U"];
+
+/// ISO 3166-1 alpha-2 codes.
+const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+/// Free-text fields limited to 60 characters.
+const SHORT_TEXT_FIELDS: [&str; 2] = ["RELIGIOUS_BELIEF", "SEXUAL_ORIENTATION"];
+
+/// An APP data line as read, before any checks.
+#[derive(Debug, Clone)]
+pub struct RawApp {
+    fields: Vec<String>,
+}
+
+impl RawApp {
+    pub fn from_record(record: &csv::StringRecord) -> Self {
+        RawApp {
+            fields: record.iter().map(|f| f.trim().to_string()).collect(),
+        }
+    }
+
+    pub fn from_fields(fields: Vec<String>) -> Self {
+        RawApp { fields }
+    }
+
+    /// The trimmed value of a field, empty when not supplied.
+    pub fn get(&self, field: &str) -> &str {
+        APP_FIELDS
+            .iter()
+            .position(|f| *f == field)
+            .and_then(|i| self.fields.get(i))
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
+    fn opt(&self, field: &str) -> Option<String> {
+        Some(self.get(field))
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    }
+
+    pub fn placement_id(&self) -> &str {
+        self.get("PLACEMENT_ID")
+    }
+
+    pub fn position_id(&self) -> &str {
+        self.get("POSITION_ID")
+    }
+
+    /// "Last,First" as the Deanery Applicant Notification shows it.
+    pub fn display_name(&self) -> String {
+        format!("{},{}", self.get("LAST_NAME"), self.get("FIRST_NAME"))
+    }
+}
+
+/// The person and placement details an applicant keeps, after dropped values are removed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ApplicantDetails {
+    pub effective_date: Option<NaiveDate>,
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_names: Option<String>,
+    pub title: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub gender: Option<String>,
+    pub gmc_number: Option<String>,
+    pub gdc_number: Option<String>,
+    pub national_insurance_number: Option<String>,
+    pub national_training_number: Option<String>,
+    pub email_address: Option<String>,
+    pub home_tel: Option<String>,
+    pub mobile_tel: Option<String>,
+    pub address_line_1: Option<String>,
+    pub address_line_2: Option<String>,
+    pub address_line_3: Option<String>,
+    pub town: Option<String>,
+    pub county: Option<String>,
+    pub postcode: Option<String>,
+    pub country: Option<String>,
+    pub nationality: Option<String>,
+    pub country_of_birth: Option<String>,
+    pub ethnic_origin: Option<String>,
+    pub marital_status: Option<String>,
+    pub religious_belief: Option<String>,
+    pub sexual_orientation: Option<String>,
+    pub disability: Option<String>,
+    pub previous_last_name: Option<String>,
+    pub wte: Option<f64>,
+    pub grade: Option<String>,
+}
+
+/// A record that passed every record-local check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedApp {
+    pub placement_id: String,
+    pub position_id: String,
+    pub position_number: String,
+    pub dpn: String,
+    pub projected_hire_date: NaiveDate,
+    pub projected_end_date: Option<NaiveDate>,
+    pub details: ApplicantDetails,
+    pub warnings: Vec<Message>,
+}
+
+/// Record-local checks: mandatory items, dates, identifiers (ERROR) and lookups (WARNING).
+///
+/// # Errors
+/// Every ERROR found, in field order.
+pub fn check_record(raw: &RawApp) -> Result<CheckedApp, Vec<Message>> {
+    let mut errors = Vec::new();
+    for field in MANDATORY {
+        if raw.get(field).is_empty() {
+            errors.push(Message::mandatory_missing(field));
+        }
+    }
+    let mut date = |field: &str| -> Option<NaiveDate> {
+        let value = raw.get(field);
+        if value.is_empty() {
+            return None;
+        }
+        let parsed = parse_iso_date(value);
+        if parsed.is_none() {
+            errors.push(Message::invalid_date(value, field));
+        }
+        parsed
+    };
+    let effective_date = date("EFFECTIVE_DATE");
+    let date_of_birth = date("DATE_OF_BIRTH");
+    let projected_hire_date = date("PROJECTED_HIRE_DATE");
+    let projected_end_date = date("PROJECTED_END_DATE");
+    for (field, max_digits) in [
+        ("PLACEMENT_ID", 18),
+        ("POSITION_ID", 15),
+        ("POSITION_NUMBER", 10),
+    ] {
+        let value = raw.get(field);
+        if !value.is_empty() && !is_digits(value, max_digits) {
+            errors.push(Message::invalid_value(
+                value,
+                field,
+                &format!("1 to {max_digits} digits"),
+            ));
+        }
+    }
+    let dpn = raw.get("DEANERY_POST_NUMBER");
+    if dpn.chars().count() > 30 {
+        errors.push(Message::invalid_value(
+            dpn,
+            "DEANERY_POST_NUMBER",
+            "at most 30 characters",
+        ));
+    }
+    if let (Some(hire), Some(end)) = (projected_hire_date, projected_end_date) {
+        if end < hire {
+            errors.push(Message::error(format!(
+                "Projected end date {end} is before the projected hire date {hire}. Application rejected."
+            )));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    let mut warnings = Vec::new();
+    let mut lookup = |field: &str, allowed: &dyn Fn(&str) -> Option<String>| -> Option<String> {
+        let value = raw.get(field);
+        if value.is_empty() {
+            return None;
+        }
+        let accepted = allowed(value);
+        if accepted.is_none() {
+            warnings.push(Message::value_ignored(field, value));
+        }
+        accepted
+    };
+    let in_list = |list: &'static [&'static str]| {
+        move |value: &str| {
+            list.iter()
+                .find(|item| item.eq_ignore_ascii_case(value))
+                .map(|item| item.to_string())
+        }
+    };
+    let country = |value: &str| {
+        let upper = value.to_ascii_uppercase();
+        (upper.len() == 2 && COUNTRIES.split(' ').any(|c| c == upper)).then_some(upper)
+    };
+    let title = lookup("TITLE", &in_list(&TITLES));
+    let gender = lookup("GENDER", &in_list(&GENDERS));
+    let gmc_number = lookup("GMC_NUMBER", &|v: &str| {
+        is_digits(v, 7)
+            .then(|| v.to_string())
+            .filter(|v| v.len() == 7)
+    });
+    let national_insurance_number = lookup("NATIONAL_INSURANCE_NUMBER", &normalise_ni);
+    let email_address = lookup("EMAIL_ADDRESS", &|v: &str| {
+        is_email(v).then(|| v.to_string())
+    });
+    let country_code = lookup("COUNTRY", &country);
+    let nationality = lookup("NATIONALITY", &country);
+    let country_of_birth = lookup("COUNTRY_OF_BIRTH", &country);
+    let ethnic_origin = lookup("ETHNIC_ORIGIN", &in_list(&ETHNIC_ORIGINS));
+    let marital_status = lookup("MARITAL_STATUS", &in_list(&MARITAL_STATUSES));
+    let [religious_belief, sexual_orientation] = SHORT_TEXT_FIELDS.map(|field| {
+        lookup(field, &|v: &str| {
+            (v.chars().count() <= 60).then(|| v.to_string())
+        })
+    });
+    let disability = lookup("DISABILITY", &in_list(&DISABILITIES));
+    let wte = lookup("WTE", &|v: &str| {
+        v.parse::<f64>()
+            .ok()
+            .filter(|w| (0.1..=1.0).contains(w))
+            .map(|_| v.to_string())
+    })
+    .and_then(|v| v.parse().ok());
+
+    Ok(CheckedApp {
+        placement_id: raw.get("PLACEMENT_ID").to_string(),
+        position_id: raw.get("POSITION_ID").to_string(),
+        position_number: raw.get("POSITION_NUMBER").to_string(),
+        dpn: dpn.to_string(),
+        projected_hire_date: projected_hire_date.expect("mandatory, checked above"),
+        projected_end_date,
+        details: ApplicantDetails {
+            effective_date,
+            last_name: raw.get("LAST_NAME").to_string(),
+            first_name: raw.get("FIRST_NAME").to_string(),
+            middle_names: raw.opt("MIDDLE_NAMES"),
+            title,
+            date_of_birth,
+            gender,
+            gmc_number,
+            gdc_number: raw.opt("GDC_NUMBER"),
+            national_insurance_number,
+            national_training_number: raw.opt("NATIONAL_TRAINING_NUMBER"),
+            email_address,
+            home_tel: raw.opt("HOME_TEL"),
+            mobile_tel: raw.opt("MOBILE_TEL"),
+            address_line_1: raw.opt("ADDRESS_LINE_1"),
+            address_line_2: raw.opt("ADDRESS_LINE_2"),
+            address_line_3: raw.opt("ADDRESS_LINE_3"),
+            town: raw.opt("TOWN"),
+            county: raw.opt("COUNTY"),
+            postcode: raw.opt("POSTCODE"),
+            country: country_code,
+            nationality,
+            country_of_birth,
+            ethnic_origin,
+            marital_status,
+            religious_belief,
+            sexual_orientation,
+            disability,
+            previous_last_name: raw.opt("PREVIOUS_LAST_NAME"),
+            wte,
+            grade: raw.opt("GRADE"),
+        },
+        warnings,
+    })
+}
+
+pub fn parse_iso_date(value: &str) -> Option<NaiveDate> {
+    if value.len() != 10 {
+        return None;
+    }
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()
+}
+
+fn is_digits(value: &str, max: usize) -> bool {
+    !value.is_empty() && value.len() <= max && value.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Two letters, six digits, one letter A-D; spaces are ignored and letters upper-cased.
+fn normalise_ni(value: &str) -> Option<String> {
+    let compact: String = value
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let b = compact.as_bytes();
+    let valid = b.len() == 9
+        && b[..2].iter().all(u8::is_ascii_uppercase)
+        && b[2..8].iter().all(u8::is_ascii_digit)
+        && (b'A'..=b'D').contains(&b[8]);
+    valid.then_some(compact)
+}
+
+fn is_email(value: &str) -> bool {
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A valid record; `edits` replace named fields.
+    pub(crate) fn raw(edits: &[(&str, &str)]) -> RawApp {
+        let mut fields: Vec<String> = APP_FIELDS.iter().map(|_| String::new()).collect();
+        let base = [
+            ("RECORD_CODE", "APP"),
+            ("PLACEMENT_ID", "1001"),
+            ("EFFECTIVE_DATE", "2026-11-21"),
+            ("POSITION_ID", "84682"),
+            ("POSITION_NUMBER", "236103"),
+            ("DEANERY_POST_NUMBER", "KSS/RJZ01/030/STR/001"),
+            ("LAST_NAME", "Applicant"),
+            ("FIRST_NAME", "Dean"),
+            ("TITLE", "Dr"),
+            ("DATE_OF_BIRTH", "1990-01-31"),
+            ("GENDER", "M"),
+            ("GMC_NUMBER", "7544158"),
+            ("NATIONAL_INSURANCE_NUMBER", "QQ123456C"),
+            ("EMAIL_ADDRESS", "dean@example.nhs.uk"),
+            ("COUNTRY", "GB"),
+            ("DISABILITY", "N"),
+            ("PROJECTED_HIRE_DATE", "2027-02-03"),
+            ("PROJECTED_END_DATE", "2027-08-03"),
+            ("WTE", "1.0"),
+            ("GRADE", "ST4"),
+        ];
+        for (field, value) in base.iter().chain(edits) {
+            let i = APP_FIELDS.iter().position(|f| f == field).unwrap();
+            fields[i] = value.to_string();
+        }
+        RawApp::from_fields(fields)
+    }
+
+    fn texts(messages: &[Message]) -> Vec<String> {
+        messages.iter().map(|m| m.text.clone()).collect()
+    }
+
+    #[test]
+    fn a_clean_record_passes_without_messages() {
+        let checked = check_record(&raw(&[])).unwrap();
+        assert!(checked.warnings.is_empty());
+        assert_eq!(checked.details.gmc_number.as_deref(), Some("7544158"));
+        assert_eq!(checked.details.wte, Some(1.0));
+        assert_eq!(checked.projected_hire_date.to_string(), "2027-02-03");
+    }
+
+    #[test]
+    fn every_mandatory_item_missing_is_named() {
+        for field in MANDATORY {
+            let errors = check_record(&raw(&[(field, "")])).unwrap_err();
+            assert_eq!(
+                texts(&errors),
+                vec![format!(
+                    "Mandatory item {field} not supplied. Application rejected."
+                )]
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_dates_are_errors_with_value_and_field() {
+        for field in [
+            "EFFECTIVE_DATE",
+            "DATE_OF_BIRTH",
+            "PROJECTED_HIRE_DATE",
+            "PROJECTED_END_DATE",
+        ] {
+            let errors = check_record(&raw(&[(field, "2026-02-30")])).unwrap_err();
+            assert_eq!(
+                texts(&errors),
+                vec![format!(
+                    "Invalid date 2026-02-30 for {field}. Application rejected."
+                )]
+            );
+        }
+        let errors = check_record(&raw(&[("DATE_OF_BIRTH", "31/01/1990")])).unwrap_err();
+        assert_eq!(
+            texts(&errors),
+            vec!["Invalid date 31/01/1990 for DATE_OF_BIRTH. Application rejected."]
+        );
+    }
+
+    #[test]
+    fn identifiers_must_be_digits_and_dpn_at_most_30() {
+        let errors = check_record(&raw(&[("POSITION_ID", "12a")])).unwrap_err();
+        assert_eq!(
+            texts(&errors),
+            vec!["Invalid value 12a for POSITION_ID (1 to 15 digits). Application rejected."]
+        );
+        let errors = check_record(&raw(&[("POSITION_NUMBER", "12345678901")])).unwrap_err();
+        assert!(errors[0].text.contains("POSITION_NUMBER"));
+        let long_dpn = "KSS/RJZ01/030/STR/001/ABCDEFGHIJ";
+        let errors = check_record(&raw(&[("DEANERY_POST_NUMBER", long_dpn)])).unwrap_err();
+        assert!(errors[0].text.contains("DEANERY_POST_NUMBER"));
+    }
+
+    #[test]
+    fn several_errors_are_all_reported_in_field_order() {
+        let errors = check_record(&raw(&[("LAST_NAME", ""), ("DATE_OF_BIRTH", "x")])).unwrap_err();
+        assert_eq!(
+            texts(&errors),
+            vec![
+                "Mandatory item LAST_NAME not supplied. Application rejected.",
+                "Invalid date x for DATE_OF_BIRTH. Application rejected.",
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_lookups_and_malformed_identifiers_are_warnings_and_dropped() {
+        for (field, value) in [
+            ("DISABILITY", "NO"),
+            ("TITLE", "Sir"),
+            ("GENDER", "Q"),
+            ("GMC_NUMBER", "12345"),
+            ("NATIONAL_INSURANCE_NUMBER", "QQ123456E"),
+            ("EMAIL_ADDRESS", "not-an-email"),
+            ("COUNTRY", "UK"),
+            ("NATIONALITY", "GBR"),
+            ("COUNTRY_OF_BIRTH", "ZZ"),
+            ("ETHNIC_ORIGIN", "I"),
+            ("MARITAL_STATUS", "X"),
+            ("WTE", "1.5"),
+            ("RELIGIOUS_BELIEF", &"x".repeat(61)),
+        ] {
+            let checked = check_record(&raw(&[(field, value)])).unwrap();
+            assert_eq!(
+                texts(&checked.warnings),
+                vec![Message::value_ignored(field, value).text],
+                "{field}"
+            );
+        }
+        let checked = check_record(&raw(&[("DISABILITY", "NO"), ("GMC_NUMBER", "12345")])).unwrap();
+        assert_eq!(checked.details.disability, None);
+        assert_eq!(checked.details.gmc_number, None);
+    }
+
+    #[test]
+    fn lookups_are_case_insensitive_and_ni_numbers_normalised() {
+        let checked = check_record(&raw(&[
+            ("TITLE", "dr"),
+            ("NATIONAL_INSURANCE_NUMBER", "qq 12 34 56 c"),
+            ("COUNTRY", "gb"),
+        ]))
+        .unwrap();
+        assert!(checked.warnings.is_empty());
+        assert_eq!(checked.details.title.as_deref(), Some("Dr"));
+        assert_eq!(
+            checked.details.national_insurance_number.as_deref(),
+            Some("QQ123456C")
+        );
+        assert_eq!(checked.details.country.as_deref(), Some("GB"));
+    }
+}

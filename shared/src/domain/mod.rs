@@ -1,0 +1,10 @@
+//! The domain core: file formats, rules, the state machine and notifications. No AWS types here.
+
+pub mod app;
+pub mod envelope;
+pub mod lifecycle;
+pub mod messages;
+pub mod model;
+pub mod notify;
+pub mod org;
+pub mod pos;

@@ -1,0 +1,195 @@
+//! Records the system keeps: applicants and their history, persons, processed files.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::app::ApplicantDetails;
+use super::lifecycle::{ApplicantState, Transition};
+use super::messages::Message;
+
+/// A loaded APP record: the applicant a trust works with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Applicant {
+    pub applicant_number: String,
+    pub assignment_id: String,
+    pub placement_id: String,
+    pub vpd: String,
+    pub local_office: String,
+    pub position_id: String,
+    pub position_number: String,
+    pub dpn: String,
+    pub state: ApplicantState,
+    /// Bumped by every stored move or refusal; the history item of a move has this number.
+    pub version: u32,
+    pub projected_hire_date: NaiveDate,
+    pub projected_end_date: Option<NaiveDate>,
+    /// The trust-scoped person identity (see [`person_key`]); absent when no identifier survived checks.
+    pub person_key: Option<String>,
+    pub details: ApplicantDetails,
+    pub source_file: String,
+    pub source_sha256: String,
+    pub record_number: u64,
+    /// WARNING and INFO messages given when loaded, kept so that a redelivered file gives the same APC.
+    pub load_messages: Vec<Message>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Applicant {
+    pub fn gmc_number(&self) -> Option<&str> {
+        self.details.gmc_number.as_deref()
+    }
+}
+
+/// Why something happened to an applicant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Cause {
+    File {
+        name: String,
+        record_number: u64,
+        line: u64,
+    },
+    Message {
+        id: String,
+    },
+    Schedule {
+        run: String,
+    },
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cause::File {
+                name,
+                record_number,
+                line,
+            } => {
+                write!(f, "file {name} record {record_number} (line {line})")
+            }
+            Cause::Message { id } => write!(f, "message {id}"),
+            Cause::Schedule { run } => write!(f, "schedule run {run}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum HistoryOutcome {
+    Moved,
+    Unchanged,
+    Refused { reason: String },
+}
+
+/// One stored move (or refused move) of an applicant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// Equal to the applicant's version after this entry.
+    pub seq: u32,
+    pub at: DateTime<Utc>,
+    pub command: String,
+    pub from: Option<ApplicantState>,
+    pub to: ApplicantState,
+    pub outcome: HistoryOutcome,
+    pub cause: Cause,
+    pub actor: String,
+    pub detail: Option<String>,
+}
+
+impl HistoryEntry {
+    pub fn from_transition(
+        seq: u32,
+        at: DateTime<Utc>,
+        command: &str,
+        transition: Transition,
+        cause: Cause,
+        actor: &str,
+    ) -> Self {
+        let (from, to, outcome) = match transition {
+            Transition::Moved { from, to } => (from, to, HistoryOutcome::Moved),
+            Transition::Unchanged(state) => (Some(state), state, HistoryOutcome::Unchanged),
+        };
+        HistoryEntry {
+            seq,
+            at,
+            command: command.to_string(),
+            from,
+            to,
+            outcome,
+            cause,
+            actor: actor.to_string(),
+            detail: None,
+        }
+    }
+}
+
+/// A person known in one trust, built from its applicants (and later its employees).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub vpd: String,
+    pub person_key: String,
+    pub employee: bool,
+    pub applicant_numbers: Vec<String>,
+}
+
+/// The trust-scoped identity of a person: the GMC number, or else NI number and date of birth.
+/// The NI/DOB form is hashed so that no identifier is readable in a key.
+pub fn person_key(gmc: Option<&str>, ni: Option<&str>, dob: Option<NaiveDate>) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    if let Some(gmc) = gmc {
+        return Some(format!("GMC#{gmc}"));
+    }
+    let (ni, dob) = (ni?, dob?);
+    let digest = Sha256::digest(format!("{ni}|{dob}").as_bytes());
+    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    Some(format!("NIDOB#{hex}"))
+}
+
+/// Which applicant a placement became, and from which file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacementLink {
+    pub placement_id: String,
+    pub applicant_number: String,
+    pub source_file: String,
+    pub source_sha256: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileStatus {
+    /// Claimed; outputs not yet all written.
+    InProgress,
+    Processed,
+}
+
+/// A file this system has taken in (quarantined files are not recorded: a corrected file may reuse the SEQ).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessedFile {
+    /// `<source>#<type>#<seq>`.
+    pub identity: String,
+    /// Local office or VPD code.
+    pub source: String,
+    /// File type code (APP, POS, ...).
+    pub file_type: String,
+    pub seq: u64,
+    pub name: String,
+    pub sha256: String,
+    pub business_date: NaiveDate,
+    pub status: FileStatus,
+    pub claimed_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    /// The processing summary (counts, outputs, warnings) as JSON, once processed.
+    pub summary: Option<serde_json::Value>,
+}
+
+/// Outcome of claiming a file for processing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileClaim {
+    /// First time: go ahead. `previous_seq` is the highest SEQ processed before for this source and type.
+    New { previous_seq: Option<u64> },
+    /// Same name and content already claimed (processed or interrupted).
+    SameContent(ProcessedFile),
+    /// The same `<source>,<type>,<seq>` was processed with different content.
+    DifferentContent(ProcessedFile),
+}

@@ -1,0 +1,223 @@
+//! Notifications for a trust's Medical Staffing Officer (section 4): structured data plus an HTML
+//! rendering a person can read.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+pub const APPLICANT_NOTIFICATION_TITLE: &str = "Deanery Applicant Notification";
+
+const FAILED_BODY: &str = "The following applications have failed to load as part of the Deanery Recruitment Interface. Please contact the appropriate Deanery Body to have the data resent or to make arrangements to have it entered manually.";
+const CREATED_BODY: &str =
+    "The following new applications were successfully created by the Deanery Recruitment Interface";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedApplication {
+    #[serde(rename = "Position Number")]
+    pub position_number: String,
+    #[serde(rename = "Deanery Number")]
+    pub deanery_number: String,
+    #[serde(rename = "Applicant Name")]
+    pub applicant_name: String,
+    #[serde(rename = "Message Type")]
+    pub message_type: String,
+    #[serde(rename = "Message")]
+    pub message: String,
+    #[serde(rename = "Placement Id")]
+    pub placement_id: String,
+    #[serde(rename = "Record Number")]
+    pub record_number: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedApplication {
+    #[serde(rename = "Position Number")]
+    pub position_number: String,
+    #[serde(rename = "Deanery Number")]
+    pub deanery_number: String,
+    #[serde(rename = "Applicant Name")]
+    pub applicant_name: String,
+    #[serde(rename = "Applicant Number")]
+    pub applicant_number: String,
+    #[serde(rename = "Message Type")]
+    pub message_type: String,
+    #[serde(rename = "Message")]
+    pub message: String,
+    #[serde(rename = "Placement Id")]
+    pub placement_id: String,
+    #[serde(rename = "Projected Hire Date")]
+    pub projected_hire_date: NaiveDate,
+}
+
+/// The Deanery Applicant Notification sent to one trust after one APP file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicantNotification {
+    pub title: String,
+    pub trust_id: String,
+    pub trust_name: String,
+    pub date_of_notification: NaiveDate,
+    pub source_file: String,
+    pub requires_action: bool,
+    pub failed_body: String,
+    pub failed: Vec<FailedApplication>,
+    pub created_body: String,
+    pub created: Vec<CreatedApplication>,
+}
+
+impl ApplicantNotification {
+    pub fn new(trust_id: &str, trust_name: &str, date: NaiveDate, source_file: &str) -> Self {
+        ApplicantNotification {
+            title: APPLICANT_NOTIFICATION_TITLE.to_string(),
+            trust_id: trust_id.to_string(),
+            trust_name: trust_name.to_string(),
+            date_of_notification: date,
+            source_file: source_file.to_string(),
+            requires_action: false,
+            failed_body: FAILED_BODY.to_string(),
+            failed: vec![],
+            created_body: CREATED_BODY.to_string(),
+            created: vec![],
+        }
+    }
+
+    pub fn render_html(&self) -> String {
+        let mut html = page_start(&self.title);
+        html.push_str(&format!(
+            "<p><b>Trust ID:</b> {} ({})<br><b>Date of Notification:</b> {}<br><b>Source file:</b> {}</p>\n",
+            escape(&self.trust_id),
+            escape(&self.trust_name),
+            self.date_of_notification.format("%d %b %Y"),
+            escape(&self.source_file)
+        ));
+        if self.requires_action {
+            html.push_str("<p><b>This Notification requires user action.</b></p>\n");
+        }
+        if !self.failed.is_empty() {
+            html.push_str(&format!("<p>{}</p>\n", escape(&self.failed_body)));
+            html.push_str(&table(
+                &[
+                    "Position Number",
+                    "Deanery Number",
+                    "Applicant Name",
+                    "Message Type",
+                    "Message",
+                ],
+                self.failed.iter().map(|f| {
+                    vec![
+                        f.position_number.clone(),
+                        f.deanery_number.clone(),
+                        f.applicant_name.clone(),
+                        f.message_type.clone(),
+                        f.message.clone(),
+                    ]
+                }),
+            ));
+        }
+        if !self.created.is_empty() {
+            html.push_str(&format!("<p>{}</p>\n", escape(&self.created_body)));
+            html.push_str(&table(
+                &[
+                    "Position Number",
+                    "Deanery Number",
+                    "Applicant Name",
+                    "Applicant Number",
+                    "Message Type",
+                    "Message",
+                ],
+                self.created.iter().map(|c| {
+                    vec![
+                        c.position_number.clone(),
+                        c.deanery_number.clone(),
+                        c.applicant_name.clone(),
+                        c.applicant_number.clone(),
+                        c.message_type.clone(),
+                        c.message.clone(),
+                    ]
+                }),
+            ));
+        }
+        html.push_str("</body></html>\n");
+        html
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn page_start(title: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{0}</title>\
+<style>body{{font-family:Arial,sans-serif}}table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:2px 6px;text-align:left}}th{{background:#eee}}.issue{{background:#f4c7c3}}</style></head>\n<body>\n<h1>{0}</h1>\n",
+        escape(title)
+    )
+}
+
+pub fn table(headers: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
+    let mut html = String::from("<table>\n<tr>");
+    for h in headers {
+        html.push_str(&format!("<th>{}</th>", escape(h)));
+    }
+    html.push_str("</tr>\n");
+    for row in rows {
+        html.push_str("<tr>");
+        for cell in row {
+            html.push_str(&format!("<td>{}</td>", escape(&cell)));
+        }
+        html.push_str("</tr>\n");
+    }
+    html.push_str("</table>\n");
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escapes_names_and_shows_both_sections() {
+        let mut n = ApplicantNotification::new(
+            "504",
+            "Example <Trust>",
+            NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+            "DE_KSS_APP_20261121_00000042.DAT",
+        );
+        n.failed.push(FailedApplication {
+            position_number: "10508064".into(),
+            deanery_number: "WAL/1D9PL/527/TYU/987".into(),
+            applicant_name: ",<script>".into(),
+            message_type: "ERROR".into(),
+            message: "Mandatory item LAST_NAME not supplied. Application rejected.".into(),
+            placement_id: "1".into(),
+            record_number: 1,
+        });
+        n.created.push(CreatedApplication {
+            position_number: "10508064".into(),
+            deanery_number: "WAL/1D9PL/527/TYU/987".into(),
+            applicant_name: "O'Brien,Sean".into(),
+            applicant_number: "4769160".into(),
+            message_type: "INFO".into(),
+            message: "Application is from a NEW Applicant".into(),
+            placement_id: "2".into(),
+            projected_hire_date: NaiveDate::from_ymd_opt(2027, 2, 3).unwrap(),
+        });
+        let html = n.render_html();
+        assert!(html.contains("&lt;script&gt;"));
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("O&#39;Brien,Sean"));
+        assert!(html.contains("have failed to load"));
+        assert!(html.contains("successfully created"));
+        assert!(html.contains("21 Nov 2026"));
+    }
+}

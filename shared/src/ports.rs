@@ -1,0 +1,223 @@
+//! The ports: what the domain needs from storage, as traits. Adapters live in [`crate::adapters`].
+//!
+//! Every method is idempotent under redelivery, and every applicant move is a conditional write
+//! stored together with its history entry.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::model::{
+    Applicant, FileClaim, HistoryEntry, Person, PlacementLink, ProcessedFile,
+};
+use crate::domain::pos::Position;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store could not be reached or refused for load: worth retrying later.
+    #[error("state store unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data that cannot be read back: needs an operator.
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("blob store unavailable: {0}")]
+    Unavailable(String),
+    #[error("blob key {0:?} is not allowed")]
+    BadKey(String),
+}
+
+impl BlobError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, BlobError::Unavailable(_))
+    }
+}
+
+/// A new applicant with the history entries of its creation (received, loaded).
+#[derive(Debug, Clone)]
+pub struct NewApplicant {
+    pub applicant: Applicant,
+    pub history: Vec<HistoryEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateOutcome {
+    Created,
+    /// The placement was already an applicant (an earlier file, or a concurrent delivery of this one).
+    PlacementTaken(PlacementLink),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoveOutcome {
+    Stored,
+    /// Another move got there first (the version had moved on): re-read and decide again.
+    Conflict,
+}
+
+/// Applicants, positions, persons, processed files and history.
+#[async_trait]
+pub trait StateStore: Send + Sync {
+    /// Claims a file for processing by its identity (`<source>#<type>#<seq>`).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn claim_file(&self, file: &ProcessedFile) -> Result<FileClaim, StoreError>;
+
+    /// Marks a claimed file processed and stores its summary.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn complete_file(
+        &self,
+        identity: &str,
+        summary: &serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Positions by ESR position id (missing ids are absent from the map).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn positions(&self, ids: &[String]) -> Result<HashMap<String, Position>, StoreError>;
+
+    /// Every position of one trust, removed ones included.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn trust_positions(&self, vpd: &str) -> Result<Vec<Position>, StoreError>;
+
+    /// Positions carrying a DPN, in any trust.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn positions_by_dpn(&self, dpn: &str) -> Result<Vec<Position>, StoreError>;
+
+    /// Inserts or replaces positions (a POS snapshot's changes).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn save_positions(&self, positions: &[Position]) -> Result<(), StoreError>;
+
+    /// Which applicant each placement became, for those already loaded.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn placements(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, PlacementLink>, StoreError>;
+
+    /// Persons known in trusts, by `(vpd, person_key)`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn persons(
+        &self,
+        keys: &[(String, String)],
+    ) -> Result<HashMap<(String, String), Person>, StoreError>;
+
+    /// Reserves `count` consecutive numbers and returns the first (numbers start at 1).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn allocate_numbers(&self, count: u64) -> Result<u64, StoreError>;
+
+    /// Creates applicants, each with its placement link, history and person, each only if its
+    /// placement is not yet an applicant. Outcomes are in input order.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails; applicants created before the failure stay created.
+    async fn create_applicants(
+        &self,
+        applicants: &[NewApplicant],
+    ) -> Result<Vec<CreateOutcome>, StoreError>;
+
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn applicant(&self, applicant_number: &str) -> Result<Option<Applicant>, StoreError>;
+
+    /// Every applicant with this GMC number, in any trust.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn applicants_by_gmc(&self, gmc: &str) -> Result<Vec<Applicant>, StoreError>;
+
+    /// The applicant's history, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn history(&self, applicant_number: &str) -> Result<Vec<HistoryEntry>, StoreError>;
+
+    /// Stores `applicant` (whose version is `entry.seq`) and `entry` together, only if the stored
+    /// version is still `expected_version`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn record_move(
+        &self,
+        expected_version: u32,
+        applicant: &Applicant,
+        entry: &HistoryEntry,
+    ) -> Result<MoveOutcome, StoreError>;
+}
+
+/// The three areas of file storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Area {
+    /// Files received (kept for replay).
+    Inbound,
+    /// Files and reports written for TIS, trusts and operators.
+    Outbound,
+    /// Files refused whole, with their reason.
+    Quarantine,
+}
+
+/// Folders locally, S3 buckets in AWS.
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// The object's bytes, or `None` when absent.
+    ///
+    /// # Errors
+    /// [`BlobError`] when the store fails.
+    async fn get(&self, area: Area, key: &str) -> Result<Option<Vec<u8>>, BlobError>;
+
+    /// The object's size in bytes, or `None` when absent.
+    ///
+    /// # Errors
+    /// [`BlobError`] when the store fails.
+    async fn size(&self, area: Area, key: &str) -> Result<Option<u64>, BlobError>;
+
+    /// Writes (or overwrites with) the bytes.
+    ///
+    /// # Errors
+    /// [`BlobError`] when the store fails.
+    async fn put(
+        &self,
+        area: Area,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), BlobError>;
+
+    /// Removes the object; absent objects are not an error.
+    ///
+    /// # Errors
+    /// [`BlobError`] when the store fails.
+    async fn delete(&self, area: Area, key: &str) -> Result<(), BlobError>;
+
+    /// Keys under a prefix, sorted.
+    ///
+    /// # Errors
+    /// [`BlobError`] when the store fails.
+    async fn list(&self, area: Area, prefix: &str) -> Result<Vec<String>, BlobError>;
+}
