@@ -1,1 +1,87 @@
-fn main() {}
+//! `dit`: the Doctors in Training interface on this machine. The same handler code as the Lambda
+//! functions, with folders for buckets and an embedded SQLite database for state.
+
+mod process;
+mod progress;
+mod show;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit status for a usage error (bad arguments, missing configuration).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status when any file was quarantined (or refused).
+pub const EXIT_QUARANTINED: u8 = 3;
+/// Exit status when the run failed for another reason (disk, database).
+pub const EXIT_FAILED: u8 = 1;
+
+#[derive(Parser)]
+#[command(
+    name = "dit",
+    version,
+    about = "Run the Doctors in Training interface locally: TIS and trust files in, applicants, APC files and trust notifications out",
+    after_help = "Data directory layout:\n  DIR/organisations.toml   trusts on the interface\n  DIR/state.db             applicants, positions, history (SQLite)\n  DIR/inbound/             copies of the files taken in (kept for replay)\n  DIR/outbound/tis/<LO>/   files for TIS (APC)\n  DIR/outbound/trusts/<VPD>/  notifications and reports for each trust\n  DIR/outbound/operator/   per-file processing reports\n  DIR/quarantine/          refused files and <file>.reason.json"
+)]
+struct Cli {
+    /// Folder holding organisations.toml, state.db and the inbound/outbound/quarantine folders.
+    #[arg(long, global = true, env = "DIT_DATA_DIR", default_value = "dit-data")]
+    data_dir: PathBuf,
+
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Subcommand)]
+enum Commands {
+    /// Process APP and POS files (a folder's files are taken in business order).
+    Process {
+        /// Business date (YYYY-MM-DD); defaults to the date in each file's name.
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Files or folders of files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Where is my applicant? Show applicants by applicant number, GMC number or placement id.
+    Show {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        key: String,
+    },
+}
+
+fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("{text:?} is not a date in YYYY-MM-DD form"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let status = runtime.block_on(async {
+        match cli.command {
+            Commands::Process { as_of, paths } => process::run(&cli.data_dir, as_of, &paths).await,
+            Commands::Show { json, key } => show::run(&cli.data_dir, &key, json).await,
+        }
+    });
+    ExitCode::from(status)
+}

@@ -215,6 +215,24 @@ pub trait BlobStore: Send + Sync {
     /// [`BlobError`] when the store fails.
     async fn delete(&self, area: Area, key: &str) -> Result<(), BlobError>;
 
+    /// Copies an object between areas (the default reads it whole; adapters may copy server-side).
+    ///
+    /// # Errors
+    /// [`BlobError`] when the store fails; copying an absent object is a no-op.
+    async fn copy(
+        &self,
+        from: Area,
+        from_key: &str,
+        to: Area,
+        to_key: &str,
+    ) -> Result<(), BlobError> {
+        if let Some(bytes) = self.get(from, from_key).await? {
+            self.put(to, to_key, bytes, "application/octet-stream")
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Keys under a prefix, sorted.
     ///
     /// # Errors

@@ -290,11 +290,50 @@ pub fn first_invalid_utf8_line(bytes: &[u8]) -> Option<u64> {
     }
 }
 
-pub fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(without_bom(bytes))
+/// Reads CSV records with their true 1-based line numbers.
+///
+/// The csv crate's own line count drifts on CRLF files, so lines are counted here from the record's
+/// byte offset (which for CRLF files points at the `\n` ending the previous line, hence the `..=`).
+pub struct LineReader<'a> {
+    bytes: &'a [u8],
+    reader: csv::Reader<&'a [u8]>,
+    counted_to: usize,
+    newlines: u64,
+}
+
+impl<'a> LineReader<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        let bytes = without_bom(bytes);
+        LineReader {
+            bytes,
+            reader: csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(bytes),
+            counted_to: 0,
+            newlines: 0,
+        }
+    }
+
+    /// Reads the next record; `Ok(None)` at the end, otherwise the line the record starts on.
+    ///
+    /// # Errors
+    /// The csv crate's error (its position names the line).
+    pub fn read(&mut self, record: &mut csv::StringRecord) -> Result<Option<u64>, csv::Error> {
+        if !self.reader.read_record(record)? {
+            return Ok(None);
+        }
+        let start = record.position().map_or(0, |p| p.byte()) as usize;
+        let end = (start + 1).min(self.bytes.len());
+        if end > self.counted_to {
+            self.newlines += self.bytes[self.counted_to..end]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            self.counted_to = end;
+        }
+        Ok(Some(self.newlines + 1))
+    }
 }
 
 /// One data line met by [`scan`], handed to the caller's visitor.
@@ -340,13 +379,13 @@ pub fn scan(
             None,
         )
     })?;
-    let mut reader = csv_reader(bytes);
+    let mut reader = LineReader::new(bytes);
     let mut record = csv::StringRecord::new();
     let mut header: Option<Header> = None;
     let mut trailer_count: Option<(u64, u64)> = None;
     let mut data_lines = 0u64;
     loop {
-        let more = reader.read_record(&mut record).map_err(|err| {
+        let read = reader.read(&mut record).map_err(|err| {
             let line = err.position().map(|p| p.line());
             QuarantineReason::new(
                 "unreadable",
@@ -354,10 +393,9 @@ pub fn scan(
                 line,
             )
         })?;
-        if !more {
+        let Some(line) = read else {
             break;
-        }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        };
         let code = record.get(0).unwrap_or("");
         if let Some((_, trl_line)) = trailer_count {
             return Err(QuarantineReason::new(

@@ -1,0 +1,253 @@
+//! `dit process`: copy each file into DIR/inbound (kept for replay) and run the inbound handler on it.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{NaiveDate, Utc};
+use dit_shared::adapters::folders::FolderBlobs;
+use dit_shared::adapters::sqlite::SqliteStore;
+use dit_shared::domain::envelope::business_order_key;
+use dit_shared::domain::org::Organisations;
+use dit_shared::ports::Area;
+use dit_shared::service::inbound::{process_inbound, Context, Settings};
+use dit_shared::service::report::{FileReport, Outcome};
+
+use crate::progress::Bar;
+use crate::{EXIT_FAILED, EXIT_QUARANTINED, EXIT_USAGE};
+
+const ORGANISATIONS_FILE: &str = "organisations.toml";
+
+/// The embedded environment: the data directory's store, folders and configuration.
+pub struct Local {
+    pub store: SqliteStore,
+    pub blobs: FolderBlobs,
+    pub organisations: Organisations,
+}
+
+/// Opens DIR; with `create`, makes it and its database if missing.
+pub fn open(data_dir: &Path, create: bool) -> Result<Local, (u8, String)> {
+    if !data_dir.is_dir() {
+        if !create {
+            return Err((
+                EXIT_USAGE,
+                format!(
+                    "data directory {} does not exist; run `dit --data-dir {} process ...` first",
+                    data_dir.display(),
+                    data_dir.display()
+                ),
+            ));
+        }
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            (
+                EXIT_FAILED,
+                format!("cannot create data directory {}: {e}", data_dir.display()),
+            )
+        })?;
+    }
+    let config_path = data_dir.join(ORGANISATIONS_FILE);
+    let text = std::fs::read_to_string(&config_path).map_err(|e| {
+        (
+            EXIT_USAGE,
+            format!(
+                "cannot read {}: {e}\nCreate it (see README, \"Organisation configuration\"), or process a folder that holds an {ORGANISATIONS_FILE}.",
+                config_path.display()
+            ),
+        )
+    })?;
+    let organisations = Organisations::from_toml(&text, &config_path.display().to_string())
+        .map_err(|e| (EXIT_USAGE, e.to_string()))?;
+    let store =
+        SqliteStore::open(&data_dir.join("state.db")).map_err(|e| (EXIT_FAILED, e.to_string()))?;
+    Ok(Local {
+        store,
+        blobs: FolderBlobs::new(data_dir),
+        organisations,
+    })
+}
+
+/// The files to process, in order: explicit files as given, each folder's files in business order.
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_file() {
+            files.push(path.clone());
+        } else if path.is_dir() {
+            let mut inside: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| format!("cannot read folder {}: {e}", path.display()))?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .filter(|p| {
+                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    name != ORGANISATIONS_FILE && !name.starts_with('.')
+                })
+                .collect();
+            inside.sort_by_key(|p| business_order_key(&file_name(p)));
+            files.extend(inside);
+        } else {
+            return Err(format!("{} is neither a file nor a folder", path.display()));
+        }
+    }
+    Ok(files)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// A first run on a fresh DIR may take its configuration from a processed folder.
+fn adopt_configuration(data_dir: &Path, paths: &[PathBuf]) -> Result<(), (u8, String)> {
+    let target = data_dir.join(ORGANISATIONS_FILE);
+    if target.exists() {
+        return Ok(());
+    }
+    let Some(found) = paths
+        .iter()
+        .map(|p| p.join(ORGANISATIONS_FILE))
+        .find(|p| p.is_file())
+    else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        (
+            EXIT_FAILED,
+            format!("cannot create {}: {e}", data_dir.display()),
+        )
+    })?;
+    std::fs::copy(&found, &target)
+        .map_err(|e| (EXIT_FAILED, format!("cannot copy {}: {e}", found.display())))?;
+    eprintln!("Using {} (copied to {})", found.display(), target.display());
+    Ok(())
+}
+
+pub async fn run(data_dir: &Path, as_of: Option<NaiveDate>, paths: &[PathBuf]) -> u8 {
+    let files = match expand(paths) {
+        Ok(files) => files,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_USAGE;
+        }
+    };
+    let local = match adopt_configuration(data_dir, paths).and_then(|()| open(data_dir, true)) {
+        Ok(local) => local,
+        Err((status, message)) => {
+            eprintln!("error: {message}");
+            return status;
+        }
+    };
+    let settings = Settings::default();
+    let bar = Bar::default();
+    let mut reports: Vec<FileReport> = Vec::new();
+    for path in &files {
+        let name = file_name(path);
+        let inbound = match local.blobs.path(Area::Inbound, &name) {
+            Ok(inbound) => inbound,
+            Err(err) => {
+                eprintln!("error: {}: {err}", path.display());
+                return EXIT_FAILED;
+            }
+        };
+        let copied = inbound
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::copy(path, &inbound));
+        if let Err(err) = copied {
+            eprintln!(
+                "error: cannot copy {} into {}: {err}",
+                path.display(),
+                inbound.display()
+            );
+            return EXIT_FAILED;
+        }
+        let ctx = Context {
+            store: &local.store,
+            blobs: &local.blobs,
+            organisations: &local.organisations,
+            settings: &settings,
+            progress: &bar,
+            now: Utc::now(),
+        };
+        match process_inbound(&ctx, &name, as_of).await {
+            Ok(report) => {
+                print_line(&report);
+                reports.push(report);
+            }
+            Err(err) => {
+                eprintln!("error: {name}: {err}\nThe file is kept in {}; run the same command again to retry.", inbound.display());
+                return EXIT_FAILED;
+            }
+        }
+    }
+    print_summary(data_dir, &reports);
+    if reports
+        .iter()
+        .any(|r| matches!(r.outcome, Outcome::Quarantined | Outcome::Refused))
+    {
+        EXIT_QUARANTINED
+    } else {
+        0
+    }
+}
+
+fn print_line(report: &FileReport) {
+    let detail = match report.outcome {
+        Outcome::Processed if report.file_type.as_deref() == Some("POS") => format!(
+            "processed: {} positions, {} unreadable, {} DPN/name issues",
+            report.loaded, report.rejected, report.warnings
+        ),
+        Outcome::Processed => format!(
+            "processed: {} records, {} loaded, {} rejected, {} warnings",
+            report.records, report.loaded, report.rejected, report.warnings
+        ),
+        Outcome::Duplicate => "duplicate: already processed, nothing changed".to_string(),
+        Outcome::Quarantined => format!(
+            "QUARANTINED: {}",
+            report
+                .quarantine
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        ),
+        Outcome::Refused => format!("REFUSED: {}", report.message.clone().unwrap_or_default()),
+        Outcome::Missing => "missing: the file was not found".to_string(),
+    };
+    println!("{:<40} {detail}", report.file);
+    for warning in &report.operator_warnings {
+        println!("{:<40}   warning: {warning}", "");
+    }
+}
+
+fn print_summary(data_dir: &Path, reports: &[FileReport]) {
+    let count = |outcome: Outcome| reports.iter().filter(|r| r.outcome == outcome).count();
+    let app = |f: fn(&FileReport) -> u64| -> u64 {
+        reports
+            .iter()
+            .filter(|r| r.outcome == Outcome::Processed && r.file_type.as_deref() == Some("APP"))
+            .map(f)
+            .sum()
+    };
+    println!();
+    println!(
+        "{} file(s): {} processed, {} duplicate, {} quarantined, {} refused",
+        reports.len(),
+        count(Outcome::Processed),
+        count(Outcome::Duplicate),
+        count(Outcome::Quarantined),
+        count(Outcome::Refused)
+    );
+    println!(
+        "Applicant records: {} loaded, {} rejected, {} warnings",
+        app(|r| r.loaded),
+        app(|r| r.rejected),
+        app(|r| r.warnings)
+    );
+    let dir = data_dir.display();
+    println!("Outputs:");
+    println!("  files for TIS (APC)          {dir}/outbound/tis/");
+    println!("  trust notifications/reports  {dir}/outbound/trusts/<VPD>/");
+    println!("  per-file operator reports    {dir}/outbound/operator/files/");
+    if count(Outcome::Quarantined) > 0 {
+        println!("  quarantined files + reasons  {dir}/quarantine/");
+    }
+    println!("Where is an applicant?  dit --data-dir {dir} show <applicant number | GMC number | placement id>");
+}

@@ -1,0 +1,149 @@
+//! `dit show KEY`: "where is my applicant?" by applicant number, GMC number or placement id.
+
+use std::path::Path;
+
+use dit_shared::domain::model::{Applicant, HistoryEntry, HistoryOutcome};
+use dit_shared::ports::{StateStore, StoreError};
+
+use crate::process::open;
+use crate::EXIT_FAILED;
+
+/// Exit status when nothing matches the key.
+const EXIT_NOT_FOUND: u8 = 4;
+
+async fn find(store: &dyn StateStore, key: &str) -> Result<Vec<Applicant>, StoreError> {
+    let mut found: Vec<Applicant> = Vec::new();
+    let add = |applicant: Applicant, found: &mut Vec<Applicant>| {
+        if !found
+            .iter()
+            .any(|a| a.applicant_number == applicant.applicant_number)
+        {
+            found.push(applicant);
+        }
+    };
+    if let Some(applicant) = store.applicant(key).await? {
+        add(applicant, &mut found);
+    }
+    for link in store.placements(&[key.to_string()]).await?.into_values() {
+        if let Some(applicant) = store.applicant(&link.applicant_number).await? {
+            add(applicant, &mut found);
+        }
+    }
+    for applicant in store.applicants_by_gmc(key).await? {
+        add(applicant, &mut found);
+    }
+    Ok(found)
+}
+
+pub async fn run(data_dir: &Path, key: &str, json: bool) -> u8 {
+    let local = match open(data_dir, false) {
+        Ok(local) => local,
+        Err((status, message)) => {
+            eprintln!("error: {message}");
+            return status;
+        }
+    };
+    let key = key.trim();
+    let result = async {
+        let mut shown = Vec::new();
+        for applicant in find(&local.store, key).await? {
+            let history = local.store.history(&applicant.applicant_number).await?;
+            shown.push((applicant, history));
+        }
+        Ok::<_, StoreError>(shown)
+    }
+    .await;
+    let shown = match result {
+        Ok(shown) => shown,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return EXIT_FAILED;
+        }
+    };
+    if shown.is_empty() {
+        eprintln!(
+            "No applicant found for {key:?} (tried applicant number, placement id and GMC number).\n\
+             A record rejected on load creates no applicant: look for its placement id in the APC files under {}/outbound/tis/.",
+            data_dir.display()
+        );
+        return EXIT_NOT_FOUND;
+    }
+    if json {
+        let value: Vec<serde_json::Value> = shown
+            .iter()
+            .map(|(applicant, history)| serde_json::json!({ "applicant": applicant, "history": history }))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+        return 0;
+    }
+    for (i, (applicant, history)) in shown.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        let trust = local
+            .organisations
+            .get(&applicant.vpd)
+            .map(|o| format!("{} {}", o.vpd, o.name))
+            .unwrap_or_else(|| format!("{} (not configured)", applicant.vpd));
+        print_applicant(applicant, &trust);
+        print_history(history);
+    }
+    0
+}
+
+fn print_applicant(a: &Applicant, trust: &str) {
+    let d = &a.details;
+    println!("Applicant {}  ({})", a.applicant_number, a.state);
+    println!("  Name               {}, {}", d.last_name, d.first_name);
+    println!(
+        "  GMC number         {}",
+        d.gmc_number.as_deref().unwrap_or("-")
+    );
+    println!("  Trust              {trust}");
+    println!(
+        "  Position           {} (number {}), DPN {}",
+        a.position_id, a.position_number, a.dpn
+    );
+    println!("  Placement          {}", a.placement_id);
+    println!("  Assignment id      {}", a.assignment_id);
+    println!(
+        "  Projected dates    hire {}, end {}",
+        a.projected_hire_date,
+        a.projected_end_date
+            .map_or("-".to_string(), |d| d.to_string())
+    );
+    println!(
+        "  Loaded from        {} record {} (local office {})",
+        a.source_file, a.record_number, a.local_office
+    );
+    for message in &a.load_messages {
+        println!(
+            "  Load message       {} {}",
+            message.message_type, message.text
+        );
+    }
+}
+
+fn print_history(history: &[HistoryEntry]) {
+    println!("  History");
+    for entry in history {
+        let from = entry.from.map_or("(new)".to_string(), |s| s.to_string());
+        let what = match &entry.outcome {
+            HistoryOutcome::Moved => format!("{from} -> {}", entry.to),
+            HistoryOutcome::Unchanged => format!("{} (repeated, unchanged)", entry.to),
+            HistoryOutcome::Refused { reason } => format!("REFUSED: {reason}"),
+        };
+        println!(
+            "    {:>3}  {}  {:<9} {}  by {}  cause: {}",
+            entry.seq,
+            entry.at.format("%Y-%m-%d %H:%M:%S UTC"),
+            entry.command,
+            what,
+            entry.actor,
+            entry.cause
+        );
+    }
+}
