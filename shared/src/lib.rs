@@ -7,4 +7,5 @@
 pub mod adapters;
 pub mod domain;
 pub mod ports;
+pub mod s3_notification;
 pub mod service;

@@ -293,7 +293,7 @@ pub fn first_invalid_utf8_line(bytes: &[u8]) -> Option<u64> {
 /// Reads CSV records with their true 1-based line numbers.
 ///
 /// The csv crate's own line count drifts on CRLF files, so lines are counted here from the record's
-/// byte offset (which for CRLF files points at the `\n` ending the previous line, hence the `..=`).
+/// byte offset, which on CRLF files can point at the line end before the record.
 pub struct LineReader<'a> {
     bytes: &'a [u8],
     reader: csv::Reader<&'a [u8]>,
@@ -323,14 +323,17 @@ impl<'a> LineReader<'a> {
         if !self.reader.read_record(record)? {
             return Ok(None);
         }
-        let start = record.position().map_or(0, |p| p.byte()) as usize;
-        let end = (start + 1).min(self.bytes.len());
-        if end > self.counted_to {
-            self.newlines += self.bytes[self.counted_to..end]
+        // The reported start may sit on line ends before the record (CRLF, blank lines): skip them.
+        let mut start = record.position().map_or(0, |p| p.byte()) as usize;
+        while start < self.bytes.len() && matches!(self.bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start > self.counted_to {
+            self.newlines += self.bytes[self.counted_to..start]
                 .iter()
                 .filter(|&&b| b == b'\n')
                 .count() as u64;
-            self.counted_to = end;
+            self.counted_to = start;
         }
         Ok(Some(self.newlines + 1))
     }
@@ -719,18 +722,34 @@ mod tests {
     }
 
     #[test]
-    fn a_bom_and_crlf_line_ends_are_tolerated() {
+    fn a_bom_and_crlf_line_ends_are_tolerated_and_lines_counted_right() {
         let mut bytes = vec![0xEF, 0xBB, 0xBF];
-        bytes.extend(
-            String::from_utf8(app_file(&[app_line("1")], Some(1)))
-                .unwrap()
-                .replace('\n', "\r\n")
-                .bytes(),
-        );
-        assert_eq!(
-            scan(&bytes, &name(KSS_APP), |_| Ok(())).unwrap().data_lines,
-            1
-        );
+        let lines = [app_line("1"), app_line("2"), app_line("3")];
+        let text = String::from_utf8(app_file(&lines, Some(3))).unwrap();
+        bytes.extend(text.replace('\n', "\r\n").bytes());
+        let mut seen = vec![];
+        let envelope = scan(&bytes, &name(KSS_APP), |line| {
+            seen.push(line.line);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(envelope.data_lines, 3);
+        assert_eq!(seen, vec![2, 3, 4]);
+    }
+
+    #[test]
+    fn line_numbers_count_quoted_line_feeds_and_blank_lines() {
+        let text = "A,1\r\n\r\nB,\"two\nlines\"\r\nC,3\nD,4";
+        let mut reader = LineReader::new(text.as_bytes());
+        let mut record = csv::StringRecord::new();
+        let mut lines = vec![];
+        while let Some(line) = reader.read(&mut record).unwrap() {
+            lines.push((record[0].to_string(), line));
+        }
+        let expected = [("A", 1), ("B", 3), ("C", 5), ("D", 6)];
+        let expected: Vec<(String, u64)> =
+            expected.iter().map(|(a, l)| (a.to_string(), *l)).collect();
+        assert_eq!(lines, expected);
     }
 
     fn reason(bytes: &[u8]) -> QuarantineReason {

@@ -1,0 +1,156 @@
+//! Start-up configuration, read once from the environment; a mistake fails the cold start, not a message.
+
+use dit_shared::domain::org::Organisations;
+use dit_shared::service::inbound::DEFAULT_MAX_FILE_BYTES;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: String,
+    pub inbound_bucket: String,
+    pub inbound_prefix: String,
+    pub quarantine_prefix: String,
+    pub outbound_bucket: String,
+    pub max_file_bytes: u64,
+    pub organisations: OrganisationsSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrganisationsSource {
+    /// TOML text in ORGANISATIONS_TOML.
+    Inline(String),
+    /// An object named by ORGANISATIONS_S3_URI (`s3://bucket/key`).
+    S3 { bucket: String, key: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Reads the configuration through `var` (the process environment in `main`).
+    ///
+    /// # Errors
+    /// A missing or malformed setting, named.
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let required = |name: &str| {
+            var(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| ConfigError(format!("{name} is not set")))
+        };
+        let optional = |name: &str, default: &str| {
+            var(name)
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| default.to_string())
+        };
+        let max_file_bytes = match var("MAX_FILE_BYTES").filter(|v| !v.is_empty()) {
+            None => DEFAULT_MAX_FILE_BYTES,
+            Some(text) => text.parse().map_err(|_| {
+                ConfigError(format!("MAX_FILE_BYTES {text:?} is not a number of bytes"))
+            })?,
+        };
+        let organisations = match (
+            var("ORGANISATIONS_TOML").filter(|v| !v.trim().is_empty()),
+            var("ORGANISATIONS_S3_URI").filter(|v| !v.trim().is_empty()),
+        ) {
+            (Some(text), _) => OrganisationsSource::Inline(text),
+            (None, Some(uri)) => {
+                let rest = uri.strip_prefix("s3://").ok_or_else(|| {
+                    ConfigError(format!(
+                        "ORGANISATIONS_S3_URI {uri:?} does not start with s3://"
+                    ))
+                })?;
+                let (bucket, key) = rest
+                    .split_once('/')
+                    .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+                    .ok_or_else(|| {
+                        ConfigError(format!(
+                            "ORGANISATIONS_S3_URI {uri:?} is not s3://bucket/key"
+                        ))
+                    })?;
+                OrganisationsSource::S3 {
+                    bucket: bucket.to_string(),
+                    key: key.to_string(),
+                }
+            }
+            (None, None) => return Err(ConfigError(
+                "set ORGANISATIONS_TOML (the TOML text) or ORGANISATIONS_S3_URI (s3://bucket/key)"
+                    .into(),
+            )),
+        };
+        Ok(Config {
+            table_name: required("TABLE_NAME")?,
+            inbound_bucket: required("INBOUND_BUCKET")?,
+            inbound_prefix: optional("INBOUND_PREFIX", "incoming/"),
+            quarantine_prefix: optional("QUARANTINE_PREFIX", "quarantine/"),
+            outbound_bucket: required("OUTBOUND_BUCKET")?,
+            max_file_bytes,
+            organisations,
+        })
+    }
+}
+
+/// Parses the organisation configuration text, naming its source in errors.
+///
+/// # Errors
+/// The configuration's own error.
+pub fn organisations(text: &str, source: &str) -> Result<Organisations, ConfigError> {
+    Organisations::from_toml(text, source).map_err(|e| ConfigError(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const BASE: [(&str, &str); 3] = [
+        ("TABLE_NAME", "t"),
+        ("INBOUND_BUCKET", "in"),
+        ("OUTBOUND_BUCKET", "out"),
+    ];
+
+    #[test]
+    fn defaults_fill_the_optional_settings() {
+        let mut pairs = BASE.to_vec();
+        pairs.push(("ORGANISATIONS_S3_URI", "s3://cfg/config/organisations.toml"));
+        let config = Config::from_env(env(&pairs)).unwrap();
+        assert_eq!(config.inbound_prefix, "incoming/");
+        assert_eq!(config.quarantine_prefix, "quarantine/");
+        assert_eq!(config.max_file_bytes, DEFAULT_MAX_FILE_BYTES);
+        assert_eq!(
+            config.organisations,
+            OrganisationsSource::S3 {
+                bucket: "cfg".into(),
+                key: "config/organisations.toml".into()
+            }
+        );
+    }
+
+    #[test]
+    fn missing_and_malformed_settings_are_named() {
+        let err = Config::from_env(env(&[("ORGANISATIONS_TOML", "x")])).unwrap_err();
+        assert!(err.to_string().contains("TABLE_NAME"), "{err}");
+        let mut pairs = BASE.to_vec();
+        let err = Config::from_env(env(&pairs)).unwrap_err();
+        assert!(err.to_string().contains("ORGANISATIONS_TOML"), "{err}");
+        pairs.push(("ORGANISATIONS_S3_URI", "cfg/organisations.toml"));
+        assert!(Config::from_env(env(&pairs))
+            .unwrap_err()
+            .to_string()
+            .contains("s3://"));
+        let mut pairs = BASE.to_vec();
+        pairs.push(("ORGANISATIONS_TOML", "[[organisation]]"));
+        pairs.push(("MAX_FILE_BYTES", "lots"));
+        assert!(Config::from_env(env(&pairs))
+            .unwrap_err()
+            .to_string()
+            .contains("MAX_FILE_BYTES"));
+    }
+}

@@ -1,0 +1,314 @@
+//! The handler fed with the event samples in `events/`, on the embedded adapters (SQLite, folders).
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use dit_shared::adapters::folders::FolderBlobs;
+use dit_shared::adapters::sqlite::SqliteStore;
+use dit_shared::domain::model::{
+    Applicant, FileClaim, HistoryEntry, Person, PlacementLink, ProcessedFile,
+};
+use dit_shared::domain::org::Organisations;
+use dit_shared::domain::pos::Position;
+use dit_shared::ports::{
+    Area, BlobStore, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError,
+};
+use dit_shared::service::inbound::Settings;
+use inbound_file::{handle, Deps};
+use lambda_runtime::{Context, LambdaEvent};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn event(name: &str) -> LambdaEvent<SqsEvent> {
+    let text = std::fs::read_to_string(repo().join("events/s3-via-sqs").join(name)).unwrap();
+    LambdaEvent::new(serde_json::from_str(&text).unwrap(), Context::default())
+}
+
+fn organisations() -> Organisations {
+    let text = std::fs::read_to_string(repo().join("events/files/organisations.toml")).unwrap();
+    Organisations::from_toml(&text, "organisations.toml").unwrap()
+}
+
+/// A data dir whose inbound folder holds the sample files (as if dropped under `incoming/`).
+fn deps_with(store: Box<dyn StateStore>) -> (tempfile::TempDir, Deps) {
+    let dir = tempfile::tempdir().unwrap();
+    let inbound = dir.path().join("inbound");
+    std::fs::create_dir_all(&inbound).unwrap();
+    for entry in std::fs::read_dir(repo().join("events/files")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "DAT") {
+            std::fs::copy(&path, inbound.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let deps = Deps {
+        store,
+        blobs: Box::new(FolderBlobs::new(dir.path())),
+        organisations: organisations(),
+        settings: Settings::default(),
+        inbound_bucket: "dit-inbound".into(),
+        inbound_prefix: "incoming/".into(),
+    };
+    (dir, deps)
+}
+
+fn deps() -> (tempfile::TempDir, Deps) {
+    deps_with(Box::new(SqliteStore::in_memory().unwrap()))
+}
+
+fn failures(response: &SqsBatchResponse) -> Vec<String> {
+    response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect()
+}
+
+fn outbound_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let root = dir.join("outbound");
+    let mut found = vec![];
+    let mut pending = vec![root.clone()];
+    while let Some(d) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                pending.push(p);
+            } else {
+                found.push((
+                    p.strip_prefix(&root).unwrap().display().to_string(),
+                    std::fs::read(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[tokio::test]
+async fn when_the_test_event_arrives_should_skip_without_failure() {
+    let (dir, deps) = deps();
+    let response = handle(&deps, event("test-event.json")).await.unwrap();
+    assert!(failures(&response).is_empty());
+    assert!(outbound_files(dir.path()).is_empty());
+}
+
+#[tokio::test]
+async fn when_a_body_is_not_a_notification_should_drop_it_without_retry() {
+    let (_dir, deps) = deps();
+    let response = handle(&deps, event("not-a-notification.json"))
+        .await
+        .unwrap();
+    assert!(failures(&response).is_empty());
+}
+
+#[tokio::test]
+async fn when_pos_then_app_arrive_should_write_apc_and_trust_notification() {
+    let (dir, deps) = deps();
+    handle(&deps, event("pos-file-created.json")).await.unwrap();
+    let response = handle(&deps, event("app-file-created.json")).await.unwrap();
+    assert!(failures(&response).is_empty());
+    let apc = std::fs::read_to_string(
+        dir.path()
+            .join("outbound/tis/KSS/DE_KSS_APC_20261121_00000042.DAT"),
+    )
+    .unwrap();
+    assert!(apc.starts_with("HDR,APC,KSS,20261121,00000042,"));
+    assert!(apc.contains("APC,7000001,KSS/RJZ01/030/STR/001,SUCCESS,INFO,Application is from a NEW Applicant,5000001,30000001,10508064,10508064,1"));
+    assert!(apc.contains("FAIL,ERROR,Mandatory item LAST_NAME not supplied. Application rejected."));
+    let notification: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("outbound/trusts/504/notifications/DE_KSS_APP_20261121_00000042.deanery-applicant-notification.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(notification["title"], "Deanery Applicant Notification");
+    assert_eq!(notification["trust_id"], "504");
+    assert!(!notification["created"].as_array().unwrap().is_empty());
+    assert!(dir
+        .path()
+        .join("outbound/trusts/504/reports/ESR_504_POS_20261121_00000001.dpn-readiness.json")
+        .is_file());
+}
+
+#[tokio::test]
+async fn when_the_same_notification_arrives_twice_should_create_no_duplicates_and_same_outputs() {
+    let (dir, deps) = deps();
+    handle(&deps, event("pos-file-created.json")).await.unwrap();
+    handle(&deps, event("app-file-created.json")).await.unwrap();
+    let first = outbound_files(dir.path());
+    let applicants_before = deps.store.allocate_numbers(1).await.unwrap();
+    let response = handle(&deps, event("app-file-delivered-twice.json"))
+        .await
+        .unwrap();
+    assert!(failures(&response).is_empty());
+    assert_eq!(
+        outbound_files(dir.path()),
+        first,
+        "redelivery must reproduce the same outputs"
+    );
+    // No applicant numbers were consumed by the redeliveries: nothing was created.
+    assert_eq!(
+        deps.store.allocate_numbers(1).await.unwrap(),
+        applicants_before + 1
+    );
+    let history = deps.store.history("5000001").await.unwrap();
+    assert_eq!(history.len(), 2);
+}
+
+#[tokio::test]
+async fn when_a_key_is_url_encoded_as_moto_sends_it_should_be_decoded() {
+    let (dir, deps) = deps();
+    handle(&deps, event("pos-file-created.json")).await.unwrap();
+    let response = handle(&deps, event("app-file-created-moto-style.json"))
+        .await
+        .unwrap();
+    assert!(failures(&response).is_empty());
+    assert!(dir
+        .path()
+        .join("outbound/tis/KSS/DE_KSS_APC_20261121_00000043.DAT")
+        .is_file());
+}
+
+#[tokio::test]
+async fn when_a_file_is_quarantined_should_move_it_with_its_reason_and_not_retry() {
+    let (dir, deps) = deps();
+    let response = handle(&deps, event("quarantined-file-created.json"))
+        .await
+        .unwrap();
+    assert!(failures(&response).is_empty());
+    let name = "DE_KSS_APP_20261121_00000054.DAT";
+    assert!(!dir.path().join("inbound").join(name).exists());
+    assert!(dir.path().join("quarantine").join(name).is_file());
+    let reason: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            dir.path()
+                .join("quarantine")
+                .join(format!("{name}.reason.json")),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(reason["file"], name);
+    assert_eq!(reason["code"], "trl_count");
+    assert_eq!(reason["line"], 3);
+    assert!(reason["reason"]
+        .as_str()
+        .unwrap()
+        .contains("TRL says 3 data lines but the file has 1"));
+}
+
+#[tokio::test]
+async fn when_a_notification_names_another_bucket_should_skip_it() {
+    let (dir, mut deps) = deps();
+    deps.inbound_bucket = "some-other-bucket".into();
+    let response = handle(&deps, event("app-file-created.json")).await.unwrap();
+    assert!(failures(&response).is_empty());
+    assert!(outbound_files(dir.path()).is_empty());
+    assert!(deps
+        .blobs
+        .get(Area::Inbound, "DE_KSS_APP_20261121_00000042.DAT")
+        .await
+        .unwrap()
+        .is_some());
+}
+
+/// A store that is down: every call fails as DynamoDB does when throttled or unreachable.
+struct Unreachable;
+
+#[async_trait]
+impl StateStore for Unreachable {
+    async fn claim_file(&self, _: &ProcessedFile) -> Result<FileClaim, StoreError> {
+        Err(StoreError::Unavailable("throttled".into()))
+    }
+    async fn complete_file(
+        &self,
+        _: &str,
+        _: &serde_json::Value,
+        _: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::Unavailable("throttled".into()))
+    }
+    async fn positions(
+        &self,
+        _: &[String],
+    ) -> Result<std::collections::HashMap<String, Position>, StoreError> {
+        Err(StoreError::Unavailable("throttled".into()))
+    }
+    async fn trust_positions(&self, _: &str) -> Result<Vec<Position>, StoreError> {
+        Err(StoreError::Unavailable("throttled".into()))
+    }
+    async fn positions_by_dpn(&self, _: &str) -> Result<Vec<Position>, StoreError> {
+        Err(StoreError::Unavailable("throttled".into()))
+    }
+    async fn save_positions(&self, _: &[Position]) -> Result<(), StoreError> {
+        Err(StoreError::Unavailable("throttled".into()))
+    }
+    async fn placements(
+        &self,
+        _: &[String],
+    ) -> Result<std::collections::HashMap<String, PlacementLink>, StoreError> {
+        Err(StoreError::Unavailable("throttled".into()))
+    }
+    async fn persons(
+        &self,
+        _: &[(String, String)],
+    ) -> Result<std::collections::HashMap<(String, String), Person>, StoreError> {
+        Err(StoreError::Unavailable("throttled".into()))
+    }
+    async fn allocate_numbers(&self, _: u64) -> Result<u64, StoreError> {
+        Err(StoreError::Unavailable("throttled".into()))
+    }
+    async fn create_applicants(
+        &self,
+        _: &[NewApplicant],
+    ) -> Result<Vec<CreateOutcome>, StoreError> {
+        Err(StoreError::Unavailable("throttled".into()))
+    }
+    async fn applicant(&self, _: &str) -> Result<Option<Applicant>, StoreError> {
+        Err(StoreError::Unavailable("throttled".into()))
+    }
+    async fn applicants_by_gmc(&self, _: &str) -> Result<Vec<Applicant>, StoreError> {
+        Err(StoreError::Unavailable("throttled".into()))
+    }
+    async fn history(&self, _: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        Err(StoreError::Unavailable("throttled".into()))
+    }
+    async fn record_move(
+        &self,
+        _: u32,
+        _: &Applicant,
+        _: &HistoryEntry,
+    ) -> Result<MoveOutcome, StoreError> {
+        Err(StoreError::Unavailable("throttled".into()))
+    }
+}
+
+#[tokio::test]
+async fn when_the_store_is_unavailable_should_report_only_that_message_for_retry_and_keep_the_file()
+{
+    let (dir, deps) = deps_with(Box::new(Unreachable));
+    let response = handle(&deps, event("app-file-delivered-twice.json"))
+        .await
+        .unwrap();
+    assert_eq!(
+        failures(&response),
+        vec![
+            "00000000-0000-4000-8000-000000000001",
+            "00000000-0000-4000-8000-000000000002"
+        ]
+    );
+    assert!(dir
+        .path()
+        .join("inbound/DE_KSS_APP_20261121_00000042.DAT")
+        .is_file());
+    assert!(!dir
+        .path()
+        .join("quarantine/DE_KSS_APP_20261121_00000042.DAT")
+        .exists());
+    let response = handle(&deps, event("test-event.json")).await.unwrap();
+    assert!(failures(&response).is_empty());
+}
