@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The project's one test command (README, "Testing"); CI runs exactly this.
+#
+# Installs what the tests need into a project-local virtualenv (moto_server for DynamoDB/S3/SQS,
+# cfn-lint, cargo-lambda), then checks formatting and lints, runs every test (the moto tests start
+# and stop their own moto_server on a free loopback port), lints the SAM template and builds the
+# Lambda package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv="${DIT_VENV:-.venv}"
+step() { printf '\n== %s\n' "$*"; }
+
+step "python tools (moto[server], cfn-lint, cargo-lambda) in $venv"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  'moto[server]>=5.1,<6' 'cfn-lint>=1.20,<2' 'cargo-lambda>=1.8,<2'
+export PATH="$PWD/$venv/bin:$PATH"
+export MOTO_SERVER="$PWD/$venv/bin/moto_server"
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test (unit, handler, store contract, moto integration)"
+cargo test --workspace --locked
+
+step "cfn-lint infra/template.yaml"
+cfn-lint infra/template.yaml
+
+step "cargo lambda build (the deployable bootstrap binary)"
+cargo lambda build --release --compiler cargo --package inbound-file
+ls -l target/lambda/inbound-file/bootstrap 2>/dev/null || ls -l "${CARGO_TARGET_DIR:-target}/lambda/inbound-file/bootstrap"
+
+step "sample run of dit on events/files (exit status 3: the samples include quarantined files)"
+demo="$(mktemp -d)"
+trap 'rm -rf "$demo"' EXIT
+status=0
+cargo run --quiet --locked --bin dit -- --data-dir "$demo" process events/files/ > "$demo.out" || status=$?
+if [ "$status" -ne 3 ]; then
+  cat "$demo.out"; echo "dit process exited $status, expected 3"; exit 1
+fi
+rm -f "$demo.out"
+
+printf '\nAll checks passed.\n'
