@@ -1,6 +1,7 @@
 //! `dit`: the Doctors in Training interface on this machine. The same handler code as the Lambda
 //! functions, with folders for buckets and an embedded SQLite database for state.
 
+mod bench;
 mod process;
 mod progress;
 mod show;
@@ -44,6 +45,12 @@ enum Commands {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Time the inbound pipeline on generated files (embedded store); see docs/PERFORMANCE.md.
+    Bench {
+        /// Number of APP records to generate (positions are added so none has over 20).
+        #[arg(long, default_value_t = 10_000)]
+        records: u64,
+    },
     /// Where is my applicant? Show applicants by applicant number, GMC number or placement id.
     Show {
         /// Print JSON instead of text.
@@ -81,6 +88,7 @@ fn main() -> ExitCode {
         match cli.command {
             Commands::Process { as_of, paths } => process::run(&cli.data_dir, as_of, &paths).await,
             Commands::Show { json, key } => show::run(&cli.data_dir, &key, json).await,
+            Commands::Bench { records } => bench::run(records).await,
         }
     });
     ExitCode::from(status)

@@ -1,7 +1,7 @@
 //! The APP pipeline (2.4-2.6): records become applicants in chunks; every record gets its messages;
 //! the APC goes to TIS and each live trust gets its Deanery Applicant Notification.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use super::inbound::{put_json, Accepted, Context, ProcessError};
 use super::report::{FileReport, Outcome};
@@ -10,7 +10,7 @@ use crate::domain::envelope::{FileType, LineReader, OutboundFile};
 use crate::domain::lifecycle::{
     check_transfer_window, decide, ApplicantState, Command, Transition,
 };
-use crate::domain::messages::{Message, PersonMatch};
+use crate::domain::messages::{Message, MessageType, PersonMatch};
 use crate::domain::model::{person_key, Applicant, Cause, HistoryEntry, PlacementLink};
 use crate::domain::notify::{ApplicantNotification, CreatedApplication, FailedApplication};
 use crate::domain::pos::{Position, PositionStatus};
@@ -67,7 +67,7 @@ pub(crate) async fn process(
     ctx: &Context<'_>,
     file: &Accepted<'_>,
 ) -> Result<FileReport, ProcessError> {
-    let mut results: Vec<RecordResult> = Vec::with_capacity(file.data_lines as usize);
+    let mut outputs = Outputs::new(ctx, file);
     let mut seen_placements: HashSet<String> = HashSet::new();
     let mut persons_in_file: HashSet<(String, String)> = HashSet::new();
     let mut reader = LineReader::new(file.bytes);
@@ -97,22 +97,19 @@ pub(crate) async fn process(
         if chunk.len() == CHUNK || (!more && !chunk.is_empty()) {
             let lines = std::mem::take(&mut chunk);
             let count = lines.len() as u64;
-            decide_chunk(
-                ctx,
-                file,
-                lines,
-                &mut seen_placements,
-                &mut persons_in_file,
-                &mut results,
-            )
-            .await?;
+            let results =
+                decide_chunk(ctx, file, lines, &mut seen_placements, &mut persons_in_file).await?;
+            // Written out per chunk so memory holds one chunk of records, not the whole file's.
+            for result in &results {
+                outputs.add(result);
+            }
             ctx.progress.advance(count);
         }
         if !more {
             break;
         }
     }
-    write_outputs(ctx, file, &results).await
+    outputs.finish(ctx, file).await
 }
 
 async fn decide_chunk(
@@ -121,8 +118,8 @@ async fn decide_chunk(
     lines: Vec<Line>,
     seen_placements: &mut HashSet<String>,
     persons_in_file: &mut HashSet<(String, String)>,
-    results: &mut Vec<RecordResult>,
-) -> Result<(), ProcessError> {
+) -> Result<Vec<RecordResult>, ProcessError> {
+    let mut results: Vec<RecordResult> = Vec::with_capacity(lines.len());
     let placement_ids: Vec<String> = lines
         .iter()
         .map(|l| l.raw.placement_id().to_string())
@@ -244,7 +241,7 @@ async fn decide_chunk(
         };
     }
     if loadables.is_empty() {
-        return Ok(());
+        return Ok(results);
     }
 
     let person_keys: Vec<(String, String)> = loadables
@@ -295,7 +292,7 @@ async fn decide_chunk(
             }
         };
     }
-    Ok(())
+    Ok(results)
 }
 
 /// Only active positions with a valid, non-duplicate DPN, effective on the business date, resolve records.
@@ -373,32 +370,50 @@ fn new_applicant(
     }
 }
 
-async fn write_outputs(
-    ctx: &Context<'_>,
-    file: &Accepted<'_>,
-    results: &[RecordResult],
-) -> Result<FileReport, ProcessError> {
-    let name = file.name;
-    let mut report = FileReport::new(&name.name, Outcome::Processed);
-    let mut apc = OutboundFile::new(
-        FileType::Apc,
-        &name.source,
-        name.date,
-        &name.seq,
-        &file.generated_at,
-    );
-    let mut notifications: BTreeMap<String, ApplicantNotification> = BTreeMap::new();
-    let mut untold: HashMap<&str, u64> = HashMap::new();
-    for result in results {
+/// The APC and trust notifications of one file, filled record by record.
+struct Outputs<'c> {
+    organisations: &'c crate::domain::org::Organisations,
+    report: FileReport,
+    apc: OutboundFile,
+    notifications: BTreeMap<String, ApplicantNotification>,
+    untold: BTreeMap<String, u64>,
+    business_date: chrono::NaiveDate,
+    file_name: String,
+}
+
+impl<'c> Outputs<'c> {
+    fn new(ctx: &Context<'c>, file: &Accepted<'_>) -> Self {
+        let name = file.name;
+        Outputs {
+            organisations: ctx.organisations,
+            report: FileReport::new(&name.name, Outcome::Processed),
+            apc: OutboundFile::new(
+                FileType::Apc,
+                &name.source,
+                name.date,
+                &name.seq,
+                &file.generated_at,
+            ),
+            notifications: BTreeMap::new(),
+            untold: BTreeMap::new(),
+            business_date: file.business_date,
+            file_name: name.name.clone(),
+        }
+    }
+
+    fn add(&mut self, result: &RecordResult) {
         let record_number = result.record_number.to_string();
         let trust = result
             .vpd
             .as_deref()
-            .and_then(|vpd| ctx.organisations.live(vpd));
+            .and_then(|vpd| self.organisations.live(vpd));
+        let (business_date, file_name) = (self.business_date, &self.file_name);
         let notification = trust.map(|org| {
-            notifications.entry(org.vpd.clone()).or_insert_with(|| {
-                ApplicantNotification::new(&org.vpd, &org.name, file.business_date, &name.name)
-            })
+            self.notifications
+                .entry(org.vpd.clone())
+                .or_insert_with(|| {
+                    ApplicantNotification::new(&org.vpd, &org.name, business_date, file_name)
+                })
         });
         match &result.outcome {
             RecordOutcome::Loaded {
@@ -407,14 +422,14 @@ async fn write_outputs(
                 projected_hire_date,
                 messages,
             } => {
-                report.loaded += 1;
-                report.warnings += messages
+                self.report.loaded += 1;
+                self.report.warnings += messages
                     .iter()
-                    .filter(|m| m.message_type == crate::domain::messages::MessageType::Warning)
+                    .filter(|m| m.message_type == MessageType::Warning)
                     .count() as u64;
                 let mut created = Vec::new();
                 for message in messages {
-                    apc.line([
+                    self.apc.line([
                         "APC",
                         &result.placement_id,
                         &result.dpn,
@@ -443,10 +458,10 @@ async fn write_outputs(
                 }
             }
             RecordOutcome::Rejected(errors) => {
-                report.rejected += 1;
+                self.report.rejected += 1;
                 let mut failed = Vec::new();
                 for message in errors {
-                    apc.line([
+                    self.apc.line([
                         "APC",
                         &result.placement_id,
                         &result.dpn,
@@ -475,48 +490,63 @@ async fn write_outputs(
                         n.failed.extend(failed);
                     }
                     None => {
-                        *untold
-                            .entry(result.vpd.as_deref().unwrap_or("unknown"))
+                        *self
+                            .untold
+                            .entry(result.vpd.clone().unwrap_or_default())
                             .or_default() += 1
                     }
                 }
             }
         }
     }
-    for (vpd, count) in untold {
-        report.operator_warnings.push(if vpd == "unknown" {
-            format!("{count} failed record(s) could not be linked to any trust (unknown position and DPN); only TIS sees them, in the APC")
-        } else {
-            format!("{count} failed record(s) belong to trust {vpd}, which is not live or not configured; only TIS sees them, in the APC")
-        });
-    }
 
-    let apc_name = name.confirmation_name().unwrap_or_default();
-    let apc_key = format!("tis/{}/{}", name.source, apc_name);
-    ctx.blobs
-        .put(Area::Outbound, &apc_key, apc.finish(), "text/plain")
-        .await?;
-    report.outputs.push(format!("outbound/{apc_key}"));
-    let stem = name.name.trim_end_matches(".DAT");
-    for (vpd, notification) in notifications {
-        let base = format!("trusts/{vpd}/notifications/{stem}.deanery-applicant-notification");
-        put_json(
-            ctx.blobs,
-            Area::Outbound,
-            &format!("{base}.json"),
-            &notification,
-        )
-        .await?;
+    async fn finish(
+        self,
+        ctx: &Context<'_>,
+        file: &Accepted<'_>,
+    ) -> Result<FileReport, ProcessError> {
+        let Outputs {
+            mut report,
+            apc,
+            notifications,
+            untold,
+            ..
+        } = self;
+        for (vpd, count) in untold {
+            report.operator_warnings.push(if vpd.is_empty() {
+                format!("{count} failed record(s) could not be linked to any trust (unknown position and DPN); only TIS sees them, in the APC")
+            } else {
+                format!("{count} failed record(s) belong to trust {vpd}, which is not live or not configured; only TIS sees them, in the APC")
+            });
+        }
+        let name = file.name;
+        let apc_name = name.confirmation_name().unwrap_or_default();
+        let apc_key = format!("tis/{}/{}", name.source, apc_name);
         ctx.blobs
-            .put(
+            .put(Area::Outbound, &apc_key, apc.finish(), "text/plain")
+            .await?;
+        report.outputs.push(format!("outbound/{apc_key}"));
+        let stem = name.name.trim_end_matches(".DAT");
+        for (vpd, notification) in notifications {
+            let base = format!("trusts/{vpd}/notifications/{stem}.deanery-applicant-notification");
+            put_json(
+                ctx.blobs,
                 Area::Outbound,
-                &format!("{base}.html"),
-                notification.render_html().into_bytes(),
-                "text/html; charset=utf-8",
+                &format!("{base}.json"),
+                &notification,
             )
             .await?;
-        report.outputs.push(format!("outbound/{base}.json"));
-        report.outputs.push(format!("outbound/{base}.html"));
+            ctx.blobs
+                .put(
+                    Area::Outbound,
+                    &format!("{base}.html"),
+                    notification.render_html().into_bytes(),
+                    "text/html; charset=utf-8",
+                )
+                .await?;
+            report.outputs.push(format!("outbound/{base}.json"));
+            report.outputs.push(format!("outbound/{base}.html"));
+        }
+        Ok(report)
     }
-    Ok(report)
 }

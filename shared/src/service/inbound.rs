@@ -64,7 +64,6 @@ pub(crate) struct Accepted<'f> {
     pub sha256: String,
     pub business_date: NaiveDate,
     pub generated_at: String,
-    pub data_lines: u64,
 }
 
 /// Processes the inbound object `key` (relative to the inbound area).
@@ -236,7 +235,6 @@ pub async fn process_inbound(
         sha256,
         business_date,
         generated_at: envelope.header.generated_at.clone(),
-        data_lines: envelope.data_lines,
     };
     ctx.progress.begin(&display, envelope.data_lines);
     // DNC/DNF returned above, so APP is the only other type that gets here.
