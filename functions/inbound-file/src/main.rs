@@ -1,1 +1,58 @@
-fn main() {}
+//! Start-up only: read the configuration, build the SDK clients and adapters once, run the handler.
+
+use dit_shared::adapters::dynamo::DynamoStore;
+use dit_shared::adapters::s3::{S3Blobs, S3Layout};
+use dit_shared::adapters::{aws_config, dynamo_client, s3_client};
+use dit_shared::service::inbound::Settings;
+use inbound_file::config::{organisations, Config, OrganisationsSource};
+use inbound_file::{handle, Deps};
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(true)
+        .without_time()
+        .init();
+
+    let config = Config::from_env(|name| std::env::var(name).ok())?;
+    let sdk = aws_config().await;
+    let s3 = s3_client(&sdk);
+    let organisations = match &config.organisations {
+        OrganisationsSource::Inline(text) => organisations(text, "ORGANISATIONS_TOML")?,
+        OrganisationsSource::S3 { bucket, key } => {
+            let object = s3.get_object().bucket(bucket).key(key).send().await?;
+            let bytes = object.body.collect().await?.into_bytes();
+            let text = String::from_utf8(bytes.to_vec())?;
+            organisations(&text, &format!("s3://{bucket}/{key}"))?
+        }
+    };
+    tracing::info!(organisations = organisations.len(), "configuration loaded");
+    let deps = Deps {
+        store: Box::new(DynamoStore::new(
+            dynamo_client(&sdk),
+            config.table_name.clone(),
+        )),
+        blobs: Box::new(S3Blobs::new(
+            s3,
+            S3Layout {
+                inbound_bucket: config.inbound_bucket.clone(),
+                inbound_prefix: config.inbound_prefix.clone(),
+                quarantine_prefix: config.quarantine_prefix.clone(),
+                outbound_bucket: config.outbound_bucket.clone(),
+            },
+        )),
+        organisations,
+        settings: Settings {
+            max_file_bytes: config.max_file_bytes,
+        },
+        inbound_bucket: config.inbound_bucket,
+        inbound_prefix: config.inbound_prefix,
+    };
+    run(service_fn(|event: LambdaEvent<_>| handle(&deps, event))).await
+}

@@ -11,9 +11,7 @@ use dit_shared::domain::model::{
 };
 use dit_shared::domain::org::Organisations;
 use dit_shared::domain::pos::Position;
-use dit_shared::ports::{
-    Area, BlobStore, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError,
-};
+use dit_shared::ports::{Area, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
 use dit_shared::service::inbound::Settings;
 use inbound_file::{handle, Deps};
 use lambda_runtime::{Context, LambdaEvent};

@@ -1,0 +1,1181 @@
+//! DynamoStore and S3Blobs against a private moto_server per test.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use dit_shared::adapters::dynamo::DynamoStore;
+use dit_shared::adapters::s3::{S3Blobs, S3Layout};
+use dit_shared::domain::app::ApplicantDetails;
+use dit_shared::domain::lifecycle::ApplicantState;
+use dit_shared::domain::messages::Message;
+use dit_shared::domain::model::{
+    person_key, Applicant, Cause, FileClaim, FileStatus, HistoryEntry, HistoryOutcome,
+    PlacementLink, ProcessedFile,
+};
+use dit_shared::domain::pos::{HostLead, Position, PositionStatus};
+use dit_shared::ports::{
+    Area, BlobError, BlobStore, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError,
+};
+use dit_tests::{Moto, RequestCounter};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+const TABLE: &str = "dit-state";
+
+async fn store(moto: &Moto) -> DynamoStore {
+    DynamoStore::new(moto.create_table(TABLE).await, TABLE)
+}
+
+fn at(day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 3, day, hour, 0, 0).unwrap()
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processed files
+// ---------------------------------------------------------------------------------------------
+
+fn file(source: &str, file_type: &str, seq: u64, sha: &str) -> ProcessedFile {
+    ProcessedFile {
+        identity: format!("{source}#{file_type}#{seq}"),
+        source: source.to_string(),
+        file_type: file_type.to_string(),
+        seq,
+        name: format!("{file_type}_{source}_20250301_{seq:05}.csv"),
+        sha256: sha.to_string(),
+        business_date: date(2025, 3, 1),
+        status: FileStatus::InProgress,
+        claimed_at: at(1, 9),
+        completed_at: None,
+        summary: None,
+    }
+}
+
+#[tokio::test]
+async fn claim_file_new_same_different_and_previous_seq() {
+    let moto = Moto::start();
+    let store = store(&moto).await;
+
+    let first = file("LDN", "APP", 5, "aaa");
+    assert_eq!(
+        store.claim_file(&first).await.unwrap(),
+        FileClaim::New { previous_seq: None }
+    );
+    assert_eq!(
+        store.claim_file(&first).await.unwrap(),
+        FileClaim::SameContent(first.clone())
+    );
+    assert_eq!(
+        store
+            .claim_file(&file("LDN", "APP", 5, "bbb"))
+            .await
+            .unwrap(),
+        FileClaim::DifferentContent(first.clone())
+    );
+
+    // previous_seq is the highest SEQ claimed before, per source and type.
+    assert_eq!(
+        store
+            .claim_file(&file("LDN", "APP", 6, "ccc"))
+            .await
+            .unwrap(),
+        FileClaim::New {
+            previous_seq: Some(5)
+        }
+    );
+    assert_eq!(
+        store
+            .claim_file(&file("LDN", "APP", 9, "ddd"))
+            .await
+            .unwrap(),
+        FileClaim::New {
+            previous_seq: Some(6)
+        }
+    );
+    // A late lower SEQ sees the highest so far (and does not lower it).
+    assert_eq!(
+        store
+            .claim_file(&file("LDN", "APP", 7, "eee"))
+            .await
+            .unwrap(),
+        FileClaim::New {
+            previous_seq: Some(9)
+        }
+    );
+    assert_eq!(
+        store
+            .claim_file(&file("LDN", "APP", 10, "fff"))
+            .await
+            .unwrap(),
+        FileClaim::New {
+            previous_seq: Some(9)
+        }
+    );
+    assert_eq!(
+        store
+            .claim_file(&file("LDN", "POS", 5, "ggg"))
+            .await
+            .unwrap(),
+        FileClaim::New { previous_seq: None }
+    );
+    assert_eq!(
+        store
+            .claim_file(&file("KSS", "APP", 1, "hhh"))
+            .await
+            .unwrap(),
+        FileClaim::New { previous_seq: None }
+    );
+
+    // Completing keeps the summary exactly.
+    let summary = serde_json::json!({
+        "records": 120,
+        "loaded": 118,
+        "wte": 0.8,
+        "big": 18_446_744_073_709_551_615u64,
+        "negative": -3,
+        "outputs": ["APC_LDN_20250301_00005.csv"],
+        "warnings": [{"record": 3, "text": "value ignored"}],
+        "empty": {},
+        "nothing": null
+    });
+    store
+        .complete_file(&first.identity, &summary, at(1, 10))
+        .await
+        .unwrap();
+    let FileClaim::SameContent(done) = store.claim_file(&first).await.unwrap() else {
+        panic!("expected SameContent");
+    };
+    assert_eq!(done.status, FileStatus::Processed);
+    assert_eq!(done.completed_at, Some(at(1, 10)));
+    assert_eq!(done.summary, Some(summary));
+    assert_eq!(done.claimed_at, first.claimed_at);
+
+    // A delivery interrupted between its claim and noting its SEQ is repaired when redelivered.
+    let raw = moto.dynamo_client().await;
+    let interrupted = file("LDN", "APP", 20, "iii");
+    store.claim_file(&interrupted).await.unwrap();
+    raw.put_item()
+        .table_name(TABLE)
+        .item("PK", AttributeValue::S("SEQ#LDN#APP".to_string()))
+        .item("SK", AttributeValue::S("SEQ".to_string()))
+        .item("last_seq", AttributeValue::N("10".to_string()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim_file(&interrupted).await.unwrap(),
+        FileClaim::SameContent(interrupted.clone())
+    );
+    assert_eq!(
+        store
+            .claim_file(&file("LDN", "APP", 21, "jjj"))
+            .await
+            .unwrap(),
+        FileClaim::New {
+            previous_seq: Some(20)
+        }
+    );
+
+    // Completing a file never claimed is refused.
+    let err = store
+        .complete_file("LDN#APP#99", &serde_json::json!({}), at(1, 11))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Positions
+// ---------------------------------------------------------------------------------------------
+
+fn position(vpd: &str, i: usize, dpn: &str) -> Position {
+    Position {
+        position_id: format!("{vpd}-P{i:04}"),
+        vpd: vpd.to_string(),
+        position_number: format!("{vpd}/{i:05}"),
+        position_name: format!("Doctor|ST{}|Medicine|{vpd}", 1 + i % 8),
+        dpn: dpn.to_string(),
+        managing_deanery_body: "London".to_string(),
+        host_lead: if i % 2 == 0 {
+            Some(HostLead::HostEmployer)
+        } else {
+            None
+        },
+        effective_from: Some(date(2024, 8, 7)),
+        effective_to: if i % 3 == 0 {
+            None
+        } else {
+            Some(date(2026, 8, 4))
+        },
+        occupation_code: "MED".to_string(),
+        grade: "ST3".to_string(),
+        site: "Main".to_string(),
+        ods_code: vpd.to_string(),
+        organisation: format!("Trust {vpd}"),
+        status: PositionStatus::Active,
+        dpn_issues: Vec::new(),
+        name_issues: if i % 10 == 0 {
+            vec!["name issue".to_string()]
+        } else {
+            Vec::new()
+        },
+        duplicate_dpn: false,
+        changed_in: "POS_RJ1_20250301_00001.csv".to_string(),
+        changed_on: date(2025, 3, 1),
+    }
+}
+
+#[tokio::test]
+async fn positions_save_read_by_trust_and_by_dpn() {
+    let moto = Moto::start();
+    moto.create_table(TABLE).await;
+    let counter = RequestCounter::new();
+    let store = DynamoStore::new(moto.counting_dynamo_client(counter.clone()).await, TABLE);
+
+    // 110 positions in RJ1, 30 in RJ7 (140: six BatchWriteItem chunks); every 7th has no DPN.
+    let mut positions = Vec::new();
+    for i in 0..110 {
+        let dpn = if i % 7 == 0 {
+            String::new()
+        } else {
+            format!("LDN/RJ1/MED/{i:03}")
+        };
+        positions.push(position("RJ1", i, &dpn));
+    }
+    for i in 0..30 {
+        positions.push(position("RJ7", i, &format!("KSS/RJ7/SUR/{i:03}")));
+    }
+    // One DPN shared by a position of each trust.
+    positions[1].dpn = "LDN/SHARED/MED/001".to_string();
+    positions[111].dpn = "LDN/SHARED/MED/001".to_string();
+    positions[111].duplicate_dpn = true;
+
+    store.save_positions(&positions).await.unwrap();
+    assert_eq!(counter.count("BatchWriteItem"), 6);
+
+    // 140 known ids, one repeated, two unknown: two BatchGetItem chunks.
+    let mut ids: Vec<String> = positions.iter().map(|p| p.position_id.clone()).collect();
+    ids.push(positions[0].position_id.clone());
+    ids.push("RJ1-UNKNOWN".to_string());
+    ids.push("RJ9-P0001".to_string());
+    let found = store.positions(&ids).await.unwrap();
+    assert_eq!(found.len(), 140);
+    assert_eq!(counter.count("BatchGetItem"), 2);
+    for p in &positions {
+        assert_eq!(found.get(&p.position_id), Some(p));
+    }
+    assert!(store.positions(&[]).await.unwrap().is_empty());
+
+    let mut rj1 = store.trust_positions("RJ1").await.unwrap();
+    rj1.sort_by(|a, b| a.position_id.cmp(&b.position_id));
+    assert_eq!(rj1, positions[..110].to_vec());
+    assert_eq!(store.trust_positions("RJ7").await.unwrap().len(), 30);
+    assert!(store.trust_positions("RJ9").await.unwrap().is_empty());
+
+    let mut shared = store.positions_by_dpn("LDN/SHARED/MED/001").await.unwrap();
+    shared.sort_by(|a, b| a.position_id.cmp(&b.position_id));
+    assert_eq!(shared, vec![positions[1].clone(), positions[111].clone()]);
+    assert_eq!(
+        store.positions_by_dpn("KSS/RJ7/SUR/005").await.unwrap(),
+        vec![positions[115].clone()]
+    );
+    assert!(store.positions_by_dpn("").await.unwrap().is_empty());
+    assert!(store
+        .positions_by_dpn("NO/SUCH/DPN/1")
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Replacing: a removed position and a changed DPN (the old DPN no longer finds it).
+    let mut changed = vec![positions[2].clone(), positions[3].clone()];
+    changed[0].status = PositionStatus::Removed;
+    changed[1].dpn = "LDN/RJ1/MED/NEW".to_string();
+    // The same position twice in one call: the last one wins.
+    let mut again = positions[4].clone();
+    again.grade = "ST4".to_string();
+    changed.push(positions[4].clone());
+    changed.push(again.clone());
+    store.save_positions(&changed).await.unwrap();
+    let found = store
+        .positions(&[
+            positions[2].position_id.clone(),
+            positions[3].position_id.clone(),
+            positions[4].position_id.clone(),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        found[&positions[2].position_id].status,
+        PositionStatus::Removed
+    );
+    assert_eq!(found[&positions[4].position_id], again);
+    assert!(store
+        .positions_by_dpn(&positions[3].dpn)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store.positions_by_dpn("LDN/RJ1/MED/NEW").await.unwrap(),
+        vec![changed[1].clone()]
+    );
+    assert_eq!(store.trust_positions("RJ1").await.unwrap().len(), 110);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Applicant numbers
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn allocate_numbers_gives_disjoint_blocks() {
+    let moto = Moto::start();
+    let store = store(&moto).await;
+
+    assert_eq!(store.allocate_numbers(0).await.unwrap(), 1);
+    assert_eq!(store.allocate_numbers(10).await.unwrap(), 1);
+    assert_eq!(store.allocate_numbers(5).await.unwrap(), 11);
+    assert_eq!(store.allocate_numbers(0).await.unwrap(), 16);
+
+    let (a, b, c, d) = tokio::join!(
+        store.allocate_numbers(100),
+        store.allocate_numbers(7),
+        store.allocate_numbers(1),
+        store.allocate_numbers(50),
+    );
+    let mut blocks = vec![
+        (a.unwrap(), 100),
+        (b.unwrap(), 7),
+        (c.unwrap(), 1),
+        (d.unwrap(), 50),
+    ];
+    blocks.sort();
+    let mut next = 16;
+    for (first, count) in blocks {
+        assert_eq!(first, next, "blocks are consecutive and disjoint");
+        next = first + count;
+    }
+    assert_eq!(store.allocate_numbers(1).await.unwrap(), 16 + 158);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Applicants
+// ---------------------------------------------------------------------------------------------
+
+const SOURCE_FILE: &str = "APP_LDN_20250301_00005.csv";
+const SOURCE_SHA: &str = "5e2b1c0ffee";
+
+/// A plausible applicant. Persons: applicants `i` and `i + 1` share a GMC number when `i` is a
+/// multiple of 10 (same trust), every 7th has no GMC but NI and date of birth, every 13th none.
+fn new_applicant(number: u64, i: usize) -> NewApplicant {
+    let vpd = ["RJ1", "RJ7", "RQM"][i % 3].to_string();
+    let gmc = if i % 13 == 5 || i % 7 == 3 {
+        None
+    } else if i % 10 == 1 {
+        Some(format!("{}", 7_000_000 + i - 1))
+    } else {
+        Some(format!("{}", 7_000_000 + i))
+    };
+    let vpd = if i % 10 == 1 {
+        ["RJ1", "RJ7", "RQM"][(i - 1) % 3].to_string()
+    } else {
+        vpd
+    };
+    let (ni, dob) = if i % 13 == 5 {
+        (None, None)
+    } else {
+        (
+            Some(format!("QQ{:06}C", 100_000 + i)),
+            Some(date(
+                1990 + (i % 9) as i32,
+                1 + (i % 12) as u32,
+                1 + (i % 27) as u32,
+            )),
+        )
+    };
+    let details = ApplicantDetails {
+        effective_date: Some(date(2025, 8, 6)),
+        last_name: format!("Surname{i}"),
+        first_name: format!("Given{i}"),
+        middle_names: (i % 4 == 0).then(|| "Middle".to_string()),
+        title: Some("Dr".to_string()),
+        date_of_birth: dob,
+        gender: Some(["F", "M", "X"][i % 3].to_string()),
+        gmc_number: gmc.clone(),
+        national_insurance_number: ni.clone(),
+        national_training_number: Some(format!("LDN/{:03}/{:03}/N", i % 400, i)),
+        email_address: Some(format!("doctor{i}@example.nhs.uk")),
+        mobile_tel: Some(format!("07700 900{:03}", i % 1000)),
+        address_line_1: Some(format!("{} Example Street", 1 + i % 90)),
+        town: Some("London".to_string()),
+        postcode: Some("SW1A 1AA".to_string()),
+        wte: Some(if i % 5 == 0 { 0.8 } else { 1.0 }),
+        grade: Some("ST3".to_string()),
+        ..ApplicantDetails::default()
+    };
+    let created = at(1, 9) + Duration::seconds(i as i64);
+    let number = number.to_string();
+    let applicant = Applicant {
+        applicant_number: number.clone(),
+        assignment_id: format!("ASG{i:06}"),
+        placement_id: format!("PLC{i:07}"),
+        vpd: vpd.clone(),
+        local_office: "LDN".to_string(),
+        position_id: format!("{vpd}-P{:04}", i % 50),
+        position_number: format!("{vpd}/{:05}", i % 50),
+        dpn: format!("LDN/{vpd}/MED/{:03}", i % 50),
+        state: ApplicantState::Loaded,
+        version: 2,
+        projected_hire_date: date(2025, 8, 6) + Duration::days((i % 3) as i64 * 7),
+        projected_end_date: (i % 2 == 0).then(|| date(2026, 8, 4)),
+        person_key: person_key(gmc.as_deref(), ni.as_deref(), dob),
+        details,
+        source_file: SOURCE_FILE.to_string(),
+        source_sha256: SOURCE_SHA.to_string(),
+        record_number: i as u64 + 1,
+        load_messages: if i % 6 == 0 {
+            vec![Message::warning(format!(
+                "value ignored in record {}",
+                i + 1
+            ))]
+        } else {
+            Vec::new()
+        },
+        created_at: created,
+        updated_at: created,
+    };
+    let cause = Cause::File {
+        name: SOURCE_FILE.to_string(),
+        record_number: i as u64 + 1,
+        line: i as u64 + 2,
+    };
+    let history = vec![
+        HistoryEntry {
+            seq: 1,
+            at: created,
+            command: "receive".to_string(),
+            from: None,
+            to: ApplicantState::Received,
+            outcome: HistoryOutcome::Moved,
+            cause: cause.clone(),
+            actor: "inbound-file".to_string(),
+            detail: None,
+        },
+        HistoryEntry {
+            seq: 2,
+            at: created,
+            command: "load".to_string(),
+            from: Some(ApplicantState::Received),
+            to: ApplicantState::Loaded,
+            outcome: HistoryOutcome::Moved,
+            cause,
+            actor: "inbound-file".to_string(),
+            detail: Some("checks passed".to_string()),
+        },
+    ];
+    NewApplicant { applicant, history }
+}
+
+fn batch(first_number: u64, indexes: std::ops::Range<usize>) -> Vec<NewApplicant> {
+    indexes
+        .enumerate()
+        .map(|(k, i)| new_applicant(first_number + k as u64, i))
+        .collect()
+}
+
+fn link_of(new: &NewApplicant) -> PlacementLink {
+    PlacementLink {
+        placement_id: new.applicant.placement_id.clone(),
+        applicant_number: new.applicant.applicant_number.clone(),
+        source_file: new.applicant.source_file.clone(),
+        source_sha256: new.applicant.source_sha256.clone(),
+    }
+}
+
+#[tokio::test]
+async fn create_applicants_batched_idempotent_and_mixed() {
+    let moto = Moto::start();
+    moto.create_table(TABLE).await;
+    let counter = RequestCounter::new();
+    let store = DynamoStore::new(moto.counting_dynamo_client(counter.clone()).await, TABLE);
+
+    let first = store.allocate_numbers(200).await.unwrap();
+    let input = batch(first, 0..200);
+    counter.reset();
+    let outcomes = store.create_applicants(&input).await.unwrap();
+    let writes = counter.writes();
+    println!(
+        "creating 200 applicants: {writes} write requests ({:?})",
+        counter.snapshot()
+    );
+    assert_eq!(outcomes, vec![CreateOutcome::Created; 200]);
+    assert!(writes <= 20, "{writes} write requests for 200 applicants");
+    assert_eq!(writes, counter.count("TransactWriteItems"));
+
+    // Everything is readable back.
+    for new in input.iter().step_by(17) {
+        let number = &new.applicant.applicant_number;
+        assert_eq!(
+            store.applicant(number).await.unwrap().as_ref(),
+            Some(&new.applicant)
+        );
+        assert_eq!(store.history(number).await.unwrap(), new.history);
+    }
+    assert_eq!(store.applicant("999999").await.unwrap(), None);
+    let ids: Vec<String> = input
+        .iter()
+        .map(|n| n.applicant.placement_id.clone())
+        .chain(["PLC-UNKNOWN".to_string()])
+        .collect();
+    let links = store.placements(&ids).await.unwrap();
+    assert_eq!(links.len(), 200);
+    for new in &input {
+        assert_eq!(links[&new.applicant.placement_id], link_of(new));
+    }
+
+    // Persons: one per person key, with every applicant number of that person.
+    let mut expected: HashMap<(String, String), BTreeSet<String>> = HashMap::new();
+    for new in &input {
+        if let Some(key) = &new.applicant.person_key {
+            expected
+                .entry((new.applicant.vpd.clone(), key.clone()))
+                .or_default()
+                .insert(new.applicant.applicant_number.clone());
+        }
+    }
+    assert!(expected.values().any(|numbers| numbers.len() == 2));
+    assert!(input.iter().any(|n| n.applicant.person_key.is_none()));
+    let keys: Vec<(String, String)> = expected.keys().cloned().collect();
+    let persons = store.persons(&keys).await.unwrap();
+    assert_eq!(persons.len(), expected.len());
+    for (key, numbers) in &expected {
+        let person = &persons[key];
+        assert_eq!((&person.vpd, &person.person_key), (&key.0, &key.1));
+        assert!(!person.employee);
+        let got: BTreeSet<String> = person.applicant_numbers.iter().cloned().collect();
+        assert_eq!(&got, numbers);
+    }
+
+    // The same input again: every placement is taken, by the applicant created above, and
+    // finding that out writes nothing.
+    let before = counter.writes();
+    let again = store.create_applicants(&input).await.unwrap();
+    assert_eq!(counter.writes(), before);
+    let expected_taken: Vec<CreateOutcome> = input
+        .iter()
+        .map(|n| CreateOutcome::PlacementTaken(link_of(n)))
+        .collect();
+    assert_eq!(again, expected_taken);
+
+    // A mixed batch with new numbers: 10 taken placements, 60 new ones, and one placement
+    // repeated inside the batch (the repeat is taken by the first, when its transaction is
+    // cancelled).
+    let next = store.allocate_numbers(71).await.unwrap();
+    let mut mixed = batch(next, 190..260);
+    mixed.push(new_applicant(next + 70, 250));
+    let before = counter.writes();
+    let outcomes = store.create_applicants(&mixed).await.unwrap();
+    let mixed_writes = counter.writes() - before;
+    println!("mixed batch of 71 (11 taken): {mixed_writes} write requests");
+    // Three transactions for the 60 new ones, one cancelled for the repeat.
+    assert!(mixed_writes <= 5, "{mixed_writes}");
+    for (k, outcome) in outcomes.iter().enumerate() {
+        match k {
+            0..=9 => assert_eq!(
+                outcome,
+                &CreateOutcome::PlacementTaken(link_of(&input[190 + k])),
+                "record {k}"
+            ),
+            70 => assert_eq!(
+                outcome,
+                &CreateOutcome::PlacementTaken(link_of(&mixed[60])),
+                "record {k}"
+            ),
+            _ => assert_eq!(outcome, &CreateOutcome::Created, "record {k}"),
+        }
+    }
+    // Taken placements kept their first applicant; the losers were not written.
+    assert_eq!(
+        store
+            .applicant(&mixed[0].applicant.applicant_number)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .applicant(&mixed[70].applicant.applicant_number)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .applicant(&mixed[10].applicant.applicant_number)
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(&mixed[10].applicant)
+    );
+    let links = store
+        .placements(&[mixed[0].applicant.placement_id.clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        links[&mixed[0].applicant.placement_id],
+        link_of(&input[190])
+    );
+    // Records 210 and 211 (both new) share a GMC number: one person with both numbers.
+    let shared = &mixed[20].applicant;
+    assert_eq!(shared.person_key, mixed[21].applicant.person_key);
+    let key = (shared.vpd.clone(), shared.person_key.clone().unwrap());
+    let persons = store.persons(std::slice::from_ref(&key)).await.unwrap();
+    assert_eq!(
+        persons[&key].applicant_numbers,
+        vec![
+            mixed[20].applicant.applicant_number.clone(),
+            mixed[21].applicant.applicant_number.clone()
+        ]
+    );
+}
+
+#[tokio::test]
+async fn applicants_by_gmc_and_history_order() {
+    let moto = Moto::start();
+    let store = store(&moto).await;
+
+    let mut input = batch(500, 0..12);
+    // The same doctor in another trust.
+    let mut elsewhere = new_applicant(600, 40);
+    elsewhere.applicant.vpd = "RQM".to_string();
+    elsewhere.applicant.details.gmc_number = input[0].applicant.details.gmc_number.clone();
+    input.push(elsewhere.clone());
+    let outcomes = store.create_applicants(&input).await.unwrap();
+    assert!(outcomes.iter().all(|o| o == &CreateOutcome::Created));
+
+    let gmc = input[0].applicant.gmc_number().unwrap().to_string();
+    let mut found = store.applicants_by_gmc(&gmc).await.unwrap();
+    found.sort_by(|a, b| a.applicant_number.cmp(&b.applicant_number));
+    assert_eq!(
+        found,
+        vec![
+            input[0].applicant.clone(),
+            input[1].applicant.clone(),
+            elsewhere.applicant.clone()
+        ]
+    );
+    assert!(store.applicants_by_gmc("0000000").await.unwrap().is_empty());
+    assert!(store.applicants_by_gmc("").await.unwrap().is_empty());
+
+    // Moves 3..=12 give history in seq order (past the 9 -> 10 digit change).
+    let mut applicant = input[2].applicant.clone();
+    for seq in 3..=12u32 {
+        let expected = applicant.version;
+        applicant.version = seq;
+        applicant.state = if seq % 2 == 1 {
+            ApplicantState::Offered
+        } else {
+            ApplicantState::Loaded
+        };
+        let entry = HistoryEntry {
+            seq,
+            at: at(2, 0) + Duration::minutes(i64::from(seq)),
+            command: "offer".to_string(),
+            from: Some(ApplicantState::Loaded),
+            to: applicant.state,
+            outcome: if seq == 4 {
+                HistoryOutcome::Refused {
+                    reason: "not allowed".to_string(),
+                }
+            } else {
+                HistoryOutcome::Moved
+            },
+            cause: Cause::Message {
+                id: format!("msg-{seq}"),
+            },
+            actor: "trust".to_string(),
+            detail: None,
+        };
+        assert_eq!(
+            store
+                .record_move(expected, &applicant, &entry)
+                .await
+                .unwrap(),
+            MoveOutcome::Stored
+        );
+    }
+    let history = store.history(&applicant.applicant_number).await.unwrap();
+    assert_eq!(
+        history.iter().map(|h| h.seq).collect::<Vec<_>>(),
+        (1..=12).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        store.applicant(&applicant.applicant_number).await.unwrap(),
+        Some(applicant)
+    );
+    assert!(store.history("424242").await.unwrap().is_empty());
+}
+
+fn offer(applicant: &Applicant, seq: u32, id: &str) -> (Applicant, HistoryEntry) {
+    let mut moved = applicant.clone();
+    moved.version = seq;
+    moved.state = ApplicantState::Offered;
+    moved.updated_at = at(3, 12);
+    let entry = HistoryEntry {
+        seq,
+        at: at(3, 12),
+        command: "offer".to_string(),
+        from: Some(applicant.state),
+        to: ApplicantState::Offered,
+        outcome: HistoryOutcome::Moved,
+        cause: Cause::Message { id: id.to_string() },
+        actor: "trust".to_string(),
+        detail: None,
+    };
+    (moved, entry)
+}
+
+#[tokio::test]
+async fn record_move_is_conditional_on_version() {
+    let moto = Moto::start();
+    let store = store(&moto).await;
+    let input = batch(1, 0..3);
+    store.create_applicants(&input).await.unwrap();
+    let original = input[0].applicant.clone();
+    assert_eq!(original.version, 2);
+
+    // Right version: stored with its history.
+    let (moved, entry) = offer(&original, 3, "m1");
+    assert_eq!(
+        store.record_move(2, &moved, &entry).await.unwrap(),
+        MoveOutcome::Stored
+    );
+    assert_eq!(
+        store.applicant(&original.applicant_number).await.unwrap(),
+        Some(moved.clone())
+    );
+
+    // Stale version: conflict, nothing written.
+    let (stale, stale_entry) = offer(&original, 3, "m2");
+    let mut stale = stale;
+    stale.state = ApplicantState::Withdrawn;
+    assert_eq!(
+        store.record_move(2, &stale, &stale_entry).await.unwrap(),
+        MoveOutcome::Conflict
+    );
+    let (later, later_entry) = offer(&moved, 9, "m3");
+    assert_eq!(
+        store.record_move(8, &later, &later_entry).await.unwrap(),
+        MoveOutcome::Conflict
+    );
+    assert_eq!(
+        store.applicant(&original.applicant_number).await.unwrap(),
+        Some(moved)
+    );
+    let history = store.history(&original.applicant_number).await.unwrap();
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[2], entry);
+
+    // An applicant that does not exist: conflict, and no history appears.
+    let mut ghost = original.clone();
+    ghost.applicant_number = "777777".to_string();
+    let (ghost, ghost_entry) = offer(&ghost, 3, "m4");
+    assert_eq!(
+        store.record_move(2, &ghost, &ghost_entry).await.unwrap(),
+        MoveOutcome::Conflict
+    );
+    assert!(store.history("777777").await.unwrap().is_empty());
+    assert_eq!(store.applicant("777777").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn concurrent_moves_with_the_same_version_one_wins() {
+    let moto = Moto::start();
+    let store = store(&moto).await;
+    let input = batch(1, 0..10);
+    store.create_applicants(&input).await.unwrap();
+
+    for new in &input {
+        let applicant = &new.applicant;
+        let (a, a_entry) = offer(applicant, 3, "left");
+        let (mut b, mut b_entry) = offer(applicant, 3, "right");
+        b.state = ApplicantState::Withdrawn;
+        b_entry.to = ApplicantState::Withdrawn;
+        b_entry.command = "withdraw".to_string();
+        let (left, right) = tokio::join!(
+            store.record_move(2, &a, &a_entry),
+            store.record_move(2, &b, &b_entry)
+        );
+        let (left, right) = (left.unwrap(), right.unwrap());
+        let mut outcomes = vec![left, right];
+        outcomes.sort_by_key(|o| *o == MoveOutcome::Conflict);
+        assert_eq!(outcomes, vec![MoveOutcome::Stored, MoveOutcome::Conflict]);
+
+        let stored = store
+            .applicant(&applicant.applicant_number)
+            .await
+            .unwrap()
+            .unwrap();
+        let history = store.history(&applicant.applicant_number).await.unwrap();
+        let at_seq: Vec<&HistoryEntry> = history.iter().filter(|h| h.seq == 3).collect();
+        assert_eq!(at_seq.len(), 1);
+        assert_eq!(history.len(), 3);
+        if left == MoveOutcome::Stored {
+            assert_eq!((&stored, at_seq[0]), (&a, &a_entry));
+        } else {
+            assert_eq!((&stored, at_seq[0]), (&b, &b_entry));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// S3
+// ---------------------------------------------------------------------------------------------
+
+async fn object_keys(client: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
+    let out = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let mut keys: Vec<String> = out
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_string))
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[tokio::test]
+async fn s3_areas_map_to_buckets_and_prefixes() {
+    let moto = Moto::start();
+    let raw = moto.create_buckets("dit-inbound", "dit-outbound").await;
+    let blobs = S3Blobs::new(
+        moto.s3_client().await,
+        S3Layout {
+            inbound_bucket: "dit-inbound".to_string(),
+            inbound_prefix: "incoming/".to_string(),
+            quarantine_prefix: "quarantine/".to_string(),
+            outbound_bucket: "dit-outbound".to_string(),
+        },
+    );
+
+    let app = b"HEADER\nAPP,1\n".to_vec();
+    blobs
+        .put(
+            Area::Inbound,
+            "APP_LDN_20250301_00005.csv",
+            app.clone(),
+            "text/csv",
+        )
+        .await
+        .unwrap();
+    blobs
+        .put(
+            Area::Quarantine,
+            "APP_LDN_20250301_00004.csv",
+            b"bad".to_vec(),
+            "text/csv",
+        )
+        .await
+        .unwrap();
+    blobs
+        .put(
+            Area::Quarantine,
+            "APP_LDN_20250301_00004.csv.reason.json",
+            b"{}".to_vec(),
+            "application/json",
+        )
+        .await
+        .unwrap();
+    blobs
+        .put(
+            Area::Outbound,
+            "tis/APC_LDN_20250301_00005.csv",
+            b"APC".to_vec(),
+            "text/csv",
+        )
+        .await
+        .unwrap();
+    blobs
+        .put(
+            Area::Outbound,
+            "reports/RJ1/summary.json",
+            b"{}".to_vec(),
+            "application/json",
+        )
+        .await
+        .unwrap();
+
+    // Where they landed.
+    assert_eq!(
+        object_keys(&raw, "dit-inbound").await,
+        vec![
+            "incoming/APP_LDN_20250301_00005.csv",
+            "quarantine/APP_LDN_20250301_00004.csv",
+            "quarantine/APP_LDN_20250301_00004.csv.reason.json",
+        ]
+    );
+    assert_eq!(
+        object_keys(&raw, "dit-outbound").await,
+        vec!["reports/RJ1/summary.json", "tis/APC_LDN_20250301_00005.csv"]
+    );
+    let head = raw
+        .head_object()
+        .bucket("dit-inbound")
+        .key("incoming/APP_LDN_20250301_00005.csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.content_type(), Some("text/csv"));
+
+    // Reading back, relative to the area.
+    assert_eq!(
+        blobs
+            .get(Area::Inbound, "APP_LDN_20250301_00005.csv")
+            .await
+            .unwrap(),
+        Some(app.clone())
+    );
+    assert_eq!(
+        blobs
+            .size(Area::Inbound, "APP_LDN_20250301_00005.csv")
+            .await
+            .unwrap(),
+        Some(app.len() as u64)
+    );
+    assert_eq!(
+        blobs
+            .get(Area::Quarantine, "APP_LDN_20250301_00005.csv")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        blobs
+            .size(Area::Outbound, "APP_LDN_20250301_00005.csv")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        blobs
+            .get(Area::Outbound, "tis/APC_LDN_20250301_00005.csv")
+            .await
+            .unwrap(),
+        Some(b"APC".to_vec())
+    );
+    assert_eq!(
+        blobs.list(Area::Quarantine, "").await.unwrap(),
+        vec![
+            "APP_LDN_20250301_00004.csv",
+            "APP_LDN_20250301_00004.csv.reason.json"
+        ]
+    );
+    assert_eq!(
+        blobs.list(Area::Inbound, "").await.unwrap(),
+        vec!["APP_LDN_20250301_00005.csv"]
+    );
+    assert_eq!(
+        blobs.list(Area::Outbound, "tis/").await.unwrap(),
+        vec!["tis/APC_LDN_20250301_00005.csv"]
+    );
+    assert!(blobs.list(Area::Inbound, "POS_").await.unwrap().is_empty());
+
+    // Overwrite, then delete (twice: absent is fine).
+    blobs
+        .put(
+            Area::Inbound,
+            "APP_LDN_20250301_00005.csv",
+            b"v2".to_vec(),
+            "text/csv",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        blobs
+            .get(Area::Inbound, "APP_LDN_20250301_00005.csv")
+            .await
+            .unwrap(),
+        Some(b"v2".to_vec())
+    );
+    blobs
+        .delete(Area::Inbound, "APP_LDN_20250301_00005.csv")
+        .await
+        .unwrap();
+    blobs
+        .delete(Area::Inbound, "APP_LDN_20250301_00005.csv")
+        .await
+        .unwrap();
+    assert_eq!(
+        blobs
+            .get(Area::Inbound, "APP_LDN_20250301_00005.csv")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        object_keys(&raw, "dit-inbound").await,
+        vec![
+            "quarantine/APP_LDN_20250301_00004.csv",
+            "quarantine/APP_LDN_20250301_00004.csv.reason.json",
+        ]
+    );
+
+    // Server-side copy between areas (and buckets), keeping the content type; an absent
+    // source is a no-op.
+    blobs
+        .put(
+            Area::Inbound,
+            "DE_KSS_APP_20261121 #1+2.DAT",
+            b"odd name".to_vec(),
+            "text/csv",
+        )
+        .await
+        .unwrap();
+    blobs
+        .copy(
+            Area::Inbound,
+            "DE_KSS_APP_20261121 #1+2.DAT",
+            Area::Quarantine,
+            "DE_KSS_APP_20261121 #1+2.DAT",
+        )
+        .await
+        .unwrap();
+    blobs
+        .copy(
+            Area::Quarantine,
+            "APP_LDN_20250301_00004.csv",
+            Area::Outbound,
+            "q/copy.csv",
+        )
+        .await
+        .unwrap();
+    blobs
+        .copy(Area::Inbound, "absent.csv", Area::Outbound, "never.csv")
+        .await
+        .unwrap();
+    assert_eq!(
+        blobs
+            .get(Area::Quarantine, "DE_KSS_APP_20261121 #1+2.DAT")
+            .await
+            .unwrap(),
+        Some(b"odd name".to_vec())
+    );
+    assert_eq!(
+        blobs.get(Area::Outbound, "q/copy.csv").await.unwrap(),
+        Some(b"bad".to_vec())
+    );
+    let head = raw
+        .head_object()
+        .bucket("dit-outbound")
+        .key("q/copy.csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.content_type(), Some("text/csv"));
+    assert_eq!(blobs.size(Area::Outbound, "never.csv").await.unwrap(), None);
+    assert!(matches!(
+        blobs.copy(Area::Inbound, "../x", Area::Outbound, "y").await,
+        Err(BlobError::BadKey(_))
+    ));
+    blobs
+        .delete(Area::Inbound, "DE_KSS_APP_20261121 #1+2.DAT")
+        .await
+        .unwrap();
+    blobs
+        .delete(Area::Quarantine, "DE_KSS_APP_20261121 #1+2.DAT")
+        .await
+        .unwrap();
+    blobs.delete(Area::Outbound, "q/copy.csv").await.unwrap();
+
+    // Many objects: list follows pages.
+    for i in 0..1005 {
+        raw.put_object()
+            .bucket("dit-outbound")
+            .key(format!("bulk/{i:04}.csv"))
+            .body(Vec::<u8>::new().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let bulk = blobs.list(Area::Outbound, "bulk/").await.unwrap();
+    assert_eq!(bulk.len(), 1005);
+    assert_eq!(bulk[0], "bulk/0000.csv");
+    assert_eq!(bulk[1004], "bulk/1004.csv");
+
+    // Keys must stay inside their area.
+    for bad in ["../incoming/x.csv", "/etc/passwd", "a/../../b", ""] {
+        assert!(
+            matches!(
+                blobs.get(Area::Quarantine, bad).await,
+                Err(BlobError::BadKey(_))
+            ),
+            "{bad:?}"
+        );
+        assert!(matches!(
+            blobs
+                .put(Area::Outbound, bad, Vec::new(), "text/plain")
+                .await,
+            Err(BlobError::BadKey(_))
+        ));
+        assert!(matches!(
+            blobs.size(Area::Inbound, bad).await,
+            Err(BlobError::BadKey(_))
+        ));
+        assert!(matches!(
+            blobs.delete(Area::Inbound, bad).await,
+            Err(BlobError::BadKey(_))
+        ));
+    }
+    assert!(matches!(
+        blobs.list(Area::Inbound, "../quarantine/").await,
+        Err(BlobError::BadKey(_))
+    ));
+    assert!(matches!(
+        blobs.list(Area::Inbound, "/").await,
+        Err(BlobError::BadKey(_))
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Failures
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn unreadable_items_are_corrupt_and_an_unreachable_store_is_unavailable() {
+    let moto = Moto::start();
+    let store = store(&moto).await;
+    let raw = moto.dynamo_client().await;
+    raw.put_item()
+        .table_name(TABLE)
+        .item("PK", AttributeValue::S("APPLICANT#13".to_string()))
+        .item("SK", AttributeValue::S("A".to_string()))
+        .item("applicant_number", AttributeValue::S("13".to_string()))
+        .item("version", AttributeValue::S("two".to_string()))
+        .send()
+        .await
+        .unwrap();
+    let err = store.applicant("13").await.unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+    assert!(!err.is_transient());
+
+    let blobs = S3Blobs::new(
+        moto.s3_client().await,
+        S3Layout {
+            inbound_bucket: "in".to_string(),
+            inbound_prefix: "incoming/".to_string(),
+            quarantine_prefix: "quarantine/".to_string(),
+            outbound_bucket: "out".to_string(),
+        },
+    );
+    drop(moto);
+    let err = store.applicant("13").await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
+    assert!(err.is_transient());
+    let err = blobs.get(Area::Inbound, "x.csv").await.unwrap_err();
+    assert!(err.is_transient(), "{err}");
+}
