@@ -44,7 +44,12 @@ fn sample_files() -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "DAT"))
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
         .collect();
     files.sort_by_key(|(name, _)| business_order_key(name));
     files
@@ -63,10 +68,26 @@ async fn aws() -> Aws {
     moto.create_table(TABLE).await;
     let s3 = moto.create_buckets(INBOUND, OUTBOUND).await;
     let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
-    let queue_url = sqs.create_queue().queue_name("dit-inbound").send().await.unwrap().queue_url.unwrap();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name("dit-inbound")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
     let queue_arn = format!("arn:aws:sqs:{}:123456789012:dit-inbound", dit_tests::REGION);
     let filter = NotificationConfigurationFilter::builder()
-        .key(S3KeyFilter::builder().filter_rules(FilterRule::builder().name(FilterRuleName::Prefix).value("incoming/").build()).build())
+        .key(
+            S3KeyFilter::builder()
+                .filter_rules(
+                    FilterRule::builder()
+                        .name(FilterRuleName::Prefix)
+                        .value("incoming/")
+                        .build(),
+                )
+                .build(),
+        )
         .build();
     s3.put_bucket_notification_configuration()
         .bucket(INBOUND)
@@ -85,7 +106,12 @@ async fn aws() -> Aws {
         .send()
         .await
         .unwrap();
-    Aws { moto, s3, sqs, queue_url }
+    Aws {
+        moto,
+        s3,
+        sqs,
+        queue_url,
+    }
 }
 
 async fn deps(aws: &Aws, dynamo: aws_sdk_dynamodb::Client) -> Deps {
@@ -114,8 +140,19 @@ async fn deliver_until(aws: &Aws, deps: &Deps, key: &str) -> Vec<SqsBatchRespons
     let mut responses = vec![];
     let mut seen_key = false;
     while !seen_key {
-        assert!(started.elapsed() < Duration::from_secs(20), "no notification for {key}");
-        let received = aws.sqs.receive_message().queue_url(&aws.queue_url).max_number_of_messages(10).wait_time_seconds(1).send().await.unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no notification for {key}"
+        );
+        let received = aws
+            .sqs
+            .receive_message()
+            .queue_url(&aws.queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
         let messages = received.messages.unwrap_or_default();
         if messages.is_empty() {
             continue;
@@ -130,12 +167,27 @@ async fn deliver_until(aws: &Aws, deps: &Deps, key: &str) -> Vec<SqsBatchRespons
                 serde_json::json!({"messageId": m.message_id, "receiptHandle": m.receipt_handle, "body": body, "eventSource": "aws:sqs"})
             })
             .collect();
-        let event: SqsEvent = serde_json::from_value(serde_json::json!({ "Records": records })).unwrap();
-        let response = handle(deps, lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default())).await.unwrap();
+        let event: SqsEvent =
+            serde_json::from_value(serde_json::json!({ "Records": records })).unwrap();
+        let response = handle(
+            deps,
+            lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default()),
+        )
+        .await
+        .unwrap();
         for m in &messages {
-            let failed = response.batch_item_failures.iter().any(|f| Some(&f.item_identifier) == m.message_id.as_ref());
+            let failed = response
+                .batch_item_failures
+                .iter()
+                .any(|f| Some(&f.item_identifier) == m.message_id.as_ref());
             if !failed {
-                aws.sqs.delete_message().queue_url(&aws.queue_url).receipt_handle(m.receipt_handle.clone().unwrap()).send().await.unwrap();
+                aws.sqs
+                    .delete_message()
+                    .queue_url(&aws.queue_url)
+                    .receipt_handle(m.receipt_handle.clone().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
             }
         }
         responses.push(response);
@@ -143,12 +195,34 @@ async fn deliver_until(aws: &Aws, deps: &Deps, key: &str) -> Vec<SqsBatchRespons
     responses
 }
 
-async fn bucket_objects(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> BTreeMap<String, Vec<u8>> {
+async fn bucket_objects(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> BTreeMap<String, Vec<u8>> {
     let mut objects = BTreeMap::new();
-    let listed = s3.list_objects_v2().bucket(bucket).prefix(prefix).send().await.unwrap();
+    let listed = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .send()
+        .await
+        .unwrap();
     for object in listed.contents.unwrap_or_default() {
         let key = object.key.unwrap();
-        let body = s3.get_object().bucket(bucket).key(&key).send().await.unwrap().body.collect().await.unwrap().into_bytes().to_vec();
+        let body = s3
+            .get_object()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await
+            .unwrap()
+            .body
+            .collect()
+            .await
+            .unwrap()
+            .into_bytes()
+            .to_vec();
         objects.insert(key.trim_start_matches(prefix).to_string(), body);
     }
     objects
@@ -170,9 +244,19 @@ async fn files_dropped_in_s3_give_the_same_outputs_as_the_embedded_run() {
 
     for (name, bytes) in sample_files() {
         let key = format!("incoming/{name}");
-        aws.s3.put_object().bucket(INBOUND).key(&key).body(ByteStream::from(bytes)).send().await.unwrap();
+        aws.s3
+            .put_object()
+            .bucket(INBOUND)
+            .key(&key)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .unwrap();
         for response in deliver_until(&aws, &deps, &key).await {
-            assert!(response.batch_item_failures.is_empty(), "{name}: retry asked for");
+            assert!(
+                response.batch_item_failures.is_empty(),
+                "{name}: retry asked for"
+            );
         }
     }
 
@@ -182,23 +266,45 @@ async fn files_dropped_in_s3_give_the_same_outputs_as_the_embedded_run() {
     let blobs = FolderBlobs::new(dir.path());
     let orgs = organisations();
     let settings = Settings::default();
-    let ctx = Context { store: &store, blobs: &blobs, organisations: &orgs, settings: &settings, progress: &NoProgress, now: Utc::now() };
+    let ctx = Context {
+        store: &store,
+        blobs: &blobs,
+        organisations: &orgs,
+        settings: &settings,
+        progress: &NoProgress,
+        now: Utc::now(),
+    };
     for (name, bytes) in sample_files() {
-        blobs.put(Area::Inbound, &name, bytes, "text/plain").await.unwrap();
+        blobs
+            .put(Area::Inbound, &name, bytes, "text/plain")
+            .await
+            .unwrap();
         process_inbound(&ctx, &name, None).await.unwrap();
     }
 
     let outbound_s3 = bucket_objects(&aws.s3, OUTBOUND, "").await;
     let outbound_local = folder_objects(&blobs, Area::Outbound).await;
     assert!(outbound_s3.contains_key("tis/KSS/DE_KSS_APC_20261121_00000042.DAT"));
-    assert!(outbound_s3.contains_key("trusts/504/notifications/DE_KSS_APP_20261121_00000042.deanery-applicant-notification.json"));
-    assert_eq!(outbound_s3.keys().collect::<Vec<_>>(), outbound_local.keys().collect::<Vec<_>>());
+    assert!(outbound_s3.contains_key(
+        "trusts/504/notifications/DE_KSS_APP_20261121_00000042.deanery-applicant-notification.json"
+    ));
+    assert_eq!(
+        outbound_s3.keys().collect::<Vec<_>>(),
+        outbound_local.keys().collect::<Vec<_>>()
+    );
     for (key, bytes) in &outbound_s3 {
-        assert!(bytes == &outbound_local[key], "{key} differs between S3 and the embedded run");
+        assert!(
+            bytes == &outbound_local[key],
+            "{key} differs between S3 and the embedded run"
+        );
     }
     let quarantine_s3 = bucket_objects(&aws.s3, INBOUND, "quarantine/").await;
     let quarantine_local = folder_objects(&blobs, Area::Quarantine).await;
-    assert_eq!(quarantine_s3.len(), 22, "11 quarantined files, each with its reason");
+    assert_eq!(
+        quarantine_s3.len(),
+        22,
+        "11 quarantined files, each with its reason"
+    );
     assert_eq!(quarantine_s3, quarantine_local);
     // Quarantined files left the incoming prefix; processed ones stay for replay.
     let incoming = bucket_objects(&aws.s3, INBOUND, "incoming/").await;
@@ -211,22 +317,42 @@ async fn a_notification_delivered_twice_changes_nothing_the_second_time() {
     let aws = aws().await;
     let deps = deps(&aws, aws.moto.dynamo_client().await).await;
     let files = sample_files();
-    for name in ["ESR_504_POS_20261121_00000001.DAT", "DE_KSS_APP_20261121_00000042.DAT"] {
+    for name in [
+        "ESR_504_POS_20261121_00000001.DAT",
+        "DE_KSS_APP_20261121_00000042.DAT",
+    ] {
         let bytes = files.iter().find(|(n, _)| n == name).unwrap().1.clone();
         let key = format!("incoming/{name}");
-        aws.s3.put_object().bucket(INBOUND).key(&key).body(ByteStream::from(bytes)).send().await.unwrap();
+        aws.s3
+            .put_object()
+            .bucket(INBOUND)
+            .key(&key)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .unwrap();
         deliver_until(&aws, &deps, &key).await;
     }
     let before = bucket_objects(&aws.s3, OUTBOUND, "").await;
     let history_before = deps.store.history("5000001").await.unwrap();
     // The same notification again, twice in one batch (as SQS at-least-once delivery may do).
-    let text = std::fs::read_to_string(repo().join("events/s3-via-sqs/app-file-delivered-twice.json")).unwrap();
+    let text =
+        std::fs::read_to_string(repo().join("events/s3-via-sqs/app-file-delivered-twice.json"))
+            .unwrap();
     let event: SqsEvent = serde_json::from_str(&text).unwrap();
-    let response = handle(&deps, lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default())).await.unwrap();
+    let response = handle(
+        &deps,
+        lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default()),
+    )
+    .await
+    .unwrap();
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(bucket_objects(&aws.s3, OUTBOUND, "").await, before);
     assert_eq!(deps.store.history("5000001").await.unwrap(), history_before);
-    assert!(deps.store.applicant("5000007").await.unwrap().is_none(), "no applicant beyond the file's six");
+    assert!(
+        deps.store.applicant("5000007").await.unwrap().is_none(),
+        "no applicant beyond the file's six"
+    );
 }
 
 /// An APP file of N records, each on a usable position of trust 504 (20 records per position).
@@ -261,15 +387,39 @@ async fn loading_an_app_file_costs_at_most_one_write_request_per_ten_records() {
     let counter = RequestCounter::new();
     let deps = deps(&aws, aws.moto.counting_dynamo_client(counter.clone()).await).await;
     let (pos, app) = generated(RECORDS);
-    for (name, text) in [("ESR_504_POS_20261121_00000002.DAT", pos), ("DE_KSS_APP_20261121_00000100.DAT", app)] {
+    for (name, text) in [
+        ("ESR_504_POS_20261121_00000002.DAT", pos),
+        ("DE_KSS_APP_20261121_00000100.DAT", app),
+    ] {
         counter.reset();
         let key = format!("incoming/{name}");
-        aws.s3.put_object().bucket(INBOUND).key(&key).body(ByteStream::from(text.into_bytes())).send().await.unwrap();
+        aws.s3
+            .put_object()
+            .bucket(INBOUND)
+            .key(&key)
+            .body(ByteStream::from(text.into_bytes()))
+            .send()
+            .await
+            .unwrap();
         deliver_until(&aws, &deps, &key).await;
     }
     let writes = counter.writes();
-    eprintln!("APP file of {RECORDS} records: {writes} DynamoDB write requests ({:?})", counter.snapshot());
-    assert!(writes <= RECORDS / 10, "{writes} write requests for {RECORDS} records");
-    let loaded = deps.store.placements(&(0..RECORDS).map(|r| (9_000_000 + r).to_string()).collect::<Vec<_>>()).await.unwrap();
+    eprintln!(
+        "APP file of {RECORDS} records: {writes} DynamoDB write requests ({:?})",
+        counter.snapshot()
+    );
+    assert!(
+        writes <= RECORDS / 10,
+        "{writes} write requests for {RECORDS} records"
+    );
+    let loaded = deps
+        .store
+        .placements(
+            &(0..RECORDS)
+                .map(|r| (9_000_000 + r).to_string())
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap();
     assert_eq!(loaded.len() as u64, RECORDS);
 }
