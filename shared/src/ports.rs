@@ -8,8 +8,9 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::domain::dnc::RotationEntry;
 use crate::domain::model::{
-    Applicant, FileClaim, HistoryEntry, Person, PlacementLink, ProcessedFile,
+    Applicant, FileClaim, HistoryEntry, Person, PersonUpdate, PlacementLink, ProcessedFile,
 };
 use crate::domain::pos::Position;
 
@@ -169,6 +170,36 @@ pub trait StateStore: Send + Sync {
         applicant: &Applicant,
         entry: &HistoryEntry,
     ) -> Result<MoveOutcome, StoreError>;
+
+    /// Marks a person of a trust as an employee (after a hire); creates the person if unknown.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn mark_employee(&self, vpd: &str, person_key: &str) -> Result<(), StoreError>;
+
+    /// Inserts or replaces rows of trusts' rotation grids (by `vpd` and `position_key`).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn save_rotation(&self, entries: &[RotationEntry]) -> Result<(), StoreError>;
+
+    /// A trust's rotation grid, ordered by position key.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn rotation_grid(&self, vpd: &str) -> Result<Vec<RotationEntry>, StoreError>;
+
+    /// Stores a person update (idempotent by applicant number and message id).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn save_person_update(&self, update: &PersonUpdate) -> Result<(), StoreError>;
+
+    /// A trust's person updates, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn person_updates(&self, vpd: &str) -> Result<Vec<PersonUpdate>, StoreError>;
 }
 
 /// The three areas of file storage.

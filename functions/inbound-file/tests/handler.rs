@@ -2,16 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use dit_shared::adapters::dynamo::DynamoStore;
 use dit_shared::adapters::folders::FolderBlobs;
 use dit_shared::adapters::sqlite::SqliteStore;
-use dit_shared::domain::model::{
-    Applicant, FileClaim, HistoryEntry, Person, PlacementLink, ProcessedFile,
-};
 use dit_shared::domain::org::Organisations;
-use dit_shared::domain::pos::Position;
-use dit_shared::ports::{Area, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
+use dit_shared::ports::{Area, StateStore};
 use dit_shared::service::inbound::Settings;
 use inbound_file::{handle, Deps};
 use lambda_runtime::{Context, LambdaEvent};
@@ -214,81 +210,27 @@ async fn when_a_notification_names_another_bucket_should_skip_it() {
         .is_some());
 }
 
-/// A store that is down: every call fails as DynamoDB does when throttled or unreachable.
-struct Unreachable;
-
-#[async_trait]
-impl StateStore for Unreachable {
-    async fn claim_file(&self, _: &ProcessedFile) -> Result<FileClaim, StoreError> {
-        Err(StoreError::Unavailable("throttled".into()))
-    }
-    async fn complete_file(
-        &self,
-        _: &str,
-        _: &serde_json::Value,
-        _: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(), StoreError> {
-        Err(StoreError::Unavailable("throttled".into()))
-    }
-    async fn positions(
-        &self,
-        _: &[String],
-    ) -> Result<std::collections::HashMap<String, Position>, StoreError> {
-        Err(StoreError::Unavailable("throttled".into()))
-    }
-    async fn trust_positions(&self, _: &str) -> Result<Vec<Position>, StoreError> {
-        Err(StoreError::Unavailable("throttled".into()))
-    }
-    async fn positions_by_dpn(&self, _: &str) -> Result<Vec<Position>, StoreError> {
-        Err(StoreError::Unavailable("throttled".into()))
-    }
-    async fn save_positions(&self, _: &[Position]) -> Result<(), StoreError> {
-        Err(StoreError::Unavailable("throttled".into()))
-    }
-    async fn placements(
-        &self,
-        _: &[String],
-    ) -> Result<std::collections::HashMap<String, PlacementLink>, StoreError> {
-        Err(StoreError::Unavailable("throttled".into()))
-    }
-    async fn persons(
-        &self,
-        _: &[(String, String)],
-    ) -> Result<std::collections::HashMap<(String, String), Person>, StoreError> {
-        Err(StoreError::Unavailable("throttled".into()))
-    }
-    async fn allocate_numbers(&self, _: u64) -> Result<u64, StoreError> {
-        Err(StoreError::Unavailable("throttled".into()))
-    }
-    async fn create_applicants(
-        &self,
-        _: &[NewApplicant],
-    ) -> Result<Vec<CreateOutcome>, StoreError> {
-        Err(StoreError::Unavailable("throttled".into()))
-    }
-    async fn applicant(&self, _: &str) -> Result<Option<Applicant>, StoreError> {
-        Err(StoreError::Unavailable("throttled".into()))
-    }
-    async fn applicants_by_gmc(&self, _: &str) -> Result<Vec<Applicant>, StoreError> {
-        Err(StoreError::Unavailable("throttled".into()))
-    }
-    async fn history(&self, _: &str) -> Result<Vec<HistoryEntry>, StoreError> {
-        Err(StoreError::Unavailable("throttled".into()))
-    }
-    async fn record_move(
-        &self,
-        _: u32,
-        _: &Applicant,
-        _: &HistoryEntry,
-    ) -> Result<MoveOutcome, StoreError> {
-        Err(StoreError::Unavailable("throttled".into()))
-    }
+/// The real DynamoDB adapter pointed at a loopback port where nothing listens: every call fails
+/// the way an unreachable or throttled DynamoDB does, as a transient error.
+fn unreachable_dynamo() -> Box<dyn StateStore> {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new("eu-west-2"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "x", "x", None, None, "test",
+        ))
+        .endpoint_url("http://127.0.0.1:9")
+        .build();
+    Box::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::from_conf(config),
+        "dit",
+    ))
 }
 
 #[tokio::test]
 async fn when_the_store_is_unavailable_should_report_only_that_message_for_retry_and_keep_the_file()
 {
-    let (dir, deps) = deps_with(Box::new(Unreachable));
+    let (dir, deps) = deps_with(unreachable_dynamo());
     let response = handle(&deps, event("app-file-delivered-twice.json"))
         .await
         .unwrap();

@@ -31,8 +31,10 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::domain::dnc::RotationEntry;
 use crate::domain::model::{
-    Applicant, FileClaim, FileStatus, HistoryEntry, Person, PlacementLink, ProcessedFile,
+    Applicant, FileClaim, FileStatus, HistoryEntry, Person, PersonUpdate, PlacementLink,
+    ProcessedFile,
 };
 use crate::domain::pos::Position;
 use crate::ports::{CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
@@ -217,6 +219,10 @@ fn history_sk(seq: u32) -> String {
 
 fn person_key_item(vpd: &str, person_key: &str) -> Item {
     key(format!("PERSON#{vpd}#{person_key}"), PERSON_SK)
+}
+
+fn rotation_key(vpd: &str, position_key: &str) -> Item {
+    key(format!("ROTATION#{vpd}"), position_key)
 }
 
 fn with_keys(mut item: Item, keys: Item) -> Item {
@@ -1197,5 +1203,91 @@ impl StateStore for DynamoStore {
             tracing::debug!(applicant_number = %number, attempt, ?codes, "retrying move");
             backoff(attempt).await;
         }
+    }
+
+    async fn mark_employee(&self, vpd: &str, person_key: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(person_key_item(vpd, person_key)))
+            .update_expression("SET employee = :yes, vpd = :vpd, person_key = :key")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .expression_attribute_values(":vpd", s(vpd))
+            .expression_attribute_values(":key", s(person_key))
+            .send()
+            .await
+            .map_err(|e| sdk_error("UpdateItem", &e))?;
+        Ok(())
+    }
+
+    async fn save_rotation(&self, entries: &[RotationEntry]) -> Result<(), StoreError> {
+        // A batch may not hold one key twice: the last row for a position wins.
+        let mut latest: HashMap<(String, String), &RotationEntry> = HashMap::new();
+        for entry in entries {
+            latest.insert((entry.vpd.clone(), entry.position_key.clone()), entry);
+        }
+        let mut items = Vec::with_capacity(latest.len());
+        for entry in latest.into_values() {
+            let item = encode("rotation entry", entry)?;
+            items.push(with_keys(
+                item,
+                rotation_key(&entry.vpd, &entry.position_key),
+            ));
+        }
+        self.batch_put(items).await
+    }
+
+    async fn rotation_grid(&self, vpd: &str) -> Result<Vec<RotationEntry>, StoreError> {
+        let items = self
+            .query_all(
+                None,
+                "#pk = :pk",
+                &[("#pk", PK)],
+                HashMap::from([(":pk".to_string(), s(format!("ROTATION#{vpd}")))]),
+            )
+            .await?;
+        items
+            .into_iter()
+            .map(|item| decode(&format!("rotation entry of trust {vpd}"), item))
+            .collect()
+    }
+
+    async fn save_person_update(&self, update: &PersonUpdate) -> Result<(), StoreError> {
+        let item = encode("person update", update)?;
+        let keys = key(
+            format!("PERSONUPDATE#{}", update.vpd),
+            &format!("{}#{}", update.applicant_number, update.message_id),
+        );
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(with_keys(item, keys)))
+            .send()
+            .await
+            .map_err(|e| sdk_error("PutItem", &e))?;
+        Ok(())
+    }
+
+    async fn person_updates(&self, vpd: &str) -> Result<Vec<PersonUpdate>, StoreError> {
+        let items = self
+            .query_all(
+                None,
+                "#pk = :pk",
+                &[("#pk", PK)],
+                HashMap::from([(":pk".to_string(), s(format!("PERSONUPDATE#{vpd}")))]),
+            )
+            .await?;
+        let mut updates = items
+            .into_iter()
+            .map(|item| decode(&format!("person update of trust {vpd}"), item))
+            .collect::<Result<Vec<PersonUpdate>, _>>()?;
+        updates.sort_by(|a, b| {
+            (a.received_at, &a.applicant_number, &a.message_id).cmp(&(
+                b.received_at,
+                &b.applicant_number,
+                &b.message_id,
+            ))
+        });
+        Ok(updates)
     }
 }

@@ -13,8 +13,10 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::domain::dnc::RotationEntry;
 use crate::domain::model::{
-    Applicant, FileClaim, FileStatus, HistoryEntry, Person, PlacementLink, ProcessedFile,
+    Applicant, FileClaim, FileStatus, HistoryEntry, Person, PersonUpdate, PlacementLink,
+    ProcessedFile,
 };
 use crate::domain::pos::Position;
 use crate::ports::{CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
@@ -41,6 +43,12 @@ CREATE TABLE IF NOT EXISTS history (
 CREATE TABLE IF NOT EXISTS persons (
     vpd TEXT NOT NULL, person_key TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (vpd, person_key));
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rotation (
+    vpd TEXT NOT NULL, position_key TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (vpd, position_key));
+CREATE TABLE IF NOT EXISTS person_updates (
+    applicant_number TEXT NOT NULL, message_id TEXT NOT NULL, vpd TEXT NOT NULL, received_at TEXT NOT NULL,
+    body TEXT NOT NULL, PRIMARY KEY (applicant_number, message_id));
+CREATE INDEX IF NOT EXISTS person_updates_by_trust ON person_updates(vpd, received_at);
 ";
 
 pub struct SqliteStore {
@@ -483,6 +491,96 @@ impl StateStore for SqliteStore {
             }
             tx.commit().map_err(unavailable)?;
             Ok(MoveOutcome::Stored)
+        })
+    }
+
+    async fn mark_employee(&self, vpd: &str, person_key: &str) -> Result<(), StoreError> {
+        self.with(|connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT body FROM persons WHERE vpd = ?1 AND person_key = ?2",
+                    params![vpd, person_key],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(unavailable)?;
+            let mut person = match existing {
+                Some(body) => from_json::<Person>(&body)?,
+                None => Person {
+                    vpd: vpd.to_string(),
+                    person_key: person_key.to_string(),
+                    employee: false,
+                    applicant_numbers: vec![],
+                },
+            };
+            person.employee = true;
+            tx.execute(
+                "INSERT INTO persons (vpd, person_key, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (vpd, person_key) DO UPDATE SET body = excluded.body",
+                params![vpd, person_key, to_json(&person)?],
+            )
+            .map_err(unavailable)?;
+            tx.commit().map_err(unavailable)
+        })
+    }
+
+    async fn save_rotation(&self, entries: &[RotationEntry]) -> Result<(), StoreError> {
+        self.with(|connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            for entry in entries {
+                tx.execute(
+                    "INSERT INTO rotation (vpd, position_key, body) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (vpd, position_key) DO UPDATE SET body = excluded.body",
+                    params![entry.vpd, entry.position_key, to_json(entry)?],
+                )
+                .map_err(unavailable)?;
+            }
+            tx.commit().map_err(unavailable)
+        })
+    }
+
+    async fn rotation_grid(&self, vpd: &str) -> Result<Vec<RotationEntry>, StoreError> {
+        self.with(|connection| {
+            Self::bodies(
+                connection,
+                "SELECT body FROM rotation WHERE vpd = ?1 ORDER BY position_key",
+                [vpd],
+            )
+        })
+    }
+
+    async fn save_person_update(&self, update: &PersonUpdate) -> Result<(), StoreError> {
+        self.with(|connection| {
+            connection
+                .execute(
+                    "INSERT INTO person_updates (applicant_number, message_id, vpd, received_at, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (applicant_number, message_id) DO UPDATE SET body = excluded.body",
+                    params![
+                        update.applicant_number,
+                        update.message_id,
+                        update.vpd,
+                        update.received_at.to_rfc3339(),
+                        to_json(update)?
+                    ],
+                )
+                .map_err(unavailable)?;
+            Ok(())
+        })
+    }
+
+    async fn person_updates(&self, vpd: &str) -> Result<Vec<PersonUpdate>, StoreError> {
+        self.with(|connection| {
+            Self::bodies(
+                connection,
+                "SELECT body FROM person_updates WHERE vpd = ?1 ORDER BY received_at, applicant_number, message_id",
+                [vpd],
+            )
         })
     }
 }

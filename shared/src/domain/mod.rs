@@ -1,6 +1,7 @@
 //! The domain core: file formats, rules, the state machine and notifications. No AWS types here.
 
 pub mod app;
+pub mod dnc;
 pub mod envelope;
 pub mod lifecycle;
 pub mod messages;

@@ -33,6 +33,48 @@ pub struct Applicant {
     pub load_messages: Vec<Message>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Trac employment checks, transferred once at "outcome recruited" (identity data never kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employment_checks: Option<EmploymentChecks>,
+}
+
+/// Employment checks copied from Trac (DBS, registration, references, checklists, EU status).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmploymentChecks {
+    pub message_id: String,
+    pub received_at: DateTime<Utc>,
+    /// The checks as sent, with every identity field removed.
+    pub checks: serde_json::Value,
+    /// Paths of the identity fields that were dropped (e.g. `checks.dbs.date_of_birth`).
+    pub dropped_identity_fields: Vec<String>,
+}
+
+/// Where a person update from a trust goes (2.9: only Full Records lead-employer updates reach TIS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonUpdateStatus {
+    /// Kept for the next RMC to TIS.
+    PendingRmc,
+    /// Sent in an RMC.
+    Sent,
+    #[serde(rename = "not sent: part records")]
+    NotSentPartRecords,
+    #[serde(rename = "not sent: host employer")]
+    NotSentHostEmployer,
+}
+
+/// A trust's change to a hired trainee's personal details.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonUpdate {
+    pub vpd: String,
+    pub local_office: String,
+    pub applicant_number: String,
+    pub message_id: String,
+    pub received_at: DateTime<Utc>,
+    pub effective_date: Option<NaiveDate>,
+    /// The person fields as sent (the PER fields of 2.9).
+    pub person: serde_json::Value,
+    pub status: PersonUpdateStatus,
 }
 
 impl Applicant {
@@ -130,6 +172,7 @@ pub struct Person {
     pub vpd: String,
     pub person_key: String,
     pub employee: bool,
+    #[serde(default)]
     pub applicant_numbers: Vec<String>,
 }
 

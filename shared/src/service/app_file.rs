@@ -365,6 +365,7 @@ fn new_applicant(
             load_messages: loadable.messages.clone(),
             created_at: ctx.now,
             updated_at: ctx.now,
+            employment_checks: None,
         },
         history,
     }
