@@ -3,6 +3,7 @@
 
 mod app_file;
 pub mod inbound;
+pub mod moves;
 mod pos_file;
 pub mod report;
 

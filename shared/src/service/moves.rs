@@ -1,0 +1,128 @@
+//! Changing one applicant safely: read, decide, store conditionally with a history entry, and on a
+//! version conflict read again and decide again. Used by notification files, trust actions and Trac.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::lifecycle::{ApplicantState, Transition};
+use crate::domain::model::{Applicant, Cause, HistoryEntry, HistoryOutcome};
+use crate::ports::{MoveOutcome, StateStore, StoreError};
+
+/// Attempts before giving up on a hot applicant (each lost race means another change won).
+const MAX_ATTEMPTS: u32 = 20;
+
+/// What a caller decides, given the applicant and its history as stored now.
+pub enum Decision {
+    /// Store `updated` (its version and timestamps are set here) with a history entry.
+    Apply {
+        updated: Applicant,
+        command: String,
+        transition: Transition,
+        detail: Option<String>,
+    },
+    /// Nothing to do (a repeat, or a change already made): no write.
+    NoChange,
+    /// Record the refusal in the applicant's history.
+    Refuse { command: String, reason: String },
+}
+
+pub enum ChangeOutcome {
+    Applied {
+        applicant: Applicant,
+        entry: HistoryEntry,
+    },
+    Unchanged(Applicant),
+    Refused {
+        applicant: Applicant,
+        reason: String,
+    },
+    NotFound,
+}
+
+/// Applies `decide` to the applicant under optimistic concurrency.
+///
+/// # Errors
+/// [`StoreError`] from the store, or `Unavailable` when the applicant stays contended.
+pub async fn change(
+    store: &dyn StateStore,
+    applicant_number: &str,
+    now: DateTime<Utc>,
+    cause: &Cause,
+    actor: &str,
+    decide: impl Fn(&Applicant, &[HistoryEntry]) -> Decision,
+) -> Result<ChangeOutcome, StoreError> {
+    for _ in 0..MAX_ATTEMPTS {
+        let Some(current) = store.applicant(applicant_number).await? else {
+            return Ok(ChangeOutcome::NotFound);
+        };
+        let history = store.history(applicant_number).await?;
+        let seq = current.version + 1;
+        let (mut next, entry, refusal) = match decide(&current, &history) {
+            Decision::NoChange => return Ok(ChangeOutcome::Unchanged(current)),
+            Decision::Apply {
+                updated,
+                command,
+                transition,
+                detail,
+            } => {
+                let mut entry = HistoryEntry::from_transition(
+                    seq,
+                    now,
+                    &command,
+                    transition,
+                    cause.clone(),
+                    actor,
+                );
+                entry.detail = detail;
+                (updated, entry, None)
+            }
+            Decision::Refuse { command, reason } => {
+                let entry = HistoryEntry {
+                    seq,
+                    at: now,
+                    command,
+                    from: Some(current.state),
+                    to: current.state,
+                    outcome: HistoryOutcome::Refused {
+                        reason: reason.clone(),
+                    },
+                    cause: cause.clone(),
+                    actor: actor.to_string(),
+                    detail: None,
+                };
+                (current.clone(), entry, Some(reason))
+            }
+        };
+        next.version = seq;
+        next.updated_at = now;
+        match store.record_move(current.version, &next, &entry).await? {
+            MoveOutcome::Stored => {
+                return Ok(match refusal {
+                    Some(reason) => ChangeOutcome::Refused {
+                        applicant: next,
+                        reason,
+                    },
+                    None => ChangeOutcome::Applied {
+                        applicant: next,
+                        entry,
+                    },
+                })
+            }
+            MoveOutcome::Conflict => continue,
+        }
+    }
+    Err(StoreError::Unavailable(format!(
+        "applicant {applicant_number} changed {MAX_ATTEMPTS} times while this change was decided; try again"
+    )))
+}
+
+/// The entry a cause already produced, if any (redelivered messages and resumed files).
+pub fn entry_caused_by<'h>(history: &'h [HistoryEntry], cause: &Cause) -> Option<&'h HistoryEntry> {
+    history.iter().find(|entry| &entry.cause == cause)
+}
+
+/// An applicant whose state moves, everything else kept.
+pub fn moved(applicant: &Applicant, to: ApplicantState) -> Applicant {
+    let mut updated = applicant.clone();
+    updated.state = to;
+    updated
+}
