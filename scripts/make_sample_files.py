@@ -45,6 +45,24 @@ def app(placement, position, number, dpn, last, first, gmc, **extra):
     return line(["APP"] + [record.get(f, "") for f in APP_FIELDS])
 
 
+DNC_FIELDS = [
+    "NOTIFICATION_TYPE", "DEANERY_POST_NUMBER", "MANAGING_DEANERY_BODY", "POSITION_ID", "VPD", "POST_SPECIALTY", "SITE",
+    "CURRENT_LAST_NAME", "CURRENT_FIRST_NAME", "CURRENT_GMC_NUMBER", "CURRENT_PROJECTED_END_DATE", "CURRENT_NEXT_PLACEMENT_SITE",
+    "CURRENT_WTE", "NEXT_LAST_NAME", "NEXT_FIRST_NAME", "NEXT_GMC_NUMBER", "NEXT_CURRENT_PLACEMENT_SITE", "NEXT_PROJECTED_START_DATE",
+    "NEXT_EMAIL_ADDRESS", "NEXT_GRADE", "NEXT_WTE", "WITHDRAWN_LAST_NAME", "WITHDRAWN_FIRST_NAME", "WITHDRAWN_GMC_NUMBER",
+    "WITHDRAWAL_REASON", "REPLACEMENT_LAST_NAME", "REPLACEMENT_FIRST_NAME", "REPLACEMENT_GMC_NUMBER",
+    "REPLACEMENT_PROJECTED_HIRE_DATE", "CHANGE_OF_PROJECTED_HIRE_DATE", "CHANGE_OF_PROJECTED_END_DATE",
+    "POST_VACANT_AT_NEXT_ROTATION",
+]
+
+
+def dnc(kind, position, dpn, specialty, **extra):
+    record = {"NOTIFICATION_TYPE": kind, "DEANERY_POST_NUMBER": dpn, "MANAGING_DEANERY_BODY": "KSS", "POSITION_ID": position,
+              "VPD": "504", "POST_SPECIALTY": specialty, "SITE": "Example Hospital"}
+    record.update(extra)
+    return line(["DNC"] + [record.get(f, "") for f in DNC_FIELDS])
+
+
 def pos(position, number, name, dpn, host_lead="Lead Employer", start="2020-08-01", end="", mdb="KSS", org="504 Example Hospital"):
     return line(["POS", position, number, name, dpn, mdb, host_lead, start, end, "N1L", "F1", "Example Hospital", "RXX", org])
 
@@ -142,6 +160,43 @@ def main():
     write("DE_KSS_APP_20261121_00000058.DAT", hdr("APP", "KSS", "20261121", "00000058"), bucket)
     # SEQ 42 again, different content (and another date): refused as a re-used sequence number.
     write("DE_KSS_APP_20261122_00000042.DAT", hdr("APP", "KSS", "20261122", "00000042"), [ok])
+    # Notification files (after the APP files of the same day, in business order: DNF then DNC).
+    write("DE_KSS_DNF_20261121_00000001.DAT", hdr("DNF", "KSS", "20261121", "00000001"), [
+        dnc("1", "10508064", dpn1, "Anaesthetics", CURRENT_LAST_NAME="Holder", CURRENT_FIRST_NAME="Current", CURRENT_GMC_NUMBER="7100001",
+            CURRENT_PROJECTED_END_DATE="2027-02-02", CURRENT_NEXT_PLACEMENT_SITE="Other Hospital", CURRENT_WTE="1.0",
+            NEXT_LAST_NAME="Okafor", NEXT_FIRST_NAME="Adaeze", NEXT_GMC_NUMBER="7544158", NEXT_CURRENT_PLACEMENT_SITE="NOT KNOWN",
+            NEXT_PROJECTED_START_DATE="2027-02-03", NEXT_EMAIL_ADDRESS="adaeze.okafor@example.nhs.uk", NEXT_GRADE="F1", NEXT_WTE="1.0",
+            POST_VACANT_AT_NEXT_ROTATION="N"),
+        dnc("1", "10508065", dpn2, "Medicine", CURRENT_LAST_NAME="Holder", CURRENT_FIRST_NAME="Second", CURRENT_GMC_NUMBER="7100002",
+            CURRENT_PROJECTED_END_DATE="2027-02-02", NEXT_LAST_NAME="Lindqvist", NEXT_FIRST_NAME="Erik", NEXT_GMC_NUMBER="7544159",
+            NEXT_PROJECTED_START_DATE="2027-02-03", NEXT_GRADE="F1", NEXT_WTE="1.0", POST_VACANT_AT_NEXT_ROTATION="N"),
+        dnc("1", "10508066", dpn3, "Cardiology", CURRENT_LAST_NAME="Holder", CURRENT_FIRST_NAME="Third", CURRENT_GMC_NUMBER="7100003",
+            CURRENT_PROJECTED_END_DATE="2027-02-02", POST_VACANT_AT_NEXT_ROTATION="Y"),
+    ])
+    write("DE_KSS_DNC_20261121_00000046.DAT", hdr("DNC", "KSS", "20261121", "00000046"), [
+        # 1: a date change for applicant 5000002 (with its fresh type 1).
+        dnc("4", "10508065", dpn2, "Medicine", NEXT_LAST_NAME="Lindqvist", NEXT_FIRST_NAME="Erik", NEXT_GMC_NUMBER="7544159",
+            CHANGE_OF_PROJECTED_HIRE_DATE="2027-02-10", CHANGE_OF_PROJECTED_END_DATE="2027-08-09"),
+        dnc("1", "10508065", dpn2, "Medicine", CURRENT_LAST_NAME="Holder", CURRENT_FIRST_NAME="Second", CURRENT_GMC_NUMBER="7100002",
+            NEXT_LAST_NAME="Lindqvist", NEXT_FIRST_NAME="Erik", NEXT_GMC_NUMBER="7544159", NEXT_PROJECTED_START_DATE="2027-02-10",
+            POST_VACANT_AT_NEXT_ROTATION="N"),
+        # 3: withdrawal of applicant 5000003 (Okafor's second application, position 10508066).
+        dnc("2", "10508066", dpn3, "Cardiology", WITHDRAWN_LAST_NAME="Okafor", WITHDRAWN_FIRST_NAME="Adaeze", WITHDRAWN_GMC_NUMBER="7544158"),
+        # 4: withdrawal of someone the trust has no applicant for: "Number Unavailable".
+        dnc("2", "10508066", dpn3, "Cardiology", WITHDRAWN_LAST_NAME="Smith", WITHDRAWN_FIRST_NAME="Frederick", WITHDRAWN_GMC_NUMBER="9999999",
+            WITHDRAWAL_REASON="1: Resigned"),
+        # 5: a replacement trainee.
+        dnc("3", "10508066", dpn3, "Cardiology", WITHDRAWN_LAST_NAME="Okafor", WITHDRAWN_FIRST_NAME="Adaeze", WITHDRAWN_GMC_NUMBER="7544158",
+            REPLACEMENT_LAST_NAME="Novak", REPLACEMENT_FIRST_NAME="Petra", REPLACEMENT_GMC_NUMBER="7544171", REPLACEMENT_PROJECTED_HIRE_DATE="2027-02-03"),
+        # 6-7: new training posts, one without a specialty.
+        dnc("5", "", "KSS/RJZ01/600/GPST/003", "General Practice", SITE="Medical Centre"),
+        dnc("5", "", "KSS/RJZ01/700/XX/001", ""),
+        # 8-10: failures: a trust not live, an unknown type, a withdrawal without GMC number.
+        dnc("5", "", "KSS/RZZ01/030/F2/009", "Medicine", VPD="999"),
+        dnc("9", "10508064", dpn1, "Anaesthetics"),
+        dnc("2", "10508064", dpn1, "Anaesthetics"),
+    ])
+
     # An outbound type dropped inbound.
     write("DE_KSS_APC_20261121_00000042.DAT", hdr("APC", "KSS", "20261121", "00000042"), [])
 

@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 
 /// Exit status for a usage error (bad arguments, missing configuration).
 pub const EXIT_USAGE: u8 = 2;
-/// Exit status when any file was quarantined (or refused).
+/// Exit status when any file was quarantined.
 pub const EXIT_QUARANTINED: u8 = 3;
 /// Exit status when the run failed for another reason (disk, database).
 pub const EXIT_FAILED: u8 = 1;
@@ -23,7 +23,7 @@ pub const EXIT_FAILED: u8 = 1;
     name = "dit",
     version,
     about = "Run the Doctors in Training interface locally: TIS and trust files in, applicants, APC files and trust notifications out",
-    after_help = "Data directory layout:\n  DIR/organisations.toml   trusts on the interface\n  DIR/state.db             applicants, positions, history (SQLite)\n  DIR/inbound/             copies of the files taken in (kept for replay)\n  DIR/outbound/tis/<LO>/   files for TIS (APC)\n  DIR/outbound/trusts/<VPD>/  notifications and reports for each trust\n  DIR/outbound/operator/   per-file processing reports\n  DIR/quarantine/          refused files and <file>.reason.json"
+    after_help = "Data directory layout:\n  DIR/organisations.toml   trusts on the interface\n  DIR/state.db             applicants, positions, history (SQLite)\n  DIR/inbound/             copies of the files taken in (kept for replay)\n  DIR/outbound/tis/<LO>/   files for TIS (APC, DCC)\n  DIR/outbound/trusts/<VPD>/  notifications and reports for each trust\n  DIR/outbound/operator/   per-file processing reports\n  DIR/quarantine/          refused files and <file>.reason.json"
 )]
 struct Cli {
     /// Folder holding organisations.toml, state.db and the inbound/outbound/quarantine folders.
@@ -36,7 +36,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Commands {
-    /// Process APP and POS files (a folder's files are taken in business order).
+    /// Process APP, POS, DNC and DNF files (a folder's files are taken in business order).
     Process {
         /// Business date (YYYY-MM-DD); defaults to the date in each file's name.
         #[arg(long, value_parser = parse_date)]

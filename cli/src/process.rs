@@ -179,10 +179,7 @@ pub async fn run(data_dir: &Path, as_of: Option<NaiveDate>, paths: &[PathBuf]) -
         }
     }
     print_summary(data_dir, &reports);
-    if reports
-        .iter()
-        .any(|r| matches!(r.outcome, Outcome::Quarantined | Outcome::Refused))
-    {
+    if reports.iter().any(|r| r.outcome == Outcome::Quarantined) {
         EXIT_QUARANTINED
     } else {
         0
@@ -195,6 +192,12 @@ fn print_line(report: &FileReport) {
             "processed: {} positions, {} unreadable, {} DPN/name issues",
             report.loaded, report.rejected, report.warnings
         ),
+        Outcome::Processed if matches!(report.file_type.as_deref(), Some("DNC" | "DNF")) => {
+            format!(
+                "processed: {} notifications, {} applied, {} failed",
+                report.records, report.loaded, report.rejected
+            )
+        }
         Outcome::Processed => format!(
             "processed: {} records, {} loaded, {} rejected, {} warnings",
             report.records, report.loaded, report.rejected, report.warnings
@@ -208,7 +211,6 @@ fn print_line(report: &FileReport) {
                 .map(ToString::to_string)
                 .unwrap_or_default()
         ),
-        Outcome::Refused => format!("REFUSED: {}", report.message.clone().unwrap_or_default()),
         Outcome::Missing => "missing: the file was not found".to_string(),
     };
     println!("{:<40} {detail}", report.file);
@@ -228,12 +230,11 @@ fn print_summary(data_dir: &Path, reports: &[FileReport]) {
     };
     println!();
     println!(
-        "{} file(s): {} processed, {} duplicate, {} quarantined, {} refused",
+        "{} file(s): {} processed, {} duplicate, {} quarantined",
         reports.len(),
         count(Outcome::Processed),
         count(Outcome::Duplicate),
-        count(Outcome::Quarantined),
-        count(Outcome::Refused)
+        count(Outcome::Quarantined)
     );
     println!(
         "Applicant records: {} loaded, {} rejected, {} warnings",

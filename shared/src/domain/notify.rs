@@ -140,6 +140,176 @@ impl ApplicantNotification {
     }
 }
 
+/// The workflow notifications a notification file (DNC/DNF) produces for a trust, one per title.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    ApplicantsWithdrawn,
+    ReplacementApplication,
+    DateChange,
+    NewPost,
+}
+
+impl NotificationKind {
+    /// The ESR title, with the specialty in brackets.
+    pub fn title(self, specialty: &str) -> String {
+        let base = match self {
+            NotificationKind::ApplicantsWithdrawn => "Medical Training - Applicant(s) Withdrawn",
+            NotificationKind::ReplacementApplication => {
+                "Medical Training - Update to Rotation Notification - Replacement Application"
+            }
+            NotificationKind::DateChange => {
+                "Medical Training - Change to Project Hire/End Date Notification"
+            }
+            NotificationKind::NewPost => "Medical Training - New Training Post Created by LETB",
+        };
+        format!("{base} ({specialty})")
+    }
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            NotificationKind::ApplicantsWithdrawn => "applicants-withdrawn",
+            NotificationKind::ReplacementApplication => "replacement-application",
+            NotificationKind::DateChange => "change-to-projected-hire-end-date",
+            NotificationKind::NewPost => "new-training-post",
+        }
+    }
+
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            NotificationKind::ApplicantsWithdrawn => &[
+                "Last Name",
+                "First Name",
+                "GMC supplied by LETB",
+                "Employee/Applicant Number",
+                "Employee Status",
+                "Withdrawal Reason",
+                "ESR Position ID",
+                "TPN",
+                "Managing LETB",
+                "Position Title",
+                "Host/Lead Status",
+                "Location",
+            ],
+            NotificationKind::ReplacementApplication => &[
+                "Last Name",
+                "First Name",
+                "GMC Number",
+                "Projected Hire Date",
+                "Replaces (Last Name)",
+                "Replaces (First Name)",
+                "Replaces (GMC Number)",
+                "ESR Position ID",
+                "TPN",
+                "Site/Location",
+            ],
+            NotificationKind::DateChange => &[
+                "Last Name",
+                "First Name",
+                "GMC Number",
+                "Position Number",
+                "Position Name",
+                "New Projected Hire Date",
+                "New Projected End Date",
+            ],
+            NotificationKind::NewPost => &["Training Post Number", "LETB/Deanery", "Site/Location"],
+        }
+    }
+
+    fn body(self, effective: NaiveDate) -> String {
+        match self {
+            NotificationKind::ApplicantsWithdrawn => "The following medical and dental trainee(s) have been withdrawn from their placement. See details below and take the necessary steps to withdraw their applicant record.".to_string(),
+            NotificationKind::ReplacementApplication => "The following trainee(s) replace a trainee withdrawn from the position(s) below. Please contact the LETB for the replacement application and update the rotation accordingly.".to_string(),
+            NotificationKind::DateChange => "Below are details of a trainee who has had their projected hire/end date amended in the LETB system. Please locate the person record and make the appropriate amendment to the application.".to_string(),
+            NotificationKind::NewPost => format!("The following position(s) have been created by LETB with effect from {}. Please contact the LETB directly to establish full details, so that this post can be setup within ESR.", long_date(effective)),
+        }
+    }
+}
+
+/// Dates as the ESR notifications print them: `04 February 2015`.
+pub fn long_date(date: NaiveDate) -> String {
+    date.format("%d %B %Y").to_string()
+}
+
+/// A workflow notification for one trust: a title, the ESR body text and a table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustNotification {
+    pub title: String,
+    pub kind: NotificationKind,
+    pub specialty: String,
+    pub trust_id: String,
+    pub trust_name: String,
+    pub date_of_notification: NaiveDate,
+    pub source_file: String,
+    pub body: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl TrustNotification {
+    pub fn new(
+        kind: NotificationKind,
+        specialty: &str,
+        trust_id: &str,
+        trust_name: &str,
+        date: NaiveDate,
+        source_file: &str,
+    ) -> Self {
+        TrustNotification {
+            title: kind.title(specialty),
+            kind,
+            specialty: specialty.to_string(),
+            trust_id: trust_id.to_string(),
+            trust_name: trust_name.to_string(),
+            date_of_notification: date,
+            source_file: source_file.to_string(),
+            body: kind.body(date),
+            columns: kind.columns().iter().map(|c| c.to_string()).collect(),
+            rows: vec![],
+        }
+    }
+
+    pub fn render_html(&self) -> String {
+        let mut html = page_start(&self.title);
+        html.push_str(&format!(
+            "<p><b>Trust ID:</b> {} ({})<br><b>Date of Notification:</b> {}<br><b>Source file:</b> {}</p>\n<p>{}</p>\n",
+            escape(&self.trust_id),
+            escape(&self.trust_name),
+            self.date_of_notification.format("%d %b %Y"),
+            escape(&self.source_file),
+            escape(&self.body)
+        ));
+        let headers: Vec<&str> = self.columns.iter().map(String::as_str).collect();
+        html.push_str(&table(&headers, self.rows.iter().cloned()));
+        html.push_str("</body></html>\n");
+        html
+    }
+
+    /// A file-name fragment: the kind and the specialty, lower case, letters and digits only.
+    pub fn slug(&self) -> String {
+        let specialty: String = self
+            .specialty
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect::<String>()
+            .split('-')
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("-");
+        if specialty.is_empty() {
+            self.kind.slug().to_string()
+        } else {
+            format!("{}-{specialty}", self.kind.slug())
+        }
+    }
+}
+
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

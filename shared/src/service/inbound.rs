@@ -6,7 +6,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::report::{FileReport, Outcome};
-use super::{app_file, pos_file, Progress};
+use super::{app_file, dnc_file, pos_file, Progress};
 use crate::domain::envelope::{self, FileName, FileType, QuarantineReason};
 use crate::domain::model::{FileClaim, FileStatus, ProcessedFile};
 use crate::domain::org::Organisations;
@@ -118,15 +118,6 @@ pub async fn process_inbound(
         );
         return quarantine(ctx, key, &display, reason).await;
     }
-    if matches!(name.file_type, FileType::Dnc | FileType::Dnf) {
-        let mut report = FileReport::new(&display, Outcome::Refused);
-        report.file_type = Some(name.file_type.to_string());
-        report.message = Some(format!(
-            "{} notification files are not processed by this release; the file is kept in inbound for replay once they are",
-            name.file_type
-        ));
-        return Ok(report);
-    }
     let Some(bytes) = ctx.blobs.get(Area::Inbound, key).await? else {
         return Ok(FileReport::new(&display, Outcome::Missing));
     };
@@ -237,9 +228,10 @@ pub async fn process_inbound(
         generated_at: envelope.header.generated_at.clone(),
     };
     ctx.progress.begin(&display, envelope.data_lines);
-    // DNC/DNF returned above, so APP is the only other type that gets here.
+    // Only inbound types get here (checked above): POS, APP, DNC or DNF.
     let result = match name.file_type {
         FileType::Pos => pos_file::process(ctx, &accepted).await,
+        FileType::Dnc | FileType::Dnf => dnc_file::process(ctx, &accepted).await,
         _ => app_file::process(ctx, &accepted).await,
     };
     ctx.progress.end();

@@ -2,6 +2,7 @@
 //! They orchestrate the domain over the ports and never see an AWS type.
 
 mod app_file;
+mod dnc_file;
 pub mod inbound;
 pub mod moves;
 mod pos_file;

@@ -15,8 +15,6 @@ pub enum Outcome {
     Duplicate,
     /// Refused whole and moved to quarantine.
     Quarantined,
-    /// A file type this build does not process yet; left in inbound for replay.
-    Refused,
     /// The object was no longer there (already moved or deleted).
     Missing,
 }
