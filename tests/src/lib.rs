@@ -1,6 +1,8 @@
 //! Test support: a private `moto_server` per test (DynamoDB, S3 and SQS emulation), the state
 //! table and buckets as `infra/template.yaml` defines them, and a request counter for DynamoDB.
 
+pub mod fixtures;
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -296,6 +296,10 @@ impl StateStore for SqliteStore {
     }
 
     async fn positions_by_dpn(&self, dpn: &str) -> Result<Vec<Position>, StoreError> {
+        // Positions without a DPN are stored with an empty one: an empty DPN finds nothing.
+        if dpn.is_empty() {
+            return Ok(Vec::new());
+        }
         self.with(|connection| {
             Self::bodies(
                 connection,

@@ -1,0 +1,796 @@
+//! The store contract: the same tests against both adapters of the `StateStore` port, SQLite on a
+//! file in a temporary directory and DynamoDB on a private moto_server per test.
+//!
+//! Each contract is an `async fn contract_*` taking the store (or two handles on one store, for
+//! races); `contract!` and `racing_contract!` turn it into one test per adapter.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use dit_shared::adapters::dynamo::DynamoStore;
+use dit_shared::adapters::sqlite::SqliteStore;
+use dit_shared::domain::lifecycle::{decide, ApplicantState, Command};
+use dit_shared::domain::model::{Applicant, Cause, FileClaim, FileStatus, HistoryEntry};
+use dit_shared::domain::pos::{Position, PositionStatus};
+use dit_shared::ports::{CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
+use dit_tests::fixtures::{at, batch, date, file, link_of, position, SOURCE_SHA};
+use dit_tests::Moto;
+use serde_json::json;
+use tokio::sync::Barrier;
+
+const TABLE: &str = "dit-state";
+
+/// A SQLite database file in a temporary directory of its own (removed on drop).
+struct SqliteFile {
+    dir: tempfile::TempDir,
+}
+
+impl SqliteFile {
+    fn new() -> SqliteFile {
+        SqliteFile {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    /// A store on its own connection to the file.
+    fn open(&self) -> SqliteStore {
+        SqliteStore::open(&self.dir.path().join("state.db")).expect("open the SQLite store")
+    }
+}
+
+/// The state table on this moto, and a store on it.
+async fn dynamo(moto: &Moto) -> DynamoStore {
+    DynamoStore::new(moto.create_table(TABLE).await, TABLE)
+}
+
+/// One test per adapter for a contract taking `&dyn StateStore`.
+macro_rules! contract {
+    ($contract:ident => $sqlite:ident, $dynamo:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $sqlite() {
+            let db = SqliteFile::new();
+            $contract(&db.open()).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $dynamo() {
+            let moto = Moto::start();
+            $contract(&dynamo(&moto).await).await;
+        }
+    };
+}
+
+/// One test per adapter for a contract taking two handles on the same store: two connections to
+/// one SQLite file, or two DynamoDB clients on one table.
+macro_rules! racing_contract {
+    ($contract:ident => $sqlite:ident, $dynamo:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $sqlite() {
+            let db = SqliteFile::new();
+            $contract(Arc::new(db.open()), Arc::new(db.open())).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $dynamo() {
+            let moto = Moto::start();
+            let first = dynamo(&moto).await;
+            let second = DynamoStore::new(moto.dynamo_client().await, TABLE);
+            $contract(Arc::new(first), Arc::new(second)).await;
+        }
+    };
+}
+
+/// `command` decided against the applicant as read, built as the service builds a move: the
+/// applicant after it (version one up) and its history entry.
+fn decided_move(
+    read: &Applicant,
+    command: &Command,
+    when: DateTime<Utc>,
+    message: &str,
+) -> (Applicant, HistoryEntry) {
+    let transition = decide(&read.applicant_number, Some(read.state), command)
+        .unwrap_or_else(|refusal| panic!("{} refused: {refusal}", command.name()));
+    let seq = read.version + 1;
+    let entry = HistoryEntry::from_transition(
+        seq,
+        when,
+        command.name(),
+        transition,
+        Cause::Message {
+            id: message.to_string(),
+        },
+        "trust",
+    );
+    let mut moved = read.clone();
+    moved.state = entry.to;
+    moved.version = seq;
+    moved.updated_at = when;
+    (moved, entry)
+}
+
+fn seqs(history: &[HistoryEntry]) -> Vec<u32> {
+    history.iter().map(|h| h.seq).collect()
+}
+
+fn sorted_by_id(mut positions: Vec<Position>) -> Vec<Position> {
+    positions.sort_by(|a, b| a.position_id.cmp(&b.position_id));
+    positions
+}
+
+fn sorted_by_number(mut applicants: Vec<Applicant>) -> Vec<Applicant> {
+    applicants.sort_by(|a, b| a.applicant_number.cmp(&b.applicant_number));
+    applicants
+}
+
+/// Creates applicants (all must be new) and returns them.
+async fn created(store: &dyn StateStore, input: Vec<NewApplicant>) -> Vec<NewApplicant> {
+    let outcomes = store.create_applicants(&input).await.unwrap();
+    assert_eq!(outcomes, vec![CreateOutcome::Created; input.len()]);
+    input
+}
+
+/// Every person the input makes, by `(vpd, person_key)`, with its applicant numbers.
+fn persons_of(input: &[NewApplicant]) -> HashMap<(String, String), BTreeSet<String>> {
+    let mut persons: HashMap<(String, String), BTreeSet<String>> = HashMap::new();
+    for new in input {
+        if let Some(key) = &new.applicant.person_key {
+            persons
+                .entry((new.applicant.vpd.clone(), key.clone()))
+                .or_default()
+                .insert(new.applicant.applicant_number.clone());
+        }
+    }
+    persons
+}
+
+/// The stored persons for `expected`'s keys (plus an unknown one), checked against it.
+async fn assert_persons(
+    store: &dyn StateStore,
+    expected: &HashMap<(String, String), BTreeSet<String>>,
+) {
+    let mut keys: Vec<(String, String)> = expected.keys().cloned().collect();
+    keys.push(("RJ1".to_string(), "GMC#0000000".to_string()));
+    let persons = store.persons(&keys).await.unwrap();
+    assert_eq!(
+        persons.keys().collect::<BTreeSet<_>>(),
+        expected.keys().collect::<BTreeSet<_>>()
+    );
+    for (key, numbers) in expected {
+        let person = &persons[key];
+        assert_eq!((&person.vpd, &person.person_key), (&key.0, &key.1));
+        assert!(!person.employee, "{key:?} is not an employee");
+        let got: BTreeSet<String> = person.applicant_numbers.iter().cloned().collect();
+        assert_eq!(&got, numbers, "applicant numbers of {key:?}");
+        assert_eq!(
+            person.applicant_numbers.len(),
+            numbers.len(),
+            "no number twice"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processed files
+// ---------------------------------------------------------------------------------------------
+
+async fn contract_claim_file(store: &dyn StateStore) {
+    let first = file("LDN", "APP", 5, "sha-first");
+    assert_eq!(
+        store.claim_file(&first).await.unwrap(),
+        FileClaim::New { previous_seq: None }
+    );
+    let second = file("LDN", "APP", 6, "sha-second");
+    assert_eq!(
+        store.claim_file(&second).await.unwrap(),
+        FileClaim::New {
+            previous_seq: Some(5)
+        }
+    );
+    // Each source and type has its own sequence.
+    assert_eq!(
+        store
+            .claim_file(&file("LDN", "POS", 9, "sha-pos"))
+            .await
+            .unwrap(),
+        FileClaim::New { previous_seq: None }
+    );
+    assert_eq!(
+        store
+            .claim_file(&file("KSS", "APP", 1, "sha-kss"))
+            .await
+            .unwrap(),
+        FileClaim::New { previous_seq: None }
+    );
+    // A late lower SEQ sees the highest so far, and does not lower it.
+    assert_eq!(
+        store
+            .claim_file(&file("LDN", "APP", 3, "sha-late"))
+            .await
+            .unwrap(),
+        FileClaim::New {
+            previous_seq: Some(6)
+        }
+    );
+    assert_eq!(
+        store
+            .claim_file(&file("LDN", "APP", 7, "sha-next"))
+            .await
+            .unwrap(),
+        FileClaim::New {
+            previous_seq: Some(6)
+        }
+    );
+
+    // The same file again: the claim as stored, still in progress.
+    let FileClaim::SameContent(existing) = store.claim_file(&first).await.unwrap() else {
+        panic!("the same file again is SameContent");
+    };
+    assert_eq!(existing.status, FileStatus::InProgress);
+    assert_eq!(existing, first);
+
+    // Completed: the same claim now reads processed, with the summary exactly as given.
+    let summary = json!({
+        "records": 120,
+        "loaded": 118,
+        "wte": 0.8,
+        "big": 18_446_744_073_709_551_615u64,
+        "negative": -3,
+        "outputs": ["APC_LDN_20250301_00005.csv", "reports/RJ1/summary.json"],
+        "warnings": [{"record": 3, "text": "value ignored"}],
+        "empty": {},
+        "nothing": null
+    });
+    store
+        .complete_file(&first.identity, &summary, at(1, 10))
+        .await
+        .unwrap();
+    let FileClaim::SameContent(done) = store.claim_file(&first).await.unwrap() else {
+        panic!("a completed file claimed again is SameContent");
+    };
+    assert_eq!(done.status, FileStatus::Processed);
+    assert_eq!(done.summary.as_ref(), Some(&summary));
+    assert_eq!(done.completed_at, Some(at(1, 10)));
+    let mut as_claimed = done.clone();
+    as_claimed.status = FileStatus::InProgress;
+    as_claimed.completed_at = None;
+    as_claimed.summary = None;
+    assert_eq!(as_claimed, first, "completing changes nothing else");
+
+    // The same identity with other content: refused with the stored file, which stays as it was.
+    let changed = file("LDN", "APP", 5, "sha-changed");
+    assert_eq!(
+        store.claim_file(&changed).await.unwrap(),
+        FileClaim::DifferentContent(done.clone())
+    );
+    assert_eq!(
+        store.claim_file(&first).await.unwrap(),
+        FileClaim::SameContent(done)
+    );
+    // Completing one file left the others alone.
+    assert_eq!(
+        store.claim_file(&second).await.unwrap(),
+        FileClaim::SameContent(second.clone())
+    );
+}
+
+contract!(contract_claim_file =>
+    sqlite_claiming_a_file_tells_new_same_and_different_content,
+    dynamo_claiming_a_file_tells_new_same_and_different_content);
+
+async fn contract_complete_unclaimed_file(store: &dyn StateStore) {
+    let claimed = file("LDN", "APP", 5, "sha-5");
+    assert_eq!(
+        store.claim_file(&claimed).await.unwrap(),
+        FileClaim::New { previous_seq: None }
+    );
+    let never = file("LDN", "APP", 6, "sha-6");
+    let result = store
+        .complete_file(&never.identity, &json!({"records": 1}), at(1, 10))
+        .await;
+    let err = result.expect_err("completing a file never claimed is an error");
+    assert!(!err.is_transient(), "retrying cannot help: {err}");
+    // Nothing was created: the file is still new when it comes, after the one claimed.
+    assert_eq!(
+        store.claim_file(&never).await.unwrap(),
+        FileClaim::New {
+            previous_seq: Some(5)
+        }
+    );
+    assert_eq!(
+        store.claim_file(&claimed).await.unwrap(),
+        FileClaim::SameContent(claimed.clone())
+    );
+}
+
+contract!(contract_complete_unclaimed_file =>
+    sqlite_completing_a_file_never_claimed_is_an_error,
+    dynamo_completing_a_file_never_claimed_is_an_error);
+
+// ---------------------------------------------------------------------------------------------
+// Positions
+// ---------------------------------------------------------------------------------------------
+
+async fn contract_positions(store: &dyn StateStore) {
+    const SHARED_DPN: &str = "KSS/SHARED/MED/009";
+    let trust_504 = vec![
+        position("504", 1, "KSS/RJ1/MED/001"),
+        position("504", 2, ""),
+        position("504", 3, SHARED_DPN),
+    ];
+    let mut in_505 = position("505", 1, SHARED_DPN);
+    in_505.duplicate_dpn = true;
+    in_505.dpn_issues = vec!["DPN is on two positions".to_string()];
+    let mut all = trust_504.clone();
+    all.push(in_505.clone());
+    store.save_positions(&all).await.unwrap();
+
+    // By id: exactly the known ones (an id asked twice is found once, unknown ids are absent).
+    let mut ids: Vec<String> = all.iter().map(|p| p.position_id.clone()).collect();
+    ids.push(all[0].position_id.clone());
+    ids.push("504-P0099".to_string());
+    ids.push("999-P0001".to_string());
+    let found = store.positions(&ids).await.unwrap();
+    assert_eq!(
+        found.keys().cloned().collect::<BTreeSet<_>>(),
+        all.iter().map(|p| p.position_id.clone()).collect()
+    );
+    for p in &all {
+        assert_eq!(found.get(&p.position_id), Some(p));
+    }
+    assert!(store.positions(&[]).await.unwrap().is_empty());
+
+    // By trust.
+    assert_eq!(
+        sorted_by_id(store.trust_positions("504").await.unwrap()),
+        trust_504
+    );
+    assert_eq!(
+        store.trust_positions("505").await.unwrap(),
+        vec![in_505.clone()]
+    );
+    assert!(store.trust_positions("506").await.unwrap().is_empty());
+
+    // By DPN, across trusts; a position without a DPN is not found by an empty one.
+    assert_eq!(
+        sorted_by_id(store.positions_by_dpn(SHARED_DPN).await.unwrap()),
+        vec![trust_504[2].clone(), in_505.clone()]
+    );
+    assert_eq!(
+        store.positions_by_dpn("KSS/RJ1/MED/001").await.unwrap(),
+        vec![trust_504[0].clone()]
+    );
+    assert!(store
+        .positions_by_dpn("NO/SUCH/DPN/1")
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store.positions_by_dpn("").await.unwrap(),
+        Vec::<Position>::new(),
+        "an empty DPN finds nothing"
+    );
+
+    // Saving changed positions replaces them: every field reads back, old DPNs no longer find them.
+    let mut removed = trust_504[0].clone();
+    removed.status = PositionStatus::Removed;
+    removed.dpn = "KSS/RJ1/MED/002".to_string();
+    removed.grade = "ST4".to_string();
+    removed.host_lead = None;
+    removed.effective_to = Some(date(2025, 3, 7));
+    removed.name_issues = vec!["name issue".to_string()];
+    removed.changed_in = "POS_504_20250308_00002.csv".to_string();
+    removed.changed_on = date(2025, 3, 8);
+    let mut without_dpn = trust_504[2].clone();
+    without_dpn.dpn = String::new();
+    without_dpn.changed_in = "POS_504_20250308_00002.csv".to_string();
+    without_dpn.changed_on = date(2025, 3, 8);
+    store
+        .save_positions(&[removed.clone(), without_dpn.clone()])
+        .await
+        .unwrap();
+    let found = store
+        .positions(&[removed.position_id.clone(), without_dpn.position_id.clone()])
+        .await
+        .unwrap();
+    assert_eq!(found.get(&removed.position_id), Some(&removed));
+    assert_eq!(found.get(&without_dpn.position_id), Some(&without_dpn));
+    assert_eq!(
+        sorted_by_id(store.trust_positions("504").await.unwrap()),
+        vec![removed.clone(), trust_504[1].clone(), without_dpn.clone()]
+    );
+    assert!(store
+        .positions_by_dpn("KSS/RJ1/MED/001")
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store.positions_by_dpn("KSS/RJ1/MED/002").await.unwrap(),
+        vec![removed]
+    );
+    assert_eq!(
+        store.positions_by_dpn(SHARED_DPN).await.unwrap(),
+        vec![in_505.clone()]
+    );
+    assert_eq!(
+        store.positions_by_dpn("").await.unwrap(),
+        Vec::<Position>::new(),
+        "an empty DPN finds nothing"
+    );
+    assert_eq!(store.trust_positions("505").await.unwrap(), vec![in_505]);
+}
+
+contract!(contract_positions =>
+    sqlite_positions_read_back_by_id_trust_and_dpn_and_saving_again_replaces_them,
+    dynamo_positions_read_back_by_id_trust_and_dpn_and_saving_again_replaces_them);
+
+// ---------------------------------------------------------------------------------------------
+// Applicants
+// ---------------------------------------------------------------------------------------------
+
+async fn contract_create_applicants(store: &dyn StateStore) {
+    // Records 0 and 1 of the fixtures are one doctor (same trust and GMC number); record 3 has a
+    // person key from NI number and date of birth.
+    let input = batch(1, 0..5);
+    let shared = &input[0].applicant;
+    assert!(shared.person_key.is_some());
+    assert_eq!(
+        (&shared.vpd, &shared.person_key),
+        (&input[1].applicant.vpd, &input[1].applicant.person_key)
+    );
+    let outcomes = store.create_applicants(&input).await.unwrap();
+    assert_eq!(outcomes, vec![CreateOutcome::Created; 5]);
+
+    // Placements link to their applicant number and file.
+    let mut ids: Vec<String> = input
+        .iter()
+        .map(|n| n.applicant.placement_id.clone())
+        .collect();
+    ids.push("PLC-UNKNOWN".to_string());
+    let links = store.placements(&ids).await.unwrap();
+    assert_eq!(links.len(), 5);
+    for new in &input {
+        let link = &links[&new.applicant.placement_id];
+        assert_eq!(link, &link_of(new));
+        assert_eq!(link.applicant_number, new.applicant.applicant_number);
+        assert_eq!(link.source_sha256, SOURCE_SHA);
+    }
+
+    // Applicants and their creation history read back exactly.
+    for new in &input {
+        let number = &new.applicant.applicant_number;
+        assert_eq!(
+            store.applicant(number).await.unwrap().as_ref(),
+            Some(&new.applicant)
+        );
+        let history = store.history(number).await.unwrap();
+        assert_eq!(seqs(&history), vec![1, 2]);
+        assert_eq!(history, new.history);
+    }
+    assert_eq!(store.applicant("999").await.unwrap(), None);
+    assert!(store.history("999").await.unwrap().is_empty());
+
+    // Persons: the shared one has both numbers.
+    let persons = persons_of(&input);
+    let shared_key = (shared.vpd.clone(), shared.person_key.clone().unwrap());
+    assert_eq!(
+        persons[&shared_key],
+        BTreeSet::from(["1".to_string(), "2".to_string()])
+    );
+    assert_eq!(persons.len(), 4);
+    assert_persons(store, &persons).await;
+
+    // By GMC number.
+    let gmc = shared.gmc_number().unwrap();
+    assert_eq!(
+        sorted_by_number(store.applicants_by_gmc(gmc).await.unwrap()),
+        vec![input[0].applicant.clone(), input[1].applicant.clone()]
+    );
+    let single = input[4].applicant.gmc_number().unwrap();
+    assert_eq!(
+        store.applicants_by_gmc(single).await.unwrap(),
+        vec![input[4].applicant.clone()]
+    );
+    assert!(store.applicants_by_gmc("0000000").await.unwrap().is_empty());
+
+    // The same batch again: every placement is taken by its original applicant.
+    let taken: Vec<CreateOutcome> = input
+        .iter()
+        .map(|n| CreateOutcome::PlacementTaken(link_of(n)))
+        .collect();
+    assert_eq!(store.create_applicants(&input).await.unwrap(), taken);
+
+    // The same placements under new numbers from a later file: still taken by the originals.
+    let mut later = batch(101, 0..5);
+    for new in &mut later {
+        new.applicant.source_file = "APP_LDN_20250308_00006.csv".to_string();
+        new.applicant.source_sha256 = "sha-later".to_string();
+        new.applicant.details.last_name = "Renamed".to_string();
+    }
+    assert_eq!(store.create_applicants(&later).await.unwrap(), taken);
+
+    // Nothing changed.
+    for new in &input {
+        let number = &new.applicant.applicant_number;
+        let stored = store.applicant(number).await.unwrap().unwrap();
+        assert_eq!(stored.version, 2);
+        assert_eq!(stored, new.applicant);
+        assert_eq!(store.history(number).await.unwrap(), new.history);
+    }
+    for new in &later {
+        let number = &new.applicant.applicant_number;
+        assert_eq!(store.applicant(number).await.unwrap(), None);
+        assert!(store.history(number).await.unwrap().is_empty());
+    }
+    assert_eq!(store.placements(&ids).await.unwrap(), links);
+    assert_persons(store, &persons).await;
+    assert_eq!(store.applicants_by_gmc(gmc).await.unwrap().len(), 2);
+}
+
+contract!(contract_create_applicants =>
+    sqlite_created_applicants_read_back_and_creating_them_again_changes_nothing,
+    dynamo_created_applicants_read_back_and_creating_them_again_changes_nothing);
+
+async fn contract_allocate_numbers(store: &dyn StateStore) {
+    assert_eq!(store.allocate_numbers(3).await.unwrap(), 1);
+    assert_eq!(store.allocate_numbers(2).await.unwrap(), 4);
+    assert_eq!(store.allocate_numbers(1).await.unwrap(), 6);
+
+    // Requests at the same time get disjoint blocks, together consecutive.
+    let (a, b, c) = tokio::join!(
+        store.allocate_numbers(10),
+        store.allocate_numbers(1),
+        store.allocate_numbers(4),
+    );
+    let mut blocks = vec![(a.unwrap(), 10), (b.unwrap(), 1), (c.unwrap(), 4)];
+    blocks.sort_unstable();
+    let mut next = 7;
+    for (first, count) in blocks {
+        assert_eq!(first, next, "blocks are consecutive and disjoint");
+        next = first + count;
+    }
+    assert_eq!(store.allocate_numbers(1).await.unwrap(), 22);
+}
+
+contract!(contract_allocate_numbers =>
+    sqlite_numbers_are_allocated_in_consecutive_disjoint_blocks_from_one,
+    dynamo_numbers_are_allocated_in_consecutive_disjoint_blocks_from_one);
+
+// ---------------------------------------------------------------------------------------------
+// Moves
+// ---------------------------------------------------------------------------------------------
+
+/// Two loaded applicants, "1" and "2", at version 2.
+async fn two_loaded(store: &dyn StateStore) -> Vec<NewApplicant> {
+    let input = created(store, batch(1, 0..2)).await;
+    for new in &input {
+        assert_eq!(new.applicant.version, 2);
+        assert_eq!(new.applicant.state, ApplicantState::Loaded);
+    }
+    input
+}
+
+/// The applicant and its history are exactly as created.
+async fn assert_untouched(store: &dyn StateStore, new: &NewApplicant) {
+    let number = &new.applicant.applicant_number;
+    assert_eq!(
+        store.applicant(number).await.unwrap().as_ref(),
+        Some(&new.applicant)
+    );
+    assert_eq!(store.history(number).await.unwrap(), new.history);
+}
+
+/// Offers applicant "1" (version 2 to 3); returns it as read before, and the stored move.
+async fn offered(store: &dyn StateStore) -> (Applicant, Applicant, HistoryEntry) {
+    let read = store.applicant("1").await.unwrap().unwrap();
+    let (moved, entry) = decided_move(&read, &Command::Offer, at(3, 12), "offer-1");
+    assert_eq!(
+        store.record_move(2, &moved, &entry).await.unwrap(),
+        MoveOutcome::Stored
+    );
+    (read, moved, entry)
+}
+
+async fn contract_move_stored(store: &dyn StateStore) {
+    let input = two_loaded(store).await;
+    let (_, moved, entry) = offered(store).await;
+    assert_eq!((moved.version, moved.state), (3, ApplicantState::Offered));
+    assert_eq!(store.applicant("1").await.unwrap(), Some(moved));
+    let history = store.history("1").await.unwrap();
+    assert_eq!(seqs(&history), vec![1, 2, 3]);
+    assert_eq!(history[..2], input[0].history[..]);
+    assert_eq!(history[2], entry);
+    assert_untouched(store, &input[1]).await;
+}
+
+contract!(contract_move_stored =>
+    sqlite_a_move_with_the_expected_version_is_stored_with_its_history,
+    dynamo_a_move_with_the_expected_version_is_stored_with_its_history);
+
+async fn contract_stale_move_conflicts(store: &dyn StateStore) {
+    let input = two_loaded(store).await;
+    let (before, moved, entry) = offered(store).await;
+
+    // Decided on what was read before the offer: version 2 is gone.
+    let (stale, stale_entry) = decided_move(&before, &Command::Withdraw, at(3, 13), "withdraw-1");
+    assert_eq!(
+        store.record_move(2, &stale, &stale_entry).await.unwrap(),
+        MoveOutcome::Conflict
+    );
+    // A version the applicant never had.
+    let mut ahead = moved.clone();
+    ahead.version = 7;
+    let (ahead, ahead_entry) = decided_move(&ahead, &Command::Withdraw, at(3, 14), "withdraw-2");
+    assert_eq!(
+        store.record_move(7, &ahead, &ahead_entry).await.unwrap(),
+        MoveOutcome::Conflict
+    );
+    assert_eq!(store.applicant("1").await.unwrap().as_ref(), Some(&moved));
+    let history = store.history("1").await.unwrap();
+    assert_eq!(seqs(&history), vec![1, 2, 3]);
+    assert_eq!(history[2], entry);
+
+    // Read again and decided again: stored.
+    let read = store.applicant("1").await.unwrap().unwrap();
+    let (withdrawn, withdrawn_entry) =
+        decided_move(&read, &Command::Withdraw, at(3, 15), "withdraw-3");
+    assert_eq!(
+        store
+            .record_move(3, &withdrawn, &withdrawn_entry)
+            .await
+            .unwrap(),
+        MoveOutcome::Stored
+    );
+    assert_eq!(store.applicant("1").await.unwrap(), Some(withdrawn));
+    let history = store.history("1").await.unwrap();
+    assert_eq!(seqs(&history), vec![1, 2, 3, 4]);
+    assert_eq!(history[3], withdrawn_entry);
+    assert_untouched(store, &input[1]).await;
+}
+
+contract!(contract_stale_move_conflicts =>
+    sqlite_a_move_with_a_stale_version_conflicts,
+    dynamo_a_move_with_a_stale_version_conflicts);
+
+async fn contract_existing_seq_refused(store: &dyn StateStore) {
+    let input = two_loaded(store).await;
+    let (_, moved, entry) = offered(store).await;
+
+    let refused = |result: Result<MoveOutcome, StoreError>| match result {
+        Ok(MoveOutcome::Conflict) | Err(_) => {}
+        Ok(MoveOutcome::Stored) => panic!("a history entry whose seq exists was stored"),
+    };
+    // The expected version is right, but history 3 exists.
+    let (mut clash, mut clash_entry) =
+        decided_move(&moved, &Command::Withdraw, at(3, 13), "withdraw-1");
+    clash.version = 3;
+    clash_entry.seq = 3;
+    refused(store.record_move(3, &clash, &clash_entry).await);
+    // History 2 (a creation entry) exists too.
+    clash_entry.seq = 2;
+    clash.version = 4;
+    refused(store.record_move(3, &clash, &clash_entry).await);
+
+    assert_eq!(store.applicant("1").await.unwrap().as_ref(), Some(&moved));
+    let history = store.history("1").await.unwrap();
+    assert_eq!(seqs(&history), vec![1, 2, 3]);
+    assert_eq!(history[..2], input[0].history[..]);
+    assert_eq!(history[2], entry);
+
+    // The refusals left nothing behind: the move with the next seq is stored.
+    let (withdrawn, withdrawn_entry) =
+        decided_move(&moved, &Command::Withdraw, at(3, 14), "withdraw-2");
+    assert_eq!(
+        store
+            .record_move(3, &withdrawn, &withdrawn_entry)
+            .await
+            .unwrap(),
+        MoveOutcome::Stored
+    );
+    assert_eq!(seqs(&store.history("1").await.unwrap()), vec![1, 2, 3, 4]);
+    assert_untouched(store, &input[1]).await;
+}
+
+contract!(contract_existing_seq_refused =>
+    sqlite_a_history_entry_whose_seq_exists_is_refused,
+    dynamo_a_history_entry_whose_seq_exists_is_refused);
+
+async fn contract_unknown_applicant_move_conflicts(store: &dyn StateStore) {
+    let input = two_loaded(store).await;
+    let mut ghost = input[0].applicant.clone();
+    ghost.applicant_number = "777".to_string();
+    let (ghost, ghost_entry) = decided_move(&ghost, &Command::Offer, at(3, 12), "offer-777");
+    assert_eq!(
+        store.record_move(2, &ghost, &ghost_entry).await.unwrap(),
+        MoveOutcome::Conflict
+    );
+    assert_eq!(store.applicant("777").await.unwrap(), None);
+    assert!(store.history("777").await.unwrap().is_empty());
+    for new in &input {
+        assert_untouched(store, new).await;
+    }
+}
+
+contract!(contract_unknown_applicant_move_conflicts =>
+    sqlite_a_move_of_an_unknown_applicant_conflicts_and_writes_nothing,
+    dynamo_a_move_of_an_unknown_applicant_conflicts_and_writes_nothing);
+
+// ---------------------------------------------------------------------------------------------
+// Concurrency
+// ---------------------------------------------------------------------------------------------
+
+const RACERS: usize = 8;
+
+struct Attempt {
+    expected: u32,
+    outcome: MoveOutcome,
+    moved: Applicant,
+    entry: HistoryEntry,
+}
+
+/// Eight tasks on two handles read one applicant, decide an offer (or, for half, a withdrawal),
+/// wait until all have read, then record their move with the version they read. Three rounds,
+/// one applicant each.
+async fn contract_racing_moves(first: Arc<dyn StateStore>, second: Arc<dyn StateStore>) {
+    let input = created(first.as_ref(), batch(1, 0..3)).await;
+    for new in &input {
+        let number = new.applicant.applicant_number.clone();
+        let everyone_read = Arc::new(Barrier::new(RACERS));
+        let mut tasks = Vec::with_capacity(RACERS);
+        for racer in 0..RACERS {
+            let store = Arc::clone(if racer % 2 == 0 { &first } else { &second });
+            let everyone_read = Arc::clone(&everyone_read);
+            let number = number.clone();
+            tasks.push(tokio::spawn(async move {
+                let read = store.applicant(&number).await.unwrap().unwrap();
+                let command = if racer < RACERS / 2 {
+                    Command::Offer
+                } else {
+                    Command::Withdraw
+                };
+                let when = at(4, 9) + Duration::seconds(racer as i64);
+                let (moved, entry) = decided_move(&read, &command, when, &format!("racer-{racer}"));
+                everyone_read.wait().await;
+                let outcome = store
+                    .record_move(read.version, &moved, &entry)
+                    .await
+                    .unwrap_or_else(|e| panic!("racer {racer}: {e}"));
+                Attempt {
+                    expected: read.version,
+                    outcome,
+                    moved,
+                    entry,
+                }
+            }));
+        }
+        let mut attempts = Vec::with_capacity(RACERS);
+        for task in tasks {
+            attempts.push(task.await.expect("a racer panicked"));
+        }
+        assert!(attempts.iter().all(|a| a.expected == 2));
+        let stored: Vec<&Attempt> = attempts
+            .iter()
+            .filter(|a| a.outcome == MoveOutcome::Stored)
+            .collect();
+        assert_eq!(
+            stored.len(),
+            1,
+            "applicant {number}: exactly one move stored"
+        );
+        let winner = stored[0];
+
+        for store in [&first, &second] {
+            let history = store.history(&number).await.unwrap();
+            assert_eq!(seqs(&history), vec![1, 2, 3], "applicant {number}");
+            assert_eq!(history[..2], new.history[..]);
+            assert_eq!(history[2], winner.entry);
+            let applicant = store.applicant(&number).await.unwrap().unwrap();
+            assert_eq!(applicant.state, history[2].to);
+            assert_eq!(applicant, winner.moved);
+        }
+    }
+}
+
+racing_contract!(contract_racing_moves =>
+    sqlite_of_eight_racing_moves_from_one_version_exactly_one_is_stored,
+    dynamo_of_eight_racing_moves_from_one_version_exactly_one_is_stored);
