@@ -855,7 +855,10 @@ impl StateStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(file_key(identity)))
-            .update_expression("SET #status = :status, #completed = :at, #summary = :summary")
+            // The first completion time stands, as in the SQLite store.
+            .update_expression(
+                "SET #status = :status, #completed = if_not_exists(#completed, :at), #summary = :summary",
+            )
             .condition_expression("attribute_exists(#pk)")
             .expression_attribute_names("#pk", PK)
             .expression_attribute_names("#status", "status")
