@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::dnc::RotationEntry;
 use crate::domain::model::{
@@ -200,6 +200,32 @@ pub trait StateStore: Send + Sync {
     /// # Errors
     /// [`StoreError`] when the store fails.
     async fn person_updates(&self, vpd: &str) -> Result<Vec<PersonUpdate>, StoreError>;
+
+    /// Applicants of every trust whose projected hire date is `date`, read through the hire-date
+    /// index: the cost grows with that day's starters, not with the applicants stored.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn applicants_starting_on(&self, date: NaiveDate) -> Result<Vec<Applicant>, StoreError>;
+
+    /// The last business date a scheduled job finished (`None` before its first run).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn watermark(&self, job: &str) -> Result<Option<NaiveDate>, StoreError>;
+
+    /// Moves a job's watermark forward to `date`; never backwards. Returns false when it already
+    /// stood at or after `date`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn advance_watermark(&self, job: &str, date: NaiveDate) -> Result<bool, StoreError>;
+
+    /// The next number (from 1) of a named sequence, e.g. the SEQ of outbound files.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn next_in_sequence(&self, name: &str) -> Result<u64, StoreError>;
 }
 
 /// The three areas of file storage.
@@ -263,6 +289,18 @@ pub trait BlobStore: Send + Sync {
         }
         Ok(())
     }
+
+    /// A link a person can open to read the object, valid for `expires_in` where the store can
+    /// make links expire (an S3 presigned URL); locally, the file's path.
+    ///
+    /// # Errors
+    /// [`BlobError`] when the link cannot be made.
+    async fn link(
+        &self,
+        area: Area,
+        key: &str,
+        expires_in: std::time::Duration,
+    ) -> Result<String, BlobError>;
 
     /// Keys under a prefix, sorted.
     ///

@@ -794,3 +794,177 @@ async fn contract_racing_moves(first: Arc<dyn StateStore>, second: Arc<dyn State
 racing_contract!(contract_racing_moves =>
     sqlite_of_eight_racing_moves_from_one_version_exactly_one_is_stored,
     dynamo_of_eight_racing_moves_from_one_version_exactly_one_is_stored);
+
+/// Starters of a day are found by hire date across trusts; other days are not returned.
+async fn contract_applicants_starting_on(store: &dyn StateStore) {
+    let mut input = batch(1, 0..6);
+    for (i, new) in input.iter_mut().enumerate() {
+        new.applicant.projected_hire_date = if i % 2 == 0 {
+            date(2027, 2, 3)
+        } else {
+            date(2027, 2, 4)
+        };
+    }
+    store.create_applicants(&input).await.unwrap();
+    let starters = sorted_by_number(
+        store
+            .applicants_starting_on(date(2027, 2, 3))
+            .await
+            .unwrap(),
+    );
+    let expected: Vec<Applicant> = sorted_by_number(
+        input
+            .iter()
+            .step_by(2)
+            .map(|n| n.applicant.clone())
+            .collect(),
+    );
+    assert_eq!(starters, expected);
+    assert!(store
+        .applicants_starting_on(date(2027, 2, 5))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+contract!(contract_applicants_starting_on =>
+    sqlite_starters_are_read_by_hire_date,
+    dynamo_starters_are_read_by_hire_date);
+
+/// Watermarks only move forward; sequences count from 1 per name.
+async fn contract_watermarks_and_sequences(store: &dyn StateStore) {
+    assert_eq!(store.watermark("reminder").await.unwrap(), None);
+    assert!(store
+        .advance_watermark("reminder", date(2026, 11, 21))
+        .await
+        .unwrap());
+    assert!(!store
+        .advance_watermark("reminder", date(2026, 11, 21))
+        .await
+        .unwrap());
+    assert!(!store
+        .advance_watermark("reminder", date(2026, 11, 20))
+        .await
+        .unwrap());
+    assert_eq!(
+        store.watermark("reminder").await.unwrap(),
+        Some(date(2026, 11, 21))
+    );
+    assert!(store
+        .advance_watermark("reminder", date(2026, 11, 23))
+        .await
+        .unwrap());
+    assert_eq!(
+        store.watermark("reminder").await.unwrap(),
+        Some(date(2026, 11, 23))
+    );
+    assert_eq!(store.watermark("rmc#KSS").await.unwrap(), None);
+    assert_eq!(store.next_in_sequence("RMC#KSS").await.unwrap(), 1);
+    assert_eq!(store.next_in_sequence("RMC#KSS").await.unwrap(), 2);
+    assert_eq!(store.next_in_sequence("RMC#LDN").await.unwrap(), 1);
+}
+
+contract!(contract_watermarks_and_sequences =>
+    sqlite_watermarks_move_forward_only_and_sequences_count_per_name,
+    dynamo_watermarks_move_forward_only_and_sequences_count_per_name);
+
+/// Rotation rows replace by trust and position; person updates are idempotent by message id;
+/// marking an employee creates or updates the person.
+async fn contract_rotation_person_updates_and_employees(store: &dyn StateStore) {
+    use dit_shared::domain::dnc::{NamedTrainee, RotationEntry};
+    use dit_shared::domain::model::{PersonUpdate, PersonUpdateStatus};
+    let row = |vpd: &str, key: &str, next: &str| RotationEntry {
+        vpd: vpd.into(),
+        position_key: key.into(),
+        position_id: key.into(),
+        dpn: format!("KSS/A/{key}/B"),
+        managing_deanery_body: "KSS".into(),
+        specialty: "Cardiology".into(),
+        site: "Site".into(),
+        current: NamedTrainee::default(),
+        current_projected_end_date: None,
+        current_next_placement_site: String::new(),
+        current_wte: String::new(),
+        next: NamedTrainee {
+            last_name: next.into(),
+            first_name: "F".into(),
+            gmc_number: "7000001".into(),
+        },
+        next_current_placement_site: String::new(),
+        next_projected_start_date: Some(date(2027, 2, 3)),
+        next_email_address: String::new(),
+        next_grade: String::new(),
+        next_wte: String::new(),
+        post_vacant_at_next_rotation: Some(false),
+        source_file: "f".into(),
+        updated_on: date(2026, 11, 21),
+    };
+    store
+        .save_rotation(&[
+            row("504", "2", "A"),
+            row("504", "1", "B"),
+            row("505", "1", "C"),
+        ])
+        .await
+        .unwrap();
+    store.save_rotation(&[row("504", "2", "D")]).await.unwrap();
+    let grid = store.rotation_grid("504").await.unwrap();
+    assert_eq!(grid, vec![row("504", "1", "B"), row("504", "2", "D")]);
+    assert_eq!(store.rotation_grid("505").await.unwrap().len(), 1);
+
+    let update = |id: &str, minute: u32, status| PersonUpdate {
+        vpd: "504".into(),
+        local_office: "KSS".into(),
+        applicant_number: "5000001".into(),
+        message_id: id.into(),
+        received_at: at(21, 10) + Duration::minutes(minute as i64),
+        effective_date: Some(date(2026, 12, 1)),
+        person: json!({"email_address": "new@example.nhs.uk"}),
+        status,
+    };
+    store
+        .save_person_update(&update("m2", 2, PersonUpdateStatus::PendingRmc))
+        .await
+        .unwrap();
+    store
+        .save_person_update(&update("m1", 1, PersonUpdateStatus::NotSentPartRecords))
+        .await
+        .unwrap();
+    store
+        .save_person_update(&update("m2", 2, PersonUpdateStatus::Sent))
+        .await
+        .unwrap();
+    let updates = store.person_updates("504").await.unwrap();
+    assert_eq!(
+        updates,
+        vec![
+            update("m1", 1, PersonUpdateStatus::NotSentPartRecords),
+            update("m2", 2, PersonUpdateStatus::Sent)
+        ]
+    );
+    assert!(store.person_updates("505").await.unwrap().is_empty());
+
+    store.create_applicants(&batch(1, 0..1)).await.unwrap();
+    let key = batch(1, 0..1)[0].applicant.person_key.clone().unwrap();
+    let vpd = batch(1, 0..1)[0].applicant.vpd.clone();
+    store.mark_employee(&vpd, &key).await.unwrap();
+    store.mark_employee("505", "GMC#7999999").await.unwrap();
+    let persons = store
+        .persons(&[
+            (vpd.clone(), key.clone()),
+            ("505".into(), "GMC#7999999".into()),
+        ])
+        .await
+        .unwrap();
+    let person = &persons[&(vpd, key)];
+    assert!(person.employee);
+    assert_eq!(
+        person.applicant_numbers,
+        vec![batch(1, 0..1)[0].applicant.applicant_number.clone()]
+    );
+    assert!(persons[&("505".to_string(), "GMC#7999999".to_string())].employee);
+}
+
+contract!(contract_rotation_person_updates_and_employees =>
+    sqlite_rotation_rows_person_updates_and_employees_round_trip,
+    dynamo_rotation_rows_person_updates_and_employees_round_trip);

@@ -27,7 +27,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, CancellationReason, KeysAndAttributes, Put, PutRequest, ReturnValue,
     ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -1292,5 +1292,77 @@ impl StateStore for DynamoStore {
             ))
         });
         Ok(updates)
+    }
+
+    async fn applicants_starting_on(&self, date: NaiveDate) -> Result<Vec<Applicant>, StoreError> {
+        let items = self
+            .query_all(
+                Some(GSI1),
+                "#pk = :pk",
+                &[("#pk", GSI1PK)],
+                HashMap::from([(":pk".to_string(), s(format!("HIRE#{date}")))]),
+            )
+            .await?;
+        let applicants = items
+            .into_iter()
+            .map(|item| decode("applicant", item))
+            .collect::<Result<Vec<Applicant>, _>>()?;
+        tracing::debug!(%date, count = applicants.len(), "starters read");
+        Ok(applicants)
+    }
+
+    async fn watermark(&self, job: &str) -> Result<Option<NaiveDate>, StoreError> {
+        let Some(item) = self
+            .get_item(key(format!("WATERMARK#{job}"), "WATERMARK"))
+            .await?
+        else {
+            return Ok(None);
+        };
+        match item.get("date") {
+            Some(AttributeValue::S(text)) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("watermark {job}: {e}"))),
+            _ => Err(StoreError::Corrupt(format!("watermark {job} has no date"))),
+        }
+    }
+
+    async fn advance_watermark(&self, job: &str, date: NaiveDate) -> Result<bool, StoreError> {
+        // ISO dates compare correctly as strings, so the condition keeps the watermark monotonic.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("WATERMARK#{job}"), "WATERMARK")))
+            .update_expression("SET #date = :date")
+            .condition_expression("attribute_not_exists(#date) OR #date < :date")
+            .expression_attribute_names("#date", "date")
+            .expression_attribute_values(":date", s(date.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(false),
+                _ => Err(sdk_error("UpdateItem", &err)),
+            },
+        }
+    }
+
+    async fn next_in_sequence(&self, name: &str) -> Result<u64, StoreError> {
+        let what = format!("sequence {name}");
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("COUNTER#sequence#{name}"), COUNTER_SK)))
+            .update_expression("ADD #next :one")
+            .expression_attribute_names("#next", "next")
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| sdk_error("UpdateItem", &e))?;
+        number_attr(&out.attributes.unwrap_or_default(), "next", &what)?
+            .ok_or_else(|| StoreError::Corrupt(format!("{what} was not returned")))
     }
 }

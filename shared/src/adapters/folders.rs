@@ -93,6 +93,18 @@ impl BlobStore for FolderBlobs {
         }
     }
 
+    async fn link(
+        &self,
+        area: Area,
+        key: &str,
+        _expires_in: std::time::Duration,
+    ) -> Result<String, BlobError> {
+        // Local files do not expire: the link is the file's absolute path.
+        let path = self.path(area, key)?;
+        let absolute = std::path::absolute(&path).map_err(|e| io_error(&path, e))?;
+        Ok(absolute.display().to_string())
+    }
+
     async fn list(&self, area: Area, prefix: &str) -> Result<Vec<String>, BlobError> {
         let root = self.area_dir(area);
         let mut keys = Vec::new();

@@ -208,6 +208,26 @@ impl BlobStore for S3Blobs {
         }
     }
 
+    async fn link(
+        &self,
+        area: Area,
+        key: &str,
+        expires_in: std::time::Duration,
+    ) -> Result<String, BlobError> {
+        let (bucket, object) = self.locate(area, key)?;
+        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(expires_in)
+            .map_err(|e| BlobError::BadKey(format!("{object}: {e}")))?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(&object)
+            .presigned(config)
+            .await
+            .map_err(|e| sdk_error("presign GetObject", &object, &e))?;
+        Ok(request.uri().to_string())
+    }
+
     async fn list(&self, area: Area, prefix: &str) -> Result<Vec<String>, BlobError> {
         check_relative(prefix)?;
         let (bucket, area_prefix) = self.place(area);

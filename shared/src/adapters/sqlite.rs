@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS person_updates (
     applicant_number TEXT NOT NULL, message_id TEXT NOT NULL, vpd TEXT NOT NULL, received_at TEXT NOT NULL,
     body TEXT NOT NULL, PRIMARY KEY (applicant_number, message_id));
 CREATE INDEX IF NOT EXISTS person_updates_by_trust ON person_updates(vpd, received_at);
+CREATE TABLE IF NOT EXISTS watermarks (job TEXT PRIMARY KEY, date TEXT NOT NULL);
 ";
 
 pub struct SqliteStore {
@@ -585,6 +586,60 @@ impl StateStore for SqliteStore {
                 "SELECT body FROM person_updates WHERE vpd = ?1 ORDER BY received_at, applicant_number, message_id",
                 [vpd],
             )
+        })
+    }
+
+    async fn applicants_starting_on(&self, date: NaiveDate) -> Result<Vec<Applicant>, StoreError> {
+        self.with(|connection| {
+            Self::bodies(
+                connection,
+                "SELECT body FROM applicants WHERE hire_date = ?1 ORDER BY vpd, applicant_number",
+                [date.to_string()],
+            )
+        })
+    }
+
+    async fn watermark(&self, job: &str) -> Result<Option<NaiveDate>, StoreError> {
+        self.with(|connection| {
+            let text: Option<String> = connection
+                .query_row("SELECT date FROM watermarks WHERE job = ?1", [job], |row| {
+                    row.get(0)
+                })
+                .optional()
+                .map_err(unavailable)?;
+            text.map(|t| {
+                NaiveDate::parse_from_str(&t, "%Y-%m-%d")
+                    .map_err(|e| StoreError::Corrupt(format!("watermark {job}: {e}")))
+            })
+            .transpose()
+        })
+    }
+
+    async fn advance_watermark(&self, job: &str, date: NaiveDate) -> Result<bool, StoreError> {
+        self.with(|connection| {
+            // ISO dates compare correctly as text.
+            let changed = connection
+                .execute(
+                    "INSERT INTO watermarks (job, date) VALUES (?1, ?2)
+                     ON CONFLICT (job) DO UPDATE SET date = excluded.date WHERE watermarks.date < excluded.date",
+                    params![job, date.to_string()],
+                )
+                .map_err(unavailable)?;
+            Ok(changed == 1)
+        })
+    }
+
+    async fn next_in_sequence(&self, name: &str) -> Result<u64, StoreError> {
+        self.with(|connection| {
+            let value: i64 = connection
+                .query_row(
+                    "INSERT INTO counters (name, value) VALUES (?1, 1)
+                     ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+                    [format!("sequence:{name}")],
+                    |row| row.get(0),
+                )
+                .map_err(unavailable)?;
+            Ok(value as u64)
         })
     }
 }
