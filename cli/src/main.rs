@@ -2,6 +2,7 @@
 //! functions, with folders for buckets and an embedded SQLite database for state.
 
 mod bench;
+mod export;
 mod process;
 mod progress;
 mod show;
@@ -44,6 +45,18 @@ enum Commands {
         /// Files or folders of files.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+    },
+    /// Write the RMC (positions and person updates changed since the last export) to TIS, per local office.
+    Export {
+        /// Business date of the export (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_date)]
+        date: chrono::NaiveDate,
+        /// Write the RMF (every current position) instead of the RMC.
+        #[arg(long)]
+        full: bool,
+        /// Only this local office (default: every office with a live trust).
+        #[arg(long)]
+        local_office: Option<String>,
     },
     /// Time the inbound pipeline on generated files (embedded store); see docs/PERFORMANCE.md.
     Bench {
@@ -89,6 +102,11 @@ fn main() -> ExitCode {
             Commands::Process { as_of, paths } => process::run(&cli.data_dir, as_of, &paths).await,
             Commands::Show { json, key } => show::run(&cli.data_dir, &key, json).await,
             Commands::Bench { records } => bench::run(records).await,
+            Commands::Export {
+                date,
+                full,
+                local_office,
+            } => export::run(&cli.data_dir, date, full, local_office.as_deref()).await,
         }
     });
     ExitCode::from(status)

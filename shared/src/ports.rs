@@ -226,6 +226,26 @@ pub trait StateStore: Send + Sync {
     /// # Errors
     /// [`StoreError`] when the store fails.
     async fn next_in_sequence(&self, name: &str) -> Result<u64, StoreError>;
+
+    /// What TIS was last sent for each position of a local office: the POR fields of its last
+    /// `C` line (positions last sent as `D`, or never sent, are absent).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn tis_positions(
+        &self,
+        local_office: &str,
+    ) -> Result<HashMap<String, Vec<String>>, StoreError>;
+
+    /// Records what was sent: `Some(fields)` after a `C` line, `None` after a `D` line.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn save_tis_positions(
+        &self,
+        local_office: &str,
+        sent: &[(String, Option<Vec<String>>)],
+    ) -> Result<(), StoreError>;
 }
 
 /// The three areas of file storage.

@@ -1365,4 +1365,78 @@ impl StateStore for DynamoStore {
         number_attr(&out.attributes.unwrap_or_default(), "next", &what)?
             .ok_or_else(|| StoreError::Corrupt(format!("{what} was not returned")))
     }
+
+    async fn tis_positions(
+        &self,
+        local_office: &str,
+    ) -> Result<HashMap<String, Vec<String>>, StoreError> {
+        let items = self
+            .query_all(
+                None,
+                "#pk = :pk",
+                &[("#pk", PK)],
+                HashMap::from([(":pk".to_string(), s(format!("TISVIEW#{local_office}")))]),
+            )
+            .await?;
+        let mut sent = HashMap::new();
+        for item in items {
+            let id = match item.get(SK) {
+                Some(AttributeValue::S(id)) => id.clone(),
+                _ => {
+                    return Err(StoreError::Corrupt(format!(
+                        "TIS view of {local_office} without a position id"
+                    )))
+                }
+            };
+            let fields = match item.get("fields") {
+                Some(AttributeValue::L(values)) => values
+                    .iter()
+                    .map(|v| match v {
+                        AttributeValue::S(text) => Ok(text.clone()),
+                        _ => Err(StoreError::Corrupt(format!(
+                            "TIS view of position {id}: a field is not text"
+                        ))),
+                    })
+                    .collect::<Result<Vec<String>, _>>()?,
+                _ => {
+                    return Err(StoreError::Corrupt(format!(
+                        "TIS view of position {id} has no fields"
+                    )))
+                }
+            };
+            sent.insert(id, fields);
+        }
+        Ok(sent)
+    }
+
+    async fn save_tis_positions(
+        &self,
+        local_office: &str,
+        sent: &[(String, Option<Vec<String>>)],
+    ) -> Result<(), StoreError> {
+        let mut puts = Vec::new();
+        for (id, fields) in sent {
+            let item_key = key(format!("TISVIEW#{local_office}"), id);
+            match fields {
+                Some(fields) => {
+                    let mut item = item_key;
+                    item.insert(
+                        "fields".to_string(),
+                        AttributeValue::L(fields.iter().map(|f| s(f.clone())).collect()),
+                    );
+                    puts.push(item);
+                }
+                None => {
+                    self.client
+                        .delete_item()
+                        .table_name(&self.table)
+                        .set_key(Some(item_key))
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("DeleteItem", &e))?;
+                }
+            }
+        }
+        self.batch_put(puts).await
+    }
 }

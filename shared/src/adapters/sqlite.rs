@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS person_updates (
     body TEXT NOT NULL, PRIMARY KEY (applicant_number, message_id));
 CREATE INDEX IF NOT EXISTS person_updates_by_trust ON person_updates(vpd, received_at);
 CREATE TABLE IF NOT EXISTS watermarks (job TEXT PRIMARY KEY, date TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tis_positions (
+    local_office TEXT NOT NULL, position_id TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (local_office, position_id));
 ";
 
 pub struct SqliteStore {
@@ -640,6 +643,57 @@ impl StateStore for SqliteStore {
                 )
                 .map_err(unavailable)?;
             Ok(value as u64)
+        })
+    }
+
+    async fn tis_positions(
+        &self,
+        local_office: &str,
+    ) -> Result<HashMap<String, Vec<String>>, StoreError> {
+        self.with(|connection| {
+            let mut statement = connection
+                .prepare_cached(
+                    "SELECT position_id, body FROM tis_positions WHERE local_office = ?1",
+                )
+                .map_err(unavailable)?;
+            let rows = statement
+                .query_map([local_office], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                })
+                .map_err(unavailable)?;
+            let mut sent = HashMap::new();
+            for row in rows {
+                let (id, body) = row.map_err(unavailable)?;
+                sent.insert(id, from_json(&body)?);
+            }
+            Ok(sent)
+        })
+    }
+
+    async fn save_tis_positions(
+        &self,
+        local_office: &str,
+        sent: &[(String, Option<Vec<String>>)],
+    ) -> Result<(), StoreError> {
+        self.with(|connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            for (id, fields) in sent {
+                match fields {
+                    Some(fields) => tx.execute(
+                        "INSERT INTO tis_positions (local_office, position_id, body) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (local_office, position_id) DO UPDATE SET body = excluded.body",
+                        params![local_office, id, to_json(fields)?],
+                    ),
+                    None => tx.execute(
+                        "DELETE FROM tis_positions WHERE local_office = ?1 AND position_id = ?2",
+                        params![local_office, id],
+                    ),
+                }
+                .map_err(unavailable)?;
+            }
+            tx.commit().map_err(unavailable)
         })
     }
 }

@@ -3,6 +3,7 @@
 
 mod app_file;
 mod dnc_file;
+pub mod export;
 pub mod inbound;
 pub mod moves;
 mod pos_file;
