@@ -968,3 +968,37 @@ async fn contract_rotation_person_updates_and_employees(store: &dyn StateStore) 
 contract!(contract_rotation_person_updates_and_employees =>
     sqlite_rotation_rows_person_updates_and_employees_round_trip,
     dynamo_rotation_rows_person_updates_and_employees_round_trip);
+
+/// What TIS was sent per local office: saved, replaced, removed, kept apart per office.
+async fn contract_tis_positions(store: &dyn StateStore) {
+    let fields = |name: &str| vec!["1".to_string(), name.to_string(), "KSS/A/1/B".to_string()];
+    store
+        .save_tis_positions(
+            "KSS",
+            &[
+                ("1".into(), Some(fields("a"))),
+                ("2".into(), Some(fields("b"))),
+            ],
+        )
+        .await
+        .unwrap();
+    store
+        .save_tis_positions("LDN", &[("9".into(), Some(fields("z")))])
+        .await
+        .unwrap();
+    store
+        .save_tis_positions(
+            "KSS",
+            &[("1".into(), Some(fields("c"))), ("2".into(), None)],
+        )
+        .await
+        .unwrap();
+    let kss = store.tis_positions("KSS").await.unwrap();
+    assert_eq!(kss, HashMap::from([("1".to_string(), fields("c"))]));
+    assert_eq!(store.tis_positions("LDN").await.unwrap().len(), 1);
+    assert!(store.tis_positions("EOE").await.unwrap().is_empty());
+}
+
+contract!(contract_tis_positions =>
+    sqlite_what_tis_was_sent_is_kept_per_local_office,
+    dynamo_what_tis_was_sent_is_kept_per_local_office);
