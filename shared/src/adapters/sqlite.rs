@@ -129,11 +129,12 @@ impl SqliteStore {
     }
 }
 
-fn upsert_person(
+/// Reads a person (or a new one), lets `change` amend it, and writes it back, inside `tx`.
+fn update_person(
     tx: &rusqlite::Transaction<'_>,
     vpd: &str,
     key: &str,
-    applicant: &str,
+    change: impl FnOnce(&mut Person),
 ) -> Result<(), StoreError> {
     let existing: Option<String> = tx
         .query_row(
@@ -152,9 +153,7 @@ fn upsert_person(
             applicant_numbers: vec![],
         },
     };
-    if !person.applicant_numbers.iter().any(|n| n == applicant) {
-        person.applicant_numbers.push(applicant.to_string());
-    }
+    change(&mut person);
     tx.execute(
         "INSERT INTO persons (vpd, person_key, body) VALUES (?1, ?2, ?3)
          ON CONFLICT (vpd, person_key) DO UPDATE SET body = excluded.body",
@@ -427,7 +426,11 @@ impl StateStore for SqliteStore {
                     insert_history(&tx, &a.applicant_number, entry)?;
                 }
                 if let Some(key) = &a.person_key {
-                    upsert_person(&tx, &a.vpd, key, &a.applicant_number)?;
+                    update_person(&tx, &a.vpd, key, |person| {
+                        if !person.applicant_numbers.contains(&a.applicant_number) {
+                            person.applicant_numbers.push(a.applicant_number.clone());
+                        }
+                    })?;
                 }
                 outcomes.push(CreateOutcome::Created);
             }
@@ -507,30 +510,7 @@ impl StateStore for SqliteStore {
             let tx = connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
-            let existing: Option<String> = tx
-                .query_row(
-                    "SELECT body FROM persons WHERE vpd = ?1 AND person_key = ?2",
-                    params![vpd, person_key],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(unavailable)?;
-            let mut person = match existing {
-                Some(body) => from_json::<Person>(&body)?,
-                None => Person {
-                    vpd: vpd.to_string(),
-                    person_key: person_key.to_string(),
-                    employee: false,
-                    applicant_numbers: vec![],
-                },
-            };
-            person.employee = true;
-            tx.execute(
-                "INSERT INTO persons (vpd, person_key, body) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (vpd, person_key) DO UPDATE SET body = excluded.body",
-                params![vpd, person_key, to_json(&person)?],
-            )
-            .map_err(unavailable)?;
+            update_person(&tx, vpd, person_key, |person| person.employee = true)?;
             tx.commit().map_err(unavailable)
         })
     }
