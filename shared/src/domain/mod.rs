@@ -1,5 +1,6 @@
 //! The domain core: file formats, rules, the state machine and notifications. No AWS types here.
 
+pub mod actions;
 pub mod app;
 pub mod dnc;
 pub mod envelope;

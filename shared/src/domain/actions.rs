@@ -1,0 +1,791 @@
+//! Messages on the queue (section 3): trust actions (offer, accept, hire, withdraw, person update)
+//! and Trac employment checks. Parsing is total: any text gives either a [`InboundMessage`] (which
+//! may carry a refusal naming the missing or malformed field) or an [`Unreadable`] error. Identity
+//! data is stripped from Trac checks here, before anything else sees them. Pure: no clock, no store.
+
+use chrono::NaiveDate;
+use serde_json::{Map, Value};
+
+use super::envelope::is_vpd;
+use super::lifecycle::{Command, PersonType};
+
+/// The trust actions of section 3, as spelt in the `action` field.
+pub const ACTIONS: [&str; 5] = ["offer", "accept", "hire", "withdraw", "person_update"];
+/// The command name under which Trac employment checks are recorded.
+pub const EMPLOYMENT_CHECKS: &str = "employment_checks";
+/// The only Trac status at which checks are copied.
+pub const OUTCOME_RECRUITED: &str = "outcome recruited";
+/// Longest `id` used as given (longer ones are still accepted; their keys are hashed).
+pub const MAX_ID_CHARS: usize = 200;
+/// Longest free-text `reason` accepted.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// Who sent the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Trust,
+    Trac,
+}
+
+/// What could be read of a message that has an id, whether or not the rest is sound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub id: String,
+    pub source: Source,
+    /// `offer` ... `person_update`, or `employment_checks` for Trac; `None` when missing or unknown.
+    pub action: Option<String>,
+    /// Only a well-formed VPD code (3 or 4 capital letters or digits).
+    pub vpd: Option<String>,
+    /// Only a well-formed applicant number (digits).
+    pub applicant_number: Option<String>,
+}
+
+/// What the message asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Offer,
+    Accept,
+    Withdraw,
+    Hire {
+        person_type: PersonType,
+    },
+    PersonUpdate {
+        person: Map<String, Value>,
+    },
+    /// Trac checks, identity data already removed.
+    EmploymentChecks {
+        status: String,
+        checks: Value,
+    },
+}
+
+impl Request {
+    /// The state-machine command, for the four moves (`host_employer` from the applicant's position).
+    pub fn command(&self, host_employer: bool) -> Option<Command> {
+        match self {
+            Request::Offer => Some(Command::Offer),
+            Request::Accept => Some(Command::Accept),
+            Request::Withdraw => Some(Command::Withdraw),
+            Request::Hire { person_type } => Some(Command::Hire {
+                person_type: *person_type,
+                host_employer,
+            }),
+            Request::PersonUpdate { .. } | Request::EmploymentChecks { .. } => None,
+        }
+    }
+}
+
+/// A message with an id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboundMessage {
+    pub header: Header,
+    pub effective_date: Option<NaiveDate>,
+    pub reason: Option<String>,
+    /// Paths of identity fields removed from a Trac message (e.g. `checks.dbs.date_of_birth`).
+    pub dropped_identity_fields: Vec<String>,
+    /// The request, or the refusal naming every missing or malformed field.
+    pub request: Result<Request, String>,
+}
+
+/// A message that cannot be answered by id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unreadable {
+    #[error("the message is not JSON ({0})")]
+    NotJson(String),
+    #[error("the message is not a JSON object")]
+    NotObject,
+    #[error("the message has no id (a non-empty string)")]
+    MissingId,
+}
+
+impl Unreadable {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Unreadable::NotJson(_) => "not_json",
+            Unreadable::NotObject => "not_object",
+            Unreadable::MissingId => "missing_id",
+        }
+    }
+}
+
+/// Reads a message body. Never panics.
+///
+/// # Errors
+/// [`Unreadable`] when the body is not a JSON object with an id.
+pub fn parse(body: &str) -> Result<InboundMessage, Unreadable> {
+    let value: Value = serde_json::from_str(body.trim_start_matches('\u{feff}'))
+        .map_err(|e| Unreadable::NotJson(position_only(&e)))?;
+    let Value::Object(mut object) = value else {
+        return Err(Unreadable::NotObject);
+    };
+    let id = match object.get("id") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => return Err(Unreadable::MissingId),
+    };
+    let mut problems: Vec<String> = Vec::new();
+    let source = match object.get("source") {
+        None | Some(Value::Null) => Source::Trust,
+        Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("trac") => Source::Trac,
+        Some(_) => {
+            problems.push("source must be \"trac\" (or absent for a trust action)".into());
+            Source::Trust
+        }
+    };
+    let vpd = match code_field(&object, "vpd") {
+        Field::Missing => {
+            problems.push("vpd is missing".into());
+            None
+        }
+        Field::Text(v) if is_vpd(&v) => Some(v),
+        _ => {
+            problems.push("vpd is not a VPD code (3 or 4 capital letters or digits)".into());
+            None
+        }
+    };
+    let applicant_number = match code_field(&object, "applicant_number") {
+        Field::Missing => {
+            problems.push("applicant_number is missing".into());
+            None
+        }
+        Field::Text(n) if is_applicant_number(&n) => Some(n),
+        _ => {
+            problems.push("applicant_number is not an applicant number (1 to 15 digits)".into());
+            None
+        }
+    };
+    let effective_date = match object.get("effective_date") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(Value::String(s)) => match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
+            Ok(date) => Some(date),
+            Err(_) => {
+                problems.push("effective_date is not a date in YYYY-MM-DD form".into());
+                None
+            }
+        },
+        Some(_) => {
+            problems.push("effective_date is not a date in YYYY-MM-DD form".into());
+            None
+        }
+    };
+    let reason = match object.get("reason") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(Value::String(s)) if s.chars().count() > MAX_REASON_CHARS => {
+            problems.push(format!(
+                "reason is longer than {MAX_REASON_CHARS} characters"
+            ));
+            None
+        }
+        Some(Value::String(s)) => Some(s.trim().to_string()),
+        Some(_) => {
+            problems.push("reason must be text".into());
+            None
+        }
+    };
+
+    let mut dropped = Vec::new();
+    let (action, request) = match source {
+        Source::Trac => {
+            let request = trac_request(&mut object, &mut problems, &mut dropped);
+            (Some(EMPLOYMENT_CHECKS.to_string()), request)
+        }
+        Source::Trust => trust_request(&object, &mut problems),
+    };
+    let request = match request {
+        Some(request) if problems.is_empty() => Ok(request),
+        _ => Err(problems.join("; ")),
+    };
+    Ok(InboundMessage {
+        header: Header {
+            id,
+            source,
+            action,
+            vpd,
+            applicant_number,
+        },
+        effective_date,
+        reason,
+        dropped_identity_fields: dropped,
+        request,
+    })
+}
+
+fn trust_request(
+    object: &Map<String, Value>,
+    problems: &mut Vec<String>,
+) -> (Option<String>, Option<Request>) {
+    let action = match object.get("action") {
+        None | Some(Value::Null) => {
+            problems.push(format!("action is missing (one of {})", ACTIONS.join(", ")));
+            return (None, None);
+        }
+        Some(Value::String(s)) => s.trim().to_ascii_lowercase(),
+        Some(_) => String::new(),
+    };
+    if !ACTIONS.contains(&action.as_str()) {
+        problems.push(format!("action is not one of {}", ACTIONS.join(", ")));
+        return (None, None);
+    }
+    let request = match action.as_str() {
+        "offer" => Some(Request::Offer),
+        "accept" => Some(Request::Accept),
+        "withdraw" => Some(Request::Withdraw),
+        "hire" => match object.get("person_type") {
+            None | Some(Value::Null) => {
+                problems.push(
+                    "person_type is missing: hire needs person_type Employee or Honorary".into(),
+                );
+                None
+            }
+            Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("employee") => {
+                Some(Request::Hire {
+                    person_type: PersonType::Employee,
+                })
+            }
+            Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("honorary") => {
+                Some(Request::Hire {
+                    person_type: PersonType::Honorary,
+                })
+            }
+            Some(_) => {
+                problems.push("person_type must be Employee or Honorary".into());
+                None
+            }
+        },
+        _ => match object.get("person") {
+            Some(Value::Object(person)) if !person.is_empty() => Some(Request::PersonUpdate {
+                person: person.clone(),
+            }),
+            None | Some(Value::Null) => {
+                problems.push(
+                    "person is missing: person_update needs the changed person fields".into(),
+                );
+                None
+            }
+            Some(_) => {
+                problems.push("person must be a JSON object with at least one field".into());
+                None
+            }
+        },
+    };
+    (Some(action), request)
+}
+
+fn trac_request(
+    object: &mut Map<String, Value>,
+    problems: &mut Vec<String>,
+    dropped: &mut Vec<String>,
+) -> Option<Request> {
+    // Identity data anywhere in the message is dropped, not only inside `checks`.
+    let top_level: Vec<String> = object
+        .keys()
+        .filter(|k| !ROUTING_FIELDS.contains(&k.as_str()) && is_identity_key(k))
+        .cloned()
+        .collect();
+    for key in top_level {
+        object.remove(&key);
+        dropped.push(key);
+    }
+    let status = match object.get("status") {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        None | Some(Value::Null) => {
+            problems.push("status is missing".into());
+            None
+        }
+        Some(_) => {
+            problems.push("status must be text".into());
+            None
+        }
+    };
+    let checks = match object.remove("checks") {
+        Some(mut checks @ Value::Object(_)) => {
+            strip_identity(&mut checks, "checks", dropped);
+            Some(checks)
+        }
+        None | Some(Value::Null) => {
+            problems.push("checks is missing".into());
+            None
+        }
+        Some(_) => {
+            problems.push("checks must be a JSON object".into());
+            None
+        }
+    };
+    Some(Request::EmploymentChecks {
+        status: status?,
+        checks: checks?,
+    })
+}
+
+/// Fields of a Trac message that route it (never identity data, whatever their name).
+const ROUTING_FIELDS: [&str; 7] = [
+    "id",
+    "source",
+    "vpd",
+    "applicant_number",
+    "status",
+    "checks",
+    "action",
+];
+
+/// True when the Trac status is `outcome recruited` (case and spacing aside).
+pub fn is_outcome_recruited(status: &str) -> bool {
+    let words: Vec<&str> = status.split_whitespace().collect();
+    words.join(" ").eq_ignore_ascii_case(OUTCOME_RECRUITED)
+}
+
+enum Field {
+    Missing,
+    Text(String),
+    Invalid,
+}
+
+/// A code given as a string or a whole number (`"504"` or `504`).
+fn code_field(object: &Map<String, Value>, name: &str) -> Field {
+    match object.get(name) {
+        None | Some(Value::Null) => Field::Missing,
+        Some(Value::String(s)) if s.trim().is_empty() => Field::Missing,
+        Some(Value::String(s)) => Field::Text(s.trim().to_string()),
+        Some(Value::Number(n)) if n.is_u64() => Field::Text(n.to_string()),
+        Some(_) => Field::Invalid,
+    }
+}
+
+fn is_applicant_number(text: &str) -> bool {
+    (1..=15).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// serde_json's error without the text it quotes (a body may hold personal data).
+fn position_only(err: &serde_json::Error) -> String {
+    format!(
+        "{:?} error at line {} column {}",
+        err.classify(),
+        err.line(),
+        err.column()
+    )
+    .to_lowercase()
+}
+
+/// Key names (compared without case, spaces, `_` or `-`) that are identity data in every form.
+const IDENTITY_EXACT: [&str; 19] = [
+    "name",
+    "names",
+    "title",
+    "dob",
+    "ni",
+    "nino",
+    "ninumber",
+    "postcode",
+    "postalcode",
+    "zip",
+    "zipcode",
+    "town",
+    "city",
+    "county",
+    "person",
+    "identity",
+    "personaldetails",
+    "gender",
+    "sex",
+];
+
+/// Fragments that make a key identity data wherever they appear in it.
+const IDENTITY_PARTS: [&str; 22] = [
+    "firstname",
+    "forename",
+    "givenname",
+    "middlename",
+    "lastname",
+    "surname",
+    "familyname",
+    "fullname",
+    "maidenname",
+    "previousname",
+    "applicantname",
+    "candidatename",
+    "refereename",
+    "dateofbirth",
+    "birthdate",
+    "nationalinsurance",
+    "passport",
+    "address",
+    "postcode",
+    "email",
+    "phone",
+    "mobile",
+];
+
+/// Is a JSON key identity data (names, date of birth, NI number, passport, address, contact)?
+pub fn is_identity_key(key: &str) -> bool {
+    let normal: String = key
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    IDENTITY_EXACT.contains(&normal.as_str()) || IDENTITY_PARTS.iter().any(|p| normal.contains(p))
+}
+
+/// Removes identity keys at any depth of `value`, adding their paths (from `path`) to `dropped`.
+/// Array elements are named `path[i]`.
+pub fn strip_identity(value: &mut Value, path: &str, dropped: &mut Vec<String>) {
+    match value {
+        Value::Object(object) => {
+            let keys: Vec<String> = object.keys().cloned().collect();
+            for key in keys {
+                let child = format!("{path}.{key}");
+                if is_identity_key(&key) {
+                    object.remove(&key);
+                    dropped.push(child);
+                } else if let Some(inner) = object.get_mut(&key) {
+                    strip_identity(inner, &child, dropped);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                strip_identity(item, &format!("{path}[{i}]"), dropped);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A message id as a key part: kept when it is plain (`[A-Za-z0-9._-]`, no `..`, not starting
+/// with `.`, at most [`MAX_ID_CHARS`]), otherwise `sha256-` and a hash of it.
+pub fn id_key(id: &str) -> String {
+    let plain = !id.is_empty()
+        && id.len() <= MAX_ID_CHARS
+        && !id.starts_with('.')
+        && !id.contains("..")
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if plain {
+        id.to_string()
+    } else {
+        hash_key(id)
+    }
+}
+
+/// `sha256-` and the first 32 hex digits of the text's SHA-256.
+pub fn hash_key(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(text.as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("sha256-{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn refusal(body: &str) -> String {
+        parse(body).unwrap().request.unwrap_err()
+    }
+
+    #[test]
+    fn a_full_trust_action_is_read() {
+        let m = parse(r#"{"id":"m-1","action":"Hire","vpd":"504","applicant_number":"4769160","effective_date":"2026-12-02","person_type":"honorary","reason":"start"}"#).unwrap();
+        assert_eq!(m.header.id, "m-1");
+        assert_eq!(m.header.source, Source::Trust);
+        assert_eq!(m.header.action.as_deref(), Some("hire"));
+        assert_eq!(m.header.vpd.as_deref(), Some("504"));
+        assert_eq!(m.header.applicant_number.as_deref(), Some("4769160"));
+        assert_eq!(m.effective_date, NaiveDate::from_ymd_opt(2026, 12, 2));
+        assert_eq!(m.reason.as_deref(), Some("start"));
+        assert_eq!(
+            m.request,
+            Ok(Request::Hire {
+                person_type: PersonType::Honorary
+            })
+        );
+        assert_eq!(
+            m.request.unwrap().command(true),
+            Some(Command::Hire {
+                person_type: PersonType::Honorary,
+                host_employer: true
+            })
+        );
+    }
+
+    #[test]
+    fn each_move_maps_to_its_command() {
+        for (action, command) in [
+            ("offer", Command::Offer),
+            ("accept", Command::Accept),
+            ("withdraw", Command::Withdraw),
+        ] {
+            let m = parse(&format!(
+                r#"{{"id":"x","action":"{action}","vpd":"504","applicant_number":"1"}}"#
+            ))
+            .unwrap();
+            assert_eq!(m.request.unwrap().command(false), Some(command));
+        }
+    }
+
+    #[test]
+    fn numbers_are_accepted_for_id_vpd_and_applicant_number() {
+        let m =
+            parse(r#"{"id":17,"action":"offer","vpd":504,"applicant_number":5000001}"#).unwrap();
+        assert_eq!(m.header.id, "17");
+        assert_eq!(m.header.vpd.as_deref(), Some("504"));
+        assert_eq!(m.header.applicant_number.as_deref(), Some("5000001"));
+        assert!(m.request.is_ok());
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_or_has_no_id_is_unreadable_without_quoting_it() {
+        let err = parse("name: Jane Smith").unwrap_err();
+        assert_eq!(err.code(), "not_json");
+        assert!(!err.to_string().contains("Jane"), "{err}");
+        assert_eq!(parse("").unwrap_err().code(), "not_json");
+        assert_eq!(parse("[1,2]").unwrap_err(), Unreadable::NotObject);
+        assert_eq!(parse("\"x\"").unwrap_err(), Unreadable::NotObject);
+        assert_eq!(
+            parse(r#"{"action":"offer"}"#).unwrap_err(),
+            Unreadable::MissingId
+        );
+        assert_eq!(parse(r#"{"id":"  "}"#).unwrap_err(), Unreadable::MissingId);
+        assert_eq!(parse(r#"{"id":null}"#).unwrap_err(), Unreadable::MissingId);
+        assert_eq!(parse(r#"{"id":{}}"#).unwrap_err(), Unreadable::MissingId);
+        assert!(parse("\u{feff}{\"id\":\"a\"}").is_ok());
+    }
+
+    #[test]
+    fn missing_required_fields_are_refusals_naming_each_field() {
+        let reason = refusal(r#"{"id":"a"}"#);
+        assert_eq!(
+            reason,
+            "vpd is missing; applicant_number is missing; action is missing (one of offer, accept, hire, withdraw, person_update)"
+        );
+        let m = parse(r#"{"id":"a","vpd":"504","applicant_number":"1"}"#).unwrap();
+        assert_eq!(m.header.action, None);
+        assert!(m.request.unwrap_err().starts_with("action is missing"));
+        assert_eq!(
+            refusal(r#"{"id":"a","vpd":"504","applicant_number":"1","action":"promote"}"#),
+            "action is not one of offer, accept, hire, withdraw, person_update"
+        );
+        assert_eq!(
+            refusal(r#"{"id":"a","vpd":"504","applicant_number":"1","action":"hire"}"#),
+            "person_type is missing: hire needs person_type Employee or Honorary"
+        );
+        assert_eq!(
+            refusal(
+                r#"{"id":"a","vpd":"504","applicant_number":"1","action":"hire","person_type":"Locum"}"#
+            ),
+            "person_type must be Employee or Honorary"
+        );
+        assert_eq!(
+            refusal(r#"{"id":"a","vpd":"504","applicant_number":"1","action":"person_update"}"#),
+            "person is missing: person_update needs the changed person fields"
+        );
+        assert_eq!(
+            refusal(
+                r#"{"id":"a","vpd":"504","applicant_number":"1","action":"person_update","person":{}}"#
+            ),
+            "person must be a JSON object with at least one field"
+        );
+    }
+
+    #[test]
+    fn malformed_fields_are_refused_and_not_used_for_routing() {
+        let m = parse(r#"{"id":"a","vpd":"50/4","applicant_number":"12a","action":"offer","effective_date":"02/12/2026"}"#).unwrap();
+        assert_eq!(m.header.vpd, None);
+        assert_eq!(m.header.applicant_number, None);
+        assert_eq!(
+            m.request.unwrap_err(),
+            "vpd is not a VPD code (3 or 4 capital letters or digits); applicant_number is not an applicant number (1 to 15 digits); effective_date is not a date in YYYY-MM-DD form"
+        );
+        assert!(refusal(&format!(
+            r#"{{"id":"a","vpd":"504","applicant_number":"1","action":"withdraw","reason":"{}"}}"#,
+            "x".repeat(MAX_REASON_CHARS + 1)
+        ))
+        .starts_with("reason is longer than"));
+        assert_eq!(
+            refusal(
+                r#"{"id":"a","vpd":"504","applicant_number":"1","action":"offer","source":"esr"}"#
+            ),
+            "source must be \"trac\" (or absent for a trust action)"
+        );
+    }
+
+    #[test]
+    fn a_person_update_keeps_the_person_fields() {
+        let m = parse(r#"{"id":"p","action":"person_update","vpd":"504","applicant_number":"1","person":{"MOBILE_TEL":"07700900001"}}"#).unwrap();
+        let Ok(Request::PersonUpdate { person }) = m.request else {
+            panic!("not a person update");
+        };
+        assert_eq!(person["MOBILE_TEL"], "07700900001");
+        assert!(m.dropped_identity_fields.is_empty());
+    }
+
+    #[test]
+    fn a_trac_message_is_routed_by_source_and_stripped_of_identity() {
+        let body = json!({
+            "id": "trac-1", "source": "TRAC", "vpd": "504", "applicant_number": "5000001",
+            "status": "Outcome  Recruited",
+            "first_name": "Jane",
+            "person": {"surname": "Smith"},
+            "checks": {
+                "dbs": {"level": "enhanced", "date_of_birth": "1990-01-01", "Certificate-Number": "001"},
+                "professional_registration": {"body": "GMC", "status": "registered", "Full Name": "J Smith"},
+                "references": [{"referee_name": "Dr A", "outcome": "satisfactory"}, {"outcome": "satisfactory", "address": {"line1": "x"}}],
+                "employment_checklist": {"complete": true},
+                "illegal_working_checklist": {"passportNumber": "123", "right_to_work": true, "NI_Number": "QQ"},
+                "eu_status": {"settled": true, "identity": {"nationality": "FR"}}
+            }
+        });
+        let m = parse(&body.to_string()).unwrap();
+        assert_eq!(m.header.source, Source::Trac);
+        assert_eq!(m.header.action.as_deref(), Some(EMPLOYMENT_CHECKS));
+        let Ok(Request::EmploymentChecks { status, checks }) = m.request else {
+            panic!("not checks");
+        };
+        assert!(is_outcome_recruited(&status));
+        assert_eq!(
+            checks,
+            json!({
+                "dbs": {"level": "enhanced", "Certificate-Number": "001"},
+                "professional_registration": {"body": "GMC", "status": "registered"},
+                "references": [{"outcome": "satisfactory"}, {"outcome": "satisfactory"}],
+                "employment_checklist": {"complete": true},
+                "illegal_working_checklist": {"right_to_work": true},
+                "eu_status": {"settled": true}
+            })
+        );
+        let mut dropped = m.dropped_identity_fields.clone();
+        dropped.sort();
+        assert_eq!(
+            dropped,
+            vec![
+                "checks.dbs.date_of_birth",
+                "checks.eu_status.identity",
+                "checks.illegal_working_checklist.NI_Number",
+                "checks.illegal_working_checklist.passportNumber",
+                "checks.professional_registration.Full Name",
+                "checks.references[0].referee_name",
+                "checks.references[1].address",
+                "first_name",
+                "person",
+            ]
+        );
+    }
+
+    #[test]
+    fn trac_needs_status_and_an_object_of_checks() {
+        assert_eq!(
+            refusal(r#"{"id":"t","source":"trac","vpd":"504","applicant_number":"1"}"#),
+            "status is missing; checks is missing"
+        );
+        assert_eq!(
+            refusal(
+                r#"{"id":"t","source":"trac","vpd":"504","applicant_number":"1","status":"outcome recruited","checks":[1]}"#
+            ),
+            "checks must be a JSON object"
+        );
+        // A refused Trac message still reports what identity data it carried.
+        let m = parse(r#"{"id":"t","source":"trac","vpd":"504","applicant_number":"1","checks":{"dbs":{"dob":"x"}}}"#).unwrap();
+        assert_eq!(m.dropped_identity_fields, vec!["checks.dbs.dob"]);
+        assert!(m.request.is_err());
+    }
+
+    #[test]
+    fn identity_keys_are_recognised_in_any_case_and_spelling() {
+        for key in [
+            "first_name",
+            "FirstName",
+            "forename",
+            "Forenames",
+            "last_name",
+            "SURNAME",
+            "full_name",
+            "name",
+            "middle_names",
+            "title",
+            "date_of_birth",
+            "dateOfBirth",
+            "DOB",
+            "birth_date",
+            "national_insurance_number",
+            "ni_number",
+            "NINO",
+            "passport",
+            "passport_number",
+            "PassportExpiry",
+            "address",
+            "address_line_1",
+            "home-address",
+            "postcode",
+            "town",
+            "County",
+            "person",
+            "identity",
+            "email_address",
+            "mobile_tel",
+        ] {
+            assert!(is_identity_key(key), "{key} should be identity data");
+        }
+        for key in [
+            "status",
+            "level",
+            "certificate_number",
+            "outcome",
+            "right_to_work",
+            "job_title",
+            "registration_number",
+            "expiry_date",
+            "checked_on",
+            "settled",
+            "country",
+        ] {
+            assert!(!is_identity_key(key), "{key} is not identity data");
+        }
+    }
+
+    #[test]
+    fn strip_identity_reports_paths_of_nested_objects_and_arrays() {
+        let mut value = json!({"a": [{"b": {"surname": "x", "keep": 1}}, 2], "nino": "y"});
+        let mut dropped = vec![];
+        strip_identity(&mut value, "checks", &mut dropped);
+        assert_eq!(value, json!({"a": [{"b": {"keep": 1}}, 2]}));
+        assert_eq!(dropped, vec!["checks.a[0].b.surname", "checks.nino"]);
+    }
+
+    #[test]
+    fn outcome_recruited_is_compared_without_case_or_extra_spaces() {
+        assert!(is_outcome_recruited("outcome recruited"));
+        assert!(is_outcome_recruited(" Outcome   RECRUITED "));
+        assert!(!is_outcome_recruited("offer accepted"));
+        assert!(!is_outcome_recruited("outcome"));
+    }
+
+    #[test]
+    fn ids_become_safe_keys() {
+        assert_eq!(id_key("msg-001.a_b"), "msg-001.a_b");
+        for unsafe_id in ["a/b", "..", ".hidden", "a..b", "a b", "é", &"x".repeat(201)] {
+            let key = id_key(unsafe_id);
+            assert!(key.starts_with("sha256-") && key.len() == 39, "{key}");
+        }
+        assert_ne!(id_key("a/b"), id_key("a/c"));
+        assert_eq!(id_key("a/b"), id_key("a/b"));
+    }
+
+    #[test]
+    fn parsing_never_panics_on_odd_input() {
+        for body in [
+            "{",
+            "null",
+            "{\"id\":\"a\",\"action\":5,\"vpd\":[],\"applicant_number\":-1}",
+            "{\"id\":\"a\",\"applicant_number\":1.5,\"vpd\":true,\"effective_date\":5,\"reason\":7}",
+            "{\"id\":\"a\",\"source\":\"trac\",\"checks\":{\"x\":[[[{\"dob\":1}]]]},\"status\":3}",
+            "{\"id\":\"a\",\"action\":\"hire\",\"person_type\":{}}",
+        ] {
+            let _ = parse(body);
+        }
+        let m = parse("{\"id\":\"a\",\"action\":5,\"vpd\":[],\"applicant_number\":-1}").unwrap();
+        assert!(m.request.is_err());
+    }
+}
