@@ -5,6 +5,7 @@
 //! Invariant: nothing under [`domain`] knows about AWS; only [`adapters`] do.
 
 pub mod adapters;
+pub mod config;
 pub mod domain;
 pub mod ports;
 pub mod s3_notification;

@@ -1,6 +1,7 @@
 //! Start-up configuration, read once from the environment; a mistake fails the cold start, not a message.
 
-use dit_shared::domain::org::Organisations;
+use dit_shared::config::{optional, required};
+pub use dit_shared::config::{organisations, ConfigError, OrganisationsSource};
 use dit_shared::service::inbound::DEFAULT_MAX_FILE_BYTES;
 
 #[derive(Debug, Clone)]
@@ -14,87 +15,29 @@ pub struct Config {
     pub organisations: OrganisationsSource,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OrganisationsSource {
-    /// TOML text in ORGANISATIONS_TOML.
-    Inline(String),
-    /// An object named by ORGANISATIONS_S3_URI (`s3://bucket/key`).
-    S3 { bucket: String, key: String },
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("configuration: {0}")]
-pub struct ConfigError(pub String);
-
 impl Config {
     /// Reads the configuration through `var` (the process environment in `main`).
     ///
     /// # Errors
     /// A missing or malformed setting, named.
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let required = |name: &str| {
-            var(name)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| ConfigError(format!("{name} is not set")))
-        };
-        let optional = |name: &str, default: &str| {
-            var(name)
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| default.to_string())
-        };
         let max_file_bytes = match var("MAX_FILE_BYTES").filter(|v| !v.is_empty()) {
             None => DEFAULT_MAX_FILE_BYTES,
             Some(text) => text.parse().map_err(|_| {
                 ConfigError(format!("MAX_FILE_BYTES {text:?} is not a number of bytes"))
             })?,
         };
-        let organisations = match (
-            var("ORGANISATIONS_TOML").filter(|v| !v.trim().is_empty()),
-            var("ORGANISATIONS_S3_URI").filter(|v| !v.trim().is_empty()),
-        ) {
-            (Some(text), _) => OrganisationsSource::Inline(text),
-            (None, Some(uri)) => {
-                let rest = uri.strip_prefix("s3://").ok_or_else(|| {
-                    ConfigError(format!(
-                        "ORGANISATIONS_S3_URI {uri:?} does not start with s3://"
-                    ))
-                })?;
-                let (bucket, key) = rest
-                    .split_once('/')
-                    .filter(|(b, k)| !b.is_empty() && !k.is_empty())
-                    .ok_or_else(|| {
-                        ConfigError(format!(
-                            "ORGANISATIONS_S3_URI {uri:?} is not s3://bucket/key"
-                        ))
-                    })?;
-                OrganisationsSource::S3 {
-                    bucket: bucket.to_string(),
-                    key: key.to_string(),
-                }
-            }
-            (None, None) => return Err(ConfigError(
-                "set ORGANISATIONS_TOML (the TOML text) or ORGANISATIONS_S3_URI (s3://bucket/key)"
-                    .into(),
-            )),
-        };
+        let organisations = OrganisationsSource::from_env(&var)?;
         Ok(Config {
-            table_name: required("TABLE_NAME")?,
-            inbound_bucket: required("INBOUND_BUCKET")?,
-            inbound_prefix: optional("INBOUND_PREFIX", "incoming/"),
-            quarantine_prefix: optional("QUARANTINE_PREFIX", "quarantine/"),
-            outbound_bucket: required("OUTBOUND_BUCKET")?,
+            table_name: required(&var, "TABLE_NAME")?,
+            inbound_bucket: required(&var, "INBOUND_BUCKET")?,
+            inbound_prefix: optional(&var, "INBOUND_PREFIX", "incoming/"),
+            quarantine_prefix: optional(&var, "QUARANTINE_PREFIX", "quarantine/"),
+            outbound_bucket: required(&var, "OUTBOUND_BUCKET")?,
             max_file_bytes,
             organisations,
         })
     }
-}
-
-/// Parses the organisation configuration text, naming its source in errors.
-///
-/// # Errors
-/// The configuration's own error.
-pub fn organisations(text: &str, source: &str) -> Result<Organisations, ConfigError> {
-    Organisations::from_toml(text, source).map_err(|e| ConfigError(e.to_string()))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use dit_shared::adapters::dynamo::DynamoStore;
 use dit_shared::adapters::s3::{S3Blobs, S3Layout};
 use dit_shared::adapters::{aws_config, dynamo_client, s3_client};
 use dit_shared::service::inbound::Settings;
-use inbound_file::config::{organisations, Config, OrganisationsSource};
+use inbound_file::config::Config;
 use inbound_file::{handle, Deps};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 
@@ -23,15 +23,7 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env(|name| std::env::var(name).ok())?;
     let sdk = aws_config().await;
     let s3 = s3_client(&sdk);
-    let organisations = match &config.organisations {
-        OrganisationsSource::Inline(text) => organisations(text, "ORGANISATIONS_TOML")?,
-        OrganisationsSource::S3 { bucket, key } => {
-            let object = s3.get_object().bucket(bucket).key(key).send().await?;
-            let bytes = object.body.collect().await?.into_bytes();
-            let text = String::from_utf8(bytes.to_vec())?;
-            organisations(&text, &format!("s3://{bucket}/{key}"))?
-        }
-    };
+    let organisations = config.organisations.load(&s3).await?;
     tracing::info!(organisations = organisations.len(), "configuration loaded");
     let deps = Deps {
         store: Box::new(DynamoStore::new(
