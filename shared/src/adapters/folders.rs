@@ -1,6 +1,7 @@
 //! Local folders standing in for buckets: `DIR/inbound`, `DIR/outbound`, `DIR/quarantine`.
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 
@@ -75,10 +76,14 @@ impl BlobStore for FolderBlobs {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
         }
-        // Write beside and rename, so a reader never sees half a file.
-        let partial = path.with_extension(format!(
-            "{}.partial",
-            path.extension().and_then(|e| e.to_str()).unwrap_or("")
+        // Write beside and rename, so a reader never sees half a file. Each write has its own
+        // partial file, so concurrent writers of one key (a redelivered message) cannot collide.
+        static WRITES: AtomicU64 = AtomicU64::new(0);
+        let partial = path.with_file_name(format!(
+            "{}.{}-{}.partial",
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("blob"),
+            std::process::id(),
+            WRITES.fetch_add(1, Ordering::Relaxed)
         ));
         std::fs::write(&partial, bytes).map_err(|e| io_error(&partial, e))?;
         std::fs::rename(&partial, &path).map_err(|e| io_error(&path, e))

@@ -5,6 +5,7 @@ mod app_file;
 mod dnc_file;
 pub mod export;
 pub mod inbound;
+pub mod messages;
 pub mod moves;
 mod pos_file;
 pub mod report;
