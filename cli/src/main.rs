@@ -1,6 +1,7 @@
 //! `dit`: the Doctors in Training interface on this machine. The same handler code as the Lambda
 //! functions, with folders for buckets and an embedded SQLite database for state.
 
+mod action;
 mod bench;
 mod export;
 mod process;
@@ -24,7 +25,7 @@ pub const EXIT_FAILED: u8 = 1;
     name = "dit",
     version,
     about = "Run the Doctors in Training interface locally: TIS and trust files in, applicants, APC files and trust notifications out",
-    after_help = "Data directory layout:\n  DIR/organisations.toml   trusts on the interface\n  DIR/state.db             applicants, positions, history (SQLite)\n  DIR/inbound/             copies of the files taken in (kept for replay)\n  DIR/outbound/tis/<LO>/   files for TIS (APC, DCC)\n  DIR/outbound/trusts/<VPD>/  notifications and reports for each trust\n  DIR/outbound/operator/   per-file processing reports\n  DIR/quarantine/          refused files and <file>.reason.json"
+    after_help = "Data directory layout:\n  DIR/organisations.toml   trusts on the interface\n  DIR/state.db             applicants, positions, history (SQLite)\n  DIR/inbound/             copies of the files taken in (kept for replay)\n  DIR/outbound/tis/<LO>/   files for TIS (APC, DCC)\n  DIR/outbound/trusts/<VPD>/  notifications, reports and message answers for each trust\n  DIR/outbound/operator/   per-file processing reports, messages with no applicant\n  DIR/quarantine/          refused files and <file>.reason.json"
 )]
 struct Cli {
     /// Folder holding organisations.toml, state.db and the inbound/outbound/quarantine folders.
@@ -64,6 +65,11 @@ enum Commands {
         #[arg(long, default_value_t = 10_000)]
         records: u64,
     },
+    /// Handle trust actions and Trac employment checks: one JSON message, or one per line (JSONL).
+    Action {
+        /// File of messages, or - to read them from stdin.
+        file: PathBuf,
+    },
     /// Where is my applicant? Show applicants by applicant number, GMC number or placement id.
     Show {
         /// Print JSON instead of text.
@@ -100,6 +106,7 @@ fn main() -> ExitCode {
     let status = runtime.block_on(async {
         match cli.command {
             Commands::Process { as_of, paths } => process::run(&cli.data_dir, as_of, &paths).await,
+            Commands::Action { file } => action::run(&cli.data_dir, &file).await,
             Commands::Show { json, key } => show::run(&cli.data_dir, &key, json).await,
             Commands::Bench { records } => bench::run(records).await,
             Commands::Export {

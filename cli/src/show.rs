@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
-use dit_shared::domain::model::{Applicant, HistoryEntry, HistoryOutcome};
+use dit_shared::domain::model::{Applicant, HistoryEntry, HistoryOutcome, PersonUpdate};
 use dit_shared::ports::{StateStore, StoreError};
+use dit_shared::service::messages::status_text;
 
 use crate::process::open;
 use crate::EXIT_FAILED;
@@ -48,7 +49,14 @@ pub async fn run(data_dir: &Path, key: &str, json: bool) -> u8 {
         let mut shown = Vec::new();
         for applicant in find(&local.store, key).await? {
             let history = local.store.history(&applicant.applicant_number).await?;
-            shown.push((applicant, history));
+            let updates: Vec<PersonUpdate> = local
+                .store
+                .person_updates(&applicant.vpd)
+                .await?
+                .into_iter()
+                .filter(|u| u.applicant_number == applicant.applicant_number)
+                .collect();
+            shown.push((applicant, history, updates));
         }
         Ok::<_, StoreError>(shown)
     }
@@ -71,7 +79,9 @@ pub async fn run(data_dir: &Path, key: &str, json: bool) -> u8 {
     if json {
         let value: Vec<serde_json::Value> = shown
             .iter()
-            .map(|(applicant, history)| serde_json::json!({ "applicant": applicant, "history": history }))
+            .map(|(applicant, history, updates)| {
+                serde_json::json!({ "applicant": applicant, "history": history, "person_updates": updates })
+            })
             .collect();
         println!(
             "{}",
@@ -79,7 +89,7 @@ pub async fn run(data_dir: &Path, key: &str, json: bool) -> u8 {
         );
         return 0;
     }
-    for (i, (applicant, history)) in shown.iter().enumerate() {
+    for (i, (applicant, history, updates)) in shown.iter().enumerate() {
         if i > 0 {
             println!();
         }
@@ -89,6 +99,7 @@ pub async fn run(data_dir: &Path, key: &str, json: bool) -> u8 {
             .map(|o| format!("{} {}", o.vpd, o.name))
             .unwrap_or_else(|| format!("{} (not configured)", applicant.vpd));
         print_applicant(applicant, &trust);
+        print_checks_and_updates(applicant, updates);
         print_history(history);
     }
     0
@@ -127,11 +138,55 @@ fn print_applicant(a: &Applicant, trust: &str) {
     }
 }
 
+fn print_checks_and_updates(a: &Applicant, updates: &[PersonUpdate]) {
+    match &a.employment_checks {
+        None => println!("  Employment checks  none received from Trac"),
+        Some(held) => {
+            let checks: Vec<&str> = held
+                .checks
+                .as_object()
+                .map(|o| o.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            println!(
+                "  Employment checks  received {} (message {}): {}",
+                held.received_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                held.message_id,
+                if checks.is_empty() {
+                    "(no checks)".to_string()
+                } else {
+                    checks.join(", ")
+                }
+            );
+            if !held.dropped_identity_fields.is_empty() {
+                println!(
+                    "                     identity data dropped: {}",
+                    held.dropped_identity_fields.join(", ")
+                );
+            }
+        }
+    }
+    for update in updates {
+        println!(
+            "  Person update      received {} (message {}){}: {}",
+            update.received_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            update.message_id,
+            update
+                .effective_date
+                .map(|d| format!(", effective {d}"))
+                .unwrap_or_default(),
+            status_text(update.status)
+        );
+    }
+}
+
 fn print_history(history: &[HistoryEntry]) {
     println!("  History");
     for entry in history {
         let from = entry.from.map_or("(new)".to_string(), |s| s.to_string());
         let what = match &entry.outcome {
+            HistoryOutcome::Moved if entry.from == Some(entry.to) => {
+                format!("{} (state kept)", entry.to)
+            }
             HistoryOutcome::Moved => format!("{from} -> {}", entry.to),
             HistoryOutcome::Unchanged => format!("{} (repeated, unchanged)", entry.to),
             HistoryOutcome::Refused { reason } => format!("REFUSED: {reason}"),
@@ -145,5 +200,8 @@ fn print_history(history: &[HistoryEntry]) {
             entry.actor,
             entry.cause
         );
+        if let Some(detail) = &entry.detail {
+            println!("           {detail}");
+        }
     }
 }
