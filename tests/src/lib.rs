@@ -1,6 +1,9 @@
 //! Test support: a private `moto_server` per test (DynamoDB, S3 and SQS emulation), the state
 //! table and buckets as `infra/template.yaml` defines them, and a request counter for DynamoDB.
+//! [`fixtures`] builds records for the store tests; [`applicants`] loads applicants through the
+//! inbound service on any store and sends them trust and Trac messages.
 
+pub mod applicants;
 pub mod fixtures;
 
 use std::collections::HashMap;
