@@ -95,7 +95,7 @@ SAMPLES = [
      "person update in a Part Records trust: kept, not sent to TIS"),
     ("withdraw-5000002", action("504-0009", "withdraw", "504", "5000002", effective_date="2026-12-01", reason="Trainee declined the post"),
      "withdraw: loaded -> withdrawn"),
-    ("trac-not-recruited", {"id": "trac-0003", "source": "trac", "vpd": "504", "applicant_number": "5000003",
+    ("trac-not-recruited", {"id": "trac-0003", "source": "trac", "vpd": "504", "applicant_number": "5000006",
                             "status": "offer accepted", "checks": {"dbs": {"level": "enhanced"}}},
      "Trac before 'outcome recruited': refused"),
 ]
