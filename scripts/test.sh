@@ -32,11 +32,13 @@ cargo test --workspace --locked
 step "cfn-lint infra/template.yaml"
 cfn-lint infra/template.yaml
 
-step "cargo lambda build (the deployable bootstrap binary)"
-cargo lambda build --release --compiler cargo --package inbound-file
-ls -l target/lambda/inbound-file/bootstrap 2>/dev/null || ls -l "${CARGO_TARGET_DIR:-target}/lambda/inbound-file/bootstrap"
+step "cargo lambda build (the deployable bootstrap binaries)"
+for function in inbound-file trust-messages; do
+  cargo lambda build --release --compiler cargo --package "$function"
+  ls -l "target/lambda/$function/bootstrap" 2>/dev/null || ls -l "${CARGO_TARGET_DIR:-target}/lambda/$function/bootstrap"
+done
 
-step "sample run of dit on events/files (exit status 3: the samples include quarantined files)"
+step "sample run of dit on events/files (exit status 3: the samples include quarantined files), then the sample messages"
 demo="$(mktemp -d)"
 trap 'rm -rf "$demo"' EXIT
 status=0
@@ -44,6 +46,9 @@ cargo run --quiet --locked --bin dit -- --data-dir "$demo" process events/files/
 if [ "$status" -ne 3 ]; then
   cat "$demo.out"; echo "dit process exited $status, expected 3"; exit 1
 fi
+cargo run --quiet --locked --bin dit -- --data-dir "$demo" action events/messages/walkthrough.jsonl > "$demo.out" || {
+  cat "$demo.out"; echo "dit action on the sample walkthrough failed"; exit 1
+}
 rm -f "$demo.out"
 
 printf '\nAll checks passed.\n'
