@@ -85,6 +85,12 @@ fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
 }
 
 fn main() -> ExitCode {
+    // `dit show ... | head` should end quietly when the reader goes away, as other tools do,
+    // instead of panicking on a broken pipe.
+    // SAFETY: restoring the default SIGPIPE action before any thread starts is sound.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
