@@ -10,3 +10,4 @@ pub mod model;
 pub mod notify;
 pub mod org;
 pub mod pos;
+pub mod sheets;

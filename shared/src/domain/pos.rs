@@ -367,6 +367,22 @@ pub struct ReadinessSummary {
 
 pub const READINESS_TITLE: &str = "DPN Readiness Report";
 
+/// The DPN rules of 2.8 as the report states them to the trust.
+pub const DPN_RULES: [&str; 5] = [
+    "a. Must contain a minimum of 4 parts separated by /",
+    "b. The first part must contain 3 characters (eg deanery prefix MER etc)",
+    "c. The remaining parts must only contain readable ascii text (eg, no control characters, tabs, linefeeds etc, but brackets, commas, etc are allowed).",
+    "d. Each part must contain a value (e.g. MER//123/123 would not be allowed)",
+    "e. The whole DPN must be at most 30 characters",
+];
+
+/// The Position Name rules of 2.8 as the report states them to the trust.
+pub const POSITION_NAME_RULES: [&str; 3] = [
+    "a. Must contain exactly 4 parts separated by |",
+    "b. The first part must be numeric",
+    "c. The remaining parts must either be empty or contain only readable ascii text",
+];
+
 pub fn readiness_report(
     vpd: &str,
     organisation_name: Option<&str>,

@@ -23,6 +23,9 @@ pub enum ProcessError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Blob(#[from] BlobError),
+    /// An output could not be built (e.g. a spreadsheet over the format's limits): not retried.
+    #[error(transparent)]
+    Sheet(#[from] crate::domain::sheets::SheetError),
 }
 
 impl ProcessError {
@@ -30,6 +33,7 @@ impl ProcessError {
         match self {
             ProcessError::Store(e) => e.is_transient(),
             ProcessError::Blob(e) => e.is_transient(),
+            ProcessError::Sheet(_) => false,
         }
     }
 }

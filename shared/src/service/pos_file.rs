@@ -11,6 +11,7 @@ use crate::domain::pos::{
     mark_duplicate_dpns, read_position, readiness_report, Position, PositionStatus,
     ReadinessReport, RecordProblem,
 };
+use crate::domain::sheets::{readiness_xlsx, XLSX_CONTENT_TYPE};
 use crate::ports::Area;
 
 pub(crate) async fn process(
@@ -127,7 +128,18 @@ pub(crate) async fn process(
         )
         .await?;
     report.outputs.push(format!("outbound/{base}.json"));
+    // The spreadsheet's creation time is the file's HDR generated-at: same input, same bytes.
+    let xlsx = readiness_xlsx(&report_data, &file.generated_at)?;
+    ctx.blobs
+        .put(
+            Area::Outbound,
+            &format!("{base}.xlsx"),
+            xlsx,
+            XLSX_CONTENT_TYPE,
+        )
+        .await?;
     report.outputs.push(format!("outbound/{base}.html"));
+    report.outputs.push(format!("outbound/{base}.xlsx"));
     report.message = Some(format!(
         "{} positions ({} changed), {} usable by the interface",
         positions.len(),
