@@ -310,6 +310,86 @@ impl TrustNotification {
     }
 }
 
+pub const ROTATION_NOTIFICATION_TITLE: &str = "Medical Training - Medical Rotation Notification";
+
+/// How long the link to a MEDROT stays valid.
+pub const ROTATION_LINK_DAYS: u64 = 7;
+
+/// The Medical Rotation Notification: a trust's MEDROT was regenerated, and here is a link to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotationNotification {
+    pub title: String,
+    pub trust_id: String,
+    pub trust_name: String,
+    pub date_of_notification: NaiveDate,
+    pub source_file: String,
+    pub body: String,
+    pub note: String,
+    /// The MEDROT's file name and its key in the outbound area.
+    pub medrot_file: String,
+    pub medrot_key: String,
+    /// Rows (positions) in the grid.
+    pub positions: usize,
+    /// A link that opens the MEDROT: an expiring presigned URL in AWS, the file's path locally.
+    pub link: String,
+    pub link_valid_days: u64,
+    pub access: String,
+}
+
+impl RotationNotification {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        trust_id: &str,
+        trust_name: &str,
+        local_office: &str,
+        date: NaiveDate,
+        source_file: &str,
+        medrot_key: &str,
+        positions: usize,
+        link: &str,
+    ) -> Self {
+        let medrot_file = medrot_key.rsplit('/').next().unwrap_or(medrot_key);
+        let folder = medrot_key.strip_suffix(medrot_file).unwrap_or_default();
+        RotationNotification {
+            title: ROTATION_NOTIFICATION_TITLE.to_string(),
+            trust_id: trust_id.to_string(),
+            trust_name: trust_name.to_string(),
+            date_of_notification: date,
+            source_file: source_file.to_string(),
+            body: format!("Below is a link which will take you to the latest Medical Rotation grid supplied by {local_office}, as trainees at your Trust are due to rotate to their next placement. Check the details and undertake the necessary steps to either appoint them into their new position or terminate their employee record."),
+            note: "Please Note: Where the details related to the current and or next post holder are blank, this may or may not indicate a vacancy against the position and you should contact your LETB Lead for more information.".to_string(),
+            medrot_file: medrot_file.to_string(),
+            medrot_key: medrot_key.to_string(),
+            positions,
+            link: link.to_string(),
+            link_valid_days: ROTATION_LINK_DAYS,
+            access: format!("Click on this link to display the Medical Rotation grid. No username or password is needed: the link itself gives access, so do not forward it outside your Trust's medical staffing team. The link expires {ROTATION_LINK_DAYS} days after this notification was issued; the grid stays in your Trust's area ({folder}) and the next Medical Rotation Notification brings a new link."),
+        }
+    }
+
+    pub fn render_html(&self) -> String {
+        let mut html = page_start(&self.title);
+        html.push_str(&format!(
+            "<p><b>Trust ID:</b> {} ({})<br><b>Date of Notification:</b> {}<br><b>Source file:</b> {}</p>\n<p>{}</p>\n<p>{}</p>\n",
+            escape(&self.trust_id),
+            escape(&self.trust_name),
+            self.date_of_notification.format("%d %b %Y"),
+            escape(&self.source_file),
+            escape(&self.body),
+            escape(&self.note)
+        ));
+        html.push_str(&format!(
+            "<p><a href=\"{}\">{}</a> ({} positions)</p>\n<p><b>{}</b></p>\n",
+            escape(&self.link),
+            escape(&self.medrot_file),
+            self.positions,
+            escape(&self.access)
+        ));
+        html.push_str("</body></html>\n");
+        html
+    }
+}
+
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -1,8 +1,10 @@
 //! The DNC/DNF pipeline (2.7): each notification record refreshes the rotation grid, withdraws or
 //! re-dates an applicant, or tells the trust of a replacement or a new post; a DCC line goes back to
-//! TIS for every record; the trust gets one workflow notification per title.
+//! TIS for every record; the trust gets one workflow notification per title, and every trust whose
+//! grid changed gets its regenerated MEDROT with a Medical Rotation Notification linking to it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use super::inbound::{put_json, Accepted, Context, ProcessError};
 use super::moves::{change, entry_caused_by, moved, ChangeOutcome, Decision};
@@ -14,8 +16,11 @@ use crate::domain::envelope::{FileType, LineReader, OutboundFile};
 use crate::domain::lifecycle::{decide, ApplicantState, Command, Transition};
 use crate::domain::messages::MAX_MESSAGE_CHARS;
 use crate::domain::model::{Applicant, Cause};
-use crate::domain::notify::{long_date, NotificationKind, TrustNotification};
+use crate::domain::notify::{
+    long_date, NotificationKind, RotationNotification, TrustNotification, ROTATION_LINK_DAYS,
+};
 use crate::domain::pos::Position;
+use crate::domain::sheets::{medrot_xlsx, XLSX_CONTENT_TYPE};
 use crate::ports::{Area, StoreError};
 
 /// Rotation rows are saved in batches of this size, so a large DNF never sits whole in memory.
@@ -28,6 +33,8 @@ struct Run<'a, 'c> {
     file: &'a Accepted<'a>,
     rotation: Vec<RotationEntry>,
     notifications: BTreeMap<(String, NotificationKind, String), TrustNotification>,
+    /// Trusts whose rotation grid this file changed (their MEDROT is regenerated).
+    medrot_trusts: BTreeSet<String>,
 }
 
 /// The DCC answer for one record.
@@ -70,6 +77,7 @@ pub(crate) async fn process(
         file,
         rotation: Vec::new(),
         notifications: BTreeMap::new(),
+        medrot_trusts: BTreeSet::new(),
     };
     let mut reader = LineReader::new(file.bytes);
     let mut record = csv::StringRecord::new();
@@ -148,7 +156,77 @@ pub(crate) async fn process(
         report.outputs.push(format!("outbound/{base}.json"));
         report.outputs.push(format!("outbound/{base}.html"));
     }
+    for vpd in &run.medrot_trusts {
+        report.outputs.extend(write_medrot(ctx, file, vpd).await?);
+    }
     Ok(report)
+}
+
+/// Regenerates a trust's MEDROT from its whole rotation grid (as saved above) and writes the Medical
+/// Rotation Notification with an expiring link to it. Returns the outputs' keys.
+async fn write_medrot(
+    ctx: &Context<'_>,
+    file: &Accepted<'_>,
+    vpd: &str,
+) -> Result<Vec<String>, ProcessError> {
+    let name = file.name;
+    let grid = ctx.store.rotation_grid(vpd).await?;
+    // The file's HDR generated-at is the sheet's date and creation time: same input, same bytes.
+    let bytes = medrot_xlsx(vpd, &file.generated_at, file.business_date, &grid)?;
+    let medrot_key = format!(
+        "trusts/{vpd}/medrot/DE_{}_{vpd}_MEDROT_{}_{}.xlsx",
+        name.source,
+        name.date.format("%Y%m%d"),
+        name.seq
+    );
+    ctx.blobs
+        .put(Area::Outbound, &medrot_key, bytes, XLSX_CONTENT_TYPE)
+        .await?;
+    let link = ctx
+        .blobs
+        .link(
+            Area::Outbound,
+            &medrot_key,
+            Duration::from_secs(ROTATION_LINK_DAYS * 24 * 60 * 60),
+        )
+        .await?;
+    let trust_name = ctx
+        .organisations
+        .get(vpd)
+        .map(|o| o.name.clone())
+        .unwrap_or_default();
+    let notification = RotationNotification::new(
+        vpd,
+        &trust_name,
+        &name.source,
+        file.business_date,
+        &name.name,
+        &medrot_key,
+        grid.len(),
+        &link,
+    );
+    let stem = name.name.trim_end_matches(".DAT");
+    let base = format!("trusts/{vpd}/notifications/{stem}.medical-rotation");
+    put_json(
+        ctx.blobs,
+        Area::Outbound,
+        &format!("{base}.json"),
+        &notification,
+    )
+    .await?;
+    ctx.blobs
+        .put(
+            Area::Outbound,
+            &format!("{base}.html"),
+            notification.render_html().into_bytes(),
+            "text/html; charset=utf-8",
+        )
+        .await?;
+    Ok(vec![
+        format!("outbound/{medrot_key}"),
+        format!("outbound/{base}.json"),
+        format!("outbound/{base}.html"),
+    ])
 }
 
 impl Run<'_, '_> {
@@ -181,6 +259,7 @@ impl Run<'_, '_> {
                     entry.position_key
                 ));
                 self.rotation.push(entry);
+                self.medrot_trusts.insert(record.vpd.clone());
                 answer
             }
             NotificationType::Withdrawal => self.withdraw(record, &cause).await?,
