@@ -170,8 +170,10 @@ def main():
         dnc("1", "10508065", dpn2, "Medicine", CURRENT_LAST_NAME="Holder", CURRENT_FIRST_NAME="Second", CURRENT_GMC_NUMBER="7100002",
             CURRENT_PROJECTED_END_DATE="2027-02-02", NEXT_LAST_NAME="Lindqvist", NEXT_FIRST_NAME="Erik", NEXT_GMC_NUMBER="7544159",
             NEXT_PROJECTED_START_DATE="2027-02-03", NEXT_GRADE="F1", NEXT_WTE="1.0", POST_VACANT_AT_NEXT_ROTATION="N"),
+        # A next-placement site that a spreadsheet program would take for a formula: the MEDROT shows it as text.
         dnc("1", "10508066", dpn3, "Cardiology", CURRENT_LAST_NAME="Holder", CURRENT_FIRST_NAME="Third", CURRENT_GMC_NUMBER="7100003",
-            CURRENT_PROJECTED_END_DATE="2027-02-02", POST_VACANT_AT_NEXT_ROTATION="Y"),
+            CURRENT_PROJECTED_END_DATE="2027-02-02", CURRENT_NEXT_PLACEMENT_SITE='=HYPERLINK("http://example.invalid","Next site")',
+            POST_VACANT_AT_NEXT_ROTATION="Y"),
     ])
     write("DE_KSS_DNC_20261121_00000046.DAT", hdr("DNC", "KSS", "20261121", "00000046"), [
         # 1: a date change for applicant 5000002 (with its fresh type 1).

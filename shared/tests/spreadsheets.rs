@@ -654,3 +654,22 @@ async fn the_dpn_readiness_spreadsheet_has_summary_duplicates_and_all_positions_
         env.outbound(REPORT).await.unwrap()
     );
 }
+
+#[tokio::test]
+async fn the_sample_notification_file_shows_its_formula_like_site_as_text() {
+    let env = Env::new();
+    let name = "DE_KSS_DNF_20261121_00000001.DAT";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../events/files")
+        .join(name);
+    env.process(name, &std::fs::read_to_string(path).unwrap())
+        .await;
+    let book = env.xlsx(MEDROT_1).await;
+    let site = book.cell("MEDROT", "H6").unwrap();
+    assert_literal_text(
+        &book,
+        &site,
+        r#"=HYPERLINK("http://example.invalid","Next site")"#,
+    );
+    assert!(book.has_no_formula());
+}

@@ -196,10 +196,15 @@ impl Styles {
             heading: Format::new()
                 .set_bold()
                 .set_underline(FormatUnderline::Single),
-            group: header.clone().set_background_color(Color::RGB(0xB4C6E7)),
+            group: header
+                .clone()
+                .set_background_color(Color::RGB(0xB4C6E7))
+                .set_align(rust_xlsxwriter::FormatAlign::Center),
             header,
             cell: Format::new(),
-            wrapped: Format::new().set_text_wrap(),
+            wrapped: Format::new()
+                .set_text_wrap()
+                .set_align(rust_xlsxwriter::FormatAlign::Top),
             date: Format::new().set_num_format("d mmmm yyyy"),
             wte: Format::new().set_num_format("0.0#"),
             count: Format::new().set_align(rust_xlsxwriter::FormatAlign::Left),
@@ -210,6 +215,13 @@ impl Styles {
                 .set_font_color(Color::RGB(0x9C0006)),
         }
     }
+}
+
+/// Prints landscape, one page wide, with the header rows (up to `last_header_row`) on every page.
+fn print_wide(sheet: &mut Worksheet, last_header_row: u32) -> Result<(), XlsxError> {
+    sheet.set_landscape().set_print_fit_to_pages(1, 0);
+    sheet.set_repeat_rows(0, last_header_row)?;
+    Ok(())
 }
 
 /// The MEDROT column headers, in order: eight for the current post holder, eight for the next.
@@ -302,6 +314,7 @@ fn build_medrot(
         write_text(sheet, 2, col, header, &styles.header)?;
     }
     sheet.set_freeze_panes(3, 0)?;
+    print_wide(sheet, 2)?;
     let mut row = 3u32;
     for entry in rows {
         let c = &styles.cell;
@@ -428,6 +441,10 @@ impl Lines {
         text: &str,
         styles: &Styles,
     ) -> Result<(), XlsxError> {
+        // Spreadsheet programs do not grow a row for wrapped text on their own: about 100
+        // characters fit on one line of the 110-wide column.
+        let lines = text.chars().count().div_ceil(100).max(1);
+        sheet.set_row_height(self.row, 15.0 * lines as f64)?;
         self.line(sheet, "", text, &styles.cell, &styles.wrapped)
     }
 
@@ -452,6 +469,7 @@ fn build_summary(
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     sheet.set_name("Summary")?;
+    sheet.set_landscape().set_print_fit_to_pages(1, 0);
     sheet.set_column_width(0, 52.0)?;
     sheet.set_column_width(1, 110.0)?;
     let mut lines = Lines { row: 0 };
@@ -595,6 +613,7 @@ fn build_positions(
         write_text(sheet, 0, col, header, &styles.header)?;
     }
     sheet.set_freeze_panes(1, 0)?;
+    print_wide(sheet, 0)?;
     let mut at = 1u32;
     for row in rows {
         let issues = row_issues(row);
