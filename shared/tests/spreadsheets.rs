@@ -190,8 +190,8 @@ fn assert_literal_text(book: &Xlsx, cell: &Cell, expected: &str) {
     );
 }
 
-const MEDROT_1: &str = "trusts/504/medrot/DE_KSS_504_MEDROT_20261121_00000001.xlsx";
-const MEDROT_2: &str = "trusts/504/medrot/DE_KSS_504_MEDROT_20261121_00000002.xlsx";
+const MEDROT_1: &str = "trusts/504/medrot/DE_KSS_504_MEDROT_DNF_20261121_00000001.xlsx";
+const MEDROT_2: &str = "trusts/504/medrot/DE_KSS_504_MEDROT_DNC_20261121_00000002.xlsx";
 
 #[tokio::test]
 async fn the_medrot_shows_each_position_under_a_two_level_header_in_position_order() {
@@ -342,7 +342,7 @@ async fn the_medrot_shows_each_position_under_a_two_level_header_in_position_ord
     )
     .unwrap();
     assert!(html.contains(&format!(
-        "<a href=\"{link}\">DE_KSS_504_MEDROT_20261121_00000001.xlsx</a>"
+        "<a href=\"{link}\">DE_KSS_504_MEDROT_DNF_20261121_00000001.xlsx</a>"
     )));
     assert!(!html.contains("LETB specific password"));
 }
@@ -391,7 +391,7 @@ async fn a_later_file_that_changes_the_grid_regenerates_the_medrot_and_notifies_
             &file("DNC", "KSS", "00000003", &lines),
         )
         .await;
-    let medrot_3 = "trusts/504/medrot/DE_KSS_504_MEDROT_20261121_00000003.xlsx";
+    let medrot_3 = "trusts/504/medrot/DE_KSS_504_MEDROT_DNC_20261121_00000003.xlsx";
     assert!(report.outputs.contains(&format!("outbound/{medrot_3}")));
     assert!(
         env.blobs
@@ -422,7 +422,7 @@ async fn a_later_file_that_changes_the_grid_regenerates_the_medrot_and_notifies_
     assert!(n["link"]
         .as_str()
         .unwrap()
-        .ends_with("DE_KSS_504_MEDROT_20261121_00000003.xlsx"));
+        .ends_with("DE_KSS_504_MEDROT_DNC_20261121_00000003.xlsx"));
 }
 
 #[tokio::test]

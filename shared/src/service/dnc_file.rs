@@ -174,8 +174,10 @@ async fn write_medrot(
     // The file's HDR generated-at is the sheet's date and creation time: same input, same bytes.
     let bytes = medrot_xlsx(vpd, &file.generated_at, file.business_date, &grid)?;
     let medrot_key = format!(
-        "trusts/{vpd}/medrot/DE_{}_{vpd}_MEDROT_{}_{}.xlsx",
+        // The notification file's type keeps a DNC and a DNF of the same date and SEQ apart.
+        "trusts/{vpd}/medrot/DE_{}_{vpd}_MEDROT_{}_{}_{}.xlsx",
         name.source,
+        name.file_type,
         name.date.format("%Y%m%d"),
         name.seq
     );
