@@ -4,6 +4,8 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::lifecycle::PersonType;
+
 pub const APPLICANT_NOTIFICATION_TITLE: &str = "Deanery Applicant Notification";
 
 const FAILED_BODY: &str = "The following applications have failed to load as part of the Deanery Recruitment Interface. Please contact the appropriate Deanery Body to have the data resent or to make arrangements to have it entered manually.";
@@ -390,6 +392,104 @@ impl RotationNotification {
     }
 }
 
+/// The ESR text of the new-starter reminder (the seed's "Deanery - Jnr. Doctor Starter(s)").
+pub const STARTER_REMINDER_BODY: &str = "The following medical and dental trainees are due to commence their new placement within the next 5 days. You should ensure that the necessary steps have been taken to hire them into their new positions on the hire date. Please note: If the trainee already occupies a post within your organisation, please remember to action their current employee assignment accordingly. If you are the host trust for the trainee, please ensure that you hire the applicant as an honorary employee.";
+
+/// The columns of the reminder as a person reads it: ESR's five, then how to hire.
+pub const STARTER_REMINDER_COLUMNS: [&str; 6] = [
+    "Position Number",
+    "Last Name",
+    "First Name",
+    "GMC Number",
+    "Projected Hire Date",
+    "Hire As",
+];
+
+/// Dates as the ESR reminder prints them: `03/02/2027`.
+pub fn short_date(date: NaiveDate) -> String {
+    date.format("%d/%m/%Y").to_string()
+}
+
+/// One trainee due to start: a row of the reminder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Starter {
+    #[serde(rename = "Position Number")]
+    pub position_number: String,
+    #[serde(rename = "Last Name")]
+    pub last_name: String,
+    #[serde(rename = "First Name")]
+    pub first_name: String,
+    #[serde(rename = "GMC Number")]
+    pub gmc_number: String,
+    #[serde(rename = "Projected Hire Date")]
+    pub projected_hire_date: NaiveDate,
+    /// `Honorary` when the position is a Host Employer position (the trust hosts the trainee).
+    #[serde(rename = "Hire As")]
+    pub hire_as: PersonType,
+    /// Not in ESR's table; the number a trust action (`offer`, `hire`, ...) names.
+    #[serde(rename = "Applicant Number")]
+    pub applicant_number: String,
+}
+
+/// "Deanery - Jnr. Doctor Starter(s) (<VPD>)": one trust's trainees starting on one date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StarterReminder {
+    pub title: String,
+    pub trust_id: String,
+    pub trust_name: String,
+    /// The business date the reminder is for (never the clock).
+    pub date_of_notification: NaiveDate,
+    /// Every starter's projected hire date.
+    pub projected_hire_date: NaiveDate,
+    pub body: String,
+    pub starters: Vec<Starter>,
+}
+
+impl StarterReminder {
+    pub fn new(trust_id: &str, trust_name: &str, date: NaiveDate, hire_date: NaiveDate) -> Self {
+        StarterReminder {
+            title: format!("Deanery - Jnr. Doctor Starter(s) ({trust_id})"),
+            trust_id: trust_id.to_string(),
+            trust_name: trust_name.to_string(),
+            date_of_notification: date,
+            projected_hire_date: hire_date,
+            body: STARTER_REMINDER_BODY.to_string(),
+            starters: vec![],
+        }
+    }
+
+    pub fn render_html(&self) -> String {
+        let mut html = page_start(&self.title);
+        // ESR shows "honorary" in bold; the stored body stays plain text.
+        let body =
+            escape(&self.body).replace("as an honorary employee", "as an <b>honorary</b> employee");
+        html.push_str(&format!(
+            "<p><b>Trust ID:</b> {} ({})<br><b>Date of Notification:</b> {}</p>\n<p>{body}</p>\n",
+            escape(&self.trust_id),
+            escape(&self.trust_name),
+            short_date(self.date_of_notification),
+        ));
+        html.push_str(&table(
+            &STARTER_REMINDER_COLUMNS,
+            self.starters.iter().map(|s| {
+                vec![
+                    s.position_number.clone(),
+                    s.last_name.clone(),
+                    s.first_name.clone(),
+                    s.gmc_number.clone(),
+                    short_date(s.projected_hire_date),
+                    match s.hire_as {
+                        PersonType::Employee => "Employee".to_string(),
+                        PersonType::Honorary => "Honorary".to_string(),
+                    },
+                ]
+            }),
+        ));
+        html.push_str("</body></html>\n");
+        html
+    }
+}
+
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -434,6 +534,35 @@ pub fn table(headers: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn starter_reminder_has_the_esr_title_text_and_dates() {
+        let d = NaiveDate::from_ymd_opt(2027, 1, 29).unwrap();
+        let hire = NaiveDate::from_ymd_opt(2027, 2, 3).unwrap();
+        let mut n = StarterReminder::new("505", "Example <Trust>", d, hire);
+        n.starters.push(Starter {
+            position_number: "32557334".into(),
+            last_name: "O'Brien".into(),
+            first_name: "Sean".into(),
+            gmc_number: "1234567".into(),
+            projected_hire_date: hire,
+            hire_as: PersonType::Honorary,
+            applicant_number: "5000001".into(),
+        });
+        assert_eq!(n.title, "Deanery - Jnr. Doctor Starter(s) (505)");
+        assert!(n.body.ends_with(
+            "If you are the host trust for the trainee, please ensure that you hire the applicant as an honorary employee."
+        ));
+        let html = n.render_html();
+        assert!(html.contains("<b>Date of Notification:</b> 29/01/2027"));
+        assert!(html.contains("<td>03/02/2027</td><td>Honorary</td>"));
+        assert!(html.contains("O&#39;Brien"));
+        assert!(html.contains("Example &lt;Trust&gt;"));
+        assert!(html.contains("as an <b>honorary</b> employee."));
+        let json = serde_json::to_value(&n).unwrap();
+        assert_eq!(json["starters"][0]["Hire As"], "Honorary");
+        assert_eq!(json["starters"][0]["Projected Hire Date"], "2027-02-03");
+    }
 
     #[test]
     fn html_escapes_names_and_shows_both_sections() {

@@ -8,6 +8,7 @@ pub mod inbound;
 pub mod messages;
 pub mod moves;
 mod pos_file;
+pub mod reminders;
 pub mod report;
 
 /// Receives progress of long runs (a progress bar in `dit`, nothing in Lambda).
