@@ -1,0 +1,276 @@
+//! The handler fed with the payloads in `events/schedules/`, on the embedded adapters (SQLite,
+//! folders) holding the sample files of `events/files/`.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use dit_shared::adapters::dynamo::DynamoStore;
+use dit_shared::adapters::folders::FolderBlobs;
+use dit_shared::adapters::sqlite::SqliteStore;
+use dit_shared::domain::envelope::business_order_key;
+use dit_shared::domain::org::Organisations;
+use dit_shared::ports::{Area, StateStore};
+use dit_shared::service::inbound::{process_inbound, Context, Settings};
+use dit_shared::service::NoProgress;
+use lambda_runtime::LambdaEvent;
+use scheduled_jobs::{handle, Deps, JobReport, JobResponse};
+use serde_json::{json, Value};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn event(name: &str) -> LambdaEvent<Value> {
+    let text = std::fs::read_to_string(repo().join("events/schedules").join(name)).unwrap();
+    payload(serde_json::from_str(&text).unwrap())
+}
+
+fn payload(value: Value) -> LambdaEvent<Value> {
+    LambdaEvent::new(value, lambda_runtime::Context::default())
+}
+
+fn organisations() -> Organisations {
+    let text = std::fs::read_to_string(repo().join("events/files/organisations.toml")).unwrap();
+    Organisations::from_toml(&text, "organisations.toml").unwrap()
+}
+
+/// A data dir where the sample files were processed (`dit process events/files/`), and a handler
+/// over it.
+async fn deps_with(store: Box<dyn StateStore>, load: bool) -> (tempfile::TempDir, Deps) {
+    let dir = tempfile::tempdir().unwrap();
+    let deps = Deps {
+        store,
+        blobs: Box::new(FolderBlobs::new(dir.path())),
+        organisations: organisations(),
+        settings: Settings::default(),
+    };
+    if load {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("events/files"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "DAT"))
+            .collect();
+        files.sort_by_key(|p| business_order_key(&p.file_name().unwrap().to_string_lossy()));
+        let ctx = Context {
+            store: deps.store.as_ref(),
+            blobs: deps.blobs.as_ref(),
+            organisations: &deps.organisations,
+            settings: &deps.settings,
+            progress: &NoProgress,
+            now: Utc.with_ymd_and_hms(2026, 11, 21, 14, 0, 0).unwrap(),
+        };
+        for path in files {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            deps.blobs
+                .put(
+                    Area::Inbound,
+                    &name,
+                    std::fs::read(&path).unwrap(),
+                    "text/plain",
+                )
+                .await
+                .unwrap();
+            process_inbound(&ctx, &name, None).await.unwrap();
+        }
+    }
+    (dir, deps)
+}
+
+async fn sample_deps() -> (tempfile::TempDir, Deps) {
+    deps_with(Box::new(SqliteStore::in_memory().unwrap()), true).await
+}
+
+fn reminder_files(dir: &Path) -> Vec<String> {
+    let mut found = vec![];
+    for vpd in ["504", "505", "999"] {
+        let folder = dir.join(format!("outbound/trusts/{vpd}/notifications/new-starters"));
+        if let Ok(entries) = std::fs::read_dir(folder) {
+            for entry in entries {
+                found.push(format!(
+                    "{vpd}/{}",
+                    entry.unwrap().file_name().to_string_lossy()
+                ));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+#[tokio::test]
+async fn when_the_daily_schedule_fires_should_remind_each_trust_of_starters_in_five_days() {
+    let (dir, deps) = sample_deps().await;
+    let response = handle(&deps, event("new-starter-reminder.json"))
+        .await
+        .unwrap();
+    let JobResponse::Done {
+        job,
+        business_date,
+        report: JobReport::NewStarterReminder(report),
+    } = response
+    else {
+        panic!("not done: {response:?}");
+    };
+    assert_eq!(job, "new-starter-reminder");
+    assert_eq!(business_date, date("2027-01-29"));
+    assert_eq!(report.dates.len(), 1);
+    assert_eq!(report.dates[0].hire_date, date("2027-02-03"));
+    assert_eq!(
+        reminder_files(dir.path()),
+        [
+            "504/2027-01-29.new-starter-reminder.html",
+            "504/2027-01-29.new-starter-reminder.json",
+            "505/2027-01-29.new-starter-reminder.html",
+            "505/2027-01-29.new-starter-reminder.json",
+        ]
+    );
+    let reminder: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join(
+            "outbound/trusts/504/notifications/new-starters/2027-01-29.new-starter-reminder.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let numbers: Vec<&str> = reminder["starters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Applicant Number"].as_str().unwrap())
+        .collect();
+    assert!(numbers.contains(&"5000001"));
+    assert!(
+        !numbers.contains(&"5000002"),
+        "moved to 2027-02-10 by the DNC"
+    );
+    assert!(!numbers.contains(&"5000003"), "withdrawn by the DNC");
+
+    // The schedule firing again (Lambda retried, or a duplicate delivery) sends nothing new.
+    let again = handle(&deps, event("new-starter-reminder.json"))
+        .await
+        .unwrap();
+    let JobResponse::Done {
+        report: JobReport::NewStarterReminder(again),
+        ..
+    } = again
+    else {
+        panic!("not done");
+    };
+    assert!(again.already_done());
+}
+
+#[tokio::test]
+async fn when_days_were_missed_a_manual_run_catches_them_up() {
+    let (dir, deps) = sample_deps().await;
+    handle(&deps, event("new-starter-reminder.json"))
+        .await
+        .unwrap();
+    let response = handle(&deps, event("manual-business-date.json"))
+        .await
+        .unwrap();
+    let JobResponse::Done {
+        report: JobReport::NewStarterReminder(report),
+        ..
+    } = response
+    else {
+        panic!("not done: {response:?}");
+    };
+    let dates: Vec<String> = report
+        .dates
+        .iter()
+        .map(|d| d.business_date.to_string())
+        .collect();
+    assert_eq!(
+        dates,
+        [
+            "2027-01-30",
+            "2027-01-31",
+            "2027-02-01",
+            "2027-02-02",
+            "2027-02-03",
+            "2027-02-04",
+            "2027-02-05"
+        ]
+    );
+    // 2027-02-05 reminds the applicant the DNC moved to 2027-02-10.
+    let moved = std::fs::read_to_string(dir.path().join(
+        "outbound/trusts/504/notifications/new-starters/2027-02-05.new-starter-reminder.json",
+    ))
+    .unwrap();
+    assert!(moved.contains("\"Applicant Number\": \"5000002\""));
+}
+
+#[tokio::test]
+async fn when_the_payload_is_malformed_or_names_an_unknown_job_should_answer_without_retry() {
+    let (dir, deps) = sample_deps().await;
+    for event in [
+        event("unknown-job.json"),
+        payload(json!([])),
+        payload(json!({"scheduled_time": "2027-01-29T06:00:00Z"})),
+        payload(
+            json!({"job": "new-starter-reminder", "scheduled_time": "<aws.scheduler.scheduled-time>"}),
+        ),
+        payload(json!({"job": "new-starter-reminder"})),
+    ] {
+        let response = handle(&deps, event).await.unwrap();
+        assert!(
+            matches!(response, JobResponse::Rejected { .. }),
+            "{response:?}"
+        );
+    }
+    assert!(reminder_files(dir.path()).is_empty());
+    assert_eq!(
+        deps.store.watermark("new-starter-reminder").await.unwrap(),
+        None
+    );
+}
+
+/// The real DynamoDB adapter pointed at a loopback port where nothing listens: every call fails
+/// the way an unreachable or throttled DynamoDB does, as a transient error.
+fn unreachable_dynamo() -> Box<dyn StateStore> {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new("eu-west-2"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "x", "x", None, None, "test",
+        ))
+        .endpoint_url("http://127.0.0.1:9")
+        .build();
+    Box::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::from_conf(config),
+        "dit",
+    ))
+}
+
+#[tokio::test]
+async fn when_the_store_is_unavailable_should_fail_so_that_lambda_retries() {
+    let (dir, deps) = deps_with(unreachable_dynamo(), false).await;
+    let result = handle(&deps, event("new-starter-reminder.json")).await;
+    assert!(result.is_err(), "{result:?}");
+    assert!(reminder_files(dir.path()).is_empty());
+}
+
+#[tokio::test]
+async fn when_stored_data_is_unreadable_should_log_and_not_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    let store = SqliteStore::open(&db).unwrap();
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "INSERT INTO watermarks (job, date) VALUES ('new-starter-reminder', 'yesterday')",
+            [],
+        )
+        .unwrap();
+    let (_out, deps) = deps_with(Box::new(store), false).await;
+    let response = handle(&deps, event("new-starter-reminder.json"))
+        .await
+        .unwrap();
+    match response {
+        JobResponse::Failed { error, .. } => assert!(error.contains("watermark"), "{error}"),
+        other => panic!("expected a failure without retry: {other:?}"),
+    }
+}
