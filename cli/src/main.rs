@@ -6,6 +6,7 @@ mod bench;
 mod export;
 mod process;
 mod progress;
+mod remind;
 mod show;
 
 use std::path::PathBuf;
@@ -70,6 +71,13 @@ enum Commands {
         /// File of messages, or - to read them from stdin.
         file: PathBuf,
     },
+    /// New-starter reminder: each trust's trainees due to start 5 days after the business date
+    /// (dates missed since the last run are caught up; a date already done sends nothing new).
+    Remind {
+        /// Business date (YYYY-MM-DD); reminds starters with a projected hire date 5 days later.
+        #[arg(long, value_parser = parse_date)]
+        date: chrono::NaiveDate,
+    },
     /// Where is my applicant? Show applicants by applicant number, GMC number or placement id.
     Show {
         /// Print JSON instead of text.
@@ -120,6 +128,7 @@ fn main() -> ExitCode {
                 full,
                 local_office,
             } => export::run(&cli.data_dir, date, full, local_office.as_deref()).await,
+            Commands::Remind { date } => remind::run(&cli.data_dir, date).await,
         }
     });
     ExitCode::from(status)
