@@ -14,9 +14,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::interceptors::{
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_sdk_dynamodb::config::{ConfigBag, Credentials, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+use aws_sdk_dynamodb::operation::query::QueryOutput;
+use aws_sdk_dynamodb::operation::scan::ScanOutput;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType,
@@ -280,10 +286,21 @@ pub const WRITE_OPERATIONS: [&str; 5] = [
     "TransactWriteItems",
 ];
 
-/// Counts DynamoDB requests (every attempt) by operation, from the `x-amz-target` header.
+/// Counts DynamoDB requests (every attempt) by operation, from the `x-amz-target` header, and the
+/// items each read operation went through, from its deserialized response: `ScannedCount` (the
+/// items evaluated, what DynamoDB bills) of every Query and Scan page, the items a GetItem or
+/// BatchGetItem returned.
 #[derive(Debug, Clone, Default)]
 pub struct RequestCounter {
     counts: Arc<Mutex<HashMap<String, u64>>>,
+    items: Arc<Mutex<HashMap<String, u64>>>,
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
 }
 
 impl RequestCounter {
@@ -309,11 +326,19 @@ impl RequestCounter {
         }
     }
 
+    /// Items read by one operation (`"Query"`, `"Scan"`, `"GetItem"`, `"BatchGetItem"`).
+    pub fn items_read(&self, operation: &str) -> u64 {
+        locked(&self.items).get(operation).copied().unwrap_or(0)
+    }
+
+    /// Items read by every Query and Scan: what a read path costs beyond key lookups.
+    pub fn items_queried_or_scanned(&self) -> u64 {
+        self.items_read("Query") + self.items_read("Scan")
+    }
+
     pub fn reset(&self) {
-        match self.counts.lock() {
-            Ok(mut counts) => counts.clear(),
-            Err(poisoned) => poisoned.into_inner().clear(),
-        }
+        locked(&self.counts).clear();
+        locked(&self.items).clear();
     }
 }
 
@@ -340,6 +365,37 @@ impl Intercept for RequestCounter {
             Err(poisoned) => poisoned.into_inner(),
         };
         *counts.entry(operation).or_insert(0) += 1;
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Ok(output) = context.output_or_error() else {
+            return Ok(());
+        };
+        let read = |n: i32| u64::try_from(n).unwrap_or(0);
+        let (operation, items) = if let Some(out) = output.downcast_ref::<QueryOutput>() {
+            ("Query", read(out.scanned_count.max(out.count)))
+        } else if let Some(out) = output.downcast_ref::<ScanOutput>() {
+            ("Scan", read(out.scanned_count.max(out.count)))
+        } else if let Some(out) = output.downcast_ref::<GetItemOutput>() {
+            ("GetItem", u64::from(out.item.is_some()))
+        } else if let Some(out) = output.downcast_ref::<BatchGetItemOutput>() {
+            let items = out
+                .responses
+                .as_ref()
+                .map_or(0, |r| r.values().map(|items| items.len() as u64).sum());
+            ("BatchGetItem", items)
+        } else {
+            return Ok(());
+        };
+        *locked(&self.items)
+            .entry(operation.to_string())
+            .or_insert(0) += items;
         Ok(())
     }
 }

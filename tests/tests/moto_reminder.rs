@@ -1,0 +1,237 @@
+//! The new-starter reminder through the scheduled-jobs handler on DynamoDB and S3 (moto): its reads
+//! grow with the day's starters, not with the applicants stored, and its outputs are the embedded
+//! run's byte for byte.
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, Utc};
+use dit_shared::adapters::dynamo::DynamoStore;
+use dit_shared::adapters::folders::FolderBlobs;
+use dit_shared::adapters::s3::{S3Blobs, S3Layout};
+use dit_shared::adapters::sqlite::SqliteStore;
+use dit_shared::domain::lifecycle::ApplicantState;
+use dit_shared::domain::org::Organisations;
+use dit_shared::ports::{Area, BlobStore, NewApplicant, StateStore};
+use dit_shared::service::inbound::{Context, Settings};
+use dit_shared::service::reminders;
+use dit_shared::service::NoProgress;
+use dit_tests::fixtures::{date, new_applicant, position};
+use dit_tests::{Moto, RequestCounter};
+use scheduled_jobs::{handle, Deps, JobReport, JobResponse};
+
+const INBOUND: &str = "dit-inbound";
+const OUTBOUND: &str = "dit-outbound";
+const TABLE: &str = "dit-state";
+/// Applicants hired on the reminder's day. (moto copies the whole table for every transaction, so
+/// loading grows with the square of the applicants: kept small, the ratio is what matters.)
+const STARTERS: usize = 12;
+/// Applicants hired on other days: ten times as many.
+const OTHERS: usize = 10 * STARTERS;
+const BATCH: usize = 20;
+
+fn organisations() -> Organisations {
+    let text = r#"
+[[organisation]]
+vpd = "RJ1"
+name = "Trust RJ1"
+local_office = "LDN"
+mode = "full"
+live = true
+
+[[organisation]]
+vpd = "RJ7"
+name = "Trust RJ7"
+local_office = "LDN"
+mode = "part"
+live = true
+
+[[organisation]]
+vpd = "RQM"
+name = "Trust RQM"
+local_office = "LDN"
+mode = "part"
+live = false
+"#;
+    Organisations::from_toml(text, "test").unwrap()
+}
+
+/// The fixture applicants: the first [`STARTERS`] hired on `hire` (loaded, offered or accepted),
+/// the next [`OTHERS`] on the 20 days either side of it.
+fn applicants(hire: chrono::NaiveDate) -> Vec<NewApplicant> {
+    (0..STARTERS + OTHERS)
+        .map(|i| {
+            let mut new = new_applicant(5_000_001 + i as u64, i);
+            if i < STARTERS {
+                new.applicant.projected_hire_date = hire;
+                new.applicant.state = [
+                    ApplicantState::Loaded,
+                    ApplicantState::Offered,
+                    ApplicantState::Accepted,
+                ][i % 3];
+            } else {
+                let k = (i % 20) as u64 + 1;
+                new.applicant.projected_hire_date = if i % 2 == 0 {
+                    hire.checked_add_days(Days::new(k)).unwrap()
+                } else {
+                    hire.checked_sub_days(Days::new(k)).unwrap()
+                };
+            }
+            new
+        })
+        .collect()
+}
+
+async fn load(store: &dyn StateStore, applicants: &[NewApplicant]) {
+    let positions: Vec<_> = ["RJ1", "RJ7", "RQM"]
+        .iter()
+        .flat_map(|vpd| (0..50).map(move |i| position(vpd, i, &format!("LDN/{vpd}/MED/{i:03}"))))
+        .collect();
+    store.save_positions(&positions).await.unwrap();
+    for chunk in applicants.chunks(BATCH) {
+        store.create_applicants(chunk).await.unwrap();
+    }
+}
+
+async fn s3_objects(s3: &aws_sdk_s3::Client) -> BTreeMap<String, Vec<u8>> {
+    let mut objects = BTreeMap::new();
+    let listed = s3.list_objects_v2().bucket(OUTBOUND).send().await.unwrap();
+    for object in listed.contents.unwrap_or_default() {
+        let key = object.key.unwrap();
+        let body = s3
+            .get_object()
+            .bucket(OUTBOUND)
+            .key(&key)
+            .send()
+            .await
+            .unwrap()
+            .body
+            .collect()
+            .await
+            .unwrap()
+            .into_bytes()
+            .to_vec();
+        objects.insert(key, body);
+    }
+    objects
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reminder_reads_only_the_days_starters_however_many_applicants_are_stored() {
+    let business_date = date(2027, 1, 29);
+    let hire = date(2027, 2, 3);
+    let moto = Moto::start();
+    moto.create_table(TABLE).await;
+    let s3 = moto.create_buckets(INBOUND, OUTBOUND).await;
+    let all = applicants(hire);
+    load(&DynamoStore::new(moto.dynamo_client().await, TABLE), &all).await;
+
+    let counter = RequestCounter::new();
+    let deps = Deps {
+        store: Box::new(DynamoStore::new(
+            moto.counting_dynamo_client(counter.clone()).await,
+            TABLE,
+        )),
+        blobs: Box::new(S3Blobs::new(
+            s3.clone(),
+            S3Layout {
+                inbound_bucket: INBOUND.into(),
+                inbound_prefix: "incoming/".into(),
+                quarantine_prefix: "quarantine/".into(),
+                outbound_bucket: OUTBOUND.into(),
+            },
+        )),
+        organisations: organisations(),
+        settings: Settings::default(),
+    };
+    let payload = serde_json::json!({
+        "job": "new-starter-reminder",
+        "scheduled_time": "2027-01-29T06:00:00Z"
+    });
+    let response = handle(
+        &deps,
+        lambda_runtime::LambdaEvent::new(payload, lambda_runtime::Context::default()),
+    )
+    .await
+    .unwrap();
+    let JobResponse::Done {
+        report: JobReport::NewStarterReminder(report),
+        ..
+    } = response
+    else {
+        panic!("not done: {response:?}");
+    };
+
+    let items = counter.items_queried_or_scanned();
+    eprintln!(
+        "{} applicants stored, {STARTERS} starting on {hire}: {items} items read by Query/Scan; \
+         requests {:?}; items by operation: Query {}, Scan {}, GetItem {}, BatchGetItem {}",
+        all.len(),
+        counter.snapshot(),
+        counter.items_read("Query"),
+        counter.items_read("Scan"),
+        counter.items_read("GetItem"),
+        counter.items_read("BatchGetItem"),
+    );
+    assert_eq!(counter.count("Scan"), 0, "no Scan");
+    assert_eq!(
+        items, STARTERS as u64,
+        "items read by Query/Scan must equal the day's starters"
+    );
+    assert_eq!(report.dates.len(), 1);
+    let day = &report.dates[0];
+    assert_eq!(day.read, STARTERS);
+    assert_eq!(day.starters, STARTERS);
+    // One position lookup for the day (BatchGetItem pages of up to 100 keys).
+    assert_eq!(counter.count("BatchGetItem"), 1);
+    let vpds: Vec<&str> = day.trusts.iter().map(|t| t.vpd.as_str()).collect();
+    assert_eq!(vpds, ["RJ1", "RJ7"]);
+    assert_eq!(day.not_notified.len(), 1);
+    assert_eq!(day.not_notified[0].vpd, "RQM");
+    assert!(day.trusts.iter().any(|t| t.honorary > 0));
+    assert_eq!(
+        deps.store.watermark(reminders::JOB).await.unwrap(),
+        Some(business_date)
+    );
+
+    // The counter sees what a read costs: another day's query reads that day's applicants.
+    counter.reset();
+    let next_day = hire.checked_add_days(Days::new(1)).unwrap();
+    let expected = all
+        .iter()
+        .filter(|a| a.applicant.projected_hire_date == next_day)
+        .count();
+    assert!(expected > 0);
+    let read = deps.store.applicants_starting_on(next_day).await.unwrap();
+    assert_eq!(read.len(), expected);
+    assert_eq!(counter.items_queried_or_scanned(), expected as u64);
+
+    // The embedded run of the same data writes the same keys and bytes.
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::in_memory().unwrap();
+    load(&store, &all).await;
+    let blobs = FolderBlobs::new(dir.path());
+    let orgs = organisations();
+    let settings = Settings::default();
+    let ctx = Context {
+        store: &store,
+        blobs: &blobs,
+        organisations: &orgs,
+        settings: &settings,
+        progress: &NoProgress,
+        now: Utc::now(),
+    };
+    let local = reminders::run(&ctx, business_date).await.unwrap();
+    assert_eq!(local.dates, report.dates);
+    let mut embedded = BTreeMap::new();
+    for key in blobs.list(Area::Outbound, "").await.unwrap() {
+        let bytes = blobs.get(Area::Outbound, &key).await.unwrap().unwrap();
+        embedded.insert(key, bytes);
+    }
+    let from_s3 = s3_objects(&s3).await;
+    assert_eq!(
+        from_s3.len(),
+        5,
+        "two trusts x (JSON, HTML) + the operator record"
+    );
+    assert_eq!(from_s3, embedded);
+}
