@@ -33,7 +33,7 @@ step "cfn-lint infra/template.yaml"
 cfn-lint infra/template.yaml
 
 step "cargo lambda build (the deployable bootstrap binaries)"
-for function in inbound-file trust-messages; do
+for function in inbound-file trust-messages scheduled-jobs; do
   cargo lambda build --release --compiler cargo --package "$function"
   ls -l "target/lambda/$function/bootstrap" 2>/dev/null || ls -l "${CARGO_TARGET_DIR:-target}/lambda/$function/bootstrap"
 done
@@ -49,6 +49,10 @@ fi
 cargo run --quiet --locked --bin dit -- --data-dir "$demo" action events/messages/walkthrough.jsonl > "$demo.out" || {
   cat "$demo.out"; echo "dit action on the sample walkthrough failed"; exit 1
 }
+
+step "sample new-starter reminder (dit remind --date 2027-01-29 on the same data, after the messages)"
+cargo run --quiet --locked --bin dit -- --data-dir "$demo" remind --date 2027-01-29 > "$demo.out"
+grep -q "new-starters/2027-01-29.new-starter-reminder.html" "$demo.out" || { cat "$demo.out"; echo "no reminder written"; exit 1; }
 rm -f "$demo.out"
 
 printf '\nAll checks passed.\n'
