@@ -21,8 +21,10 @@
 pub mod config;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use dit_shared::domain::envelope::LOCAL_OFFICES;
 use dit_shared::domain::org::Organisations;
 use dit_shared::ports::{BlobStore, StateStore};
+use dit_shared::service::export::{export_changes, export_full, ExportContext, ExportReport};
 use dit_shared::service::inbound::{Context, ProcessError, Settings};
 use dit_shared::service::reminders::{self, ReminderReport};
 use dit_shared::service::NoProgress;
@@ -45,15 +47,25 @@ pub struct Deps {
 pub enum Job {
     /// The daily new-starter reminder (spec section 5).
     NewStarterReminder,
+    /// The RMC to TIS (or, with `"full": true`, the RMF), for one local office (`"local_office"`)
+    /// or every office with a live trust.
+    TisExport {
+        local_office: Option<String>,
+        full: bool,
+    },
 }
+
+/// The name of the export job in payloads.
+pub const TIS_EXPORT: &str = "tis-export";
 
 impl Job {
     /// Every job's name, as the payload's `job` gives it.
-    pub const NAMES: [&'static str; 1] = [reminders::JOB];
+    pub const NAMES: [&'static str; 2] = [reminders::JOB, TIS_EXPORT];
 
     pub fn name(&self) -> &'static str {
         match self {
             Job::NewStarterReminder => reminders::JOB,
+            Job::TisExport { .. } => TIS_EXPORT,
         }
     }
 
@@ -61,9 +73,32 @@ impl Job {
     ///
     /// # Errors
     /// An unknown job, or a job parameter that is missing or malformed.
-    pub fn parse(name: &str, _payload: &Map<String, Value>) -> Result<Job, PayloadError> {
+    pub fn parse(name: &str, payload: &Map<String, Value>) -> Result<Job, PayloadError> {
         match name.trim().to_ascii_lowercase().replace('_', "-").as_str() {
             reminders::JOB => Ok(Job::NewStarterReminder),
+            TIS_EXPORT => {
+                let local_office = match payload.get("local_office") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(lo)) if LOCAL_OFFICES.contains(&lo.trim()) => {
+                        Some(lo.trim().to_string())
+                    }
+                    Some(other) => {
+                        return Err(PayloadError::BadParameter(format!(
+                            "local_office {other} is not a local office code"
+                        )))
+                    }
+                };
+                let full = match payload.get("full") {
+                    None | Some(Value::Null) => false,
+                    Some(Value::Bool(full)) => *full,
+                    Some(other) => {
+                        return Err(PayloadError::BadParameter(format!(
+                            "full {other} is not true or false"
+                        )))
+                    }
+                };
+                Ok(Job::TisExport { local_office, full })
+            }
             _ => Err(PayloadError::UnknownJob(name.to_string())),
         }
     }
@@ -74,6 +109,8 @@ impl Job {
 pub struct Invocation {
     pub job: Job,
     pub business_date: NaiveDate,
+    /// The time the run was scheduled for, when the payload gives one (stamped on files written).
+    pub scheduled_at: Option<DateTime<Utc>>,
     /// Scheduler's id of this attempt (`<aws.scheduler.execution-id>`), for the logs.
     pub execution_id: Option<String>,
 }
@@ -87,6 +124,8 @@ pub enum PayloadError {
     NoJob,
     #[error("unknown job {0:?} (known: {known})", known = Job::NAMES.join(", "))]
     UnknownJob(String),
+    #[error("{0}")]
+    BadParameter(String),
     #[error("the payload has neither \"scheduled_time\" nor \"business_date\"")]
     NoDate,
     #[error("{field} {value:?} is neither a date (YYYY-MM-DD) nor an ISO 8601 time")]
@@ -130,9 +169,15 @@ pub fn parse(payload: &Value) -> Result<Invocation, PayloadError> {
         field: field.to_string(),
         value: value.clone(),
     })?;
+    let scheduled_at = ["scheduled_time", "scheduledTime", "time"]
+        .into_iter()
+        .find_map(|field| text(object, field))
+        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&Utc));
     Ok(Invocation {
         job,
         business_date,
+        scheduled_at,
         execution_id: text(object, "execution_id"),
     })
 }
@@ -156,6 +201,7 @@ fn date_part(value: &str) -> Option<NaiveDate> {
 #[serde(untagged)]
 pub enum JobReport {
     NewStarterReminder(ReminderReport),
+    TisExport(Vec<ExportReport>),
 }
 
 /// The handler's answer (also shown by `cargo lambda invoke`; Scheduler discards it).
@@ -239,10 +285,40 @@ pub async fn run(deps: &Deps, invocation: &Invocation) -> Result<JobReport, Proc
         // Not a business date: jobs take theirs from the invocation.
         now: Utc::now(),
     };
-    match invocation.job {
+    match &invocation.job {
         Job::NewStarterReminder => reminders::run(&ctx, invocation.business_date)
             .await
             .map(JobReport::NewStarterReminder),
+        Job::TisExport { local_office, full } => {
+            let export = ExportContext {
+                store: ctx.store,
+                blobs: ctx.blobs,
+                organisations: ctx.organisations,
+                // Files are stamped with the scheduled time (or the business date), never the clock.
+                now: invocation.scheduled_at.unwrap_or_else(|| {
+                    invocation
+                        .business_date
+                        .and_time(chrono::NaiveTime::MIN)
+                        .and_utc()
+                }),
+            };
+            let offices: std::collections::BTreeSet<String> = deps
+                .organisations
+                .iter()
+                .filter(|o| o.live)
+                .map(|o| o.local_office.clone())
+                .filter(|lo| local_office.as_ref().is_none_or(|wanted| wanted == lo))
+                .collect();
+            let mut reports = Vec::new();
+            for office in offices {
+                reports.push(if *full {
+                    export_full(&export, &office, invocation.business_date).await?
+                } else {
+                    export_changes(&export, &office, invocation.business_date).await?
+                });
+            }
+            Ok(JobReport::TisExport(reports))
+        }
     }
 }
 
@@ -258,6 +334,20 @@ fn log_report(report: &JobReport) {
             notifications = r.notifications(),
             "job done"
         ),
+        JobReport::TisExport(reports) => {
+            for r in reports {
+                info!(
+                    job = TIS_EXPORT,
+                    local_office = %r.local_office,
+                    business_date = %r.business_date,
+                    file = r.file.as_deref().unwrap_or(""),
+                    changed = r.changed,
+                    deleted = r.deleted,
+                    person_updates = r.person_updates,
+                    "job done"
+                );
+            }
+        }
     }
 }
 

@@ -274,3 +274,73 @@ async fn when_stored_data_is_unreadable_should_log_and_not_retry() {
         other => panic!("expected a failure without retry: {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn when_the_export_schedule_fires_should_write_the_rmc_once_per_local_office_and_date() {
+    let (dir, deps) = sample_deps().await;
+    let response = handle(&deps, event("tis-export.json")).await.unwrap();
+    let JobResponse::Done {
+        report: JobReport::TisExport(reports),
+        ..
+    } = response
+    else {
+        panic!("expected a done export, got {response:?}");
+    };
+    assert_eq!(reports.len(), 1, "the sample trusts are all managed by KSS");
+    assert_eq!(
+        reports[0].file.as_deref(),
+        Some("DE_KSS_RMC_20261121_00000001.DAT")
+    );
+    let text = std::fs::read_to_string(
+        dir.path()
+            .join("outbound/tis/KSS/DE_KSS_RMC_20261121_00000001.DAT"),
+    )
+    .unwrap();
+    assert!(
+        text.starts_with("HDR,RMC,KSS,20261121,00000001,2026-11-21T14:30:00Z,1\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("POR,10508064,C,10508064,"));
+    assert!(
+        !text.contains("POR,99900001"),
+        "positions of a trust that is not live stay with ESR"
+    );
+    // The same schedule again (a retry): nothing is sent twice.
+    let again = handle(&deps, event("tis-export.json")).await.unwrap();
+    let JobResponse::Done {
+        report: JobReport::TisExport(reports),
+        ..
+    } = again
+    else {
+        panic!("expected a done export");
+    };
+    assert_eq!(reports[0].file, None);
+    // The RMF on request, for one office.
+    let full = handle(
+        &deps,
+        payload(json!({"job": "tis-export", "business_date": "2026-11-22", "full": true, "local_office": "KSS"})),
+    )
+    .await
+    .unwrap();
+    let JobResponse::Done {
+        report: JobReport::TisExport(reports),
+        ..
+    } = full
+    else {
+        panic!("expected a done export");
+    };
+    assert_eq!(
+        reports[0].file.as_deref(),
+        Some("DE_KSS_RMF_20261122_00000001.DAT")
+    );
+    let rejected = handle(
+        &deps,
+        payload(json!({"job": "tis-export", "business_date": "2026-11-22", "local_office": "XYZ"})),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(rejected, JobResponse::Rejected { .. }),
+        "{rejected:?}"
+    );
+}
