@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::inbound::{put_json, Accepted, Context, ProcessError};
+use super::inbound::{put_json_and_html, Accepted, Context, ProcessError};
 use super::report::{FileReport, Outcome};
 use crate::domain::app::{check_record, CheckedApp, RawApp};
 use crate::domain::envelope::{FileType, LineReader, OutboundFile};
@@ -530,23 +530,9 @@ impl<'c> Outputs<'c> {
         let stem = name.name.trim_end_matches(".DAT");
         for (vpd, notification) in notifications {
             let base = format!("trusts/{vpd}/notifications/{stem}.deanery-applicant-notification");
-            put_json(
-                ctx.blobs,
-                Area::Outbound,
-                &format!("{base}.json"),
-                &notification,
-            )
-            .await?;
-            ctx.blobs
-                .put(
-                    Area::Outbound,
-                    &format!("{base}.html"),
-                    notification.render_html().into_bytes(),
-                    "text/html; charset=utf-8",
-                )
-                .await?;
-            report.outputs.push(format!("outbound/{base}.json"));
-            report.outputs.push(format!("outbound/{base}.html"));
+            let html = notification.render_html();
+            let written = put_json_and_html(ctx.blobs, &base, &notification, html).await?;
+            report.outputs.extend(written);
         }
         Ok(report)
     }

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use super::inbound::{put_json, Accepted, Context, ProcessError};
+use super::inbound::{put_json_and_html, Accepted, Context, ProcessError};
 use super::moves::{change, entry_caused_by, moved, ChangeOutcome, Decision};
 use super::report::{FileReport, Outcome};
 use crate::domain::dnc::{
@@ -138,23 +138,9 @@ pub(crate) async fn process(
     let stem = name.name.trim_end_matches(".DAT");
     for ((vpd, _, _), notification) in run.notifications {
         let base = format!("trusts/{vpd}/notifications/{stem}.{}", notification.slug());
-        put_json(
-            ctx.blobs,
-            Area::Outbound,
-            &format!("{base}.json"),
-            &notification,
-        )
-        .await?;
-        ctx.blobs
-            .put(
-                Area::Outbound,
-                &format!("{base}.html"),
-                notification.render_html().into_bytes(),
-                "text/html; charset=utf-8",
-            )
-            .await?;
-        report.outputs.push(format!("outbound/{base}.json"));
-        report.outputs.push(format!("outbound/{base}.html"));
+        let html = notification.render_html();
+        let written = put_json_and_html(ctx.blobs, &base, &notification, html).await?;
+        report.outputs.extend(written);
     }
     for vpd in &run.medrot_trusts {
         report.outputs.extend(write_medrot(ctx, file, vpd).await?);
@@ -209,26 +195,9 @@ async fn write_medrot(
     );
     let stem = name.name.trim_end_matches(".DAT");
     let base = format!("trusts/{vpd}/notifications/{stem}.medical-rotation");
-    put_json(
-        ctx.blobs,
-        Area::Outbound,
-        &format!("{base}.json"),
-        &notification,
-    )
-    .await?;
-    ctx.blobs
-        .put(
-            Area::Outbound,
-            &format!("{base}.html"),
-            notification.render_html().into_bytes(),
-            "text/html; charset=utf-8",
-        )
-        .await?;
-    Ok(vec![
-        format!("outbound/{medrot_key}"),
-        format!("outbound/{base}.json"),
-        format!("outbound/{base}.html"),
-    ])
+    let html = notification.render_html();
+    let [json, html] = put_json_and_html(ctx.blobs, &base, &notification, html).await?;
+    Ok(vec![format!("outbound/{medrot_key}"), json, html])
 }
 
 impl Run<'_, '_> {

@@ -305,6 +305,30 @@ pub(crate) async fn put_json<T: Serialize>(
     blobs.put(area, key, bytes, "application/json").await
 }
 
+/// Writes a structured output as `<base>.json` and its rendering for people as `<base>.html`,
+/// and returns both keys as outputs (`outbound/...`).
+pub(crate) async fn put_json_and_html<T: Serialize>(
+    blobs: &dyn BlobStore,
+    base: &str,
+    value: &T,
+    html: String,
+) -> Result<[String; 2], BlobError> {
+    let (json_key, html_key) = (format!("{base}.json"), format!("{base}.html"));
+    put_json(blobs, Area::Outbound, &json_key, value).await?;
+    blobs
+        .put(
+            Area::Outbound,
+            &html_key,
+            html.into_bytes(),
+            "text/html; charset=utf-8",
+        )
+        .await?;
+    Ok([
+        format!("outbound/{json_key}"),
+        format!("outbound/{html_key}"),
+    ])
+}
+
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

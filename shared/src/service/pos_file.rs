@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::inbound::{put_json, Accepted, Context, ProcessError};
+use super::inbound::{put_json_and_html, Accepted, Context, ProcessError};
 use super::report::{FileReport, Outcome};
 use crate::domain::envelope::LineReader;
 use crate::domain::notify::{escape, page_start, table};
@@ -112,22 +112,9 @@ pub(crate) async fn process(
     }
     let stem = name.name.trim_end_matches(".DAT");
     let base = format!("trusts/{vpd}/reports/{stem}.dpn-readiness");
-    put_json(
-        ctx.blobs,
-        Area::Outbound,
-        &format!("{base}.json"),
-        &report_data,
-    )
-    .await?;
-    ctx.blobs
-        .put(
-            Area::Outbound,
-            &format!("{base}.html"),
-            render_html(&report_data).into_bytes(),
-            "text/html; charset=utf-8",
-        )
-        .await?;
-    report.outputs.push(format!("outbound/{base}.json"));
+    let [json, html] =
+        put_json_and_html(ctx.blobs, &base, &report_data, render_html(&report_data)).await?;
+    report.outputs.push(json);
     // The spreadsheet's creation time is the file's HDR generated-at: same input, same bytes.
     let xlsx = readiness_xlsx(&report_data, &file.generated_at)?;
     ctx.blobs
@@ -138,7 +125,7 @@ pub(crate) async fn process(
             XLSX_CONTENT_TYPE,
         )
         .await?;
-    report.outputs.push(format!("outbound/{base}.html"));
+    report.outputs.push(html);
     report.outputs.push(format!("outbound/{base}.xlsx"));
     report.message = Some(format!(
         "{} positions ({} changed), {} usable by the interface",

@@ -17,7 +17,7 @@ use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
-use super::inbound::{put_json, Context, ProcessError};
+use super::inbound::{put_json, put_json_and_html, Context, ProcessError};
 use crate::domain::lifecycle::{ApplicantState, PersonType};
 use crate::domain::model::Applicant;
 use crate::domain::notify::{Starter, StarterReminder};
@@ -95,7 +95,12 @@ pub struct TrustSkipped {
 
 /// The reminder's keys for a trust and business date (without the area).
 pub fn reminder_key(vpd: &str, business_date: NaiveDate, extension: &str) -> String {
-    format!("trusts/{vpd}/notifications/new-starters/{business_date}.{JOB}.{extension}")
+    format!("{}.{extension}", reminder_base(vpd, business_date))
+}
+
+/// The reminder's key without its extension (`.json` / `.html`).
+fn reminder_base(vpd: &str, business_date: NaiveDate) -> String {
+    format!("trusts/{vpd}/notifications/new-starters/{business_date}.{JOB}")
 }
 
 /// The operator's record of one date: the [`DateReport`] (counts and keys only).
@@ -241,21 +246,14 @@ async fn remind(ctx: &Context<'_>, business_date: NaiveDate) -> Result<DateRepor
                     &b.applicant_number,
                 ))
         });
-        let json_key = reminder_key(&vpd, business_date, "json");
-        let html_key = reminder_key(&vpd, business_date, "html");
-        put_json(ctx.blobs, Area::Outbound, &json_key, &reminder).await?;
-        ctx.blobs
-            .put(
-                Area::Outbound,
-                &html_key,
-                reminder.render_html().into_bytes(),
-                "text/html; charset=utf-8",
-            )
-            .await?;
-        let outputs = vec![
-            format!("outbound/{json_key}"),
-            format!("outbound/{html_key}"),
-        ];
+        let html = reminder.render_html();
+        let outputs = put_json_and_html(
+            ctx.blobs,
+            &reminder_base(&vpd, business_date),
+            &reminder,
+            html,
+        )
+        .await?;
         day.outputs.extend(outputs.iter().cloned());
         let honorary = reminder
             .starters
@@ -267,7 +265,7 @@ async fn remind(ctx: &Context<'_>, business_date: NaiveDate) -> Result<DateRepor
             vpd,
             starters: reminder.starters.len(),
             honorary,
-            outputs,
+            outputs: outputs.to_vec(),
         });
     }
     for skipped in &day.not_notified {
