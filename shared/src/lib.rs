@@ -7,6 +7,7 @@
 pub mod adapters;
 pub mod config;
 pub mod domain;
+pub mod logging;
 pub mod ports;
 pub mod s3_notification;
 pub mod service;

@@ -1,18 +1,13 @@
 //! Start-up configuration, read once from the environment; a mistake fails the cold start, not a message.
 
-use dit_shared::config::{optional, required};
-pub use dit_shared::config::{organisations, ConfigError, OrganisationsSource};
+pub use dit_shared::config::{organisations, ConfigError, LambdaConfig, OrganisationsSource};
 use dit_shared::service::inbound::DEFAULT_MAX_FILE_BYTES;
 
+/// The settings every function reads, and this function's size limit.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub table_name: String,
-    pub inbound_bucket: String,
-    pub inbound_prefix: String,
-    pub quarantine_prefix: String,
-    pub outbound_bucket: String,
+    pub common: LambdaConfig,
     pub max_file_bytes: u64,
-    pub organisations: OrganisationsSource,
 }
 
 impl Config {
@@ -27,15 +22,9 @@ impl Config {
                 ConfigError(format!("MAX_FILE_BYTES {text:?} is not a number of bytes"))
             })?,
         };
-        let organisations = OrganisationsSource::from_env(&var)?;
         Ok(Config {
-            table_name: required(&var, "TABLE_NAME")?,
-            inbound_bucket: required(&var, "INBOUND_BUCKET")?,
-            inbound_prefix: optional(&var, "INBOUND_PREFIX", "incoming/"),
-            quarantine_prefix: optional(&var, "QUARANTINE_PREFIX", "quarantine/"),
-            outbound_bucket: required(&var, "OUTBOUND_BUCKET")?,
+            common: LambdaConfig::from_env(&var)?,
             max_file_bytes,
-            organisations,
         })
     }
 }
@@ -64,11 +53,11 @@ mod tests {
         let mut pairs = BASE.to_vec();
         pairs.push(("ORGANISATIONS_S3_URI", "s3://cfg/config/organisations.toml"));
         let config = Config::from_env(env(&pairs)).unwrap();
-        assert_eq!(config.inbound_prefix, "incoming/");
-        assert_eq!(config.quarantine_prefix, "quarantine/");
+        assert_eq!(config.common.inbound_prefix, "incoming/");
+        assert_eq!(config.common.quarantine_prefix, "quarantine/");
         assert_eq!(config.max_file_bytes, DEFAULT_MAX_FILE_BYTES);
         assert_eq!(
-            config.organisations,
+            config.common.organisations,
             OrganisationsSource::S3 {
                 bucket: "cfg".into(),
                 key: "config/organisations.toml".into()
