@@ -177,6 +177,25 @@ async fn backoff(attempt: u32) {
 // Keys and items
 // ---------------------------------------------------------------------------------------------
 
+/// Counts one more attempt at what a batch request left unprocessed, waits, and gives up as
+/// unavailable after [`MAX_ATTEMPTS`].
+async fn retry_unprocessed(
+    op: &str,
+    what: &str,
+    left: usize,
+    attempt: &mut u32,
+) -> Result<(), StoreError> {
+    *attempt += 1;
+    if *attempt >= MAX_ATTEMPTS {
+        return Err(StoreError::Unavailable(format!(
+            "{op} left {left} {what} unprocessed after {attempt} attempts"
+        )));
+    }
+    tracing::debug!(unprocessed = left, attempt = *attempt, "retrying {op}");
+    backoff(*attempt).await;
+    Ok(())
+}
+
 fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
@@ -383,19 +402,7 @@ impl DynamoStore {
                     .map(|k| k.keys)
                     .unwrap_or_default();
                 if !pending.is_empty() {
-                    attempt += 1;
-                    if attempt >= MAX_ATTEMPTS {
-                        return Err(StoreError::Unavailable(format!(
-                            "BatchGetItem left {} keys unprocessed after {attempt} attempts",
-                            pending.len()
-                        )));
-                    }
-                    tracing::debug!(
-                        unprocessed = pending.len(),
-                        attempt,
-                        "retrying BatchGetItem"
-                    );
-                    backoff(attempt).await;
+                    retry_unprocessed("BatchGetItem", "keys", pending.len(), &mut attempt).await?;
                 }
             }
         }
@@ -428,19 +435,8 @@ impl DynamoStore {
                     .and_then(|mut u| u.remove(&self.table))
                     .unwrap_or_default();
                 if !pending.is_empty() {
-                    attempt += 1;
-                    if attempt >= MAX_ATTEMPTS {
-                        return Err(StoreError::Unavailable(format!(
-                            "BatchWriteItem left {} items unprocessed after {attempt} attempts",
-                            pending.len()
-                        )));
-                    }
-                    tracing::debug!(
-                        unprocessed = pending.len(),
-                        attempt,
-                        "retrying BatchWriteItem"
-                    );
-                    backoff(attempt).await;
+                    retry_unprocessed("BatchWriteItem", "items", pending.len(), &mut attempt)
+                        .await?;
                 }
             }
         }

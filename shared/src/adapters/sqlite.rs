@@ -127,6 +127,21 @@ impl SqliteStore {
         rows.map(|row| from_json(&row.map_err(unavailable)?))
             .collect()
     }
+
+    /// The record found for each id by a one-key query (ids not found are absent).
+    fn bodies_by_id<T: DeserializeOwned>(
+        connection: &Connection,
+        sql: &str,
+        ids: &[String],
+    ) -> Result<HashMap<String, T>, StoreError> {
+        let mut found = HashMap::new();
+        for id in ids {
+            if let Some(body) = Self::bodies(connection, sql, [id])?.into_iter().next() {
+                found.insert(id.clone(), body);
+            }
+        }
+        Ok(found)
+    }
 }
 
 /// Reads a person (or a new one), lets `change` amend it, and writes it back, inside `tx`.
@@ -273,18 +288,11 @@ impl StateStore for SqliteStore {
 
     async fn positions(&self, ids: &[String]) -> Result<HashMap<String, Position>, StoreError> {
         self.with(|connection| {
-            let mut found = HashMap::new();
-            for id in ids {
-                let positions: Vec<Position> = Self::bodies(
-                    connection,
-                    "SELECT body FROM positions WHERE position_id = ?1",
-                    [id],
-                )?;
-                if let Some(position) = positions.into_iter().next() {
-                    found.insert(id.clone(), position);
-                }
-            }
-            Ok(found)
+            Self::bodies_by_id(
+                connection,
+                "SELECT body FROM positions WHERE position_id = ?1",
+                ids,
+            )
         })
     }
 
@@ -334,18 +342,11 @@ impl StateStore for SqliteStore {
         ids: &[String],
     ) -> Result<HashMap<String, PlacementLink>, StoreError> {
         self.with(|connection| {
-            let mut found = HashMap::new();
-            for id in ids {
-                let links: Vec<PlacementLink> = Self::bodies(
-                    connection,
-                    "SELECT body FROM placements WHERE placement_id = ?1",
-                    [id],
-                )?;
-                if let Some(link) = links.into_iter().next() {
-                    found.insert(id.clone(), link);
-                }
-            }
-            Ok(found)
+            Self::bodies_by_id(
+                connection,
+                "SELECT body FROM placements WHERE placement_id = ?1",
+                ids,
+            )
         })
     }
 
