@@ -6,13 +6,13 @@ use std::path::Path;
 use std::time::Instant;
 
 use chrono::Utc;
-use dit_shared::adapters::folders::FolderBlobs;
-use dit_shared::adapters::sqlite::SqliteStore;
-use dit_shared::domain::org::Organisations;
-use dit_shared::ports::{Area, BlobStore};
-use dit_shared::service::inbound::{process_inbound, Context, Settings};
-use dit_shared::service::report::Outcome;
-use dit_shared::service::NoProgress;
+use dit_core::domain::org::Organisations;
+use dit_core::ports::{Area, BlobStore};
+use dit_core::service::inbound::process_inbound;
+use dit_core::service::report::Outcome;
+use dit_core::service::Context;
+use dit_embedded::folders::FolderBlobs;
+use dit_embedded::sqlite::SqliteStore;
 
 use crate::EXIT_FAILED;
 
@@ -92,15 +92,7 @@ async fn measure(dir: &Path, records: u64) -> Result<(), String> {
     let store = SqliteStore::open(&dir.join("state.db")).map_err(|e| e.to_string())?;
     let blobs = FolderBlobs::new(dir);
     let organisations = Organisations::from_toml(ORGS, "bench").map_err(|e| e.to_string())?;
-    let settings = Settings::default();
-    let ctx = Context {
-        store: &store,
-        blobs: &blobs,
-        organisations: &organisations,
-        settings: &settings,
-        progress: &NoProgress,
-        now: Utc::now(),
-    };
+    let ctx = Context::new(&store, &blobs, &organisations, Utc::now());
     let app = app_file(records);
     let app_bytes = app.len();
     for (name, text) in [

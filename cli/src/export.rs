@@ -4,7 +4,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use chrono::{NaiveDate, Utc};
-use dit_shared::service::export::{export_changes, export_full, ExportContext};
+use dit_core::service::export::{export_changes, export_full};
+use dit_core::service::Context;
 
 use crate::process::open;
 use crate::{EXIT_FAILED, EXIT_USAGE};
@@ -32,12 +33,7 @@ pub async fn run(data_dir: &Path, date: NaiveDate, full: bool, local_office: Opt
         );
         return EXIT_USAGE;
     }
-    let ctx = ExportContext {
-        store: &local.store,
-        blobs: &local.blobs,
-        organisations: &local.organisations,
-        now: Utc::now(),
-    };
+    let ctx = Context::new(&local.store, &local.blobs, &local.organisations, Utc::now());
     for office in offices {
         let result = if full {
             export_full(&ctx, &office, date).await

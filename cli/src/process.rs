@@ -3,13 +3,14 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, Utc};
-use dit_shared::adapters::folders::FolderBlobs;
-use dit_shared::adapters::sqlite::SqliteStore;
-use dit_shared::domain::envelope::business_order_key;
-use dit_shared::domain::org::Organisations;
-use dit_shared::ports::Area;
-use dit_shared::service::inbound::{process_inbound, Context, Settings};
-use dit_shared::service::report::{FileReport, Outcome};
+use dit_core::domain::envelope::business_order_key;
+use dit_core::domain::org::Organisations;
+use dit_core::ports::Area;
+use dit_core::service::inbound::process_inbound;
+use dit_core::service::report::{FileReport, Outcome};
+use dit_core::service::Context;
+use dit_embedded::folders::FolderBlobs;
+use dit_embedded::sqlite::SqliteStore;
 
 use crate::progress::Bar;
 use crate::{EXIT_FAILED, EXIT_QUARANTINED, EXIT_USAGE};
@@ -135,7 +136,6 @@ pub async fn run(data_dir: &Path, as_of: Option<NaiveDate>, paths: &[PathBuf]) -
             return status;
         }
     };
-    let settings = Settings::default();
     let bar = Bar::default();
     let mut reports: Vec<FileReport> = Vec::new();
     for path in &files {
@@ -159,14 +159,8 @@ pub async fn run(data_dir: &Path, as_of: Option<NaiveDate>, paths: &[PathBuf]) -
             );
             return EXIT_FAILED;
         }
-        let ctx = Context {
-            store: &local.store,
-            blobs: &local.blobs,
-            organisations: &local.organisations,
-            settings: &settings,
-            progress: &bar,
-            now: Utc::now(),
-        };
+        let ctx = Context::new(&local.store, &local.blobs, &local.organisations, Utc::now())
+            .with_progress(&bar);
         match process_inbound(&ctx, &name, as_of).await {
             Ok(report) => {
                 print_line(&report);

@@ -2,7 +2,7 @@
 
 use std::sync::Mutex;
 
-use dit_shared::service::Progress;
+use dit_core::service::Progress;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Files with fewer records finish too fast for a bar to help.

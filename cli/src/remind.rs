@@ -4,9 +4,8 @@
 use std::path::Path;
 
 use chrono::{NaiveDate, Utc};
-use dit_shared::service::inbound::{Context, Settings};
-use dit_shared::service::reminders::{self, ReminderReport};
-use dit_shared::service::NoProgress;
+use dit_core::service::reminders::{self, ReminderReport};
+use dit_core::service::Context;
 
 use crate::process::open;
 use crate::EXIT_FAILED;
@@ -19,15 +18,7 @@ pub async fn run(data_dir: &Path, date: NaiveDate) -> u8 {
             return status;
         }
     };
-    let settings = Settings::default();
-    let ctx = Context {
-        store: &local.store,
-        blobs: &local.blobs,
-        organisations: &local.organisations,
-        settings: &settings,
-        progress: &NoProgress,
-        now: Utc::now(),
-    };
+    let ctx = Context::new(&local.store, &local.blobs, &local.organisations, Utc::now());
     match reminders::run(&ctx, date).await {
         Ok(report) => {
             print(data_dir, &report);

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use dit_shared::domain::model::{Applicant, HistoryEntry, HistoryOutcome, PersonUpdate};
-use dit_shared::ports::{StateStore, StoreError};
-use dit_shared::service::messages::status_text;
+use dit_core::domain::model::{Applicant, HistoryEntry, HistoryOutcome, PersonUpdate};
+use dit_core::ports::{StateStore, StoreError};
+use dit_core::service::messages::status_text;
 
 use crate::process::open;
 use crate::EXIT_FAILED;

@@ -3,16 +3,16 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::Duration;
-use dit_shared::adapters::dynamo::DynamoStore;
-use dit_shared::adapters::s3::{S3Blobs, S3Layout};
-use dit_shared::domain::lifecycle::ApplicantState;
-use dit_shared::domain::model::{Cause, FileClaim, FileStatus, HistoryEntry, HistoryOutcome};
-use dit_shared::domain::pos::PositionStatus;
-use dit_shared::ports::{
+use dit_aws::dynamo::DynamoStore;
+use dit_aws::s3::{S3Blobs, S3Layout};
+use dit_core::domain::lifecycle::ApplicantState;
+use dit_core::domain::model::{Cause, FileClaim, FileStatus, HistoryEntry, HistoryOutcome};
+use dit_core::domain::pos::PositionStatus;
+use dit_core::ports::{
     Area, BlobError, BlobStore, CreateOutcome, MoveOutcome, StateStore, StoreError,
 };
-use dit_tests::fixtures::{at, batch, file, link_of, new_applicant, offer, position};
-use dit_tests::{Moto, RequestCounter};
+use dit_test_support::fixtures::{at, batch, file, link_of, new_applicant, offer, position};
+use dit_test_support::{Moto, RequestCounter};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 

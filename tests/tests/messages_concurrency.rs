@@ -6,17 +6,17 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use dit_shared::adapters::dynamo::DynamoStore;
-use dit_shared::adapters::folders::FolderBlobs;
-use dit_shared::adapters::s3::{S3Blobs, S3Layout};
-use dit_shared::adapters::sqlite::SqliteStore;
-use dit_shared::domain::envelope::business_order_key;
-use dit_shared::domain::lifecycle::ApplicantState;
-use dit_shared::domain::model::{Applicant, Cause, HistoryEntry, HistoryOutcome};
-use dit_shared::ports::Area;
-use dit_shared::service::messages::{answer_key, handle_message, AnswerStatus, MessageResult};
-use dit_tests::applicants::{action, at, outbound, Env, LEAD_504};
-use dit_tests::Moto;
+use dit_aws::dynamo::DynamoStore;
+use dit_aws::s3::{S3Blobs, S3Layout};
+use dit_core::domain::envelope::business_order_key;
+use dit_core::domain::lifecycle::ApplicantState;
+use dit_core::domain::model::{Applicant, Cause, HistoryEntry, HistoryOutcome};
+use dit_core::ports::Area;
+use dit_core::service::messages::{answer_key, handle_message, AnswerStatus, MessageResult};
+use dit_embedded::folders::FolderBlobs;
+use dit_embedded::sqlite::SqliteStore;
+use dit_test_support::applicants::{action, at, outbound, Env, LEAD_504};
+use dit_test_support::Moto;
 use tokio::sync::Barrier;
 
 const TABLE: &str = "dit-state";

@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use dit_shared::adapters::folders::FolderBlobs;
-use dit_shared::adapters::sqlite::SqliteStore;
-use dit_shared::domain::lifecycle::ApplicantState;
-use dit_shared::domain::model::{Cause, HistoryOutcome, PersonUpdateStatus};
-use dit_shared::ports::Area;
-use dit_shared::service::messages::{answer_key, Answer, AnswerStatus};
-use dit_tests::applicants::{
+use dit_core::domain::lifecycle::ApplicantState;
+use dit_core::domain::model::{Cause, HistoryOutcome, PersonUpdateStatus};
+use dit_core::ports::Area;
+use dit_core::service::messages::{answer_key, Answer, AnswerStatus};
+use dit_embedded::folders::FolderBlobs;
+use dit_embedded::sqlite::SqliteStore;
+use dit_test_support::applicants::{
     action, app, outbound, Env, DPN_101, HOST_505_PART, HOST_506_FULL, LEAD_504, SECOND_504,
 };
 use serde_json::json;

@@ -13,16 +13,17 @@ use aws_sdk_s3::types::{
     QueueConfiguration, S3KeyFilter,
 };
 use chrono::Utc;
-use dit_shared::adapters::dynamo::DynamoStore;
-use dit_shared::adapters::folders::FolderBlobs;
-use dit_shared::adapters::s3::{S3Blobs, S3Layout};
-use dit_shared::adapters::sqlite::SqliteStore;
-use dit_shared::domain::envelope::business_order_key;
-use dit_shared::domain::org::Organisations;
-use dit_shared::ports::{Area, BlobStore};
-use dit_shared::service::inbound::{process_inbound, Context, Settings};
-use dit_shared::service::NoProgress;
-use dit_tests::{Moto, RequestCounter};
+use dit_aws::dynamo::DynamoStore;
+use dit_aws::s3::{S3Blobs, S3Layout};
+use dit_core::domain::envelope::business_order_key;
+use dit_core::domain::org::Organisations;
+use dit_core::ports::{Area, BlobStore};
+use dit_core::service::inbound::{process_inbound, Context, Settings};
+use dit_core::service::NoProgress;
+use dit_core::service::Ports;
+use dit_embedded::folders::FolderBlobs;
+use dit_embedded::sqlite::SqliteStore;
+use dit_test_support::{Moto, RequestCounter};
 use inbound_file::{handle, Deps};
 
 const INBOUND: &str = "dit-inbound";
@@ -76,7 +77,10 @@ async fn aws() -> Aws {
         .unwrap()
         .queue_url
         .unwrap();
-    let queue_arn = format!("arn:aws:sqs:{}:123456789012:dit-inbound", dit_tests::REGION);
+    let queue_arn = format!(
+        "arn:aws:sqs:{}:123456789012:dit-inbound",
+        dit_test_support::REGION
+    );
     let filter = NotificationConfigurationFilter::builder()
         .key(
             S3KeyFilter::builder()
@@ -116,18 +120,20 @@ async fn aws() -> Aws {
 
 async fn deps(aws: &Aws, dynamo: aws_sdk_dynamodb::Client) -> Deps {
     Deps {
-        store: Box::new(DynamoStore::new(dynamo, TABLE)),
-        blobs: Box::new(S3Blobs::new(
-            aws.s3.clone(),
-            S3Layout {
-                inbound_bucket: INBOUND.into(),
-                inbound_prefix: "incoming/".into(),
-                quarantine_prefix: "quarantine/".into(),
-                outbound_bucket: OUTBOUND.into(),
-            },
-        )),
-        organisations: organisations(),
-        settings: Settings::default(),
+        ports: Ports {
+            store: Box::new(DynamoStore::new(dynamo, TABLE)),
+            blobs: Box::new(S3Blobs::new(
+                aws.s3.clone(),
+                S3Layout {
+                    inbound_bucket: INBOUND.into(),
+                    inbound_prefix: "incoming/".into(),
+                    quarantine_prefix: "quarantine/".into(),
+                    outbound_bucket: OUTBOUND.into(),
+                },
+            )),
+            organisations: organisations(),
+            settings: Settings::default(),
+        },
         inbound_bucket: INBOUND.into(),
         inbound_prefix: "incoming/".into(),
     }
@@ -248,7 +254,7 @@ fn mask(bytes: &[u8], link: &str) -> Vec<u8> {
     let text = String::from_utf8(bytes.to_vec()).unwrap();
     let as_json = serde_json::to_string(link).unwrap();
     let as_json = &as_json[1..as_json.len() - 1];
-    let as_html = dit_shared::domain::notify::escape(link);
+    let as_html = dit_core::domain::notify::escape(link);
     assert!(
         text.contains(as_json) || text.contains(&as_html),
         "the link is in the notification"
@@ -379,7 +385,7 @@ async fn a_notification_delivered_twice_changes_nothing_the_second_time() {
         deliver_until(&aws, &deps, &key).await;
     }
     let before = bucket_objects(&aws.s3, OUTBOUND, "").await;
-    let history_before = deps.store.history("5000001").await.unwrap();
+    let history_before = deps.ports.store.history("5000001").await.unwrap();
     // The same notification again, twice in one batch (as SQS at-least-once delivery may do).
     let text =
         std::fs::read_to_string(repo().join("events/s3-via-sqs/app-file-delivered-twice.json"))
@@ -393,9 +399,17 @@ async fn a_notification_delivered_twice_changes_nothing_the_second_time() {
     .unwrap();
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(bucket_objects(&aws.s3, OUTBOUND, "").await, before);
-    assert_eq!(deps.store.history("5000001").await.unwrap(), history_before);
+    assert_eq!(
+        deps.ports.store.history("5000001").await.unwrap(),
+        history_before
+    );
     assert!(
-        deps.store.applicant("5000007").await.unwrap().is_none(),
+        deps.ports
+            .store
+            .applicant("5000007")
+            .await
+            .unwrap()
+            .is_none(),
         "no applicant beyond the file's six"
     );
 }
@@ -458,6 +472,7 @@ async fn loading_an_app_file_costs_at_most_one_write_request_per_ten_records() {
         "{writes} write requests for {RECORDS} records"
     );
     let loaded = deps
+        .ports
         .store
         .placements(
             &(0..RECORDS)

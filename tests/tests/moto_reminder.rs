@@ -5,19 +5,20 @@
 use std::collections::BTreeMap;
 
 use chrono::{Days, Utc};
-use dit_shared::adapters::dynamo::DynamoStore;
-use dit_shared::adapters::folders::FolderBlobs;
-use dit_shared::adapters::s3::{S3Blobs, S3Layout};
-use dit_shared::adapters::sqlite::SqliteStore;
-use dit_shared::domain::lifecycle::ApplicantState;
-use dit_shared::domain::org::Organisations;
-use dit_shared::ports::{Area, BlobStore, NewApplicant, StateStore};
-use dit_shared::service::inbound::{Context, Settings};
-use dit_shared::service::reminders;
-use dit_shared::service::NoProgress;
-use dit_tests::fixtures::{date, new_applicant, position};
-use dit_tests::{Moto, RequestCounter};
-use scheduled_jobs::{handle, Deps, JobReport, JobResponse};
+use dit_aws::dynamo::DynamoStore;
+use dit_aws::s3::{S3Blobs, S3Layout};
+use dit_core::domain::lifecycle::ApplicantState;
+use dit_core::domain::org::Organisations;
+use dit_core::ports::{Area, BlobStore, NewApplicant, StateStore};
+use dit_core::service::inbound::{Context, Settings};
+use dit_core::service::reminders;
+use dit_core::service::NoProgress;
+use dit_core::service::Ports;
+use dit_embedded::folders::FolderBlobs;
+use dit_embedded::sqlite::SqliteStore;
+use dit_test_support::fixtures::{date, new_applicant, position};
+use dit_test_support::{Moto, RequestCounter};
+use scheduled_jobs::{handle, JobReport, JobResponse};
 
 const INBOUND: &str = "dit-inbound";
 const OUTBOUND: &str = "dit-outbound";
@@ -126,7 +127,7 @@ async fn the_reminder_reads_only_the_days_starters_however_many_applicants_are_s
     load(&DynamoStore::new(moto.dynamo_client().await, TABLE), &all).await;
 
     let counter = RequestCounter::new();
-    let deps = Deps {
+    let deps = Ports {
         store: Box::new(DynamoStore::new(
             moto.counting_dynamo_client(counter.clone()).await,
             TABLE,

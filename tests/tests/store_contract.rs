@@ -8,14 +8,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use dit_shared::adapters::dynamo::DynamoStore;
-use dit_shared::adapters::sqlite::SqliteStore;
-use dit_shared::domain::lifecycle::{decide, ApplicantState, Command};
-use dit_shared::domain::model::{Applicant, Cause, FileClaim, FileStatus, HistoryEntry};
-use dit_shared::domain::pos::{Position, PositionStatus};
-use dit_shared::ports::{CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
-use dit_tests::fixtures::{at, batch, date, file, link_of, position, SOURCE_SHA};
-use dit_tests::Moto;
+use dit_aws::dynamo::DynamoStore;
+use dit_core::domain::lifecycle::{decide, ApplicantState, Command};
+use dit_core::domain::model::{Applicant, Cause, FileClaim, FileStatus, HistoryEntry};
+use dit_core::domain::pos::{Position, PositionStatus};
+use dit_core::ports::{CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
+use dit_embedded::sqlite::SqliteStore;
+use dit_test_support::fixtures::{at, batch, date, file, link_of, position, SOURCE_SHA};
+use dit_test_support::Moto;
 use serde_json::json;
 use tokio::sync::Barrier;
 
@@ -871,8 +871,8 @@ contract!(contract_watermarks_and_sequences =>
 /// Rotation rows replace by trust and position; person updates are idempotent by message id;
 /// marking an employee creates or updates the person.
 async fn contract_rotation_person_updates_and_employees(store: &dyn StateStore) {
-    use dit_shared::domain::dnc::{NamedTrainee, RotationEntry};
-    use dit_shared::domain::model::{PersonUpdate, PersonUpdateStatus};
+    use dit_core::domain::dnc::{NamedTrainee, RotationEntry};
+    use dit_core::domain::model::{PersonUpdate, PersonUpdateStatus};
     let row = |vpd: &str, key: &str, next: &str| RotationEntry {
         vpd: vpd.into(),
         position_key: key.into(),

@@ -1,7 +1,8 @@
 //! Start-up configuration, read once from the environment; a mistake fails the cold start, not a message.
 
-pub use dit_shared::config::{organisations, ConfigError, LambdaConfig, OrganisationsSource};
-use dit_shared::service::inbound::DEFAULT_MAX_FILE_BYTES;
+pub use dit_aws::config::LambdaConfig;
+pub use dit_core::config::{organisations, ConfigError, OrganisationsSource};
+use dit_core::service::context::DEFAULT_MAX_FILE_BYTES;
 
 /// The settings every function reads, and this function's size limit.
 #[derive(Debug, Clone)]

@@ -7,21 +7,17 @@ pub mod config;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
-use dit_shared::domain::org::Organisations;
-use dit_shared::ports::{BlobStore, StateStore};
-use dit_shared::s3_notification::{self, Notification};
-use dit_shared::service::inbound::{process_inbound, Context, Settings};
-use dit_shared::service::report::FileReport;
-use dit_shared::service::NoProgress;
+use dit_aws::s3_notification::{self, Notification};
+use dit_aws::sqs::{handle_batch, Disposition};
+use dit_core::service::inbound::process_inbound;
+use dit_core::service::report::FileReport;
+use dit_core::service::Ports;
 use lambda_runtime::{Error, LambdaEvent};
-use tracing::{error, info, info_span, warn, Instrument};
+use tracing::{error, info, warn};
 
 /// What the handler works with, built once per Lambda instance.
 pub struct Deps {
-    pub store: Box<dyn StateStore>,
-    pub blobs: Box<dyn BlobStore>,
-    pub organisations: Organisations,
-    pub settings: Settings,
+    pub ports: Ports,
     /// The bucket files are dropped in; notifications from other buckets are ignored.
     pub inbound_bucket: String,
     /// Drops arrive under this prefix (e.g. `incoming/`); keys given to the service are relative to it.
@@ -33,35 +29,26 @@ pub struct Deps {
 /// # Errors
 /// Never for message content; per-message failures go into the batch response.
 pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
-    let mut response = SqsBatchResponse::default();
-    for message in event.payload.records {
-        let id = message.message_id.clone().unwrap_or_default();
-        let span = info_span!("sqs_message", message_id = %id);
-        let retry = handle_message(deps, message.body.as_deref().unwrap_or(""))
-            .instrument(span)
-            .await;
-        if retry {
-            response.add_failure(id);
-        }
-    }
-    Ok(response)
+    Ok(handle_batch(event.payload, |record| async move {
+        handle_message(deps, record.body.as_deref().unwrap_or("")).await
+    })
+    .await)
 }
 
-/// Returns true when the message should be retried.
-async fn handle_message(deps: &Deps, body: &str) -> bool {
+async fn handle_message(deps: &Deps, body: &str) -> Disposition {
     let objects = match s3_notification::parse(body) {
         Ok(Notification::Test) => {
             info!("s3:TestEvent skipped");
-            return false;
+            return Disposition::Done;
         }
         Ok(Notification::Objects(objects)) => objects,
         Err(err) => {
             // Not a file notification: retrying cannot help, and no file is lost by dropping it.
             error!(error = %err, "message dropped");
-            return false;
+            return Disposition::Done;
         }
     };
-    let mut retry = false;
+    let mut disposition = Disposition::Done;
     for object in objects {
         if !object.event_name.starts_with("ObjectCreated") {
             info!(event = %object.event_name, "not an object-created event; skipped");
@@ -75,26 +62,18 @@ async fn handle_message(deps: &Deps, body: &str) -> bool {
             warn!(key = %object.key, prefix = %deps.inbound_prefix, "object outside the inbound prefix; skipped");
             continue;
         };
-        let ctx = Context {
-            store: deps.store.as_ref(),
-            blobs: deps.blobs.as_ref(),
-            organisations: &deps.organisations,
-            settings: &deps.settings,
-            progress: &NoProgress,
-            now: Utc::now(),
-        };
-        match process_inbound(&ctx, key, None).await {
+        match process_inbound(&deps.ports.context(Utc::now()), key, None).await {
             Ok(report) => log_report(&report),
             Err(err) if err.is_transient() => {
                 warn!(file = %key, error = %err, "transient failure; the message will be retried");
-                retry = true;
+                disposition = Disposition::Retry;
             }
             Err(err) => {
                 error!(file = %key, error = %err, "failed; the file stays in the inbound bucket for replay");
             }
         }
     }
-    retry
+    disposition
 }
 
 fn log_report(report: &FileReport) {

@@ -1,22 +1,20 @@
 //! Start-up only: read the configuration, build the SDK clients and adapters once, run the handler.
 
-use dit_shared::service::inbound::Settings;
+use dit_core::service::Settings;
 use inbound_file::config::Config;
 use inbound_file::{handle, Deps};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    dit_shared::logging::init_lambda();
+    dit_aws::logging::init_lambda();
     let config = Config::from_env(|name| std::env::var(name).ok())?;
-    let ports = config.common.connect().await?;
+    let mut ports = config.common.connect().await?;
+    ports.settings = Settings {
+        max_file_bytes: config.max_file_bytes,
+    };
     let deps = Deps {
-        store: Box::new(ports.store),
-        blobs: Box::new(ports.blobs),
-        organisations: ports.organisations,
-        settings: Settings {
-            max_file_bytes: config.max_file_bytes,
-        },
+        ports,
         inbound_bucket: config.common.inbound_bucket,
         inbound_prefix: config.common.inbound_prefix,
     };

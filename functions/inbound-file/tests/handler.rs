@@ -1,29 +1,19 @@
 //! The handler fed with the event samples in `events/`, on the embedded adapters (SQLite, folders).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use dit_shared::adapters::dynamo::DynamoStore;
-use dit_shared::adapters::folders::FolderBlobs;
-use dit_shared::adapters::sqlite::SqliteStore;
-use dit_shared::domain::org::Organisations;
-use dit_shared::ports::{Area, StateStore};
-use dit_shared::service::inbound::Settings;
+use aws_lambda_events::event::sqs::SqsEvent;
+use dit_core::ports::{Area, StateStore};
+use dit_embedded::sqlite::SqliteStore;
+use dit_test_support::samples::{
+    batch_failures as failures, files_under, ports_with, sample_files, sqs_event,
+    unreachable_dynamo,
+};
 use inbound_file::{handle, Deps};
-use lambda_runtime::{Context, LambdaEvent};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use lambda_runtime::LambdaEvent;
 
 fn event(name: &str) -> LambdaEvent<SqsEvent> {
-    let text = std::fs::read_to_string(repo().join("events/s3-via-sqs").join(name)).unwrap();
-    LambdaEvent::new(serde_json::from_str(&text).unwrap(), Context::default())
-}
-
-fn organisations() -> Organisations {
-    let text = std::fs::read_to_string(repo().join("events/files/organisations.toml")).unwrap();
-    Organisations::from_toml(&text, "organisations.toml").unwrap()
+    sqs_event("s3-via-sqs", name)
 }
 
 /// A data dir whose inbound folder holds the sample files (as if dropped under `incoming/`).
@@ -31,17 +21,11 @@ fn deps_with(store: Box<dyn StateStore>) -> (tempfile::TempDir, Deps) {
     let dir = tempfile::tempdir().unwrap();
     let inbound = dir.path().join("inbound");
     std::fs::create_dir_all(&inbound).unwrap();
-    for entry in std::fs::read_dir(repo().join("events/files")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "DAT") {
-            std::fs::copy(&path, inbound.join(path.file_name().unwrap())).unwrap();
-        }
+    for path in sample_files() {
+        std::fs::copy(&path, inbound.join(path.file_name().unwrap())).unwrap();
     }
     let deps = Deps {
-        store,
-        blobs: Box::new(FolderBlobs::new(dir.path())),
-        organisations: organisations(),
-        settings: Settings::default(),
+        ports: ports_with(store, dir.path()),
         inbound_bucket: "dit-inbound".into(),
         inbound_prefix: "incoming/".into(),
     };
@@ -52,36 +36,8 @@ fn deps() -> (tempfile::TempDir, Deps) {
     deps_with(Box::new(SqliteStore::in_memory().unwrap()))
 }
 
-fn failures(response: &SqsBatchResponse) -> Vec<String> {
-    response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect()
-}
-
 fn outbound_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let root = dir.join("outbound");
-    let mut found = vec![];
-    let mut pending = vec![root.clone()];
-    while let Some(d) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for entry in entries {
-            let p = entry.unwrap().path();
-            if p.is_dir() {
-                pending.push(p);
-            } else {
-                found.push((
-                    p.strip_prefix(&root).unwrap().display().to_string(),
-                    std::fs::read(&p).unwrap(),
-                ));
-            }
-        }
-    }
-    found.sort();
-    found
+    files_under(dir, "outbound")
 }
 
 #[tokio::test]
@@ -134,7 +90,7 @@ async fn when_the_same_notification_arrives_twice_should_create_no_duplicates_an
     handle(&deps, event("pos-file-created.json")).await.unwrap();
     handle(&deps, event("app-file-created.json")).await.unwrap();
     let first = outbound_files(dir.path());
-    let applicants_before = deps.store.allocate_numbers(1).await.unwrap();
+    let applicants_before = deps.ports.store.allocate_numbers(1).await.unwrap();
     let response = handle(&deps, event("app-file-delivered-twice.json"))
         .await
         .unwrap();
@@ -146,10 +102,10 @@ async fn when_the_same_notification_arrives_twice_should_create_no_duplicates_an
     );
     // No applicant numbers were consumed by the redeliveries: nothing was created.
     assert_eq!(
-        deps.store.allocate_numbers(1).await.unwrap(),
+        deps.ports.store.allocate_numbers(1).await.unwrap(),
         applicants_before + 1
     );
-    let history = deps.store.history("5000001").await.unwrap();
+    let history = deps.ports.store.history("5000001").await.unwrap();
     assert_eq!(history.len(), 2);
 }
 
@@ -203,28 +159,12 @@ async fn when_a_notification_names_another_bucket_should_skip_it() {
     assert!(failures(&response).is_empty());
     assert!(outbound_files(dir.path()).is_empty());
     assert!(deps
+        .ports
         .blobs
         .get(Area::Inbound, "DE_KSS_APP_20261121_00000042.DAT")
         .await
         .unwrap()
         .is_some());
-}
-
-/// The real DynamoDB adapter pointed at a loopback port where nothing listens: every call fails
-/// the way an unreachable or throttled DynamoDB does, as a transient error.
-fn unreachable_dynamo() -> Box<dyn StateStore> {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .region(aws_sdk_dynamodb::config::Region::new("eu-west-2"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "x", "x", None, None, "test",
-        ))
-        .endpoint_url("http://127.0.0.1:9")
-        .build();
-    Box::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::from_conf(config),
-        "dit",
-    ))
 }
 
 #[tokio::test]

@@ -21,25 +21,14 @@
 pub mod config;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use dit_shared::domain::envelope::LOCAL_OFFICES;
-use dit_shared::domain::org::Organisations;
-use dit_shared::ports::{BlobStore, StateStore};
-use dit_shared::service::export::{export_changes, export_full, ExportContext, ExportReport};
-use dit_shared::service::inbound::{Context, ProcessError, Settings};
-use dit_shared::service::reminders::{self, ReminderReport};
-use dit_shared::service::NoProgress;
+use dit_core::domain::envelope::LOCAL_OFFICES;
+use dit_core::service::export::{export_changes, export_full, ExportReport};
+use dit_core::service::reminders::{self, ReminderReport};
+use dit_core::service::{Ports, ProcessError};
 use lambda_runtime::{Error, LambdaEvent};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use tracing::{error, info, warn};
-
-/// What the handler works with, built once per Lambda instance.
-pub struct Deps {
-    pub store: Box<dyn StateStore>,
-    pub blobs: Box<dyn BlobStore>,
-    pub organisations: Organisations,
-    pub settings: Settings,
-}
 
 /// The jobs this function runs. A job with parameters of its own (a local office, say) carries
 /// them in its variant and reads them from the payload in [`Job::parse`].
@@ -228,7 +217,7 @@ pub enum JobResponse {
 /// # Errors
 /// Only transient store or bucket failures, so that Lambda's retries (then the dead-letter queue)
 /// take over; every step is idempotent, so a retry redoes nothing twice.
-pub async fn handle(deps: &Deps, event: LambdaEvent<Value>) -> Result<JobResponse, Error> {
+pub async fn handle(ports: &Ports, event: LambdaEvent<Value>) -> Result<JobResponse, Error> {
     let invocation = match parse(&event.payload) {
         Ok(invocation) => invocation,
         Err(reason) => {
@@ -247,7 +236,7 @@ pub async fn handle(deps: &Deps, event: LambdaEvent<Value>) -> Result<JobRespons
         execution_id = invocation.execution_id.as_deref().unwrap_or(""),
         "job started"
     );
-    match run(deps, &invocation).await {
+    match run(ports, &invocation).await {
         Ok(report) => {
             log_report(&report);
             Ok(JobResponse::Done {
@@ -275,34 +264,22 @@ pub async fn handle(deps: &Deps, event: LambdaEvent<Value>) -> Result<JobRespons
 ///
 /// # Errors
 /// The job's store or bucket failure.
-pub async fn run(deps: &Deps, invocation: &Invocation) -> Result<JobReport, ProcessError> {
-    let ctx = Context {
-        store: deps.store.as_ref(),
-        blobs: deps.blobs.as_ref(),
-        organisations: &deps.organisations,
-        settings: &deps.settings,
-        progress: &NoProgress,
-        // Not a business date: jobs take theirs from the invocation.
-        now: Utc::now(),
-    };
+pub async fn run(ports: &Ports, invocation: &Invocation) -> Result<JobReport, ProcessError> {
+    // Not a business date: jobs take theirs from the invocation.
+    let ctx = ports.context(Utc::now());
     match &invocation.job {
         Job::NewStarterReminder => reminders::run(&ctx, invocation.business_date)
             .await
             .map(JobReport::NewStarterReminder),
         Job::TisExport { local_office, full } => {
-            let export = ExportContext {
-                store: ctx.store,
-                blobs: ctx.blobs,
-                organisations: ctx.organisations,
-                // Files are stamped with the scheduled time (or the business date), never the clock.
-                now: invocation.scheduled_at.unwrap_or_else(|| {
-                    invocation
-                        .business_date
-                        .and_time(chrono::NaiveTime::MIN)
-                        .and_utc()
-                }),
-            };
-            let offices: std::collections::BTreeSet<String> = deps
+            // Files are stamped with the scheduled time (or the business date), never the clock.
+            let export = ports.context(invocation.scheduled_at.unwrap_or_else(|| {
+                invocation
+                    .business_date
+                    .and_time(chrono::NaiveTime::MIN)
+                    .and_utc()
+            }));
+            let offices: std::collections::BTreeSet<String> = ports
                 .organisations
                 .iter()
                 .filter(|o| o.live)

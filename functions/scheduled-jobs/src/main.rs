@@ -1,21 +1,14 @@
 //! Start-up only: read the configuration, build the SDK clients and adapters once, run the handler.
 
-use dit_shared::service::inbound::Settings;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use scheduled_jobs::config::Config;
-use scheduled_jobs::{handle, Deps};
+use scheduled_jobs::handle;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    dit_shared::logging::init_lambda();
+    dit_aws::logging::init_lambda();
     let ports = Config::from_env(&|name| std::env::var(name).ok())?
         .connect()
         .await?;
-    let deps = Deps {
-        store: Box::new(ports.store),
-        blobs: Box::new(ports.blobs),
-        organisations: ports.organisations,
-        settings: Settings::default(),
-    };
-    run(service_fn(|event: LambdaEvent<_>| handle(&deps, event))).await
+    run(service_fn(|event: LambdaEvent<_>| handle(&ports, event))).await
 }

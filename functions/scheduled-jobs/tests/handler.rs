@@ -1,82 +1,36 @@
 //! The handler fed with the payloads in `events/schedules/`, on the embedded adapters (SQLite,
 //! folders) holding the sample files of `events/files/`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use dit_shared::adapters::dynamo::DynamoStore;
-use dit_shared::adapters::folders::FolderBlobs;
-use dit_shared::adapters::sqlite::SqliteStore;
-use dit_shared::domain::envelope::business_order_key;
-use dit_shared::domain::org::Organisations;
-use dit_shared::ports::{Area, StateStore};
-use dit_shared::service::inbound::{process_inbound, Context, Settings};
-use dit_shared::service::NoProgress;
+use dit_core::ports::StateStore;
+use dit_core::service::Ports;
+use dit_embedded::sqlite::SqliteStore;
+use dit_test_support::samples::{
+    json_event, payload, ports_with, process_samples_into, unreachable_dynamo,
+};
 use lambda_runtime::LambdaEvent;
-use scheduled_jobs::{handle, Deps, JobReport, JobResponse};
+use scheduled_jobs::{handle, JobReport, JobResponse};
 use serde_json::{json, Value};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn event(name: &str) -> LambdaEvent<Value> {
-    let text = std::fs::read_to_string(repo().join("events/schedules").join(name)).unwrap();
-    payload(serde_json::from_str(&text).unwrap())
-}
-
-fn payload(value: Value) -> LambdaEvent<Value> {
-    LambdaEvent::new(value, lambda_runtime::Context::default())
-}
-
-fn organisations() -> Organisations {
-    let text = std::fs::read_to_string(repo().join("events/files/organisations.toml")).unwrap();
-    Organisations::from_toml(&text, "organisations.toml").unwrap()
+    json_event("schedules", name)
 }
 
 /// A data dir where the sample files were processed (`dit process events/files/`), and a handler
 /// over it.
-async fn deps_with(store: Box<dyn StateStore>, load: bool) -> (tempfile::TempDir, Deps) {
+async fn deps_with(store: Box<dyn StateStore>, load: bool) -> (tempfile::TempDir, Ports) {
     let dir = tempfile::tempdir().unwrap();
-    let deps = Deps {
-        store,
-        blobs: Box::new(FolderBlobs::new(dir.path())),
-        organisations: organisations(),
-        settings: Settings::default(),
-    };
+    let ports = ports_with(store, dir.path());
     if load {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("events/files"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "DAT"))
-            .collect();
-        files.sort_by_key(|p| business_order_key(&p.file_name().unwrap().to_string_lossy()));
-        let ctx = Context {
-            store: deps.store.as_ref(),
-            blobs: deps.blobs.as_ref(),
-            organisations: &deps.organisations,
-            settings: &deps.settings,
-            progress: &NoProgress,
-            now: Utc.with_ymd_and_hms(2026, 11, 21, 14, 0, 0).unwrap(),
-        };
-        for path in files {
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            deps.blobs
-                .put(
-                    Area::Inbound,
-                    &name,
-                    std::fs::read(&path).unwrap(),
-                    "text/plain",
-                )
-                .await
-                .unwrap();
-            process_inbound(&ctx, &name, None).await.unwrap();
-        }
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 14, 0, 0).unwrap();
+        process_samples_into(&ports, now, None).await;
     }
-    (dir, deps)
+    (dir, ports)
 }
 
-async fn sample_deps() -> (tempfile::TempDir, Deps) {
+async fn sample_deps() -> (tempfile::TempDir, Ports) {
     deps_with(Box::new(SqliteStore::in_memory().unwrap()), true).await
 }
 
@@ -226,23 +180,6 @@ async fn when_the_payload_is_malformed_or_names_an_unknown_job_should_answer_wit
         deps.store.watermark("new-starter-reminder").await.unwrap(),
         None
     );
-}
-
-/// The real DynamoDB adapter pointed at a loopback port where nothing listens: every call fails
-/// the way an unreachable or throttled DynamoDB does, as a transient error.
-fn unreachable_dynamo() -> Box<dyn StateStore> {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .region(aws_sdk_dynamodb::config::Region::new("eu-west-2"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "x", "x", None, None, "test",
-        ))
-        .endpoint_url("http://127.0.0.1:9")
-        .build();
-    Box::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::from_conf(config),
-        "dit",
-    ))
 }
 
 #[tokio::test]

@@ -10,56 +10,37 @@ pub mod config;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
-use dit_shared::domain::org::Organisations;
-use dit_shared::ports::{BlobStore, StateStore};
-use dit_shared::service::messages::{handle_message, MessageContext};
+use dit_aws::sqs::{handle_batch, Disposition};
+use dit_core::service::messages::handle_message;
+use dit_core::service::Ports;
 use lambda_runtime::{Error, LambdaEvent};
-use tracing::{error, info_span, warn, Instrument};
-
-/// What the handler works with, built once per Lambda instance.
-pub struct Deps {
-    pub store: Box<dyn StateStore>,
-    pub blobs: Box<dyn BlobStore>,
-    pub organisations: Organisations,
-}
+use tracing::{error, warn};
 
 /// Handles one SQS batch in order; only messages that hit a transient failure are reported back.
 ///
 /// # Errors
 /// Never for message content; per-message failures go into the batch response.
-pub async fn handle(deps: &Deps, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
-    let mut response = SqsBatchResponse::default();
-    for record in event.payload.records {
-        let sqs_id = record.message_id.clone().unwrap_or_default();
-        let span = info_span!("sqs_message", sqs_message_id = %sqs_id);
-        let retry = handle_record(deps, record.body.as_deref().unwrap_or(""))
-            .instrument(span)
-            .await;
-        if retry {
-            response.add_failure(sqs_id);
-        }
-    }
-    Ok(response)
+pub async fn handle(
+    ports: &Ports,
+    event: LambdaEvent<SqsEvent>,
+) -> Result<SqsBatchResponse, Error> {
+    Ok(handle_batch(event.payload, |record| async move {
+        handle_record(ports, record.body.as_deref().unwrap_or("")).await
+    })
+    .await)
 }
 
-/// Returns true when the message should be retried.
-async fn handle_record(deps: &Deps, body: &str) -> bool {
-    let ctx = MessageContext {
-        store: deps.store.as_ref(),
-        blobs: deps.blobs.as_ref(),
-        organisations: &deps.organisations,
-        now: Utc::now(),
-    };
-    match handle_message(&ctx, body).await {
+async fn handle_record(ports: &Ports, body: &str) -> Disposition {
+    match handle_message(&ports.context(Utc::now()), body).await {
         // The service logs each outcome (ids, status, reason code).
-        Ok(_) => false,
+        Ok(_) => Disposition::Done,
         Err(err) if err.is_transient() => {
             warn!(error = %err, "transient failure; the message will be retried");
-            true
+            Disposition::Retry
         }
         Err(err) => {
             error!(error = %err, "message failed and will not be retried");
-            false
+            Disposition::Done
         }
     }
 }

@@ -2,18 +2,13 @@
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use trust_messages::config::Config;
-use trust_messages::{handle, Deps};
+use trust_messages::handle;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    dit_shared::logging::init_lambda();
+    dit_aws::logging::init_lambda();
     let ports = Config::from_env(&|name| std::env::var(name).ok())?
         .connect()
         .await?;
-    let deps = Deps {
-        store: Box::new(ports.store),
-        blobs: Box::new(ports.blobs),
-        organisations: ports.organisations,
-    };
-    run(service_fn(|event: LambdaEvent<_>| handle(&deps, event))).await
+    run(service_fn(|event: LambdaEvent<_>| handle(&ports, event))).await
 }

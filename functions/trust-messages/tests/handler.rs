@@ -1,85 +1,41 @@
 //! The handler fed with the SQS event samples in `events/sqs/`, on the embedded adapters (SQLite,
 //! folders), after the sample files have loaded applicants 5000001-5000006.
 
-use std::path::{Path, PathBuf};
-
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::Utc;
-use dit_shared::adapters::dynamo::DynamoStore;
-use dit_shared::adapters::folders::FolderBlobs;
-use dit_shared::adapters::sqlite::SqliteStore;
-use dit_shared::domain::lifecycle::ApplicantState;
-use dit_shared::domain::model::{Cause, HistoryOutcome, PersonUpdateStatus};
-use dit_shared::domain::org::Organisations;
-use dit_shared::ports::{Area, BlobStore, StateStore};
-use dit_shared::service::inbound::{process_inbound, Context as FileContext, Settings};
-use dit_shared::service::NoProgress;
-use lambda_runtime::{Context, LambdaEvent};
-use trust_messages::{handle, Deps};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use dit_core::domain::lifecycle::ApplicantState;
+use dit_core::domain::model::{Cause, HistoryOutcome, PersonUpdateStatus};
+use dit_core::ports::Area;
+use dit_core::service::Ports;
+use dit_test_support::samples::{
+    batch_failures as failures, embedded_ports, ports_with, process_samples_into, sqs_event,
+    unreachable_dynamo,
+};
+use lambda_runtime::LambdaEvent;
+use trust_messages::handle;
 
 fn event(name: &str) -> LambdaEvent<SqsEvent> {
-    let text = std::fs::read_to_string(repo().join("events/sqs").join(name)).unwrap();
-    LambdaEvent::new(serde_json::from_str(&text).unwrap(), Context::default())
-}
-
-fn organisations() -> Organisations {
-    let text = std::fs::read_to_string(repo().join("events/files/organisations.toml")).unwrap();
-    Organisations::from_toml(&text, "organisations.toml").unwrap()
+    sqs_event("sqs", name)
 }
 
 /// The sample POS files of trusts 504 and 505 and KSS APP 42, as `dit process events/files/` takes them.
-async fn load_samples(store: &dyn StateStore, blobs: &dyn BlobStore, orgs: &Organisations) {
-    for name in [
-        "ESR_504_POS_20261121_00000001.DAT",
-        "ESR_505_POS_20261121_00000001.DAT",
-        "DE_KSS_APP_20261121_00000042.DAT",
-    ] {
-        let bytes = std::fs::read(repo().join("events/files").join(name)).unwrap();
-        blobs
-            .put(Area::Inbound, name, bytes, "text/plain")
-            .await
-            .unwrap();
-        let ctx = FileContext {
-            store,
-            blobs,
-            organisations: orgs,
-            settings: &Settings::default(),
-            progress: &NoProgress,
-            now: Utc::now(),
-        };
-        process_inbound(&ctx, name, None).await.unwrap();
-    }
-}
-
-async fn deps() -> (tempfile::TempDir, Deps) {
+async fn deps() -> (tempfile::TempDir, Ports) {
     let dir = tempfile::tempdir().unwrap();
-    let deps = Deps {
-        store: Box::new(SqliteStore::in_memory().unwrap()),
-        blobs: Box::new(FolderBlobs::new(dir.path())),
-        organisations: organisations(),
-    };
-    load_samples(
-        deps.store.as_ref(),
-        deps.blobs.as_ref(),
-        &deps.organisations,
+    let ports = embedded_ports(dir.path());
+    process_samples_into(
+        &ports,
+        Utc::now(),
+        Some(&[
+            "ESR_504_POS_20261121_00000001.DAT",
+            "ESR_505_POS_20261121_00000001.DAT",
+            "DE_KSS_APP_20261121_00000042.DAT",
+        ]),
     )
     .await;
-    (dir, deps)
+    (dir, ports)
 }
 
-fn failures(response: &SqsBatchResponse) -> Vec<String> {
-    response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect()
-}
-
-async fn answer(deps: &Deps, vpd: &str, id: &str) -> serde_json::Value {
+async fn answer(deps: &Ports, vpd: &str, id: &str) -> serde_json::Value {
     let key = format!("trusts/{vpd}/messages/{id}.json");
     let bytes = deps
         .blobs
@@ -90,7 +46,7 @@ async fn answer(deps: &Deps, vpd: &str, id: &str) -> serde_json::Value {
     serde_json::from_slice(&bytes).unwrap()
 }
 
-async fn outbound_messages(deps: &Deps) -> Vec<(String, Vec<u8>)> {
+async fn outbound_messages(deps: &Ports) -> Vec<(String, Vec<u8>)> {
     let mut found = vec![];
     for prefix in ["trusts/", "operator/messages/"] {
         for key in deps.blobs.list(Area::Outbound, prefix).await.unwrap() {
@@ -230,31 +186,10 @@ async fn when_messages_are_refused_should_answer_and_log_without_retry() {
     assert!(operator.contains(&"operator/messages/504-0008.json".to_string()));
 }
 
-/// The real DynamoDB adapter pointed at a loopback port where nothing listens: every call fails
-/// the way an unreachable or throttled DynamoDB does, as a transient error.
-fn unreachable_dynamo() -> Box<dyn StateStore> {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .region(aws_sdk_dynamodb::config::Region::new("eu-west-2"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "x", "x", None, None, "test",
-        ))
-        .endpoint_url("http://127.0.0.1:9")
-        .build();
-    Box::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::from_conf(config),
-        "dit",
-    ))
-}
-
 #[tokio::test]
 async fn when_the_store_is_unavailable_should_report_only_the_messages_that_need_it() {
     let dir = tempfile::tempdir().unwrap();
-    let deps = Deps {
-        store: unreachable_dynamo(),
-        blobs: Box::new(FolderBlobs::new(dir.path())),
-        organisations: organisations(),
-    };
+    let deps = ports_with(unreachable_dynamo(), dir.path());
     let response = handle(&deps, event("refusals.json")).await.unwrap();
     // The wrong-trust, unknown-applicant and Trac messages need the store; the body that is not
     // JSON and the message without id are answered from the message alone.

@@ -1,0 +1,163 @@
+//! Start-up of a Lambda function: the settings every function reads, the AWS clients and adapters
+//! built once per cold start, and the organisation configuration (inline or from S3).
+
+use dit_core::config::{optional, organisations, required, ConfigError, OrganisationsSource};
+use dit_core::domain::org::Organisations;
+use dit_core::service::{Ports, Settings};
+
+use crate::dynamo::DynamoStore;
+use crate::s3::{S3Blobs, S3Layout};
+use crate::{aws_config, dynamo_client, s3_client};
+
+/// Reads and parses the configuration (fetching it from S3 when it lives there).
+///
+/// # Errors
+/// The object cannot be read, or the configuration is invalid.
+pub async fn load_organisations(
+    source: &OrganisationsSource,
+    s3: &aws_sdk_s3::Client,
+) -> Result<Organisations, ConfigError> {
+    match source {
+        OrganisationsSource::Inline(text) => organisations(text, "ORGANISATIONS_TOML"),
+        OrganisationsSource::S3 { bucket, key } => {
+            let uri = format!("s3://{bucket}/{key}");
+            let object = s3
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(|e| {
+                    ConfigError(format!(
+                        "cannot read {uri}: {}",
+                        aws_sdk_s3::error::DisplayErrorContext(&e)
+                    ))
+                })?;
+            let bytes = object
+                .body
+                .collect()
+                .await
+                .map_err(|e| ConfigError(format!("cannot read {uri}: {e}")))?
+                .into_bytes();
+            let text = String::from_utf8(bytes.to_vec())
+                .map_err(|_| ConfigError(format!("{uri} is not UTF-8 text")))?;
+            organisations(&text, &uri)
+        }
+    }
+}
+
+/// The settings every function reads: the table, the S3 layout and the organisation configuration.
+#[derive(Debug, Clone)]
+pub struct LambdaConfig {
+    pub table_name: String,
+    pub inbound_bucket: String,
+    /// Drops arrive under this prefix (`INBOUND_PREFIX`, default `incoming/`).
+    pub inbound_prefix: String,
+    pub quarantine_prefix: String,
+    pub outbound_bucket: String,
+    pub organisations: OrganisationsSource,
+}
+
+impl LambdaConfig {
+    /// Reads the settings through `var` (the process environment in `main`).
+    ///
+    /// # Errors
+    /// A missing or malformed setting, named.
+    pub fn from_env(var: &impl Fn(&str) -> Option<String>) -> Result<LambdaConfig, ConfigError> {
+        let organisations = OrganisationsSource::from_env(var)?;
+        Ok(LambdaConfig {
+            table_name: required(var, "TABLE_NAME")?,
+            inbound_bucket: required(var, "INBOUND_BUCKET")?,
+            inbound_prefix: optional(var, "INBOUND_PREFIX", "incoming/"),
+            quarantine_prefix: optional(var, "QUARANTINE_PREFIX", "quarantine/"),
+            outbound_bucket: required(var, "OUTBOUND_BUCKET")?,
+            organisations,
+        })
+    }
+
+    /// Builds, once per cold start, the AWS adapters and loads the organisation configuration.
+    ///
+    /// # Errors
+    /// The organisation configuration cannot be read or is invalid.
+    pub async fn connect(&self) -> Result<Ports, ConfigError> {
+        let sdk = aws_config().await;
+        let s3 = s3_client(&sdk);
+        let organisations = load_organisations(&self.organisations, &s3).await?;
+        tracing::info!(organisations = organisations.len(), "configuration loaded");
+        Ok(Ports {
+            store: Box::new(DynamoStore::new(
+                dynamo_client(&sdk),
+                self.table_name.clone(),
+            )),
+            blobs: Box::new(S3Blobs::new(
+                s3,
+                S3Layout {
+                    inbound_bucket: self.inbound_bucket.clone(),
+                    inbound_prefix: self.inbound_prefix.clone(),
+                    quarantine_prefix: self.quarantine_prefix.clone(),
+                    outbound_bucket: self.outbound_bucket.clone(),
+                },
+            )),
+            organisations,
+            settings: Settings::default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod lambda_config_tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn the_settings_are_read_with_their_defaults() {
+        let config = LambdaConfig::from_env(&env(&[
+            ("TABLE_NAME", "t"),
+            ("INBOUND_BUCKET", "in"),
+            ("OUTBOUND_BUCKET", "out"),
+            ("ORGANISATIONS_S3_URI", "s3://out/config/organisations.toml"),
+        ]))
+        .unwrap();
+        assert_eq!(config.table_name, "t");
+        assert_eq!(config.inbound_prefix, "incoming/");
+        assert_eq!(config.quarantine_prefix, "quarantine/");
+        assert_eq!(
+            config.organisations,
+            OrganisationsSource::S3 {
+                bucket: "out".into(),
+                key: "config/organisations.toml".into()
+            }
+        );
+    }
+
+    #[test]
+    fn missing_settings_are_named() {
+        let err = LambdaConfig::from_env(&env(&[("ORGANISATIONS_TOML", "x")])).unwrap_err();
+        assert!(err.to_string().contains("TABLE_NAME"), "{err}");
+        let err = LambdaConfig::from_env(&env(&[
+            ("TABLE_NAME", "t"),
+            ("INBOUND_BUCKET", "in"),
+            ("OUTBOUND_BUCKET", "out"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("ORGANISATIONS_TOML"), "{err}");
+        let err = LambdaConfig::from_env(&env(&[
+            ("TABLE_NAME", "t"),
+            ("INBOUND_BUCKET", "in"),
+            ("ORGANISATIONS_TOML", "x"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("OUTBOUND_BUCKET"), "{err}");
+        let err = LambdaConfig::from_env(&env(&[("TABLE_NAME", "t"), ("ORGANISATIONS_TOML", "x")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("INBOUND_BUCKET"), "{err}");
+    }
+}

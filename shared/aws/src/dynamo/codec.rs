@@ -1,0 +1,136 @@
+//! Records to items and back (`serde_dynamo`), leaving absent values out.
+
+use super::*;
+
+/// Encodes a record as an item, leaving out absent (`None`) values: they read back as `None`,
+/// and every byte of an item is paid for on each write.
+pub(super) fn encode<T: Serialize>(what: &str, value: &T) -> Result<Item, StoreError> {
+    let mut item = serde_dynamo::aws_sdk_dynamodb_1::to_item(value)
+        .map_err(|e| StoreError::Corrupt(format!("cannot encode {what}: {e}")))?;
+    strip_nulls(&mut item);
+    Ok(item)
+}
+
+/// Drops null attributes from a map and the maps inside it (list elements keep their places).
+pub(super) fn strip_nulls(map: &mut Item) {
+    map.retain(|_, value| !matches!(value, AttributeValue::Null(_)));
+    map.values_mut().for_each(strip_nested_nulls);
+}
+
+pub(super) fn strip_nested_nulls(value: &mut AttributeValue) {
+    match value {
+        AttributeValue::M(map) => strip_nulls(map),
+        AttributeValue::L(list) => list.iter_mut().for_each(strip_nested_nulls),
+        _ => {}
+    }
+}
+
+pub(super) fn encode_value<T: Serialize>(
+    what: &str,
+    value: &T,
+) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(value)
+        .map_err(|e| StoreError::Corrupt(format!("cannot encode {what}: {e}")))
+}
+
+pub(super) fn decode<T: DeserializeOwned>(what: &str, item: Item) -> Result<T, StoreError> {
+    serde_dynamo::aws_sdk_dynamodb_1::from_item(item)
+        .map_err(|e| StoreError::Corrupt(format!("unreadable {what}: {e}")))
+}
+
+pub(super) fn file_item(file: &ProcessedFile) -> Result<Item, StoreError> {
+    let what = format!("file {}", file.identity);
+    let mut item = encode(&what, file)?;
+    item.remove("summary");
+    if let Some(summary) = &file.summary {
+        let text = serde_json::to_string(summary)
+            .map_err(|e| StoreError::Corrupt(format!("cannot encode {what} summary: {e}")))?;
+        item.insert(SUMMARY_JSON.to_string(), s(text));
+    }
+    Ok(with_keys(item, file_key(&file.identity)))
+}
+
+pub(super) fn decode_file(mut item: Item) -> Result<ProcessedFile, StoreError> {
+    let summary_text = match item.remove(SUMMARY_JSON) {
+        Some(AttributeValue::S(text)) => Some(text),
+        _ => None,
+    };
+    item.remove("summary");
+    let mut file: ProcessedFile = decode("processed file", item)?;
+    if let Some(text) = summary_text {
+        let value = serde_json::from_str(&text).map_err(|e| {
+            StoreError::Corrupt(format!("unreadable summary of file {}: {e}", file.identity))
+        })?;
+        file.summary = Some(value);
+    }
+    Ok(file)
+}
+
+pub(super) fn position_item(position: &Position) -> Result<Item, StoreError> {
+    let item = encode(&format!("position {}", position.position_id), position)?;
+    let mut item = with_keys(item, position_key(&position.position_id));
+    item.insert(
+        GSI1PK.to_string(),
+        s(format!("TRUST#{}#POSITIONS", position.vpd)),
+    );
+    item.insert(GSI1SK.to_string(), s(position.position_id.clone()));
+    if !position.dpn.is_empty() {
+        item.insert(GSI2PK.to_string(), s(format!("DPN#{}", position.dpn)));
+        item.insert(
+            GSI2SK.to_string(),
+            s(format!("{}#{}", position.vpd, position.position_id)),
+        );
+    }
+    Ok(item)
+}
+
+pub(super) fn applicant_item(applicant: &Applicant) -> Result<Item, StoreError> {
+    let number = &applicant.applicant_number;
+    let item = encode(&format!("applicant {number}"), applicant)?;
+    let mut item = with_keys(item, applicant_key(number));
+    item.insert(
+        GSI1PK.to_string(),
+        s(format!(
+            "HIRE#{}",
+            applicant.projected_hire_date.format("%Y-%m-%d")
+        )),
+    );
+    item.insert(GSI1SK.to_string(), s(format!("{}#{number}", applicant.vpd)));
+    if let Some(gmc) = applicant.gmc_number().filter(|g| !g.is_empty()) {
+        item.insert(GSI2PK.to_string(), s(format!("GMC#{gmc}")));
+        item.insert(GSI2SK.to_string(), s(format!("{}#{number}", applicant.vpd)));
+    }
+    Ok(item)
+}
+
+pub(super) fn history_item(
+    applicant_number: &str,
+    entry: &HistoryEntry,
+) -> Result<Item, StoreError> {
+    let item = encode(
+        &format!("history {} of applicant {applicant_number}", entry.seq),
+        entry,
+    )?;
+    Ok(with_keys(
+        item,
+        key(applicant_pk(applicant_number), &history_sk(entry.seq)),
+    ))
+}
+
+pub(super) fn link_item(link: &PlacementLink) -> Result<Item, StoreError> {
+    let item = encode(&format!("placement {}", link.placement_id), link)?;
+    Ok(with_keys(item, placement_key(&link.placement_id)))
+}
+
+pub(super) fn decode_person(item: Item) -> Result<Person, StoreError> {
+    let vpd = match item.get("vpd") {
+        Some(AttributeValue::S(vpd)) => vpd.clone(),
+        _ => String::from("?"),
+    };
+    let mut person: Person = decode(&format!("person in trust {vpd}"), item)?;
+    // A string set has no order: give numbers in numeric order (then text order).
+    person
+        .applicant_numbers
+        .sort_by(|a, b| (a.len(), a).cmp(&(b.len(), b)));
+    Ok(person)
+}

@@ -1,0 +1,755 @@
+//! DynamoDB adapter for [`StateStore`]: one table with string keys `PK`/`SK` and two overloaded
+//! global secondary indexes (see `infra/template.yaml`).
+//!
+//! | Item            | PK                            | SK          | GSI1PK / GSI1SK                        | GSI2PK / GSI2SK                 |
+//! |-----------------|-------------------------------|-------------|----------------------------------------|---------------------------------|
+//! | processed file  | `FILE#<identity>`             | `FILE`      |                                        |                                 |
+//! | highest SEQ     | `SEQ#<source>#<type>`         | `SEQ`       |                                        |                                 |
+//! | position        | `POSITION#<position_id>`      | `POSITION`  | `TRUST#<vpd>#POSITIONS` / `<position>` | `DPN#<dpn>` / `<vpd>#<position>` |
+//! | placement link  | `PLACEMENT#<placement_id>`    | `PLACEMENT` |                                        |                                 |
+//! | applicant       | `APPLICANT#<number>`          | `A`         | `HIRE#<date>` / `<vpd>#<number>`       | `GMC#<gmc>` / `<vpd>#<number>`  |
+//! | history entry   | `APPLICANT#<number>`          | `H#<seq:06>`|                                        |                                 |
+//! | person          | `PERSON#<vpd>#<person_key>`   | `PERSON`    |                                        |                                 |
+//! | number counter  | `COUNTER#numbers`             | `COUNTER`   |                                        |                                 |
+//!
+//! Error messages and logs carry ids and counts only: never names, GMC/NI numbers or dates of
+//! birth (so never a person key, and never the `Debug` form of an SDK error, which may hold items).
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, CancellationReason, KeysAndAttributes, Put, PutRequest, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use dit_core::domain::dnc::RotationEntry;
+use dit_core::domain::model::{
+    Applicant, FileClaim, FileStatus, HistoryEntry, Person, PersonUpdate, PlacementLink,
+    ProcessedFile,
+};
+use dit_core::domain::pos::Position;
+use dit_core::ports::{CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+mod applicants;
+mod batching;
+mod codec;
+mod keys;
+
+use applicants::*;
+use batching::*;
+use codec::*;
+use keys::*;
+
+/// Service error codes that mean the request itself (its data) was refused: retrying cannot help.
+const REFUSED_CODES: [&str; 2] = [
+    "ValidationException",
+    "ItemCollectionSizeLimitExceededException",
+];
+
+/// [`StateStore`] on one DynamoDB table.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/// Classifies an SDK error once for every operation: refused data is [`StoreError::Corrupt`]
+/// (needs an operator); throttling, service faults, timeouts, network and configuration faults
+/// are [`StoreError::Unavailable`] (retry later). Only the error code and service message are
+/// kept: the `Debug` form may hold items returned by a failed condition.
+fn sdk_error<E, R>(op: &str, err: &SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match err {
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or("UnknownError");
+            let message = service.err().message().unwrap_or("");
+            if REFUSED_CODES.contains(&code) {
+                StoreError::Corrupt(format!("{op} refused: {code}: {message}"))
+            } else {
+                StoreError::Unavailable(format!("{op} failed: {code}: {message}"))
+            }
+        }
+        other => StoreError::Unavailable(format!("{op} failed: {}", DisplayErrorContext(other))),
+    }
+}
+
+fn build_error(err: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Corrupt(format!("cannot build DynamoDB request: {err}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The port
+// ---------------------------------------------------------------------------------------------
+
+#[async_trait]
+impl StateStore for DynamoStore {
+    async fn claim_file(&self, file: &ProcessedFile) -> Result<FileClaim, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(file_item(file)?))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        if let Err(err) = result {
+            let Some(PutItemError::ConditionalCheckFailedException(failed)) =
+                err.as_service_error()
+            else {
+                return Err(sdk_error("PutItem", &err));
+            };
+            let existing = match failed.item() {
+                Some(item) if !item.is_empty() => decode_file(item.clone())?,
+                _ => match self.get_item(file_key(&file.identity)).await? {
+                    Some(item) => decode_file(item)?,
+                    None => {
+                        return Err(StoreError::Unavailable(format!(
+                            "file {} was claimed and is gone: retry",
+                            file.identity
+                        )))
+                    }
+                },
+            };
+            tracing::info!(identity = %file.identity, status = ?existing.status, "file already claimed");
+            if existing.sha256 != file.sha256 {
+                return Ok(FileClaim::DifferentContent(existing));
+            }
+            if existing.status == FileStatus::InProgress {
+                // An interrupted delivery may have stopped before its SEQ was noted.
+                self.note_seq(&existing).await?;
+            }
+            return Ok(FileClaim::SameContent(existing));
+        }
+        let previous_seq = self.note_seq(file).await?;
+        tracing::info!(identity = %file.identity, ?previous_seq, "file claimed");
+        Ok(FileClaim::New { previous_seq })
+    }
+
+    async fn complete_file(
+        &self,
+        identity: &str,
+        summary: &serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let what = format!("file {identity}");
+        let summary = serde_json::to_string(summary)
+            .map_err(|e| StoreError::Corrupt(format!("cannot encode {what} summary: {e}")))?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(file_key(identity)))
+            // The first completion time stands, as in the SQLite store.
+            .update_expression(
+                "SET #status = :status, #completed = if_not_exists(#completed, :at), #summary = :summary",
+            )
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#completed", "completed_at")
+            .expression_attribute_names("#summary", SUMMARY_JSON)
+            .expression_attribute_values(":status", encode_value(&what, &FileStatus::Processed)?)
+            .expression_attribute_values(":at", encode_value(&what, &at)?)
+            .expression_attribute_values(":summary", s(summary))
+            .send()
+            .await;
+        match result {
+            Ok(_) => {
+                tracing::info!(identity, "file completed");
+                Ok(())
+            }
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Err(
+                    StoreError::Corrupt(format!("{what} was completed without being claimed")),
+                ),
+                _ => Err(sdk_error("UpdateItem", &err)),
+            },
+        }
+    }
+
+    async fn positions(&self, ids: &[String]) -> Result<HashMap<String, Position>, StoreError> {
+        let unique: BTreeSet<&String> = ids.iter().collect();
+        let keys = unique.into_iter().map(|id| position_key(id)).collect();
+        let mut found = HashMap::new();
+        for item in self.batch_get(keys).await? {
+            let position: Position = decode("position", item)?;
+            found.insert(position.position_id.clone(), position);
+        }
+        tracing::debug!(asked = ids.len(), found = found.len(), "positions read");
+        Ok(found)
+    }
+
+    async fn trust_positions(&self, vpd: &str) -> Result<Vec<Position>, StoreError> {
+        let items = self
+            .query_all(
+                Some(GSI1),
+                "#pk = :pk",
+                &[("#pk", GSI1PK)],
+                HashMap::from([(":pk".to_string(), s(format!("TRUST#{vpd}#POSITIONS")))]),
+            )
+            .await?;
+        let positions = items
+            .into_iter()
+            .map(|item| decode(&format!("position of trust {vpd}"), item))
+            .collect::<Result<Vec<Position>, _>>()?;
+        tracing::debug!(vpd, count = positions.len(), "trust positions read");
+        Ok(positions)
+    }
+
+    async fn positions_by_dpn(&self, dpn: &str) -> Result<Vec<Position>, StoreError> {
+        if dpn.is_empty() {
+            return Ok(Vec::new());
+        }
+        let items = self
+            .query_all(
+                Some(GSI2),
+                "#pk = :pk",
+                &[("#pk", GSI2PK)],
+                HashMap::from([(":pk".to_string(), s(format!("DPN#{dpn}")))]),
+            )
+            .await?;
+        items
+            .into_iter()
+            .map(|item| decode("position", item))
+            .collect()
+    }
+
+    async fn save_positions(&self, positions: &[Position]) -> Result<(), StoreError> {
+        // A batch may not hold one key twice: the last version of a position wins.
+        let mut latest: HashMap<&str, &Position> = HashMap::new();
+        let mut order = Vec::new();
+        for position in positions {
+            if latest.insert(&position.position_id, position).is_none() {
+                order.push(position.position_id.as_str());
+            }
+        }
+        let mut items = Vec::with_capacity(order.len());
+        for id in order {
+            if let Some(position) = latest.get(id) {
+                items.push(position_item(position)?);
+            }
+        }
+        let count = items.len();
+        self.batch_put(items).await?;
+        tracing::info!(count, "positions saved");
+        Ok(())
+    }
+
+    async fn placements(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, PlacementLink>, StoreError> {
+        let unique: BTreeSet<&String> = ids.iter().collect();
+        let keys = unique.into_iter().map(|id| placement_key(id)).collect();
+        let mut found = HashMap::new();
+        for item in self.batch_get(keys).await? {
+            let link: PlacementLink = decode("placement link", item)?;
+            found.insert(link.placement_id.clone(), link);
+        }
+        tracing::debug!(asked = ids.len(), found = found.len(), "placements read");
+        Ok(found)
+    }
+
+    async fn persons(
+        &self,
+        keys: &[(String, String)],
+    ) -> Result<HashMap<(String, String), Person>, StoreError> {
+        let unique: BTreeSet<&(String, String)> = keys.iter().collect();
+        let items = unique
+            .into_iter()
+            .map(|(vpd, key)| person_key_item(vpd, key))
+            .collect();
+        let mut found = HashMap::new();
+        for item in self.batch_get(items).await? {
+            let person = decode_person(item)?;
+            found.insert((person.vpd.clone(), person.person_key.clone()), person);
+        }
+        tracing::debug!(asked = keys.len(), found = found.len(), "persons read");
+        Ok(found)
+    }
+
+    async fn allocate_numbers(&self, count: u64) -> Result<u64, StoreError> {
+        let what = "applicant number counter";
+        if count == 0 {
+            let item = self
+                .get_item(key(COUNTER_PK.to_string(), COUNTER_SK))
+                .await?
+                .unwrap_or_default();
+            return Ok(number_attr(&item, "next", what)?.unwrap_or(0) + 1);
+        }
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(COUNTER_PK.to_string(), COUNTER_SK)))
+            .update_expression("ADD #next :count")
+            .expression_attribute_names("#next", "next")
+            .expression_attribute_values(":count", n(count))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| sdk_error("UpdateItem", &e))?;
+        let last = number_attr(&out.attributes.unwrap_or_default(), "next", what)?
+            .ok_or_else(|| StoreError::Corrupt(format!("{what} was not returned")))?;
+        let first = (last + 1)
+            .checked_sub(count)
+            .ok_or_else(|| StoreError::Corrupt(format!("{what} is below {count}")))?;
+        tracing::info!(first, count, "applicant numbers allocated");
+        Ok(first)
+    }
+
+    async fn create_applicants(
+        &self,
+        applicants: &[NewApplicant],
+    ) -> Result<Vec<CreateOutcome>, StoreError> {
+        let prepared = applicants
+            .iter()
+            .map(prepare)
+            .collect::<Result<Vec<_>, _>>()?;
+        for p in &prepared {
+            let actions = 3 + p.history.len();
+            if actions > TRANSACTION_LIMIT {
+                return Err(StoreError::Corrupt(format!(
+                    "applicant {} needs {actions} writes, more than one transaction holds",
+                    p.applicant_number
+                )));
+            }
+        }
+        let mut outcomes: Vec<Option<CreateOutcome>> = vec![None; applicants.len()];
+        // Placements already loaded (a redelivered file) cost reads, not cancelled transactions;
+        // one taken between this read and the write is caught by the transaction's condition.
+        let ids: Vec<String> = prepared.iter().map(|p| p.placement_id.clone()).collect();
+        let taken = self.placements(&ids).await?;
+        let mut queue = VecDeque::with_capacity(applicants.len());
+        for (index, p) in prepared.iter().enumerate() {
+            match taken.get(&p.placement_id) {
+                Some(link) => outcomes[index] = Some(CreateOutcome::PlacementTaken(link.clone())),
+                None => queue.push_back(index),
+            }
+        }
+        let mut requests = 0;
+        while !queue.is_empty() {
+            let group = next_group(&mut queue, &prepared);
+            requests += self.write_group(group, &prepared, &mut outcomes).await?;
+        }
+        let outcomes: Vec<CreateOutcome> = outcomes
+            .into_iter()
+            .map(|o| {
+                o.ok_or_else(|| StoreError::Corrupt("an applicant was left unwritten".to_string()))
+            })
+            .collect::<Result<_, _>>()?;
+        let created = outcomes
+            .iter()
+            .filter(|o| matches!(o, CreateOutcome::Created))
+            .count();
+        tracing::info!(
+            applicants = applicants.len(),
+            created,
+            taken = applicants.len() - created,
+            transactions = requests,
+            "applicants created"
+        );
+        Ok(outcomes)
+    }
+
+    async fn applicant(&self, applicant_number: &str) -> Result<Option<Applicant>, StoreError> {
+        match self.get_item(applicant_key(applicant_number)).await? {
+            Some(item) => Ok(Some(decode(
+                &format!("applicant {applicant_number}"),
+                item,
+            )?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn applicants_by_gmc(&self, gmc: &str) -> Result<Vec<Applicant>, StoreError> {
+        if gmc.is_empty() {
+            return Ok(Vec::new());
+        }
+        let items = self
+            .query_all(
+                Some(GSI2),
+                "#pk = :pk",
+                &[("#pk", GSI2PK)],
+                HashMap::from([(":pk".to_string(), s(format!("GMC#{gmc}")))]),
+            )
+            .await?;
+        let applicants = items
+            .into_iter()
+            .map(|item| decode("applicant", item))
+            .collect::<Result<Vec<Applicant>, _>>()?;
+        tracing::debug!(count = applicants.len(), "applicants found by GMC number");
+        Ok(applicants)
+    }
+
+    async fn history(&self, applicant_number: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        let items = self
+            .query_all(
+                None,
+                "#pk = :pk AND begins_with(#sk, :prefix)",
+                &[("#pk", PK), ("#sk", SK)],
+                HashMap::from([
+                    (":pk".to_string(), s(applicant_pk(applicant_number))),
+                    (":prefix".to_string(), s(HISTORY_PREFIX)),
+                ]),
+            )
+            .await?;
+        let what = format!("history of applicant {applicant_number}");
+        let mut entries = items
+            .into_iter()
+            .map(|item| decode(&what, item))
+            .collect::<Result<Vec<HistoryEntry>, _>>()?;
+        entries.sort_by_key(|e| e.seq);
+        Ok(entries)
+    }
+
+    async fn record_move(
+        &self,
+        expected_version: u32,
+        applicant: &Applicant,
+        entry: &HistoryEntry,
+    ) -> Result<MoveOutcome, StoreError> {
+        let number = &applicant.applicant_number;
+        let put_applicant = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(applicant_item(applicant)?))
+            .condition_expression("attribute_exists(#pk) AND #version = :expected")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":expected", n(expected_version))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(build_error)?;
+        let put_history = self.put_action(
+            history_item(number, entry)?,
+            "attribute_not_exists(#pk)",
+            false,
+        )?;
+        let actions = vec![
+            TransactWriteItem::builder().put(put_applicant).build(),
+            put_history,
+        ];
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(actions.clone()))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => {
+                    tracing::info!(
+                        applicant_number = %number,
+                        version = entry.seq,
+                        to = %entry.to,
+                        "applicant move stored"
+                    );
+                    return Ok(MoveOutcome::Stored);
+                }
+                Err(err) => err,
+            };
+            let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+                err.as_service_error()
+            else {
+                return Err(sdk_error("TransactWriteItems", &err));
+            };
+            let codes: Vec<&str> = cancelled
+                .cancellation_reasons()
+                .iter()
+                .map(|r| r.code().unwrap_or("None"))
+                .collect();
+            match codes.as_slice() {
+                ["ConditionalCheckFailed", ..] => {
+                    tracing::info!(
+                        applicant_number = %number,
+                        expected_version,
+                        "applicant moved on: conflict"
+                    );
+                    return Ok(MoveOutcome::Conflict);
+                }
+                [_, "ConditionalCheckFailed"] => {
+                    return Err(StoreError::Corrupt(format!(
+                        "applicant {number} is at version {expected_version} but already has history {}",
+                        entry.seq
+                    )));
+                }
+                _ if codes.contains(&"ValidationError") => {
+                    return Err(StoreError::Corrupt(format!(
+                        "TransactWriteItems refused the move of applicant {number}: {codes:?}"
+                    )));
+                }
+                _ => {}
+            }
+            attempt += 1;
+            if attempt >= MAX_ATTEMPTS {
+                return Err(StoreError::Unavailable(format!(
+                    "TransactWriteItems for applicant {number} cancelled {attempt} times ({codes:?})"
+                )));
+            }
+            tracing::debug!(applicant_number = %number, attempt, ?codes, "retrying move");
+            backoff(attempt).await;
+        }
+    }
+
+    async fn mark_employee(&self, vpd: &str, person_key: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(person_key_item(vpd, person_key)))
+            .update_expression("SET employee = :yes, vpd = :vpd, person_key = :key")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .expression_attribute_values(":vpd", s(vpd))
+            .expression_attribute_values(":key", s(person_key))
+            .send()
+            .await
+            .map_err(|e| sdk_error("UpdateItem", &e))?;
+        Ok(())
+    }
+
+    async fn save_rotation(&self, entries: &[RotationEntry]) -> Result<(), StoreError> {
+        // A batch may not hold one key twice: the last row for a position wins.
+        let mut latest: HashMap<(String, String), &RotationEntry> = HashMap::new();
+        for entry in entries {
+            latest.insert((entry.vpd.clone(), entry.position_key.clone()), entry);
+        }
+        let mut items = Vec::with_capacity(latest.len());
+        for entry in latest.into_values() {
+            let item = encode("rotation entry", entry)?;
+            items.push(with_keys(
+                item,
+                rotation_key(&entry.vpd, &entry.position_key),
+            ));
+        }
+        self.batch_put(items).await
+    }
+
+    async fn rotation_grid(&self, vpd: &str) -> Result<Vec<RotationEntry>, StoreError> {
+        let items = self
+            .query_all(
+                None,
+                "#pk = :pk",
+                &[("#pk", PK)],
+                HashMap::from([(":pk".to_string(), s(format!("ROTATION#{vpd}")))]),
+            )
+            .await?;
+        items
+            .into_iter()
+            .map(|item| decode(&format!("rotation entry of trust {vpd}"), item))
+            .collect()
+    }
+
+    async fn save_person_update(&self, update: &PersonUpdate) -> Result<(), StoreError> {
+        let item = encode("person update", update)?;
+        let keys = key(
+            format!("PERSONUPDATE#{}", update.vpd),
+            &format!("{}#{}", update.applicant_number, update.message_id),
+        );
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(with_keys(item, keys)))
+            .send()
+            .await
+            .map_err(|e| sdk_error("PutItem", &e))?;
+        Ok(())
+    }
+
+    async fn person_updates(&self, vpd: &str) -> Result<Vec<PersonUpdate>, StoreError> {
+        let items = self
+            .query_all(
+                None,
+                "#pk = :pk",
+                &[("#pk", PK)],
+                HashMap::from([(":pk".to_string(), s(format!("PERSONUPDATE#{vpd}")))]),
+            )
+            .await?;
+        let mut updates = items
+            .into_iter()
+            .map(|item| decode(&format!("person update of trust {vpd}"), item))
+            .collect::<Result<Vec<PersonUpdate>, _>>()?;
+        updates.sort_by(|a, b| {
+            (a.received_at, &a.applicant_number, &a.message_id).cmp(&(
+                b.received_at,
+                &b.applicant_number,
+                &b.message_id,
+            ))
+        });
+        Ok(updates)
+    }
+
+    async fn applicants_starting_on(&self, date: NaiveDate) -> Result<Vec<Applicant>, StoreError> {
+        let items = self
+            .query_all(
+                Some(GSI1),
+                "#pk = :pk",
+                &[("#pk", GSI1PK)],
+                HashMap::from([(":pk".to_string(), s(format!("HIRE#{date}")))]),
+            )
+            .await?;
+        let applicants = items
+            .into_iter()
+            .map(|item| decode("applicant", item))
+            .collect::<Result<Vec<Applicant>, _>>()?;
+        tracing::debug!(%date, count = applicants.len(), "starters read");
+        Ok(applicants)
+    }
+
+    async fn watermark(&self, job: &str) -> Result<Option<NaiveDate>, StoreError> {
+        let Some(item) = self
+            .get_item(key(format!("WATERMARK#{job}"), "WATERMARK"))
+            .await?
+        else {
+            return Ok(None);
+        };
+        match item.get("date") {
+            Some(AttributeValue::S(text)) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("watermark {job}: {e}"))),
+            _ => Err(StoreError::Corrupt(format!("watermark {job} has no date"))),
+        }
+    }
+
+    async fn advance_watermark(&self, job: &str, date: NaiveDate) -> Result<bool, StoreError> {
+        // ISO dates compare correctly as strings, so the condition keeps the watermark monotonic.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("WATERMARK#{job}"), "WATERMARK")))
+            .update_expression("SET #date = :date")
+            .condition_expression("attribute_not_exists(#date) OR #date < :date")
+            .expression_attribute_names("#date", "date")
+            .expression_attribute_values(":date", s(date.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(false),
+                _ => Err(sdk_error("UpdateItem", &err)),
+            },
+        }
+    }
+
+    async fn next_in_sequence(&self, name: &str) -> Result<u64, StoreError> {
+        let what = format!("sequence {name}");
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("COUNTER#sequence#{name}"), COUNTER_SK)))
+            .update_expression("ADD #next :one")
+            .expression_attribute_names("#next", "next")
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| sdk_error("UpdateItem", &e))?;
+        number_attr(&out.attributes.unwrap_or_default(), "next", &what)?
+            .ok_or_else(|| StoreError::Corrupt(format!("{what} was not returned")))
+    }
+
+    async fn tis_positions(
+        &self,
+        local_office: &str,
+    ) -> Result<HashMap<String, Vec<String>>, StoreError> {
+        let items = self
+            .query_all(
+                None,
+                "#pk = :pk",
+                &[("#pk", PK)],
+                HashMap::from([(":pk".to_string(), s(format!("TISVIEW#{local_office}")))]),
+            )
+            .await?;
+        let mut sent = HashMap::new();
+        for item in items {
+            let id = match item.get(SK) {
+                Some(AttributeValue::S(id)) => id.clone(),
+                _ => {
+                    return Err(StoreError::Corrupt(format!(
+                        "TIS view of {local_office} without a position id"
+                    )))
+                }
+            };
+            let fields = match item.get("fields") {
+                Some(AttributeValue::L(values)) => values
+                    .iter()
+                    .map(|v| match v {
+                        AttributeValue::S(text) => Ok(text.clone()),
+                        _ => Err(StoreError::Corrupt(format!(
+                            "TIS view of position {id}: a field is not text"
+                        ))),
+                    })
+                    .collect::<Result<Vec<String>, _>>()?,
+                _ => {
+                    return Err(StoreError::Corrupt(format!(
+                        "TIS view of position {id} has no fields"
+                    )))
+                }
+            };
+            sent.insert(id, fields);
+        }
+        Ok(sent)
+    }
+
+    async fn save_tis_positions(
+        &self,
+        local_office: &str,
+        sent: &[(String, Option<Vec<String>>)],
+    ) -> Result<(), StoreError> {
+        let mut puts = Vec::new();
+        for (id, fields) in sent {
+            let item_key = key(format!("TISVIEW#{local_office}"), id);
+            match fields {
+                Some(fields) => {
+                    let mut item = item_key;
+                    item.insert(
+                        "fields".to_string(),
+                        AttributeValue::L(fields.iter().map(|f| s(f.clone())).collect()),
+                    );
+                    puts.push(item);
+                }
+                None => {
+                    self.client
+                        .delete_item()
+                        .table_name(&self.table)
+                        .set_key(Some(item_key))
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("DeleteItem", &e))?;
+                }
+            }
+        }
+        self.batch_put(puts).await
+    }
+}

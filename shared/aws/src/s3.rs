@@ -1,0 +1,265 @@
+//! S3 adapter for [`BlobStore`]: received and quarantined files in the inbound bucket (under
+//! their prefixes), everything written for TIS, trusts and operators in the outbound bucket.
+
+use async_trait::async_trait;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::operation::head_object::HeadObjectError;
+use aws_sdk_s3::primitives::ByteStream;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use dit_core::ports::{Area, BlobError, BlobStore};
+
+/// Where each [`Area`] lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Layout {
+    pub inbound_bucket: String,
+    /// Received files, e.g. `incoming/`.
+    pub inbound_prefix: String,
+    /// Refused files, in the inbound bucket, e.g. `quarantine/`.
+    pub quarantine_prefix: String,
+    /// Outputs, at the bucket root.
+    pub outbound_bucket: String,
+}
+
+/// [`BlobStore`] on two S3 buckets.
+#[derive(Debug, Clone)]
+pub struct S3Blobs {
+    client: aws_sdk_s3::Client,
+    layout: S3Layout,
+}
+
+impl S3Blobs {
+    pub fn new(client: aws_sdk_s3::Client, layout: S3Layout) -> Self {
+        S3Blobs { client, layout }
+    }
+
+    /// The bucket and key prefix of an area.
+    fn place(&self, area: Area) -> (&str, &str) {
+        match area {
+            Area::Inbound => (&self.layout.inbound_bucket, &self.layout.inbound_prefix),
+            Area::Quarantine => (&self.layout.inbound_bucket, &self.layout.quarantine_prefix),
+            Area::Outbound => (&self.layout.outbound_bucket, ""),
+        }
+    }
+
+    /// The bucket and full object key of an area-relative key.
+    fn locate(&self, area: Area, key: &str) -> Result<(&str, String), BlobError> {
+        check_relative(key)?;
+        if key.is_empty() {
+            return Err(BlobError::BadKey(key.to_string()));
+        }
+        let (bucket, prefix) = self.place(area);
+        Ok((bucket, format!("{prefix}{key}")))
+    }
+}
+
+/// Keys (and list prefixes) are relative to their area: no `..`, no leading `/`.
+fn check_relative(key: &str) -> Result<(), BlobError> {
+    if key.contains("..") || key.starts_with('/') {
+        return Err(BlobError::BadKey(key.to_string()));
+    }
+    Ok(())
+}
+
+/// What `x-amz-copy-source` escapes: everything but unreserved characters and `/`.
+const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+/// Every S3 failure is worth retrying later (the keys themselves were checked before).
+fn sdk_error<E, R>(op: &str, key: &str, err: &SdkError<E, R>) -> BlobError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match err {
+        SdkError::ServiceError(service) => BlobError::Unavailable(format!(
+            "{op} {key}: {}: {}",
+            service.err().code().unwrap_or("UnknownError"),
+            service.err().message().unwrap_or("")
+        )),
+        other => BlobError::Unavailable(format!("{op} {key}: {}", DisplayErrorContext(other))),
+    }
+}
+
+#[async_trait]
+impl BlobStore for S3Blobs {
+    async fn get(&self, area: Area, key: &str) -> Result<Option<Vec<u8>>, BlobError> {
+        let (bucket, object) = self.locate(area, key)?;
+        let out = match self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(&object)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(err) => {
+                if let Some(GetObjectError::NoSuchKey(_)) = err.as_service_error() {
+                    return Ok(None);
+                }
+                return Err(sdk_error("GetObject", &object, &err));
+            }
+        };
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| BlobError::Unavailable(format!("GetObject {object}: body: {e}")))?;
+        let bytes = bytes.into_bytes().to_vec();
+        tracing::debug!(bucket, key = %object, bytes = bytes.len(), "object read");
+        Ok(Some(bytes))
+    }
+
+    async fn size(&self, area: Area, key: &str) -> Result<Option<u64>, BlobError> {
+        let (bucket, object) = self.locate(area, key)?;
+        match self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(&object)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(
+                out.content_length
+                    .and_then(|len| u64::try_from(len).ok())
+                    .unwrap_or(0),
+            )),
+            Err(err) => match err.as_service_error() {
+                Some(HeadObjectError::NotFound(_)) => Ok(None),
+                _ => Err(sdk_error("HeadObject", &object, &err)),
+            },
+        }
+    }
+
+    async fn put(
+        &self,
+        area: Area,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), BlobError> {
+        let (bucket, object) = self.locate(area, key)?;
+        let len = bytes.len();
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(&object)
+            .content_type(content_type)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| sdk_error("PutObject", &object, &e))?;
+        tracing::debug!(bucket, key = %object, bytes = len, "object written");
+        Ok(())
+    }
+
+    async fn delete(&self, area: Area, key: &str) -> Result<(), BlobError> {
+        let (bucket, object) = self.locate(area, key)?;
+        self.client
+            .delete_object()
+            .bucket(bucket)
+            .key(&object)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteObject", &object, &e))?;
+        tracing::debug!(bucket, key = %object, "object deleted");
+        Ok(())
+    }
+
+    /// Server-side copy (keeps the content type); an absent source is a no-op.
+    async fn copy(
+        &self,
+        from: Area,
+        from_key: &str,
+        to: Area,
+        to_key: &str,
+    ) -> Result<(), BlobError> {
+        let (from_bucket, from_object) = self.locate(from, from_key)?;
+        let (to_bucket, to_object) = self.locate(to, to_key)?;
+        let source = format!(
+            "{from_bucket}/{}",
+            utf8_percent_encode(&from_object, COPY_SOURCE)
+        );
+        let result = self
+            .client
+            .copy_object()
+            .copy_source(source)
+            .bucket(to_bucket)
+            .key(&to_object)
+            .send()
+            .await;
+        match result {
+            Ok(_) => {
+                tracing::debug!(from = %from_object, to = %to_object, to_bucket, "object copied");
+                Ok(())
+            }
+            Err(err) if err.as_service_error().and_then(|e| e.code()) == Some("NoSuchKey") => {
+                tracing::debug!(from = %from_object, "nothing to copy");
+                Ok(())
+            }
+            Err(err) => Err(sdk_error("CopyObject", &from_object, &err)),
+        }
+    }
+
+    async fn link(
+        &self,
+        area: Area,
+        key: &str,
+        expires_in: std::time::Duration,
+    ) -> Result<String, BlobError> {
+        let (bucket, object) = self.locate(area, key)?;
+        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(expires_in)
+            .map_err(|e| BlobError::BadKey(format!("{object}: {e}")))?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(&object)
+            .presigned(config)
+            .await
+            .map_err(|e| sdk_error("presign GetObject", &object, &e))?;
+        Ok(request.uri().to_string())
+    }
+
+    async fn list(&self, area: Area, prefix: &str) -> Result<Vec<String>, BlobError> {
+        check_relative(prefix)?;
+        let (bucket, area_prefix) = self.place(area);
+        let full_prefix = format!("{area_prefix}{prefix}");
+        let mut keys = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(&full_prefix)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListObjectsV2", &full_prefix, &e))?;
+            for object in out.contents.unwrap_or_default() {
+                if let Some(relative) = object
+                    .key
+                    .as_deref()
+                    .and_then(|k| k.strip_prefix(area_prefix))
+                {
+                    keys.push(relative.to_string());
+                }
+            }
+            match out.next_continuation_token {
+                Some(next) if out.is_truncated == Some(true) => token = Some(next),
+                _ => break,
+            }
+        }
+        keys.sort();
+        tracing::debug!(bucket, prefix = %full_prefix, count = keys.len(), "objects listed");
+        Ok(keys)
+    }
+}

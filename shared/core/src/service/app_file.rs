@@ -1,0 +1,541 @@
+//! The APP pipeline (2.4-2.6): records become applicants in chunks; every record gets its messages;
+//! the APC goes to TIS and each live trust gets its Deanery Applicant Notification.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::context::{Context, ProcessError};
+use super::inbound::Accepted;
+use super::output::put_json_and_html;
+use super::report::{FileReport, Outcome};
+use crate::domain::app::{check_record, CheckedApp, RawApp};
+use crate::domain::envelope::{FileType, LineReader, OutboundFile};
+use crate::domain::lifecycle::{
+    check_transfer_window, decide, ApplicantState, Command, Transition,
+};
+use crate::domain::messages::{Message, MessageType, PersonMatch};
+use crate::domain::model::{person_key, Applicant, Cause, HistoryEntry, PlacementLink};
+use crate::domain::notify::{ApplicantNotification, CreatedApplication, FailedApplication};
+use crate::domain::pos::{Position, PositionStatus};
+use crate::ports::{Area, CreateOutcome, NewApplicant};
+
+/// Records decided and stored together; bounds memory and store request sizes.
+const CHUNK: usize = 500;
+const APPLICANT_NUMBER_BASE: u64 = 5_000_000;
+const ASSIGNMENT_ID_BASE: u64 = 30_000_000;
+const ACTOR: &str = "interface";
+
+/// One data line as read in pass 2.
+struct Line {
+    record_number: u64,
+    line: u64,
+    raw: RawApp,
+}
+
+/// The outcome of one record, kept until the outputs are written.
+struct RecordResult {
+    record_number: u64,
+    placement_id: String,
+    dpn: String,
+    position_id: String,
+    position_number: String,
+    applicant_name: String,
+    /// The trust told about this record, if any.
+    vpd: Option<String>,
+    outcome: RecordOutcome,
+}
+
+enum RecordOutcome {
+    Loaded {
+        applicant_number: String,
+        assignment_id: String,
+        projected_hire_date: chrono::NaiveDate,
+        messages: Vec<Message>,
+    },
+    Rejected(Vec<Message>),
+}
+
+/// A record that passed every check and waits for its applicant number.
+struct Loadable {
+    index: usize,
+    record_number: u64,
+    line: u64,
+    checked: CheckedApp,
+    position: Position,
+    person_key: Option<String>,
+    messages: Vec<Message>,
+}
+
+pub(crate) async fn process(
+    ctx: &Context<'_>,
+    file: &Accepted<'_>,
+) -> Result<FileReport, ProcessError> {
+    let mut outputs = Outputs::new(ctx, file);
+    let mut seen_placements: HashSet<String> = HashSet::new();
+    let mut persons_in_file: HashSet<(String, String)> = HashSet::new();
+    let mut reader = LineReader::new(file.bytes);
+    let mut record = csv::StringRecord::new();
+    let mut chunk: Vec<Line> = Vec::with_capacity(CHUNK);
+    let mut record_number = 0u64;
+    let mut header_seen = false;
+    loop {
+        // The envelope scan already proved the file readable; a failure here means it changed underneath.
+        let read = reader.read(&mut record).unwrap_or(None);
+        let more = read.is_some();
+        if let Some(line) = read {
+            if !header_seen {
+                header_seen = true;
+                continue;
+            }
+            if record.get(0) != Some("APP") {
+                continue;
+            }
+            record_number += 1;
+            chunk.push(Line {
+                record_number,
+                line,
+                raw: RawApp::from_record(&record),
+            });
+        }
+        if chunk.len() == CHUNK || (!more && !chunk.is_empty()) {
+            let lines = std::mem::take(&mut chunk);
+            let count = lines.len() as u64;
+            let results =
+                decide_chunk(ctx, file, lines, &mut seen_placements, &mut persons_in_file).await?;
+            // Written out per chunk so memory holds one chunk of records, not the whole file's.
+            for result in &results {
+                outputs.add(result);
+            }
+            ctx.progress.advance(count);
+        }
+        if !more {
+            break;
+        }
+    }
+    outputs.finish(ctx, file).await
+}
+
+async fn decide_chunk(
+    ctx: &Context<'_>,
+    file: &Accepted<'_>,
+    lines: Vec<Line>,
+    seen_placements: &mut HashSet<String>,
+    persons_in_file: &mut HashSet<(String, String)>,
+) -> Result<Vec<RecordResult>, ProcessError> {
+    let mut results: Vec<RecordResult> = Vec::with_capacity(lines.len());
+    let placement_ids: Vec<String> = lines
+        .iter()
+        .map(|l| l.raw.placement_id().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let position_ids: Vec<String> = lines
+        .iter()
+        .map(|l| l.raw.position_id().to_string())
+        .filter(|p| !p.is_empty())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let links = ctx.store.placements(&placement_ids).await?;
+    let positions = ctx.store.positions(&position_ids).await?;
+
+    let mut loadables: Vec<Loadable> = Vec::new();
+    let mut reused: Vec<(usize, PlacementLink)> = Vec::new();
+    for line in lines {
+        let raw = &line.raw;
+        let placement_id = raw.placement_id().to_string();
+        let first_in_file = placement_id.is_empty() || seen_placements.insert(placement_id.clone());
+        let position = positions.get(raw.position_id());
+        let index = results.len();
+        results.push(RecordResult {
+            record_number: line.record_number,
+            placement_id: placement_id.clone(),
+            dpn: raw.get("DEANERY_POST_NUMBER").to_string(),
+            position_id: raw.position_id().to_string(),
+            position_number: raw.get("POSITION_NUMBER").to_string(),
+            applicant_name: raw.display_name(),
+            vpd: position.map(|p| p.vpd.clone()),
+            outcome: RecordOutcome::Rejected(vec![]),
+        });
+        let checked = match check_record(raw) {
+            Ok(checked) => checked,
+            Err(errors) => {
+                results[index].outcome = RecordOutcome::Rejected(errors);
+                continue;
+            }
+        };
+        if !first_in_file {
+            results[index].outcome =
+                RecordOutcome::Rejected(vec![Message::placement_repeated(&placement_id)]);
+            continue;
+        }
+        if let Some(link) = links.get(&placement_id) {
+            if link.source_sha256 == file.sha256 {
+                // This file was (partly) applied before: give the same answer again.
+                reused.push((index, link.clone()));
+            } else {
+                results[index].outcome =
+                    RecordOutcome::Rejected(vec![Message::placement_already_loaded(
+                        &placement_id,
+                        &link.applicant_number,
+                    )]);
+            }
+            continue;
+        }
+        let Some(position) = position.filter(|p| resolves(p, file.business_date)) else {
+            results[index].outcome =
+                RecordOutcome::Rejected(vec![Message::position_unknown(&checked.position_id)]);
+            continue;
+        };
+        if position.dpn != checked.dpn {
+            results[index].outcome = RecordOutcome::Rejected(vec![Message::dpn_mismatch(
+                &checked.dpn,
+                &checked.position_id,
+            )]);
+            continue;
+        }
+        if ctx.organisations.live(&position.vpd).is_none() {
+            results[index].outcome =
+                RecordOutcome::Rejected(vec![Message::organisation_not_live(&position.vpd)]);
+            continue;
+        }
+        if let Err(error) = check_transfer_window(checked.projected_hire_date, file.business_date) {
+            results[index].outcome = RecordOutcome::Rejected(vec![error]);
+            continue;
+        }
+        let details = &checked.details;
+        let key = person_key(
+            details.gmc_number.as_deref(),
+            details.national_insurance_number.as_deref(),
+            details.date_of_birth,
+        );
+        loadables.push(Loadable {
+            index,
+            record_number: line.record_number,
+            line: line.line,
+            messages: checked.warnings.clone(),
+            checked,
+            position: position.clone(),
+            person_key: key,
+        });
+    }
+
+    // Failed records with no known position: find the trust by DPN, so it still hears about them.
+    for result in results
+        .iter_mut()
+        .filter(|r| r.vpd.is_none() && !r.dpn.is_empty())
+    {
+        let owners = ctx.store.positions_by_dpn(&result.dpn).await?;
+        let active: Vec<&Position> = owners
+            .iter()
+            .filter(|p| p.status == PositionStatus::Active)
+            .collect();
+        if let [only] = active.as_slice() {
+            result.vpd = Some(only.vpd.clone());
+        }
+    }
+
+    for (index, link) in reused {
+        results[index].outcome = match ctx.store.applicant(&link.applicant_number).await? {
+            Some(applicant) => loaded_outcome(&applicant),
+            None => RecordOutcome::Rejected(vec![Message::placement_already_loaded(
+                &results[index].placement_id,
+                &link.applicant_number,
+            )]),
+        };
+    }
+    if loadables.is_empty() {
+        return Ok(results);
+    }
+
+    let person_keys: Vec<(String, String)> = loadables
+        .iter()
+        .filter_map(|l| l.person_key.clone().map(|k| (l.position.vpd.clone(), k)))
+        .collect();
+    let known = ctx.store.persons(&person_keys).await?;
+    for loadable in &mut loadables {
+        let kind = match &loadable.person_key {
+            None => PersonMatch::NewApplicant,
+            Some(key) => {
+                let id = (loadable.position.vpd.clone(), key.clone());
+                let kind = match known.get(&id) {
+                    Some(person) if person.employee => PersonMatch::ExistingEmployee,
+                    Some(_) => PersonMatch::ExistingApplicant,
+                    None if persons_in_file.contains(&id) => PersonMatch::ExistingApplicant,
+                    None => PersonMatch::NewApplicant,
+                };
+                persons_in_file.insert(id);
+                kind
+            }
+        };
+        loadable.messages.push(Message::person_match(kind));
+    }
+
+    let first = ctx.store.allocate_numbers(loadables.len() as u64).await?;
+    let new_applicants: Vec<NewApplicant> = loadables
+        .iter()
+        .enumerate()
+        .map(|(offset, l)| new_applicant(ctx, file, l, first + offset as u64))
+        .collect();
+    let outcomes = ctx.store.create_applicants(&new_applicants).await?;
+    for ((loadable, new), outcome) in loadables.iter().zip(&new_applicants).zip(outcomes) {
+        results[loadable.index].outcome = match outcome {
+            CreateOutcome::Created => loaded_outcome(&new.applicant),
+            CreateOutcome::PlacementTaken(link) if link.source_sha256 == file.sha256 => {
+                // A concurrent delivery of this same file won the race: report its applicant.
+                match ctx.store.applicant(&link.applicant_number).await? {
+                    Some(applicant) => loaded_outcome(&applicant),
+                    None => loaded_outcome(&new.applicant),
+                }
+            }
+            CreateOutcome::PlacementTaken(link) => {
+                RecordOutcome::Rejected(vec![Message::placement_already_loaded(
+                    &link.placement_id,
+                    &link.applicant_number,
+                )])
+            }
+        };
+    }
+    Ok(results)
+}
+
+/// Only active positions with a valid, non-duplicate DPN, effective on the business date, resolve records.
+fn resolves(position: &Position, business_date: chrono::NaiveDate) -> bool {
+    position.is_usable()
+        && position.effective_from.is_none_or(|d| d <= business_date)
+        && position.effective_to.is_none_or(|d| d >= business_date)
+}
+
+fn loaded_outcome(applicant: &Applicant) -> RecordOutcome {
+    RecordOutcome::Loaded {
+        applicant_number: applicant.applicant_number.clone(),
+        assignment_id: applicant.assignment_id.clone(),
+        projected_hire_date: applicant.projected_hire_date,
+        messages: applicant.load_messages.clone(),
+    }
+}
+
+fn new_applicant(
+    ctx: &Context<'_>,
+    file: &Accepted<'_>,
+    loadable: &Loadable,
+    number: u64,
+) -> NewApplicant {
+    let checked = &loadable.checked;
+    let applicant_number = (APPLICANT_NUMBER_BASE + number).to_string();
+    let record_number = loadable.record_number;
+    let cause = Cause::File {
+        name: file.name.name.clone(),
+        record_number,
+        line: loadable.line,
+    };
+    let mut history = Vec::new();
+    let mut state = None;
+    for (seq, command) in [(1, Command::Receive), (2, Command::Load)] {
+        // Receive then Load are always allowed for a new applicant; fall back to the target if not.
+        let transition = decide(&applicant_number, state, &command).unwrap_or(Transition::Moved {
+            from: state,
+            to: command.target(),
+        });
+        history.push(HistoryEntry::from_transition(
+            seq,
+            ctx.now,
+            command.name(),
+            transition,
+            cause.clone(),
+            ACTOR,
+        ));
+        state = Some(command.target());
+    }
+    NewApplicant {
+        applicant: Applicant {
+            applicant_number,
+            assignment_id: (ASSIGNMENT_ID_BASE + number).to_string(),
+            placement_id: checked.placement_id.clone(),
+            vpd: loadable.position.vpd.clone(),
+            local_office: file.name.source.clone(),
+            position_id: checked.position_id.clone(),
+            position_number: checked.position_number.clone(),
+            dpn: checked.dpn.clone(),
+            state: ApplicantState::Loaded,
+            version: 2,
+            projected_hire_date: checked.projected_hire_date,
+            projected_end_date: checked.projected_end_date,
+            person_key: loadable.person_key.clone(),
+            details: checked.details.clone(),
+            source_file: file.name.name.clone(),
+            source_sha256: file.sha256.clone(),
+            record_number,
+            load_messages: loadable.messages.clone(),
+            created_at: ctx.now,
+            updated_at: ctx.now,
+            employment_checks: None,
+        },
+        history,
+    }
+}
+
+/// The APC and trust notifications of one file, filled record by record.
+struct Outputs<'c> {
+    organisations: &'c crate::domain::org::Organisations,
+    report: FileReport,
+    apc: OutboundFile,
+    notifications: BTreeMap<String, ApplicantNotification>,
+    untold: BTreeMap<String, u64>,
+    business_date: chrono::NaiveDate,
+    file_name: String,
+}
+
+impl<'c> Outputs<'c> {
+    fn new(ctx: &Context<'c>, file: &Accepted<'_>) -> Self {
+        let name = file.name;
+        Outputs {
+            organisations: ctx.organisations,
+            report: FileReport::new(&name.name, Outcome::Processed),
+            apc: OutboundFile::new(
+                FileType::Apc,
+                &name.source,
+                name.date,
+                &name.seq,
+                &file.generated_at,
+            ),
+            notifications: BTreeMap::new(),
+            untold: BTreeMap::new(),
+            business_date: file.business_date,
+            file_name: name.name.clone(),
+        }
+    }
+
+    fn add(&mut self, result: &RecordResult) {
+        let record_number = result.record_number.to_string();
+        let trust = result
+            .vpd
+            .as_deref()
+            .and_then(|vpd| self.organisations.live(vpd));
+        let (business_date, file_name) = (self.business_date, &self.file_name);
+        let notification = trust.map(|org| {
+            self.notifications
+                .entry(org.vpd.clone())
+                .or_insert_with(|| {
+                    ApplicantNotification::new(&org.vpd, &org.name, business_date, file_name)
+                })
+        });
+        match &result.outcome {
+            RecordOutcome::Loaded {
+                applicant_number,
+                assignment_id,
+                projected_hire_date,
+                messages,
+            } => {
+                self.report.loaded += 1;
+                self.report.warnings += messages
+                    .iter()
+                    .filter(|m| m.message_type == MessageType::Warning)
+                    .count() as u64;
+                let mut created = Vec::new();
+                for message in messages {
+                    self.apc.line([
+                        "APC",
+                        &result.placement_id,
+                        &result.dpn,
+                        "SUCCESS",
+                        message.message_type.code(),
+                        &message.text,
+                        applicant_number,
+                        assignment_id,
+                        &result.position_id,
+                        &result.position_number,
+                        &record_number,
+                    ]);
+                    created.push(CreatedApplication {
+                        position_number: result.position_number.clone(),
+                        deanery_number: result.dpn.clone(),
+                        applicant_name: result.applicant_name.clone(),
+                        applicant_number: applicant_number.clone(),
+                        message_type: message.message_type.code().to_string(),
+                        message: message.text.clone(),
+                        placement_id: result.placement_id.clone(),
+                        projected_hire_date: *projected_hire_date,
+                    });
+                }
+                if let Some(n) = notification {
+                    n.created.extend(created);
+                }
+            }
+            RecordOutcome::Rejected(errors) => {
+                self.report.rejected += 1;
+                let mut failed = Vec::new();
+                for message in errors {
+                    self.apc.line([
+                        "APC",
+                        &result.placement_id,
+                        &result.dpn,
+                        "FAIL",
+                        message.message_type.code(),
+                        &message.text,
+                        "",
+                        "",
+                        &result.position_id,
+                        &result.position_number,
+                        &record_number,
+                    ]);
+                    failed.push(FailedApplication {
+                        position_number: result.position_number.clone(),
+                        deanery_number: result.dpn.clone(),
+                        applicant_name: result.applicant_name.clone(),
+                        message_type: message.message_type.code().to_string(),
+                        message: message.text.clone(),
+                        placement_id: result.placement_id.clone(),
+                        record_number: result.record_number,
+                    });
+                }
+                match notification {
+                    Some(n) => {
+                        n.requires_action = true;
+                        n.failed.extend(failed);
+                    }
+                    None => {
+                        *self
+                            .untold
+                            .entry(result.vpd.clone().unwrap_or_default())
+                            .or_default() += 1
+                    }
+                }
+            }
+        }
+    }
+
+    async fn finish(
+        self,
+        ctx: &Context<'_>,
+        file: &Accepted<'_>,
+    ) -> Result<FileReport, ProcessError> {
+        let Outputs {
+            mut report,
+            apc,
+            notifications,
+            untold,
+            ..
+        } = self;
+        for (vpd, count) in untold {
+            report.operator_warnings.push(if vpd.is_empty() {
+                format!("{count} failed record(s) could not be linked to any trust (unknown position and DPN); only TIS sees them, in the APC")
+            } else {
+                format!("{count} failed record(s) belong to trust {vpd}, which is not live or not configured; only TIS sees them, in the APC")
+            });
+        }
+        let name = file.name;
+        let apc_name = name.confirmation_name().unwrap_or_default();
+        let apc_key = format!("tis/{}/{}", name.source, apc_name);
+        ctx.blobs
+            .put(Area::Outbound, &apc_key, apc.finish(), "text/plain")
+            .await?;
+        report.outputs.push(format!("outbound/{apc_key}"));
+        let stem = name.name.trim_end_matches(".DAT");
+        for (vpd, notification) in notifications {
+            let base = format!("trusts/{vpd}/notifications/{stem}.deanery-applicant-notification");
+            let html = notification.render_html();
+            let written = put_json_and_html(ctx.blobs, &base, &notification, html).await?;
+            report.outputs.extend(written);
+        }
+        Ok(report)
+    }
+}

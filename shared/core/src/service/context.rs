@@ -1,0 +1,108 @@
+//! What every service runs with: the ports, the organisation configuration, the settings, where
+//! progress goes, and the moment it runs. One context for files, messages, schedules and exports,
+//! borrowed from [`Ports`], which a function or `dit` builds once.
+
+use chrono::{DateTime, Utc};
+
+use super::{NoProgress, Progress};
+use crate::domain::org::Organisations;
+use crate::ports::{BlobError, BlobStore, StateStore, StoreError};
+
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;
+
+/// An error worth retrying: the file is untouched or safely resumable, and nothing was lost.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    /// An output could not be built (e.g. a spreadsheet over the format's limits): not retried.
+    #[error(transparent)]
+    Sheet(#[from] crate::domain::sheets::SheetError),
+}
+
+impl ProcessError {
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ProcessError::Store(e) => e.is_transient(),
+            ProcessError::Blob(e) => e.is_transient(),
+            ProcessError::Sheet(_) => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub max_file_bytes: u64,
+}
+
+impl Settings {
+    pub const DEFAULT: Settings = Settings {
+        max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+    };
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings::DEFAULT
+    }
+}
+
+/// What a service runs with: ports, configuration, progress and the moment it runs.
+pub struct Context<'a> {
+    pub store: &'a dyn StateStore,
+    pub blobs: &'a dyn BlobStore,
+    pub organisations: &'a Organisations,
+    pub settings: &'a Settings,
+    pub progress: &'a dyn Progress,
+    pub now: DateTime<Utc>,
+}
+
+impl<'a> Context<'a> {
+    /// A context with the default settings and no progress reporting.
+    pub fn new(
+        store: &'a dyn StateStore,
+        blobs: &'a dyn BlobStore,
+        organisations: &'a Organisations,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Context {
+            store,
+            blobs,
+            organisations,
+            settings: &Settings::DEFAULT,
+            progress: &NoProgress,
+            now,
+        }
+    }
+
+    pub fn with_settings(self, settings: &'a Settings) -> Self {
+        Context { settings, ..self }
+    }
+
+    pub fn with_progress(self, progress: &'a dyn Progress) -> Self {
+        Context { progress, ..self }
+    }
+}
+
+/// The owned ports and configuration, built once per Lambda instance or `dit` run.
+pub struct Ports {
+    pub store: Box<dyn StateStore>,
+    pub blobs: Box<dyn BlobStore>,
+    pub organisations: Organisations,
+    pub settings: Settings,
+}
+
+impl Ports {
+    /// The context for one file, message or run, handled at `now`.
+    pub fn context(&self, now: DateTime<Utc>) -> Context<'_> {
+        Context::new(
+            self.store.as_ref(),
+            self.blobs.as_ref(),
+            &self.organisations,
+            now,
+        )
+        .with_settings(&self.settings)
+    }
+}

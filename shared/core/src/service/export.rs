@@ -1,0 +1,368 @@
+//! RMC / RMF to TIS (2.9): per local office, the positions TIS should know (usable positions of the
+//! office's live trusts) compared with what TIS was last sent, and, in Full Records mode, the person
+//! updates of hired lead-employer trainees.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::context::{Context, ProcessError};
+use crate::domain::envelope::{FileType, OutboundFile};
+use crate::domain::model::{
+    FileClaim, FileStatus, PersonUpdate, PersonUpdateStatus, ProcessedFile,
+};
+use crate::domain::org::InterfaceMode;
+use crate::domain::pos::Position;
+use crate::ports::Area;
+
+/// The PER fields of 2.9, in order, as keys of a person update's `person` object (lower case).
+pub const PER_FIELDS: [&str; 18] = [
+    "gmc_number",
+    "national_insurance_number",
+    "last_name",
+    "first_name",
+    "title",
+    "gender",
+    "date_of_birth",
+    "home_tel",
+    "mobile_tel",
+    "email_address",
+    "ethnic_origin",
+    "address_line_1",
+    "address_line_2",
+    "address_line_3",
+    "town",
+    "postcode",
+    "country",
+    "effective_date",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportReport {
+    pub local_office: String,
+    pub business_date: NaiveDate,
+    /// `None` when nothing was new (or the date was already exported).
+    pub file: Option<String>,
+    pub changed: usize,
+    pub deleted: usize,
+    pub person_updates: usize,
+    pub message: String,
+}
+
+/// The POR fields (after POSITION_ID and CHANGE_DELETE) TIS should hold for a position, or `None`
+/// when the position should not be on TIS (removed, inactive, or DPN not usable).
+fn por_fields(position: &Position) -> Option<Vec<String>> {
+    position.is_usable().then(|| {
+        vec![
+            position.position_number.clone(),
+            position.position_name.clone(),
+            position.dpn.clone(),
+            position.managing_deanery_body.clone(),
+            position
+                .host_lead
+                .map(|h| h.label().to_string())
+                .unwrap_or_default(),
+            position.ods_code.clone(),
+            position.vpd.clone(),
+            position.organisation.clone(),
+            position.site.clone(),
+        ]
+    })
+}
+
+fn por_line(id: &str, change: &str, fields: &[String]) -> Vec<String> {
+    let mut line = vec!["POR".to_string(), id.to_string(), change.to_string()];
+    line.extend(fields.iter().cloned());
+    line
+}
+
+/// Every position of the office's live trusts, by id.
+async fn office_positions(
+    ctx: &Context<'_>,
+    local_office: &str,
+) -> Result<BTreeMap<String, Position>, ProcessError> {
+    let mut positions = BTreeMap::new();
+    for org in ctx
+        .organisations
+        .iter()
+        .filter(|o| o.local_office == local_office && o.live)
+    {
+        for position in ctx.store.trust_positions(&org.vpd).await? {
+            positions.insert(position.position_id.clone(), position);
+        }
+    }
+    Ok(positions)
+}
+
+/// The RMC for one office and business date: only what changed since the last export.
+///
+/// # Errors
+/// Only store and blob failures (worth retrying: a rerun gives the same file).
+pub async fn export_changes(
+    ctx: &Context<'_>,
+    local_office: &str,
+    date: NaiveDate,
+) -> Result<ExportReport, ProcessError> {
+    let job = format!("rmc#{local_office}");
+    let mut report = ExportReport {
+        local_office: local_office.to_string(),
+        business_date: date,
+        file: None,
+        changed: 0,
+        deleted: 0,
+        person_updates: 0,
+        message: String::new(),
+    };
+    if ctx
+        .store
+        .watermark(&job)
+        .await?
+        .is_some_and(|done| done >= date)
+    {
+        report.message = format!(
+            "the RMC for {local_office} on {date} was already exported; nothing new is sent twice"
+        );
+        return Ok(report);
+    }
+    let positions = office_positions(ctx, local_office).await?;
+    let sent = ctx.store.tis_positions(local_office).await?;
+    let mut lines: Vec<Vec<String>> = Vec::new();
+    let mut now_sent: Vec<(String, Option<Vec<String>>)> = Vec::new();
+    let mut ids: Vec<&String> = positions.keys().chain(sent.keys()).collect();
+    ids.sort();
+    ids.dedup();
+    for id in ids {
+        let wanted = positions.get(id).and_then(por_fields);
+        let last = sent.get(id);
+        match (wanted, last) {
+            (Some(fields), last) if last != Some(&fields) => {
+                lines.push(por_line(id, "C", &fields));
+                report.changed += 1;
+                now_sent.push((id.clone(), Some(fields)));
+            }
+            (None, Some(last)) => {
+                lines.push(por_line(id, "D", last));
+                report.deleted += 1;
+                now_sent.push((id.clone(), None));
+            }
+            _ => {}
+        }
+    }
+    let updates = pending_person_updates(ctx, local_office).await?;
+    lines.extend(updates.iter().map(|(_, line)| line.clone()));
+    report.person_updates = updates.len();
+    if lines.is_empty() {
+        ctx.store.advance_watermark(&job, date).await?;
+        report.message =
+            format!("nothing new for {local_office} since the last export; no file written");
+        return Ok(report);
+    }
+
+    // The claim keeps the SEQ of an export interrupted after writing, so a rerun rewrites the same file.
+    let candidate = ctx
+        .store
+        .next_in_sequence(&format!("RMC#{local_office}"))
+        .await?;
+    let identity = format!("{local_office}#RMC-EXPORT#{}", date.format("%Y%m%d"));
+    let claim = ctx
+        .store
+        .claim_file(&ProcessedFile {
+            identity: identity.clone(),
+            source: local_office.to_string(),
+            file_type: "RMC-EXPORT".to_string(),
+            seq: candidate,
+            name: String::new(),
+            sha256: String::new(),
+            business_date: date,
+            status: FileStatus::InProgress,
+            claimed_at: ctx.now,
+            completed_at: None,
+            summary: None,
+        })
+        .await?;
+    let seq = match claim {
+        FileClaim::SameContent(existing) | FileClaim::DifferentContent(existing) => existing.seq,
+        FileClaim::New { .. } => candidate,
+    };
+    let name = write_file(ctx, FileType::Rmc, local_office, date, seq, &lines).await?;
+    ctx.store
+        .save_tis_positions(local_office, &now_sent)
+        .await?;
+    for (update, _) in updates {
+        ctx.store
+            .save_person_update(&PersonUpdate {
+                status: PersonUpdateStatus::Sent,
+                ..update
+            })
+            .await?;
+    }
+    let summary = serde_json::json!({ "file": name, "lines": lines.len() });
+    ctx.store
+        .complete_file(&identity, &summary, ctx.now)
+        .await?;
+    ctx.store.advance_watermark(&job, date).await?;
+    report.message = format!(
+        "{} changed, {} deleted position(s), {} person update(s)",
+        report.changed, report.deleted, report.person_updates
+    );
+    report.file = Some(name);
+    Ok(report)
+}
+
+/// The RMF: every position TIS should hold for the office; afterwards TIS's view is exactly that.
+///
+/// # Errors
+/// Only store and blob failures.
+pub async fn export_full(
+    ctx: &Context<'_>,
+    local_office: &str,
+    date: NaiveDate,
+) -> Result<ExportReport, ProcessError> {
+    let positions = office_positions(ctx, local_office).await?;
+    let sent = ctx.store.tis_positions(local_office).await?;
+    let mut lines = Vec::new();
+    let mut now_sent: Vec<(String, Option<Vec<String>>)> = Vec::new();
+    for (id, position) in &positions {
+        if let Some(fields) = por_fields(position) {
+            lines.push(por_line(id, "C", &fields));
+            now_sent.push((id.clone(), Some(fields)));
+        }
+    }
+    for id in sent
+        .keys()
+        .filter(|id| positions.get(*id).and_then(por_fields).is_none())
+    {
+        now_sent.push((id.clone(), None));
+    }
+    let seq = ctx
+        .store
+        .next_in_sequence(&format!("RMF#{local_office}"))
+        .await?;
+    let name = write_file(ctx, FileType::Rmf, local_office, date, seq, &lines).await?;
+    ctx.store
+        .save_tis_positions(local_office, &now_sent)
+        .await?;
+    Ok(ExportReport {
+        local_office: local_office.to_string(),
+        business_date: date,
+        file: Some(name),
+        changed: lines.len(),
+        deleted: 0,
+        person_updates: 0,
+        message: format!("{} current position(s)", lines.len()),
+    })
+}
+
+async fn write_file(
+    ctx: &Context<'_>,
+    file_type: FileType,
+    local_office: &str,
+    date: NaiveDate,
+    seq: u64,
+    lines: &[Vec<String>],
+) -> Result<String, ProcessError> {
+    let seq = format!("{seq:08}");
+    let generated = ctx.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut file = OutboundFile::new(file_type, local_office, date, &seq, &generated);
+    for line in lines {
+        file.line(line);
+    }
+    let name = format!(
+        "DE_{local_office}_{file_type}_{}_{seq}.DAT",
+        date.format("%Y%m%d")
+    );
+    ctx.blobs
+        .put(
+            Area::Outbound,
+            &format!("tis/{local_office}/{name}"),
+            file.finish(),
+            "text/plain",
+        )
+        .await?;
+    Ok(name)
+}
+
+/// Person updates waiting for the RMC, for Full Records trusts of the office, with their PER lines.
+async fn pending_person_updates(
+    ctx: &Context<'_>,
+    local_office: &str,
+) -> Result<Vec<(PersonUpdate, Vec<String>)>, ProcessError> {
+    let mut pending = Vec::new();
+    for org in ctx
+        .organisations
+        .iter()
+        .filter(|o| o.local_office == local_office && o.live && o.mode == InterfaceMode::Full)
+    {
+        for update in ctx.store.person_updates(&org.vpd).await? {
+            if update.status != PersonUpdateStatus::PendingRmc {
+                continue;
+            }
+            let line = per_line(ctx, &update).await?;
+            pending.push((update, line));
+        }
+    }
+    Ok(pending)
+}
+
+/// A PER line: the update's fields, falling back to the applicant's details for those not sent.
+async fn per_line(ctx: &Context<'_>, update: &PersonUpdate) -> Result<Vec<String>, ProcessError> {
+    let applicant = ctx.store.applicant(&update.applicant_number).await?;
+    let known: HashMap<&str, String> = applicant
+        .map(|a| {
+            let d = a.details;
+            let text = |v: Option<String>| v.unwrap_or_default();
+            HashMap::from([
+                ("gmc_number", text(d.gmc_number)),
+                (
+                    "national_insurance_number",
+                    text(d.national_insurance_number),
+                ),
+                ("last_name", d.last_name),
+                ("first_name", d.first_name),
+                ("title", text(d.title)),
+                ("gender", text(d.gender)),
+                (
+                    "date_of_birth",
+                    d.date_of_birth.map(|d| d.to_string()).unwrap_or_default(),
+                ),
+                ("home_tel", text(d.home_tel)),
+                ("mobile_tel", text(d.mobile_tel)),
+                ("email_address", text(d.email_address)),
+                ("ethnic_origin", text(d.ethnic_origin)),
+                ("address_line_1", text(d.address_line_1)),
+                ("address_line_2", text(d.address_line_2)),
+                ("address_line_3", text(d.address_line_3)),
+                ("town", text(d.town)),
+                ("postcode", text(d.postcode)),
+                ("country", text(d.country)),
+            ])
+        })
+        .unwrap_or_default();
+    let sent = |field: &str| -> Option<String> {
+        let object = update.person.as_object()?;
+        let value = object
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(field))
+            .map(|(_, v)| v)?;
+        Some(match value {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        })
+    };
+    let mut line = vec!["PER".to_string()];
+    for field in PER_FIELDS {
+        let value = if field == "effective_date" {
+            sent(field)
+                .or_else(|| update.effective_date.map(|d| d.to_string()))
+                .unwrap_or_default()
+        } else {
+            sent(field)
+                .or_else(|| known.get(field).cloned())
+                .unwrap_or_default()
+        };
+        line.push(value);
+    }
+    Ok(line)
+}

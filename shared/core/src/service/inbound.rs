@@ -1,0 +1,254 @@
+//! Processing one inbound file: the whole-file checks of 2.3, the claim that makes redelivery safe,
+//! then the APP or POS pipeline, then the outputs.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use super::context::{Context, ProcessError, Settings, DEFAULT_MAX_FILE_BYTES};
+use super::output::{hex, put_json};
+use super::report::{FileReport, Outcome};
+use super::{app_file, dnc_file, pos_file};
+use crate::domain::envelope::{self, FileName, FileType, QuarantineReason};
+use crate::domain::model::{FileClaim, FileStatus, ProcessedFile};
+use crate::ports::Area;
+
+/// ESR's limit on applicant records for one position in one APP file.
+pub const MAX_RECORDS_PER_POSITION: u64 = 40;
+
+/// A file that passed the whole-file checks, ready for its pipeline.
+pub(crate) struct Accepted<'f> {
+    pub name: &'f FileName,
+    pub bytes: &'f [u8],
+    pub sha256: String,
+    pub business_date: NaiveDate,
+    pub generated_at: String,
+}
+
+/// Processes the inbound object `key` (relative to the inbound area).
+///
+/// `as_of` overrides the business date, which otherwise is the date in the file's name.
+///
+/// # Errors
+/// Only [`ProcessError`]s worth retrying; bad input ends in quarantine, never in an error.
+pub async fn process_inbound(
+    ctx: &Context<'_>,
+    key: &str,
+    as_of: Option<NaiveDate>,
+) -> Result<FileReport, ProcessError> {
+    let display = key.rsplit('/').next().unwrap_or(key).to_string();
+    let name = match FileName::parse(key) {
+        Ok(name) => name,
+        Err(reason) => {
+            return quarantine(
+                ctx,
+                key,
+                &display,
+                QuarantineReason::new("bad_name", reason, None),
+            )
+            .await
+        }
+    };
+    if !name.file_type.is_inbound() {
+        let reason = QuarantineReason::new(
+            "not_inbound",
+            format!(
+                "{} files are written by this system, not received",
+                name.file_type
+            ),
+            None,
+        );
+        return quarantine(ctx, key, &display, reason).await;
+    }
+    let Some(size) = ctx.blobs.size(Area::Inbound, key).await? else {
+        let mut report = FileReport::new(&display, Outcome::Missing);
+        report.message =
+            Some("the file is no longer in the inbound area (already handled?)".into());
+        return Ok(report);
+    };
+    if size > ctx.settings.max_file_bytes {
+        let reason = QuarantineReason::new(
+            "too_large",
+            format!(
+                "the file is {size} bytes, larger than the configured maximum of {} bytes",
+                ctx.settings.max_file_bytes
+            ),
+            None,
+        );
+        return quarantine(ctx, key, &display, reason).await;
+    }
+    let Some(bytes) = ctx.blobs.get(Area::Inbound, key).await? else {
+        return Ok(FileReport::new(&display, Outcome::Missing));
+    };
+
+    // Pass 1: the whole file must be sound before anything in it is applied.
+    let mut per_position: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let scanned = envelope::scan(&bytes, &name, |line| {
+        if name.file_type == FileType::App {
+            let position = line.record.get(3).unwrap_or("").trim().to_string();
+            let count = per_position.entry(position.clone()).or_default();
+            *count += 1;
+            if *count > MAX_RECORDS_PER_POSITION {
+                return Err(QuarantineReason::new(
+                    "position_over_limit",
+                    format!(
+                        "more than {MAX_RECORDS_PER_POSITION} records for POSITION_ID {position} (ESR's limit for one position in one file)"
+                    ),
+                    Some(line.line),
+                ));
+            }
+        }
+        Ok(())
+    });
+    drop(per_position);
+    let envelope = match scanned {
+        Ok(envelope) => envelope,
+        Err(reason) => return quarantine(ctx, key, &display, reason).await,
+    };
+
+    let sha256 = hex(&Sha256::digest(&bytes));
+    let business_date = as_of.unwrap_or(name.date);
+    let claim = ctx
+        .store
+        .claim_file(&ProcessedFile {
+            identity: name.identity(),
+            source: name.source.clone(),
+            file_type: name.file_type.to_string(),
+            seq: name.seq_number(),
+            name: name.name.clone(),
+            sha256: sha256.clone(),
+            business_date,
+            status: FileStatus::InProgress,
+            claimed_at: ctx.now,
+            completed_at: None,
+            summary: None,
+        })
+        .await?;
+    let mut operator_warnings = Vec::new();
+    let business_date = match claim {
+        FileClaim::DifferentContent(existing) => {
+            let reason = QuarantineReason::new(
+                "sequence_reused",
+                format!(
+                    "{} {} {} was already processed from {} with different content (sha256 {} vs {})",
+                    name.source,
+                    name.file_type,
+                    name.seq,
+                    existing.name,
+                    short(&existing.sha256),
+                    short(&sha256)
+                ),
+                None,
+            );
+            return quarantine(ctx, key, &display, reason).await;
+        }
+        FileClaim::SameContent(existing) if existing.status == FileStatus::Processed => {
+            let mut report = existing
+                .summary
+                .and_then(|s| serde_json::from_value::<FileReport>(s).ok())
+                .unwrap_or_else(|| FileReport::new(&display, Outcome::Processed));
+            report.outcome = Outcome::Duplicate;
+            report.message = Some(format!(
+                "the same file was already processed (business date {}); nothing changed and its outputs stand",
+                existing.business_date
+            ));
+            return Ok(report);
+        }
+        // Interrupted or concurrent run of this very file: redo it; every write is idempotent.
+        FileClaim::SameContent(existing) => existing.business_date,
+        FileClaim::New { previous_seq } => {
+            if let Some(previous) = previous_seq {
+                let seq = name.seq_number();
+                if seq > previous + 1 {
+                    let missing: Vec<String> = (previous + 1..seq)
+                        .take(10)
+                        .map(|n| format!("{n:08}"))
+                        .collect();
+                    operator_warnings.push(format!(
+                        "sequence gap: {} {} {} follows {:08}; missing {}{}",
+                        name.source,
+                        name.file_type,
+                        name.seq,
+                        previous,
+                        missing.join(", "),
+                        if seq - previous - 1 > 10 { ", ..." } else { "" }
+                    ));
+                }
+            }
+            business_date
+        }
+    };
+
+    let accepted = Accepted {
+        name: &name,
+        bytes: &bytes,
+        sha256,
+        business_date,
+        generated_at: envelope.header.generated_at.clone(),
+    };
+    ctx.progress.begin(&display, envelope.data_lines);
+    // Only inbound types get here (checked above): POS, APP, DNC or DNF.
+    let result = match name.file_type {
+        FileType::Pos => pos_file::process(ctx, &accepted).await,
+        FileType::Dnc | FileType::Dnf => dnc_file::process(ctx, &accepted).await,
+        _ => app_file::process(ctx, &accepted).await,
+    };
+    ctx.progress.end();
+    let mut report = result?;
+    report.operator_warnings.splice(0..0, operator_warnings);
+    report.file_type = Some(name.file_type.to_string());
+    report.business_date = Some(business_date);
+    report.records = envelope.data_lines;
+    let operator_key = format!("operator/files/{}.json", name.name);
+    report.outputs.push(format!("outbound/{operator_key}"));
+    put_json(ctx.blobs, Area::Outbound, &operator_key, &report).await?;
+    let summary = serde_json::to_value(&report).unwrap_or_default();
+    ctx.store
+        .complete_file(&name.identity(), &summary, ctx.now)
+        .await?;
+    Ok(report)
+}
+
+/// The quarantine report written beside a quarantined file.
+#[derive(Debug, Serialize)]
+struct QuarantineRecord<'a> {
+    file: &'a str,
+    reason: &'a str,
+    code: &'a str,
+    line: Option<u64>,
+}
+
+async fn quarantine(
+    ctx: &Context<'_>,
+    key: &str,
+    display: &str,
+    reason: QuarantineReason,
+) -> Result<FileReport, ProcessError> {
+    ctx.blobs
+        .copy(Area::Inbound, key, Area::Quarantine, display)
+        .await?;
+    let record = QuarantineRecord {
+        file: display,
+        reason: &reason.reason,
+        code: &reason.code,
+        line: reason.line,
+    };
+    let reason_key = format!("{display}.reason.json");
+    put_json(ctx.blobs, Area::Quarantine, &reason_key, &record).await?;
+    // Deleted only once the copy and its reason are safe.
+    ctx.blobs.delete(Area::Inbound, key).await?;
+    let mut report = FileReport::new(display, Outcome::Quarantined);
+    report.file_type = FileName::parse(display)
+        .ok()
+        .map(|n| n.file_type.to_string());
+    report.outputs = vec![
+        format!("quarantine/{display}"),
+        format!("quarantine/{reason_key}"),
+    ];
+    report.quarantine = Some(reason);
+    Ok(report)
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
+}

@@ -1,0 +1,28 @@
+//! Application services: the handler code shared by the Lambda functions and the `dit` program.
+//! They orchestrate the domain over the ports and never see an AWS type.
+
+mod app_file;
+pub mod context;
+mod dnc_file;
+pub mod export;
+pub mod inbound;
+pub mod messages;
+pub mod moves;
+pub mod output;
+mod pos_file;
+pub mod reminders;
+pub mod report;
+
+pub use context::{Context, Ports, ProcessError, Settings};
+
+/// Receives progress of long runs (a progress bar in `dit`, nothing in Lambda).
+pub trait Progress: Send + Sync {
+    fn begin(&self, _file: &str, _records: u64) {}
+    fn advance(&self, _records: u64) {}
+    fn end(&self) {}
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl Progress for NoProgress {}

@@ -1,0 +1,280 @@
+//! The new-starter reminder (section 5): for business date D, every applicant in `loaded`,
+//! `offered` or `accepted` whose projected hire date is D + 5 days goes into one
+//! "Deanery - Jnr. Doctor Starter(s) (<VPD>)" reminder per live trust.
+//!
+//! The business date always comes from the caller (the schedule's payload, or `dit remind
+//! --date`), never from the clock. A watermark per job makes runs idempotent and lets a run catch
+//! up dates that were missed: each date from the watermark's next day to D is reminded once, and
+//! the watermark moves past a date only once all of its outputs are written. A run that stops half
+//! way is simply run again: the same date gives the same keys and the same bytes.
+//!
+//! Each date reads only that day's starters (`applicants_starting_on`, the hire-date index) and
+//! their positions in one lookup, so the cost follows the starters, not the applicants stored.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+use tracing::info;
+
+use super::context::{Context, ProcessError};
+use super::output::{put_json, put_json_and_html};
+use crate::domain::lifecycle::{ApplicantState, PersonType};
+use crate::domain::model::Applicant;
+use crate::domain::notify::{Starter, StarterReminder};
+use crate::domain::pos::HostLead;
+use crate::ports::Area;
+
+/// The watermark's job name (and the file-name fragment of the outputs).
+pub const JOB: &str = "new-starter-reminder";
+/// Trainees are reminded this many days before their projected hire date.
+pub const DAYS_AHEAD: u64 = 5;
+/// The states in which an applicant still has to be hired.
+pub const REMINDED_STATES: [ApplicantState; 3] = [
+    ApplicantState::Loaded,
+    ApplicantState::Offered,
+    ApplicantState::Accepted,
+];
+
+/// What one run did: the dates it reminded (oldest first), none when it was already done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReminderReport {
+    pub job: String,
+    pub business_date: NaiveDate,
+    /// The last date reminded before this run (`None` on the first run ever).
+    pub watermark_before: Option<NaiveDate>,
+    /// The last date reminded after this run.
+    pub watermark_after: Option<NaiveDate>,
+    pub dates: Vec<DateReport>,
+}
+
+impl ReminderReport {
+    /// Reminders written by this run (one per trust and date).
+    pub fn notifications(&self) -> usize {
+        self.dates.iter().map(|d| d.trusts.len()).sum()
+    }
+
+    /// True when the watermark already covered the business date, so nothing was written.
+    pub fn already_done(&self) -> bool {
+        self.dates.is_empty()
+    }
+}
+
+/// One business date reminded. Counts, codes and keys only: no personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DateReport {
+    pub business_date: NaiveDate,
+    pub hire_date: NaiveDate,
+    /// Applicants read with that hire date, in any state.
+    pub read: usize,
+    /// Of those, the ones still to be hired (loaded, offered, accepted), in any trust.
+    pub starters: usize,
+    /// Trusts reminded, by VPD.
+    pub trusts: Vec<TrustReminded>,
+    /// Trusts with starters that were not reminded (not configured, or not live).
+    pub not_notified: Vec<TrustSkipped>,
+    /// Every key written for this date, `outbound/...`.
+    pub outputs: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustReminded {
+    pub vpd: String,
+    pub starters: usize,
+    /// Starters on Host Employer positions, to be hired as Honorary.
+    pub honorary: usize,
+    pub outputs: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustSkipped {
+    pub vpd: String,
+    pub starters: usize,
+    /// `not configured` or `not live`.
+    pub reason: String,
+}
+
+/// The reminder's keys for a trust and business date (without the area).
+pub fn reminder_key(vpd: &str, business_date: NaiveDate, extension: &str) -> String {
+    format!("{}.{extension}", reminder_base(vpd, business_date))
+}
+
+/// The reminder's key without its extension (`.json` / `.html`).
+fn reminder_base(vpd: &str, business_date: NaiveDate) -> String {
+    format!("trusts/{vpd}/notifications/new-starters/{business_date}.{JOB}")
+}
+
+/// The operator's record of one date: the [`DateReport`] (counts and keys only).
+pub fn operator_key(business_date: NaiveDate) -> String {
+    format!("operator/schedules/{JOB}/{business_date}.json")
+}
+
+/// Reminds every date from the watermark's next day up to `business_date` (only `business_date`
+/// on the first run ever), advancing the watermark after each date.
+///
+/// # Errors
+/// Store or blob failures ([`ProcessError::is_transient`] tells whether to retry). The dates
+/// finished before the failure stay finished; the failed date is redone by the next run.
+pub async fn run(
+    ctx: &Context<'_>,
+    business_date: NaiveDate,
+) -> Result<ReminderReport, ProcessError> {
+    let watermark_before = ctx.store.watermark(JOB).await?;
+    let first = match watermark_before {
+        None => business_date,
+        Some(done) => done.succ_opt().unwrap_or(done),
+    };
+    let mut report = ReminderReport {
+        job: JOB.to_string(),
+        business_date,
+        watermark_before,
+        watermark_after: watermark_before,
+        dates: Vec::new(),
+    };
+    if watermark_before.is_some_and(|done| done >= business_date) {
+        info!(job = JOB, %business_date, watermark = ?watermark_before, "already reminded; nothing to do");
+        return Ok(report);
+    }
+    if first < business_date {
+        info!(job = JOB, from = %first, to = %business_date, "catching up missed dates");
+    }
+    for date in first.iter_days().take_while(|d| *d <= business_date) {
+        let day = remind(ctx, date).await?;
+        ctx.store.advance_watermark(JOB, date).await?;
+        report.watermark_after = Some(date);
+        report.dates.push(day);
+    }
+    Ok(report)
+}
+
+/// Writes the reminders of one business date (idempotent: same date, same keys and bytes).
+async fn remind(ctx: &Context<'_>, business_date: NaiveDate) -> Result<DateReport, ProcessError> {
+    let hire_date = business_date
+        .checked_add_days(Days::new(DAYS_AHEAD))
+        .unwrap_or(business_date);
+    let read = ctx.store.applicants_starting_on(hire_date).await?;
+    let mut day = DateReport {
+        business_date,
+        hire_date,
+        read: read.len(),
+        starters: 0,
+        trusts: Vec::new(),
+        not_notified: Vec::new(),
+        outputs: Vec::new(),
+    };
+    // The store's index gives this day's applicants; the date is checked again all the same.
+    let mut by_trust: BTreeMap<String, Vec<Applicant>> = BTreeMap::new();
+    for applicant in read {
+        if applicant.projected_hire_date == hire_date && REMINDED_STATES.contains(&applicant.state)
+        {
+            day.starters += 1;
+            by_trust
+                .entry(applicant.vpd.clone())
+                .or_default()
+                .push(applicant);
+        }
+    }
+    let mut live = BTreeMap::new();
+    for (vpd, starters) in by_trust {
+        match ctx.organisations.live(&vpd) {
+            Some(organisation) => {
+                live.insert(vpd, (organisation.name.clone(), starters));
+            }
+            None => day.not_notified.push(TrustSkipped {
+                reason: if ctx.organisations.get(&vpd).is_some() {
+                    "not live"
+                } else {
+                    "not configured"
+                }
+                .to_string(),
+                vpd,
+                starters: starters.len(),
+            }),
+        }
+    }
+
+    // One lookup for every reminded starter's position: Host Employer positions hire Honorary.
+    let ids: Vec<String> = live
+        .values()
+        .flat_map(|(_, starters)| starters.iter().map(|a| a.position_id.clone()))
+        .filter(|id| !id.is_empty())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let positions = if ids.is_empty() {
+        Default::default()
+    } else {
+        ctx.store.positions(&ids).await?
+    };
+
+    for (vpd, (name, applicants)) in live {
+        let mut reminder = StarterReminder::new(&vpd, &name, business_date, hire_date);
+        reminder.starters = applicants
+            .iter()
+            .map(|a| {
+                let host = positions
+                    .get(&a.position_id)
+                    .is_some_and(|p| p.host_lead == Some(HostLead::HostEmployer));
+                Starter {
+                    position_number: a.position_number.clone(),
+                    last_name: a.details.last_name.clone(),
+                    first_name: a.details.first_name.clone(),
+                    gmc_number: a.gmc_number().unwrap_or_default().to_string(),
+                    projected_hire_date: a.projected_hire_date,
+                    hire_as: if host {
+                        PersonType::Honorary
+                    } else {
+                        PersonType::Employee
+                    },
+                    applicant_number: a.applicant_number.clone(),
+                }
+            })
+            .collect();
+        // Stores return starters in different orders; the reminder's order must not depend on it.
+        reminder.starters.sort_by(|a, b| {
+            (
+                &a.position_number,
+                &a.last_name,
+                &a.first_name,
+                a.applicant_number.len(),
+                &a.applicant_number,
+            )
+                .cmp(&(
+                    &b.position_number,
+                    &b.last_name,
+                    &b.first_name,
+                    b.applicant_number.len(),
+                    &b.applicant_number,
+                ))
+        });
+        let html = reminder.render_html();
+        let outputs = put_json_and_html(
+            ctx.blobs,
+            &reminder_base(&vpd, business_date),
+            &reminder,
+            html,
+        )
+        .await?;
+        day.outputs.extend(outputs.iter().cloned());
+        let honorary = reminder
+            .starters
+            .iter()
+            .filter(|s| s.hire_as == PersonType::Honorary)
+            .count();
+        info!(job = JOB, %business_date, %hire_date, vpd = %vpd, starters = reminder.starters.len(), honorary, "trust reminded");
+        day.trusts.push(TrustReminded {
+            vpd,
+            starters: reminder.starters.len(),
+            honorary,
+            outputs: outputs.to_vec(),
+        });
+    }
+    for skipped in &day.not_notified {
+        info!(job = JOB, %business_date, vpd = %skipped.vpd, starters = skipped.starters, reason = %skipped.reason, "trust not reminded");
+    }
+    let operator = operator_key(business_date);
+    day.outputs.push(format!("outbound/{operator}"));
+    put_json(ctx.blobs, Area::Outbound, &operator, &day).await?;
+    info!(job = JOB, %business_date, %hire_date, read = day.read, starters = day.starters, trusts = day.trusts.len(), "date reminded");
+    Ok(day)
+}

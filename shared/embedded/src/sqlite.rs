@@ -1,0 +1,680 @@
+//! The embedded state store: SQLite (bundled) in one file, `DIR/state.db`.
+//!
+//! Each record is kept as JSON with the columns needed to find it beside; every multi-row change is
+//! one SQLite transaction, and applicant moves are conditional on the stored version.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use dit_core::domain::dnc::RotationEntry;
+use dit_core::domain::model::{
+    Applicant, FileClaim, FileStatus, HistoryEntry, Person, PersonUpdate, PlacementLink,
+    ProcessedFile,
+};
+use dit_core::domain::pos::Position;
+use dit_core::ports::{CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS files (
+    identity TEXT PRIMARY KEY, source TEXT NOT NULL, file_type TEXT NOT NULL, seq INTEGER NOT NULL,
+    body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS files_by_source ON files(source, file_type, seq);
+CREATE TABLE IF NOT EXISTS positions (
+    position_id TEXT PRIMARY KEY, vpd TEXT NOT NULL, dpn TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS positions_by_trust ON positions(vpd);
+CREATE INDEX IF NOT EXISTS positions_by_dpn ON positions(dpn);
+CREATE TABLE IF NOT EXISTS placements (
+    placement_id TEXT PRIMARY KEY, applicant_number TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS applicants (
+    applicant_number TEXT PRIMARY KEY, vpd TEXT NOT NULL, gmc TEXT, hire_date TEXT NOT NULL,
+    version INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS applicants_by_hire_date ON applicants(hire_date, vpd);
+CREATE INDEX IF NOT EXISTS applicants_by_gmc ON applicants(gmc, vpd);
+CREATE TABLE IF NOT EXISTS history (
+    applicant_number TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (applicant_number, seq));
+CREATE TABLE IF NOT EXISTS persons (
+    vpd TEXT NOT NULL, person_key TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (vpd, person_key));
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rotation (
+    vpd TEXT NOT NULL, position_key TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (vpd, position_key));
+CREATE TABLE IF NOT EXISTS person_updates (
+    applicant_number TEXT NOT NULL, message_id TEXT NOT NULL, vpd TEXT NOT NULL, received_at TEXT NOT NULL,
+    body TEXT NOT NULL, PRIMARY KEY (applicant_number, message_id));
+CREATE INDEX IF NOT EXISTS person_updates_by_trust ON person_updates(vpd, received_at);
+CREATE TABLE IF NOT EXISTS watermarks (job TEXT PRIMARY KEY, date TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tis_positions (
+    local_office TEXT NOT NULL, position_id TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (local_office, position_id));
+";
+
+pub struct SqliteStore {
+    connection: Mutex<Connection>,
+}
+
+fn unavailable(err: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(format!("sqlite: {err}"))
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value)
+        .map_err(|e| StoreError::Corrupt(format!("cannot encode record: {e}")))
+}
+
+fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("cannot decode record: {e}")))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the file cannot be opened or the schema created.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let connection = Connection::open(path).map_err(unavailable)?;
+        Self::init(connection)
+    }
+
+    /// An in-memory database, for tests.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when SQLite fails.
+    pub fn in_memory() -> Result<SqliteStore, StoreError> {
+        Self::init(Connection::open_in_memory().map_err(unavailable)?)
+    }
+
+    fn init(connection: Connection) -> Result<SqliteStore, StoreError> {
+        // WAL lets `dit show` read while `dit process` writes; the busy timeout lets two writers queue.
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(unavailable)?;
+        connection
+            .busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(unavailable)?;
+        connection.execute_batch(SCHEMA).map_err(unavailable)?;
+        Ok(SqliteStore {
+            connection: Mutex::new(connection),
+        })
+    }
+
+    fn with<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut connection = self.connection.lock().map_err(|_| {
+            StoreError::Unavailable("sqlite connection poisoned by an earlier panic".into())
+        })?;
+        work(&mut connection)
+    }
+
+    fn bodies<T: DeserializeOwned>(
+        connection: &Connection,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut statement = connection.prepare_cached(sql).map_err(unavailable)?;
+        let rows = statement
+            .query_map(params, |row| row.get::<_, String>(0))
+            .map_err(unavailable)?;
+        rows.map(|row| from_json(&row.map_err(unavailable)?))
+            .collect()
+    }
+
+    /// The record found for each id by a one-key query (ids not found are absent).
+    fn bodies_by_id<T: DeserializeOwned>(
+        connection: &Connection,
+        sql: &str,
+        ids: &[String],
+    ) -> Result<HashMap<String, T>, StoreError> {
+        let mut found = HashMap::new();
+        for id in ids {
+            if let Some(body) = Self::bodies(connection, sql, [id])?.into_iter().next() {
+                found.insert(id.clone(), body);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Reads a person (or a new one), lets `change` amend it, and writes it back, inside `tx`.
+fn update_person(
+    tx: &rusqlite::Transaction<'_>,
+    vpd: &str,
+    key: &str,
+    change: impl FnOnce(&mut Person),
+) -> Result<(), StoreError> {
+    let existing: Option<String> = tx
+        .query_row(
+            "SELECT body FROM persons WHERE vpd = ?1 AND person_key = ?2",
+            params![vpd, key],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(unavailable)?;
+    let mut person = match existing {
+        Some(body) => from_json::<Person>(&body)?,
+        None => Person {
+            vpd: vpd.to_string(),
+            person_key: key.to_string(),
+            employee: false,
+            applicant_numbers: vec![],
+        },
+    };
+    change(&mut person);
+    tx.execute(
+        "INSERT INTO persons (vpd, person_key, body) VALUES (?1, ?2, ?3)
+         ON CONFLICT (vpd, person_key) DO UPDATE SET body = excluded.body",
+        params![vpd, key, to_json(&person)?],
+    )
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+fn insert_applicant(
+    tx: &rusqlite::Transaction<'_>,
+    applicant: &Applicant,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO applicants (applicant_number, vpd, gmc, hire_date, version, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            applicant.applicant_number,
+            applicant.vpd,
+            applicant.gmc_number(),
+            applicant.projected_hire_date.to_string(),
+            applicant.version,
+            to_json(applicant)?
+        ],
+    )
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+fn insert_history(
+    tx: &rusqlite::Transaction<'_>,
+    applicant_number: &str,
+    entry: &HistoryEntry,
+) -> Result<bool, StoreError> {
+    let inserted = tx
+        .execute(
+            "INSERT OR IGNORE INTO history (applicant_number, seq, body) VALUES (?1, ?2, ?3)",
+            params![applicant_number, entry.seq, to_json(entry)?],
+        )
+        .map_err(unavailable)?;
+    Ok(inserted == 1)
+}
+
+#[async_trait]
+impl StateStore for SqliteStore {
+    async fn claim_file(&self, file: &ProcessedFile) -> Result<FileClaim, StoreError> {
+        self.with(|connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let existing: Option<String> = tx
+                .query_row("SELECT body FROM files WHERE identity = ?1", [&file.identity], |row| row.get(0))
+                .optional()
+                .map_err(unavailable)?;
+            if let Some(body) = existing {
+                let existing: ProcessedFile = from_json(&body)?;
+                return Ok(if existing.sha256 == file.sha256 {
+                    FileClaim::SameContent(existing)
+                } else {
+                    FileClaim::DifferentContent(existing)
+                });
+            }
+            let previous_seq: Option<i64> = tx
+                .query_row(
+                    "SELECT MAX(seq) FROM files WHERE source = ?1 AND file_type = ?2",
+                    params![file.source, file.file_type],
+                    |row| row.get(0),
+                )
+                .map_err(unavailable)?;
+            tx.execute(
+                "INSERT INTO files (identity, source, file_type, seq, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![file.identity, file.source, file.file_type, file.seq as i64, to_json(file)?],
+            )
+            .map_err(unavailable)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(FileClaim::New {
+                previous_seq: previous_seq.map(|s| s as u64),
+            })
+        })
+    }
+
+    async fn complete_file(
+        &self,
+        identity: &str,
+        summary: &serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.with(|connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let body: Option<String> = tx
+                .query_row(
+                    "SELECT body FROM files WHERE identity = ?1",
+                    [identity],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(unavailable)?;
+            let Some(body) = body else {
+                return Err(StoreError::Corrupt(format!(
+                    "file {identity} was never claimed"
+                )));
+            };
+            let mut file: ProcessedFile = from_json(&body)?;
+            file.status = FileStatus::Processed;
+            file.completed_at.get_or_insert(at);
+            file.summary = Some(summary.clone());
+            tx.execute(
+                "UPDATE files SET body = ?2 WHERE identity = ?1",
+                params![identity, to_json(&file)?],
+            )
+            .map_err(unavailable)?;
+            tx.commit().map_err(unavailable)
+        })
+    }
+
+    async fn positions(&self, ids: &[String]) -> Result<HashMap<String, Position>, StoreError> {
+        self.with(|connection| {
+            Self::bodies_by_id(
+                connection,
+                "SELECT body FROM positions WHERE position_id = ?1",
+                ids,
+            )
+        })
+    }
+
+    async fn trust_positions(&self, vpd: &str) -> Result<Vec<Position>, StoreError> {
+        self.with(|connection| {
+            Self::bodies(
+                connection,
+                "SELECT body FROM positions WHERE vpd = ?1 ORDER BY position_id",
+                [vpd],
+            )
+        })
+    }
+
+    async fn positions_by_dpn(&self, dpn: &str) -> Result<Vec<Position>, StoreError> {
+        // Positions without a DPN are stored with an empty one: an empty DPN finds nothing.
+        if dpn.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.with(|connection| {
+            Self::bodies(
+                connection,
+                "SELECT body FROM positions WHERE dpn = ?1 ORDER BY vpd, position_id",
+                [dpn],
+            )
+        })
+    }
+
+    async fn save_positions(&self, positions: &[Position]) -> Result<(), StoreError> {
+        self.with(|connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            for p in positions {
+                tx.execute(
+                    "INSERT INTO positions (position_id, vpd, dpn, body) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (position_id) DO UPDATE SET vpd = excluded.vpd, dpn = excluded.dpn, body = excluded.body",
+                    params![p.position_id, p.vpd, p.dpn, to_json(p)?],
+                )
+                .map_err(unavailable)?;
+            }
+            tx.commit().map_err(unavailable)
+        })
+    }
+
+    async fn placements(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, PlacementLink>, StoreError> {
+        self.with(|connection| {
+            Self::bodies_by_id(
+                connection,
+                "SELECT body FROM placements WHERE placement_id = ?1",
+                ids,
+            )
+        })
+    }
+
+    async fn persons(
+        &self,
+        keys: &[(String, String)],
+    ) -> Result<HashMap<(String, String), Person>, StoreError> {
+        self.with(|connection| {
+            let mut found = HashMap::new();
+            for (vpd, key) in keys {
+                let persons: Vec<Person> = Self::bodies(
+                    connection,
+                    "SELECT body FROM persons WHERE vpd = ?1 AND person_key = ?2",
+                    [vpd, key],
+                )?;
+                if let Some(person) = persons.into_iter().next() {
+                    found.insert((vpd.clone(), key.clone()), person);
+                }
+            }
+            Ok(found)
+        })
+    }
+
+    async fn allocate_numbers(&self, count: u64) -> Result<u64, StoreError> {
+        self.with(|connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let next: i64 = tx
+                .query_row(
+                    "INSERT INTO counters (name, value) VALUES ('numbers', ?1)
+                     ON CONFLICT (name) DO UPDATE SET value = value + ?1 RETURNING value",
+                    [count as i64],
+                    |row| row.get(0),
+                )
+                .map_err(unavailable)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(next as u64 - count + 1)
+        })
+    }
+
+    async fn create_applicants(
+        &self,
+        applicants: &[NewApplicant],
+    ) -> Result<Vec<CreateOutcome>, StoreError> {
+        self.with(|connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let mut outcomes = Vec::with_capacity(applicants.len());
+            for new in applicants {
+                let a = &new.applicant;
+                let existing: Option<String> = tx
+                    .query_row(
+                        "SELECT body FROM placements WHERE placement_id = ?1",
+                        [&a.placement_id],
+                        |row| row.get(0),
+                    )
+                    .optional()
+                    .map_err(unavailable)?;
+                if let Some(body) = existing {
+                    outcomes.push(CreateOutcome::PlacementTaken(from_json(&body)?));
+                    continue;
+                }
+                let link = PlacementLink {
+                    placement_id: a.placement_id.clone(),
+                    applicant_number: a.applicant_number.clone(),
+                    source_file: a.source_file.clone(),
+                    source_sha256: a.source_sha256.clone(),
+                };
+                tx.execute(
+                    "INSERT INTO placements (placement_id, applicant_number, body) VALUES (?1, ?2, ?3)",
+                    params![a.placement_id, a.applicant_number, to_json(&link)?],
+                )
+                .map_err(unavailable)?;
+                insert_applicant(&tx, a)?;
+                for entry in &new.history {
+                    insert_history(&tx, &a.applicant_number, entry)?;
+                }
+                if let Some(key) = &a.person_key {
+                    update_person(&tx, &a.vpd, key, |person| {
+                        if !person.applicant_numbers.contains(&a.applicant_number) {
+                            person.applicant_numbers.push(a.applicant_number.clone());
+                        }
+                    })?;
+                }
+                outcomes.push(CreateOutcome::Created);
+            }
+            tx.commit().map_err(unavailable)?;
+            Ok(outcomes)
+        })
+    }
+
+    async fn applicant(&self, applicant_number: &str) -> Result<Option<Applicant>, StoreError> {
+        self.with(|connection| {
+            Ok(Self::bodies(
+                connection,
+                "SELECT body FROM applicants WHERE applicant_number = ?1",
+                [applicant_number],
+            )?
+            .into_iter()
+            .next())
+        })
+    }
+
+    async fn applicants_by_gmc(&self, gmc: &str) -> Result<Vec<Applicant>, StoreError> {
+        self.with(|connection| {
+            Self::bodies(
+                connection,
+                "SELECT body FROM applicants WHERE gmc = ?1 ORDER BY vpd, applicant_number",
+                [gmc],
+            )
+        })
+    }
+
+    async fn history(&self, applicant_number: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.with(|connection| {
+            Self::bodies(
+                connection,
+                "SELECT body FROM history WHERE applicant_number = ?1 ORDER BY seq",
+                [applicant_number],
+            )
+        })
+    }
+
+    async fn record_move(
+        &self,
+        expected_version: u32,
+        applicant: &Applicant,
+        entry: &HistoryEntry,
+    ) -> Result<MoveOutcome, StoreError> {
+        self.with(|connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let updated = tx
+                .execute(
+                    "UPDATE applicants SET vpd = ?3, gmc = ?4, hire_date = ?5, version = ?6, body = ?7
+                     WHERE applicant_number = ?1 AND version = ?2",
+                    params![
+                        applicant.applicant_number,
+                        expected_version,
+                        applicant.vpd,
+                        applicant.gmc_number(),
+                        applicant.projected_hire_date.to_string(),
+                        applicant.version,
+                        to_json(applicant)?
+                    ],
+                )
+                .map_err(unavailable)?;
+            if updated != 1 || !insert_history(&tx, &applicant.applicant_number, entry)? {
+                // Dropping the transaction rolls back the applicant update.
+                return Ok(MoveOutcome::Conflict);
+            }
+            tx.commit().map_err(unavailable)?;
+            Ok(MoveOutcome::Stored)
+        })
+    }
+
+    async fn mark_employee(&self, vpd: &str, person_key: &str) -> Result<(), StoreError> {
+        self.with(|connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            update_person(&tx, vpd, person_key, |person| person.employee = true)?;
+            tx.commit().map_err(unavailable)
+        })
+    }
+
+    async fn save_rotation(&self, entries: &[RotationEntry]) -> Result<(), StoreError> {
+        self.with(|connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            for entry in entries {
+                tx.execute(
+                    "INSERT INTO rotation (vpd, position_key, body) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (vpd, position_key) DO UPDATE SET body = excluded.body",
+                    params![entry.vpd, entry.position_key, to_json(entry)?],
+                )
+                .map_err(unavailable)?;
+            }
+            tx.commit().map_err(unavailable)
+        })
+    }
+
+    async fn rotation_grid(&self, vpd: &str) -> Result<Vec<RotationEntry>, StoreError> {
+        self.with(|connection| {
+            Self::bodies(
+                connection,
+                "SELECT body FROM rotation WHERE vpd = ?1 ORDER BY position_key",
+                [vpd],
+            )
+        })
+    }
+
+    async fn save_person_update(&self, update: &PersonUpdate) -> Result<(), StoreError> {
+        self.with(|connection| {
+            connection
+                .execute(
+                    "INSERT INTO person_updates (applicant_number, message_id, vpd, received_at, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (applicant_number, message_id) DO UPDATE SET body = excluded.body",
+                    params![
+                        update.applicant_number,
+                        update.message_id,
+                        update.vpd,
+                        update.received_at.to_rfc3339(),
+                        to_json(update)?
+                    ],
+                )
+                .map_err(unavailable)?;
+            Ok(())
+        })
+    }
+
+    async fn person_updates(&self, vpd: &str) -> Result<Vec<PersonUpdate>, StoreError> {
+        self.with(|connection| {
+            Self::bodies(
+                connection,
+                "SELECT body FROM person_updates WHERE vpd = ?1 ORDER BY received_at, applicant_number, message_id",
+                [vpd],
+            )
+        })
+    }
+
+    async fn applicants_starting_on(&self, date: NaiveDate) -> Result<Vec<Applicant>, StoreError> {
+        self.with(|connection| {
+            Self::bodies(
+                connection,
+                "SELECT body FROM applicants WHERE hire_date = ?1 ORDER BY vpd, applicant_number",
+                [date.to_string()],
+            )
+        })
+    }
+
+    async fn watermark(&self, job: &str) -> Result<Option<NaiveDate>, StoreError> {
+        self.with(|connection| {
+            let text: Option<String> = connection
+                .query_row("SELECT date FROM watermarks WHERE job = ?1", [job], |row| {
+                    row.get(0)
+                })
+                .optional()
+                .map_err(unavailable)?;
+            text.map(|t| {
+                NaiveDate::parse_from_str(&t, "%Y-%m-%d")
+                    .map_err(|e| StoreError::Corrupt(format!("watermark {job}: {e}")))
+            })
+            .transpose()
+        })
+    }
+
+    async fn advance_watermark(&self, job: &str, date: NaiveDate) -> Result<bool, StoreError> {
+        self.with(|connection| {
+            // ISO dates compare correctly as text.
+            let changed = connection
+                .execute(
+                    "INSERT INTO watermarks (job, date) VALUES (?1, ?2)
+                     ON CONFLICT (job) DO UPDATE SET date = excluded.date WHERE watermarks.date < excluded.date",
+                    params![job, date.to_string()],
+                )
+                .map_err(unavailable)?;
+            Ok(changed == 1)
+        })
+    }
+
+    async fn next_in_sequence(&self, name: &str) -> Result<u64, StoreError> {
+        self.with(|connection| {
+            let value: i64 = connection
+                .query_row(
+                    "INSERT INTO counters (name, value) VALUES (?1, 1)
+                     ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+                    [format!("sequence:{name}")],
+                    |row| row.get(0),
+                )
+                .map_err(unavailable)?;
+            Ok(value as u64)
+        })
+    }
+
+    async fn tis_positions(
+        &self,
+        local_office: &str,
+    ) -> Result<HashMap<String, Vec<String>>, StoreError> {
+        self.with(|connection| {
+            let mut statement = connection
+                .prepare_cached(
+                    "SELECT position_id, body FROM tis_positions WHERE local_office = ?1",
+                )
+                .map_err(unavailable)?;
+            let rows = statement
+                .query_map([local_office], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                })
+                .map_err(unavailable)?;
+            let mut sent = HashMap::new();
+            for row in rows {
+                let (id, body) = row.map_err(unavailable)?;
+                sent.insert(id, from_json(&body)?);
+            }
+            Ok(sent)
+        })
+    }
+
+    async fn save_tis_positions(
+        &self,
+        local_office: &str,
+        sent: &[(String, Option<Vec<String>>)],
+    ) -> Result<(), StoreError> {
+        self.with(|connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            for (id, fields) in sent {
+                match fields {
+                    Some(fields) => tx.execute(
+                        "INSERT INTO tis_positions (local_office, position_id, body) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (local_office, position_id) DO UPDATE SET body = excluded.body",
+                        params![local_office, id, to_json(fields)?],
+                    ),
+                    None => tx.execute(
+                        "DELETE FROM tis_positions WHERE local_office = ?1 AND position_id = ?2",
+                        params![local_office, id],
+                    ),
+                }
+                .map_err(unavailable)?;
+            }
+            tx.commit().map_err(unavailable)
+        })
+    }
+}

@@ -1,0 +1,402 @@
+//! Test support: a private `moto_server` per test (DynamoDB, S3 and SQS emulation), the state
+//! table and buckets as `infra/template.yaml` defines them, and a request counter for DynamoDB.
+//! [`fixtures`] builds records for the store tests; [`applicants`] loads applicants through the
+//! inbound service on any store and sends them trust and Trac messages.
+
+pub mod applicants;
+pub mod fixtures;
+pub mod samples;
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::interceptors::{
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
+use aws_sdk_dynamodb::config::{ConfigBag, Credentials, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+use aws_sdk_dynamodb::operation::query::QueryOutput;
+use aws_sdk_dynamodb::operation::scan::ScanOutput;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
+};
+use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+
+pub const REGION: &str = "eu-west-2";
+const START_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A `moto_server` child process on a free loopback port, killed on drop.
+///
+/// moto applies a DynamoDB transaction item by item and undoes a cancelled one by restoring a
+/// snapshot of the table, with no lock between its request threads: two concurrent transactions
+/// can both pass a condition, and a cancelled one can wipe out the other's writes. DynamoDB
+/// transactions are serializable, so the DynamoDB clients made here send this moto one request
+/// at a time (callers still interleave between requests, as they do against DynamoDB).
+pub struct Moto {
+    pub endpoint: String,
+    child: Child,
+    dynamo_gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Moto {
+    /// Starts `moto_server` (from `$MOTO_SERVER`, else `PATH`) and waits until it answers.
+    ///
+    /// # Panics
+    /// When moto cannot be started or does not answer within 15 seconds.
+    pub fn start() -> Moto {
+        let port = {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+            listener.local_addr().expect("local address").port()
+        };
+        let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".to_string());
+        let child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {program:?} ({e}): run the tests with scripts/test.sh \
+                     (see the README), which installs moto, or set MOTO_SERVER"
+                )
+            });
+        let mut moto = Moto {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            child,
+            dynamo_gate: Arc::new(tokio::sync::Mutex::new(())),
+        };
+        moto.wait_ready(port);
+        moto
+    }
+
+    fn wait_ready(&mut self, port: u16) {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "moto_server exited at start ({status}): run the tests with scripts/test.sh \
+                     (see the README), which installs moto"
+                );
+            }
+            if answers(addr) {
+                return;
+            }
+            assert!(
+                started.elapsed() < START_TIMEOUT,
+                "moto_server did not answer on port {port} within {START_TIMEOUT:?}: \
+                 run the tests with scripts/test.sh (see the README), which installs moto"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// AWS configuration pointing at this moto: region eu-west-2, static test credentials.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+            .endpoint_url(&self.endpoint)
+            .load()
+            .await
+    }
+
+    fn dynamo_config(&self, sdk_config: &SdkConfig) -> aws_sdk_dynamodb::config::Builder {
+        let http = OneAtATime {
+            inner: aws_smithy_http_client::Builder::new().build_http(),
+            gate: Arc::clone(&self.dynamo_gate),
+        };
+        aws_sdk_dynamodb::config::Builder::from(sdk_config).http_client(http)
+    }
+
+    /// A DynamoDB client (one request at a time to this moto: see [`Moto`]).
+    pub async fn dynamo_client(&self) -> aws_sdk_dynamodb::Client {
+        let config = self.dynamo_config(&self.sdk_config().await).build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    /// A DynamoDB client that counts its requests in `counter`.
+    pub async fn counting_dynamo_client(
+        &self,
+        counter: RequestCounter,
+    ) -> aws_sdk_dynamodb::Client {
+        let config = self
+            .dynamo_config(&self.sdk_config().await)
+            .interceptor(counter)
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    /// A path-style S3 client (moto serves buckets by path).
+    pub async fn s3_client(&self) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::from(&self.sdk_config().await)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// Creates the state table as `infra/template.yaml` defines it (PK/SK, GSI1, GSI2, on demand).
+    ///
+    /// # Panics
+    /// When moto refuses the table.
+    pub async fn create_table(&self, name: &str) -> aws_sdk_dynamodb::Client {
+        let client = self.dynamo_client().await;
+        let key = |attribute: &str, key_type: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(attribute)
+                .key_type(key_type)
+                .build()
+                .expect("key schema element")
+        };
+        let index = |index: &str| {
+            GlobalSecondaryIndex::builder()
+                .index_name(index)
+                .key_schema(key(&format!("{index}PK"), KeyType::Hash))
+                .key_schema(key(&format!("{index}SK"), KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .expect("global secondary index")
+        };
+        let mut request = client
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("PK", KeyType::Hash))
+            .key_schema(key("SK", KeyType::Range))
+            .global_secondary_indexes(index("GSI1"))
+            .global_secondary_indexes(index("GSI2"));
+        for attribute in ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"] {
+            request = request.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(attribute)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .expect("attribute definition"),
+            );
+        }
+        request.send().await.expect("create the state table");
+        client
+    }
+
+    /// Creates the inbound and outbound buckets; returns a path-style S3 client.
+    ///
+    /// # Panics
+    /// When moto refuses a bucket.
+    pub async fn create_buckets(&self, inbound: &str, outbound: &str) -> aws_sdk_s3::Client {
+        let client = self.s3_client().await;
+        for bucket in [inbound, outbound] {
+            client
+                .create_bucket()
+                .bucket(bucket)
+                .create_bucket_configuration(
+                    CreateBucketConfiguration::builder()
+                        .location_constraint(BucketLocationConstraint::from(REGION))
+                        .build(),
+                )
+                .send()
+                .await
+                .expect("create a bucket");
+        }
+        client
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP client that lets one request at a time through to moto (per [`Moto`]).
+#[derive(Debug, Clone)]
+struct OneAtATime {
+    inner: SharedHttpClient,
+    gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl HttpClient for OneAtATime {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(OneAtATimeConnector {
+            inner: self.inner.http_connector(settings, components),
+            gate: Arc::clone(&self.gate),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct OneAtATimeConnector {
+    inner: SharedHttpConnector,
+    gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl HttpConnector for OneAtATimeConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let inner = self.inner.clone();
+        let gate = Arc::clone(&self.gate);
+        HttpConnectorFuture::new(async move {
+            // moto has done the work once the response head is back.
+            let _turn = gate.lock_owned().await;
+            inner.call(request).await
+        })
+    }
+}
+
+/// True when an HTTP GET of `/moto-api/` gets an HTTP answer.
+fn answers(addr: SocketAddr) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET /moto-api/ HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 5];
+    stream.read_exact(&mut head).is_ok() && &head == b"HTTP/"
+}
+
+/// DynamoDB operations that write.
+pub const WRITE_OPERATIONS: [&str; 5] = [
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+];
+
+/// Counts DynamoDB requests (every attempt) by operation, from the `x-amz-target` header, and the
+/// items each read operation went through, from its deserialized response: `ScannedCount` (the
+/// items evaluated, what DynamoDB bills) of every Query and Scan page, the items a GetItem or
+/// BatchGetItem returned.
+#[derive(Debug, Clone, Default)]
+pub struct RequestCounter {
+    counts: Arc<Mutex<HashMap<String, u64>>>,
+    items: Arc<Mutex<HashMap<String, u64>>>,
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+impl RequestCounter {
+    pub fn new() -> Self {
+        RequestCounter::default()
+    }
+
+    /// Requests of one operation, e.g. `"TransactWriteItems"`.
+    pub fn count(&self, operation: &str) -> u64 {
+        self.snapshot().get(operation).copied().unwrap_or(0)
+    }
+
+    /// Requests of every write operation.
+    pub fn writes(&self) -> u64 {
+        WRITE_OPERATIONS.iter().map(|op| self.count(op)).sum()
+    }
+
+    /// Every operation seen with its count.
+    pub fn snapshot(&self) -> HashMap<String, u64> {
+        match self.counts.lock() {
+            Ok(counts) => counts.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Items read by one operation (`"Query"`, `"Scan"`, `"GetItem"`, `"BatchGetItem"`).
+    pub fn items_read(&self, operation: &str) -> u64 {
+        locked(&self.items).get(operation).copied().unwrap_or(0)
+    }
+
+    /// Items read by every Query and Scan: what a read path costs beyond key lookups.
+    pub fn items_queried_or_scanned(&self) -> u64 {
+        self.items_read("Query") + self.items_read("Scan")
+    }
+
+    pub fn reset(&self) {
+        locked(&self.counts).clear();
+        locked(&self.items).clear();
+    }
+}
+
+impl Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let target = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or("unknown");
+        // "DynamoDB_20120810.TransactWriteItems" -> "TransactWriteItems"
+        let operation = target.rsplit('.').next().unwrap_or(target).to_string();
+        let mut counts = match self.counts.lock() {
+            Ok(counts) => counts,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *counts.entry(operation).or_insert(0) += 1;
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Ok(output) = context.output_or_error() else {
+            return Ok(());
+        };
+        let read = |n: i32| u64::try_from(n).unwrap_or(0);
+        let (operation, items) = if let Some(out) = output.downcast_ref::<QueryOutput>() {
+            ("Query", read(out.scanned_count.max(out.count)))
+        } else if let Some(out) = output.downcast_ref::<ScanOutput>() {
+            ("Scan", read(out.scanned_count.max(out.count)))
+        } else if let Some(out) = output.downcast_ref::<GetItemOutput>() {
+            ("GetItem", u64::from(out.item.is_some()))
+        } else if let Some(out) = output.downcast_ref::<BatchGetItemOutput>() {
+            let items = out
+                .responses
+                .as_ref()
+                .map_or(0, |r| r.values().map(|items| items.len() as u64).sum());
+            ("BatchGetItem", items)
+        } else {
+            return Ok(());
+        };
+        *locked(&self.items)
+            .entry(operation.to_string())
+            .or_insert(0) += items;
+        Ok(())
+    }
+}
