@@ -26,6 +26,18 @@ cargo fmt --all -- --check
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "crate boundaries (the core links no AWS SDK, SQLite or Lambda runtime; functions no SQLite; dit no AWS)"
+forbidden() { # package, pattern
+  if cargo tree --locked -p "$1" -e normal --prefix none | grep -E "$2" | sort -u | grep .; then
+    echo "$1 depends on crates it must not link"; exit 1
+  fi
+}
+forbidden dit-core '^(aws-|lambda_runtime|rusqlite|libsqlite3-sys) '
+for function in inbound-file trust-messages scheduled-jobs; do
+  forbidden "$function" '^(rusqlite|libsqlite3-sys) '
+done
+forbidden dit-cli '^(aws-|lambda_runtime) '
+
 step "cargo test (unit, handler, store contract, moto integration)"
 cargo test --workspace --locked
 
