@@ -5,6 +5,7 @@
 
 pub mod applicants;
 pub mod fixtures;
+pub mod personal;
 pub mod samples;
 
 use std::collections::HashMap;

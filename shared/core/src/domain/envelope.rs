@@ -403,7 +403,10 @@ pub fn scan(
         if let Some((_, trl_line)) = trailer_count {
             return Err(QuarantineReason::new(
                 "data_after_trl",
-                format!("a {code} line follows the TRL line (line {trl_line}); TRL must be the last line"),
+                format!(
+                    "{} follows the TRL line (line {trl_line}); TRL must be the last line",
+                    shown_line(code)
+                ),
                 Some(line),
             ));
         }
@@ -411,7 +414,10 @@ pub fn scan(
             if code != "HDR" {
                 return Err(QuarantineReason::new(
                     "hdr_missing",
-                    format!("HDR missing: the first line starts with {code:?}, expected HDR"),
+                    format!(
+                        "HDR missing: the first line starts with {}, expected HDR",
+                        shown_code(code)
+                    ),
                     Some(line),
                 ));
             }
@@ -459,7 +465,8 @@ pub fn scan(
                 return Err(QuarantineReason::new(
                     "unknown_record_code",
                     format!(
-                        "unknown record code {other:?} in a {} file (expected {data_code})",
+                        "unknown record code: {} in a {} file (expected {data_code})",
+                        shown_line(other),
                         name.file_type
                     ),
                     Some(line),
@@ -486,6 +493,35 @@ pub fn scan(
             Some(line),
         )),
         Some(_) => Ok(Envelope { header, data_lines }),
+    }
+}
+
+/// Record codes any file of the contract uses: safe to quote in a reason.
+const RECORD_CODES: [&str; 12] = [
+    "HDR", "TRL", "APP", "APC", "POS", "DNC", "DCC", "POR", "PER", "RMC", "RMF", "DNF",
+];
+
+/// The first field of a line as a reason may quote it: a record code of the contract as it is;
+/// anything else only by its length, since a line without its code (a broken record, a stray
+/// line) may start with a name or another personal value. The line number leads to it.
+fn shown_code(code: &str) -> String {
+    if RECORD_CODES.contains(&code) {
+        format!("{code:?}")
+    } else if code.is_empty() {
+        "an empty field".to_string()
+    } else {
+        format!(
+            "a field of {} characters that is not a record code",
+            code.chars().count()
+        )
+    }
+}
+
+fn shown_line(code: &str) -> String {
+    if RECORD_CODES.contains(&code) {
+        format!("a {code} line")
+    } else {
+        format!("a line starting with {}", shown_code(code))
     }
 }
 
