@@ -10,6 +10,7 @@
 #   scripts/local-cloud.sh wait [--timeout SECONDS]  (until the queues are drained)
 #   scripts/local-cloud.sh status [--verbose]    (processes, what ran, queue depths, objects)
 #   scripts/local-cloud.sh pull inbound|outbound DIR   (download a bucket)
+#   scripts/local-cloud.sh depth QUEUE           (messages on a queue, e.g. InboundDeadLetterQueue)
 #   scripts/local-cloud.sh logs                  (the log files)
 #   scripts/local-cloud.sh down                  (stops everything `up` started, by PID)
 #
@@ -242,7 +243,8 @@ case "$command" in
     need_up
     [ $# -eq 2 ] || die "pull inbound|outbound DIR"
     case "$1" in inbound) helper pull InboundBucket "$2" ;; outbound) helper pull OutboundBucket "$2" ;; *) die "pull inbound|outbound DIR" ;; esac ;;
+  depth) need_up; [ $# -eq 1 ] || die "depth QUEUE (a logical id of the template)"; helper depth "$1" ;;
   logs) cmd_logs ;;
   down) cmd_down ;;
-  *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; [ -z "$command" ] || exit 2 ;;
+  *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; [ -z "$command" ] || exit 2 ;;
 esac

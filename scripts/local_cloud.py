@@ -511,24 +511,34 @@ def cmd_status(args):
         visible, in_flight = depths(aws, url)
         print(f"  queue {logical:<32} visible {visible:>4}  in flight {in_flight:>4}")
     for logical, bucket in sorted(description["buckets"].items()):
-        keys = list_keys(aws["s3"], bucket)
-        print(f"  bucket {logical:<31} {len(keys):>4} object(s)")
+        objects = list_objects(aws["s3"], bucket)
+        print(f"  bucket {logical:<31} {len(objects):>4} object(s)")
         if args.verbose:
-            for key in keys:
-                print(f"    {key}")
+            for key, storage_class in objects:
+                archived = f" ({storage_class})" if storage_class in ARCHIVED else ""
+                print(f"    {key}{archived}")
 
 
-def list_keys(s3, bucket):
-    keys = []
+ARCHIVED = ("GLACIER", "DEEP_ARCHIVE")
+
+
+def list_objects(s3, bucket):
+    """(key, storage class) of every current object."""
+    objects = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        keys.extend(item["Key"] for item in page.get("Contents", []))
-    return keys
+        objects.extend(
+            (item["Key"], item.get("StorageClass", "STANDARD")) for item in page.get("Contents", [])
+        )
+    return objects
 
 
 def cmd_pull(args):
     description, aws = load_stack(args)
     bucket = description["buckets"][args.bucket]
-    for key in list_keys(aws["s3"], bucket):
+    for key, storage_class in list_objects(aws["s3"], bucket):
+        if storage_class in ARCHIVED:
+            print(f"{key}: not downloaded, archived ({storage_class})", file=sys.stderr)
+            continue
         target = os.path.join(args.target, *key.split("/"))
         os.makedirs(os.path.dirname(target), exist_ok=True)
         aws["s3"].download_file(bucket, key, target)

@@ -3,8 +3,8 @@
 #
 # Installs what the tests need into a project-local virtualenv (moto_server for DynamoDB/S3/SQS,
 # cfn-lint, cargo-lambda), then checks formatting and lints, runs every test (the moto tests start
-# and stop their own moto_server on a free loopback port), lints the SAM template and builds the
-# Lambda package.
+# and stop their own moto_server on a free loopback port), lints the SAM template, builds the
+# Lambda package, runs the samples through dit and through the local cloud (scripts/local-cloud.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,5 +66,8 @@ step "sample new-starter reminder (dit remind --date 2027-01-29 on the same data
 cargo run --quiet --locked --bin dit -- --data-dir "$demo" remind --date 2027-01-29 > "$demo.out"
 grep -q "new-starters/2027-01-29.new-starter-reminder.html" "$demo.out" || { cat "$demo.out"; echo "no reminder written"; exit 1; }
 rm -f "$demo.out"
+
+step "local cloud end to end (scripts/local-cloud-test.sh: up, drop, send, tick on moto with cargo lambda watch, same bytes as dit, DLQ, down)"
+DIT_VENV="$(cd "$venv" && pwd)" scripts/local-cloud-test.sh
 
 printf '\nAll checks passed.\n'

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# End-to-end test of the local cloud (README, "Local cloud"), run by scripts/test.sh:
+#
+#  1. `local-cloud.sh up` (moto_server on a free loopback port, the stack from the template,
+#     `cargo lambda watch`, the bridge), drop the sample files, send the walkthrough messages,
+#     tick 2027-01-29 (the new-starter reminder and the RMC export);
+#  2. the outbound bucket must equal what `dit` writes from the same inputs (process, action,
+#     remind, export), byte for byte once links (file paths vs presigned URLs) and answer times
+#     are masked; the APC, a trust answer and the reminder are checked by name, and so is the
+#     quarantine with its reasons (a malformed file dropped lands there with its reason);
+#  3. a file the function cannot read (archived: storage class GLACIER) fails on every delivery
+#     and its notification ends in the dead-letter queue after the template's maxReceiveCount,
+#     the file still in incoming/;
+#  4. `local-cloud.sh down` leaves no process behind.
+#
+# Needs what scripts/test.sh installs (moto_server, boto3, cargo-lambda on PATH or in DIT_VENV).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+work="$(mktemp -d)"
+export DIT_LOCAL_CLOUD_DIR="$work/state"
+cloud="scripts/local-cloud.sh"
+fail() { printf 'local-cloud test FAILED: %s\n' "$*" >&2; exit 1; }
+step() { printf -- '-- %s\n' "$*"; }
+
+pids_of_stack() {
+  local pidfile pid
+  for pidfile in "$DIT_LOCAL_CLOUD_DIR"/pids/*.pid; do
+    [ -e "$pidfile" ] || continue
+    pid="$(cat "$pidfile")"
+    echo "$pid"
+    ps -o pid= --ppid "$pid" 2>/dev/null || true
+    # The function processes: children of `cargo lambda watch`'s children too.
+    for child in $(ps -o pid= --ppid "$pid" 2>/dev/null); do ps -o pid= --ppid "$child" 2>/dev/null || true; done
+  done
+}
+
+cleanup() {
+  local status=$?
+  if [ -d "$DIT_LOCAL_CLOUD_DIR/pids" ] && [ -n "$(ls -A "$DIT_LOCAL_CLOUD_DIR/pids" 2>/dev/null)" ]; then
+    if [ "$status" -ne 0 ]; then
+      echo "--- bridge log"; tail -30 "$DIT_LOCAL_CLOUD_DIR/logs/bridge.log" 2>/dev/null || true
+      echo "--- function log"; tail -30 "$DIT_LOCAL_CLOUD_DIR/logs/functions.log" 2>/dev/null || true
+    fi
+    "$cloud" down || true
+  fi
+  rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT
+
+step "up"
+"$cloud" up --no-reload >"$work/up.log" 2>&1 || { cat "$work/up.log"; fail "up"; }
+
+step "drop the sample files, send the walkthrough messages, tick 2027-01-29"
+"$cloud" drop events/files/*.DAT >/dev/null
+"$cloud" wait --timeout 600
+"$cloud" send events/messages/walkthrough.jsonl
+"$cloud" wait --timeout 600
+"$cloud" tick --date 2027-01-29 >"$work/tick.out"
+grep -q '"outcome": "done"' "$work/tick.out" || { cat "$work/tick.out"; fail "tick did not run the jobs"; }
+"$cloud" pull outbound "$work/cloud/outbound"
+"$cloud" pull inbound "$work/cloud/inbound"
+
+step "dit on the same inputs"
+dit=(cargo run --quiet --locked --bin dit -- --data-dir "$work/dit")
+status=0
+"${dit[@]}" process events/files/ >/dev/null || status=$?
+[ "$status" -eq 3 ] || fail "dit process exited $status, expected 3 (quarantined samples)"
+"${dit[@]}" action events/messages/walkthrough.jsonl >/dev/null
+"${dit[@]}" remind --date 2027-01-29 >/dev/null
+"${dit[@]}" export --date 2027-01-29 >/dev/null
+
+# Links differ by nature (a file path, a presigned URL with its signing time), and so do the
+# time a message was handled and the RMC header's time (Scheduler's scheduled time in the
+# cloud, the clock for dit); everything else must be the same bytes.
+mask() { # DIR
+  find "$1" -type f \( -name '*.json' -o -name '*.html' \) -print0 |
+    xargs -0 sed -i -E \
+      -e 's#href="[^"]*"#href="LINK"#g' \
+      -e 's#"link": "[^"]*"#"link": "LINK"#g' \
+      -e 's#"handled_at": "[^"]*"#"handled_at": "TIME"#g'
+  find "$1" -type f -name '*_RMC_*.DAT' -print0 |
+    xargs -0 sed -i -E '1s#^(HDR,RMC,[^,]*,[^,]*,[^,]*,)[^,]*#\1TIME#'
+}
+rm -rf "$work/cloud/outbound/config"
+mkdir -p "$work/cloud/quarantine"
+cp -R "$work/cloud/inbound/quarantine/." "$work/cloud/quarantine/"
+mask "$work/cloud/outbound"
+mask "$work/dit/outbound"
+
+step "compare the outbound bucket and the quarantine with dit's"
+for expected in \
+  tis/KSS/DE_KSS_APC_20261121_00000042.DAT \
+  tis/KSS/DE_KSS_RMC_20270129_00000001.DAT \
+  trusts/504/messages/504-0005.json \
+  trusts/504/notifications/new-starters/2027-01-29.new-starter-reminder.html \
+  trusts/504/notifications/new-starters/2027-01-29.new-starter-reminder.json; do
+  [ -s "$work/cloud/outbound/$expected" ] || fail "no $expected in the outbound bucket"
+  cmp "$work/dit/outbound/$expected" "$work/cloud/outbound/$expected" || fail "$expected differs from dit's"
+done
+grep -q '"status": "accepted"' "$work/cloud/outbound/trusts/504/messages/504-0005.json" || fail "the hire was not accepted"
+grep -q '"code": "trl_count"' "$work/cloud/quarantine/DE_KSS_APP_20261121_00000054.DAT.reason.json" ||
+  fail "the malformed file (TRL count) is not in quarantine with its reason"
+diff -r "$work/dit/outbound" "$work/cloud/outbound" || fail "the outbound bucket differs from dit's outbound folder"
+diff -r "$work/dit/quarantine" "$work/cloud/quarantine" || fail "the quarantine differs from dit's"
+echo "outbound bucket and quarantine: $(find "$work/cloud/outbound" "$work/cloud/quarantine" -type f | wc -l) files, same as dit"
+
+step "a file the function cannot read ends in the dead-letter queue"
+archived="$work/DE_KSS_APP_20261123_00000001.DAT"
+cp events/files/DE_KSS_APP_20261121_00000043.DAT "$archived"
+"$cloud" drop --storage-class GLACIER "$archived" >/dev/null
+for _ in $(seq 120); do
+  [ "$("$cloud" depth InboundDeadLetterQueue)" = 1 ] && break
+  sleep 0.5
+done
+[ "$("$cloud" depth InboundDeadLetterQueue)" = 1 ] || { "$cloud" status; fail "the notification is not in the dead-letter queue"; }
+[ "$("$cloud" depth InboundQueue)" = 0 ] || fail "the notification is still on the inbound queue"
+failures="$(grep '"source":"InboundQueue"' "$DIT_LOCAL_CLOUD_DIR/runs.jsonl" | grep -c '"failed":1' || true)"
+[ "$failures" = 5 ] || fail "expected 5 failed deliveries (maxReceiveCount) before the redrive, saw $failures"
+"$cloud" status --verbose >"$work/status.out"
+grep -q '^ *incoming/DE_KSS_APP_20261123_00000001.DAT (GLACIER)$' "$work/status.out" ||
+  { cat "$work/status.out"; fail "the unreadable file left incoming/"; }
+grep -q 'InboundDeadLetterQueue *visible *1 ' "$work/status.out" || { cat "$work/status.out"; fail "status does not show the DLQ depth"; }
+
+step "down leaves no process behind"
+started="$(pids_of_stack | sort -u | tr '\n' ' ')"
+[ -n "$started" ] || fail "no processes recorded"
+"$cloud" down
+for pid in $started; do
+  if kill -0 "$pid" 2>/dev/null; then
+    ps -o pid,cmd -p "$pid" || true
+    fail "process $pid still running after down"
+  fi
+done
+if ps -eo args | grep -v grep | grep -qF "$DIT_LOCAL_CLOUD_DIR"; then
+  ps -eo pid,args | grep -F "$DIT_LOCAL_CLOUD_DIR" | grep -v grep
+  fail "a process naming the state directory is still running"
+fi
+echo "local cloud: all checks passed (processes stopped: $started)"
