@@ -40,10 +40,9 @@ pub fn mappings(stack: &Value) -> Result<Vec<Mapping>, String> {
         .enumerate()
         .map(|(i, m)| {
             let text = |field: &str| {
-                m[field]
-                    .as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| format!("stack.json: event_source_mappings[{i}].{field} is not text"))
+                m[field].as_str().map(str::to_string).ok_or_else(|| {
+                    format!("stack.json: event_source_mappings[{i}].{field} is not text")
+                })
             };
             let number = |field: &str| {
                 m[field].as_u64().ok_or_else(|| {
@@ -313,7 +312,10 @@ mod tests {
         assert_eq!(record["eventSource"], "aws:sqs");
         assert_eq!(record["eventSourceARN"], "arn:aws:sqs:eu-west-2:1:q");
         assert_eq!(record["messageAttributes"]["bin"]["dataType"], "Binary");
-        assert_eq!(record["messageAttributes"]["bin"]["binaryValue"], "aGkhPw==");
+        assert_eq!(
+            record["messageAttributes"]["bin"]["binaryValue"],
+            "aGkhPw=="
+        );
     }
 
     #[test]

@@ -26,7 +26,10 @@ use dit_local_bridge::{BatchOutcome, Mapping};
 use serde_json::{json, Value};
 
 #[derive(Parser)]
-#[command(name = "dit-local-bridge", about = "Local Lambda event sources for scripts/local-cloud.sh")]
+#[command(
+    name = "dit-local-bridge",
+    about = "Local Lambda event sources for scripts/local-cloud.sh"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Commands,
@@ -216,7 +219,10 @@ impl Invoker {
             .open(&self.invoking.runs)
             .and_then(|mut f| writeln!(f, "{run}"));
         if let Err(e) = appended {
-            eprintln!("cannot record the run in {}: {e}", self.invoking.runs.display());
+            eprintln!(
+                "cannot record the run in {}: {e}",
+                self.invoking.runs.display()
+            );
         }
     }
 }
