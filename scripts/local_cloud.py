@@ -375,9 +375,11 @@ def cmd_stack(args):
     create_queues(stack, aws["sqs"])
     create_tables(stack, aws["dynamodb"])
     create_buckets(stack, aws["s3"], args.region)
-    with open(args.organisations, "rb") as f:
-        aws["s3"].put_object(Bucket=outbound, Key=config_key, Body=f.read())
+    with open(args.organisations, encoding="utf-8") as f:
+        organisations, senders = local_organisations(f.read())
+    aws["s3"].put_object(Bucket=outbound, Key=config_key, Body=organisations.encode("utf-8"))
     description = describe(stack, queue_urls(stack, aws["sqs"]))
+    description["senders"] = senders
     description["endpoint"] = args.endpoint
     description["organisations_uri"] = f"s3://{outbound}/{config_key}"
     with open(os.path.join(args.state, "stack.json"), "w", encoding="utf-8") as f:
@@ -409,6 +411,25 @@ def cmd_stack(args):
     print(json.dumps(summary, indent=2))
 
 
+def local_organisations(text):
+    """The organisations config for the local stack, and whether it names senders.
+
+    A config with `[[sender]]` entries is read by functions that believe only the SQS SenderId
+    (section 7): since moto stamps every message with one SenderId, that id is added as an operator
+    sender (the authority `dit action` has without --as), so the sample messages are handled as
+    `dit action` handles them. Such functions also take a file only from its sender's folder,
+    which `drop` then follows (see `inbound_key`). A config without senders is used as it is.
+    """
+    senders = re.search(r"^\s*\[\[\s*sender\s*\]\]", text, re.MULTILINE) is not None
+    if senders and MOTO_SENDER_ID not in text:
+        text = text.rstrip("\n") + (
+            "\n\n# Added by scripts/local-cloud.sh: moto gives every message this SenderId, so one\n"
+            "# operator sender stands for the trusts and Trac (as `dit action` without --as).\n"
+            f'[[sender]]\nid = "{MOTO_SENDER_ID}"\nrole = "operator"\n'
+        )
+    return text, senders
+
+
 # --------------------------------------------------------------------------------------------
 # Using the stack
 # --------------------------------------------------------------------------------------------
@@ -420,16 +441,25 @@ def load_stack(args):
     return description, clients(description["endpoint"], description["region"])
 
 
-def inbound_key(prefix, path):
-    """Where a file is dropped: under the prefix the bucket notification listens on."""
-    return prefix + os.path.basename(path)
+def inbound_key(prefix, path, by_sender):
+    """Where a file is dropped: under the prefix the bucket notification listens on and, when
+    the config names senders, in its sender's folder: `tis/` for TIS files, `trusts/<VPD>/` for
+    a trust's POS file (`ESR_<VPD>_POS_...`)."""
+    name = os.path.basename(path)
+    if not by_sender:
+        return prefix + name
+    parts = name.split("_")
+    if len(parts) > 2 and parts[0] == "ESR" and parts[2] == "POS" and re.fullmatch(
+            r"[A-Z0-9]{3,4}", parts[1]):
+        return f"{prefix}trusts/{parts[1]}/{name}"
+    return f"{prefix}tis/{name}"
 
 
 def cmd_drop(args):
     description, aws = load_stack(args)
     bucket = description["buckets"]["InboundBucket"]
     for path in args.files:
-        key = inbound_key(description["inbound_prefix"], path)
+        key = inbound_key(description["inbound_prefix"], path, description.get("senders", False))
         extra = {"StorageClass": args.storage_class} if args.storage_class else {}
         with open(path, "rb") as f:
             aws["s3"].put_object(Bucket=bucket, Key=key, Body=f.read(), **extra)
