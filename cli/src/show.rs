@@ -157,10 +157,10 @@ fn print_checks_and_updates(a: &Applicant, updates: &[PersonUpdate]) {
                     checks.join(", ")
                 }
             );
-            if !held.dropped_identity_fields.is_empty() {
+            if !held.dropped_fields.is_empty() {
                 println!(
-                    "                     identity data dropped: {}",
-                    held.dropped_identity_fields.join(", ")
+                    "                     fields dropped: {}",
+                    held.dropped_fields.join(", ")
                 );
             }
         }

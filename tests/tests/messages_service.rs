@@ -372,17 +372,25 @@ fn trac(id: &str, number: &str, status: &str) -> String {
         "id": id, "source": "trac", "vpd": "504", "applicant_number": number, "status": status,
         "identity": {"first_name": "Test"},
         "checks": {
-            "dbs": {"level": "enhanced", "dob": "1990-01-31"},
-            "references": [{"referee_name": "Dr R", "outcome": "satisfactory"}],
-            "illegal_working_checklist": {"right_to_work": true, "Passport Number": "x"}
+            "dbs": {"status": "clear", "reference": "001", "level": "enhanced", "dob": "1990-01-31"},
+            "references": [{"referee_name": "Dr R", "status": "satisfactory", "completed_on": "2026-10-20"}],
+            "illegal_working_checklist": {"outcome": "confirmed", "Passport Number": "x"}
         }
     })
     .to_string()
 }
 
 #[tokio::test]
-async fn trac_checks_are_kept_once_without_identity_data() {
+async fn trac_checks_are_kept_once_by_allow_list() {
     let (_dir, env) = env().await;
+    // Loaded, not yet offered: too early for employment checks.
+    let result = env
+        .send(&trac("t-early", LEAD_504, "outcome recruited"))
+        .await;
+    assert_eq!(result.answer.status, AnswerStatus::Refused);
+    assert_eq!(result.code, "not_offered");
+    env.send(&action("o", "offer", "504", LEAD_504).to_string())
+        .await;
     let result = env.send(&trac("t0", LEAD_504, "offer accepted")).await;
     assert_eq!(result.answer.status, AnswerStatus::Refused);
     assert_eq!(
@@ -393,29 +401,30 @@ async fn trac_checks_are_kept_once_without_identity_data() {
     let result = env.send(&trac("t1", LEAD_504, "outcome recruited")).await;
     assert_eq!(result.answer.status, AnswerStatus::Accepted);
     let dropped = vec![
-        "identity",
         "checks.dbs.dob",
+        "checks.dbs.level",
         "checks.illegal_working_checklist.Passport Number",
         "checks.references[0].referee_name",
+        "identity",
     ];
-    assert_eq!(result.answer.dropped_identity_fields, dropped);
+    assert_eq!(result.answer.dropped_fields, dropped);
     assert_eq!(
         result.answer.reason.as_deref(),
-        Some("identity data is not accepted from Trac; dropped: identity, checks.dbs.dob, checks.illegal_working_checklist.Passport Number, checks.references[0].referee_name")
+        Some("only the allow-listed check fields are kept; dropped: checks.dbs.dob, checks.dbs.level, checks.illegal_working_checklist.Passport Number, checks.references[0].referee_name, identity")
     );
     let applicant = env.store.applicant(LEAD_504).await.unwrap().unwrap();
     let held = applicant.employment_checks.unwrap();
     assert_eq!(held.message_id, "t1");
-    assert_eq!(held.dropped_identity_fields, dropped);
+    assert_eq!(held.dropped_fields, dropped);
     assert_eq!(
         held.checks,
         json!({
-            "dbs": {"level": "enhanced"},
-            "references": [{"outcome": "satisfactory"}],
-            "illegal_working_checklist": {"right_to_work": true}
+            "dbs": {"status": "clear", "reference": "001"},
+            "references": [{"status": "satisfactory", "completed_on": "2026-10-20"}],
+            "illegal_working_checklist": {"outcome": "confirmed"}
         })
     );
-    assert_eq!(applicant.state, ApplicantState::Loaded);
+    assert_eq!(applicant.state, ApplicantState::Offered);
     let stored = serde_json::to_string(&env.store.history(LEAD_504).await.unwrap()).unwrap();
     assert!(!stored.contains("1990-01-31") && !stored.contains("Dr R"));
 
@@ -467,10 +476,11 @@ async fn an_interrupted_message_is_finished_on_redelivery_with_the_same_answer()
     hire["person_type"] = json!("Employee");
     let mut update = action("pu", "person_update", "504", LEAD_504);
     update["person"] = json!({"TOWN": "Exampleton"});
+    // Trac before the hire: checks are taken only for an offered or accepted applicant.
     for body in [
+        trac("t", LEAD_504, "outcome recruited"),
         hire.to_string(),
         update.to_string(),
-        trac("t", LEAD_504, "outcome recruited"),
     ] {
         env.send(&body).await;
     }
@@ -484,9 +494,9 @@ async fn an_interrupted_message_is_finished_on_redelivery_with_the_same_answer()
             .unwrap();
     }
     for body in [
+        trac("t", LEAD_504, "outcome recruited"),
         hire.to_string(),
         update.to_string(),
-        trac("t", LEAD_504, "outcome recruited"),
     ] {
         let result = env.send(&body).await;
         assert_eq!(result.answer.status, AnswerStatus::Duplicate);

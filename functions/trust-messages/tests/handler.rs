@@ -71,9 +71,10 @@ async fn when_an_applicant_is_offered_accepted_checked_and_hired_should_answer_e
     let checks = applicant.employment_checks.expect("Trac checks kept");
     assert_eq!(checks.message_id, "trac-0001");
     assert!(checks
-        .dropped_identity_fields
+        .dropped_fields
         .contains(&"checks.dbs.date_of_birth".to_string()));
     assert!(!checks.checks.to_string().contains("1994-03-14"));
+    assert_eq!(checks.checks["dbs"]["reference"], "001234567890");
     let expected = [
         ("504-0001", "accepted"),
         ("504-0002", "unchanged"),
@@ -89,10 +90,9 @@ async fn when_an_applicant_is_offered_accepted_checked_and_hired_should_answer_e
         assert_eq!(answer(&deps, "504", id).await["status"], status, "{id}");
     }
     let trac = answer(&deps, "504", "trac-0001").await;
-    assert!(trac["reason"]
-        .as_str()
-        .unwrap()
-        .starts_with("identity data is not accepted from Trac; dropped: person, "));
+    assert!(trac["reason"].as_str().unwrap().starts_with(
+        "only the allow-listed check fields are kept; dropped: checks.dbs.date_of_birth, "
+    ));
     let updates = deps.store.person_updates("504").await.unwrap();
     assert_eq!(updates.len(), 1);
     assert_eq!(updates[0].status, PersonUpdateStatus::PendingRmc);

@@ -20,6 +20,7 @@ name = "Lead Hospital NHS Trust"
 local_office = "KSS"
 mode = "full"
 live = true
+trac = true
 
 [[organisation]]
 vpd = "505"
@@ -109,6 +110,58 @@ impl Env {
             store,
             blobs,
             organisations: Arc::new(organisations()),
+        }
+    }
+
+    /// SQLite (`dir/state.db`) and folders under `dir`: the embedded adapters.
+    ///
+    /// # Panics
+    /// When the database cannot be opened.
+    pub fn sqlite(dir: &std::path::Path) -> Env {
+        Env::new(
+            Arc::new(
+                dit_embedded::sqlite::SqliteStore::open(&dir.join("state.db"))
+                    .expect("open the SQLite store"),
+            ),
+            Arc::new(dit_embedded::folders::FolderBlobs::new(dir)),
+        )
+    }
+
+    /// [`Env::sqlite`] in a new temporary directory (removed when the returned handle drops).
+    ///
+    /// # Panics
+    /// When no temporary directory can be made.
+    pub fn sqlite_temp() -> (tempfile::TempDir, Env) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let env = Env::sqlite(dir.path());
+        (dir, env)
+    }
+
+    /// DynamoDB and S3 on `moto` (the table `dit-state` and the buckets `dit-inbound` and
+    /// `dit-outbound` are created): the AWS adapters.
+    pub async fn moto(moto: &crate::Moto) -> Env {
+        const TABLE: &str = "dit-state";
+        let dynamo = moto.create_table(TABLE).await;
+        let s3 = moto.create_buckets("dit-inbound", "dit-outbound").await;
+        Env::new(
+            Arc::new(dit_aws::dynamo::DynamoStore::new(dynamo, TABLE)),
+            Arc::new(dit_aws::s3::S3Blobs::new(
+                s3,
+                dit_aws::s3::S3Layout {
+                    inbound_bucket: "dit-inbound".into(),
+                    inbound_prefix: "incoming/".into(),
+                    quarantine_prefix: "quarantine/".into(),
+                    outbound_bucket: "dit-outbound".into(),
+                },
+            )),
+        )
+    }
+
+    /// The same store and blobs under other organisations (a configuration change).
+    pub fn with_organisations(&self, organisations: Organisations) -> Env {
+        Env {
+            organisations: Arc::new(organisations),
+            ..self.clone()
         }
     }
 

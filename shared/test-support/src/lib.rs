@@ -37,6 +37,27 @@ use aws_smithy_runtime_api::client::http::{
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 
 pub const REGION: &str = "eu-west-2";
+
+/// Two tests from one `async fn(Env)`: on SQLite and folders ([`applicants::Env::sqlite_temp`])
+/// and on DynamoDB and S3 on a private moto ([`applicants::Env::moto`]). The test crate needs
+/// `tokio` (it has it for `#[tokio::test]` anyway).
+#[macro_export]
+macro_rules! on_both_stores {
+    ($test:ident => $sqlite:ident, $moto:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            let (_dir, env) = $crate::applicants::Env::sqlite_temp();
+            $test(env).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $moto() {
+            let moto = $crate::Moto::start();
+            let env = $crate::applicants::Env::moto(&moto).await;
+            $test(env).await;
+        }
+    };
+}
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// A `moto_server` child process on a free loopback port, killed on drop.

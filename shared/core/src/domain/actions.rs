@@ -1,7 +1,8 @@
 //! Messages on the queue (section 3): trust actions (offer, accept, hire, withdraw, person update)
 //! and Trac employment checks. Parsing is total: any text gives either a [`InboundMessage`] (which
-//! may carry a refusal naming the missing or malformed field) or an [`Unreadable`] error. Identity
-//! data is stripped from Trac checks here, before anything else sees them. Pure: no clock, no store.
+//! may carry a refusal naming the missing or malformed field) or an [`Unreadable`] error. Trac
+//! checks are cut down to their allow-list here, before anything else sees them. Pure: no clock,
+//! no store.
 
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
@@ -52,7 +53,7 @@ pub enum Request {
     PersonUpdate {
         person: Map<String, Value>,
     },
-    /// Trac checks, identity data already removed.
+    /// Trac checks, already cut down to the allow-list.
     EmploymentChecks {
         status: String,
         checks: Value,
@@ -81,8 +82,9 @@ pub struct InboundMessage {
     pub header: Header,
     pub effective_date: Option<NaiveDate>,
     pub reason: Option<String>,
-    /// Paths of identity fields removed from a Trac message (e.g. `checks.dbs.date_of_birth`).
-    pub dropped_identity_fields: Vec<String>,
+    /// Paths of the keys of a Trac message that are not on the allow-list and were dropped
+    /// (e.g. `person`, `checks.dbs.date_of_birth`).
+    pub dropped_fields: Vec<String>,
     /// The request, or the refusal naming every missing or malformed field.
     pub request: Result<Request, String>,
 }
@@ -154,7 +156,9 @@ pub fn parse(body: &str) -> Result<InboundMessage, Unreadable> {
             None
         }
     };
-    let effective_date = match object.get("effective_date") {
+    // A Trac message carries no dates or reasons of its own: those keys are dropped with the rest.
+    let trust = source == Source::Trust;
+    let effective_date = match object.get("effective_date").filter(|_| trust) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.trim().is_empty() => None,
         Some(Value::String(s)) => match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
@@ -169,7 +173,7 @@ pub fn parse(body: &str) -> Result<InboundMessage, Unreadable> {
             None
         }
     };
-    let reason = match object.get("reason") {
+    let reason = match object.get("reason").filter(|_| trust) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.trim().is_empty() => None,
         Some(Value::String(s)) if s.chars().count() > MAX_REASON_CHARS => {
@@ -189,6 +193,8 @@ pub fn parse(body: &str) -> Result<InboundMessage, Unreadable> {
     let (action, request) = match source {
         Source::Trac => {
             let request = trac_request(&mut object, &mut problems, &mut dropped);
+            // Named in one order whatever order the keys came in.
+            dropped.sort();
             (Some(EMPLOYMENT_CHECKS.to_string()), request)
         }
         Source::Trust => trust_request(&object, &mut problems),
@@ -207,7 +213,7 @@ pub fn parse(body: &str) -> Result<InboundMessage, Unreadable> {
         },
         effective_date,
         reason,
-        dropped_identity_fields: dropped,
+        dropped_fields: dropped,
         request,
     })
 }
@@ -278,13 +284,14 @@ fn trac_request(
     problems: &mut Vec<String>,
     dropped: &mut Vec<String>,
 ) -> Option<Request> {
-    // Identity data anywhere in the message is dropped, not only inside `checks`.
-    let top_level: Vec<String> = object
+    // Only what routes the message, its status and its checks are read: anything else (a
+    // `person`, an `effective_date`, ...) is dropped and named.
+    let extra: Vec<String> = object
         .keys()
-        .filter(|k| !ROUTING_FIELDS.contains(&k.as_str()) && is_identity_key(k))
+        .filter(|k| !TRAC_FIELDS.contains(&k.as_str()))
         .cloned()
         .collect();
-    for key in top_level {
+    for key in extra {
         object.remove(&key);
         dropped.push(key);
     }
@@ -300,10 +307,7 @@ fn trac_request(
         }
     };
     let checks = match object.remove("checks") {
-        Some(mut checks @ Value::Object(_)) => {
-            strip_identity(&mut checks, "checks", dropped);
-            Some(checks)
-        }
+        Some(Value::Object(checks)) => Some(allow_listed_checks(checks, dropped)),
         None | Some(Value::Null) => {
             problems.push("checks is missing".into());
             None
@@ -319,16 +323,102 @@ fn trac_request(
     })
 }
 
-/// Fields of a Trac message that route it (never identity data, whatever their name).
-const ROUTING_FIELDS: [&str; 7] = [
+/// The fields of a Trac message that are read; every other top-level key is dropped.
+const TRAC_FIELDS: [&str; 6] = [
     "id",
     "source",
     "vpd",
     "applicant_number",
     "status",
     "checks",
-    "action",
 ];
+
+/// The six employment checks Trac sends (section 3).
+pub const TRAC_CHECKS: [&str; 6] = [
+    "dbs",
+    "professional_registration",
+    "references",
+    "employment_checklist",
+    "illegal_working_checklist",
+    "eu_status",
+];
+
+/// The only fields kept of each check other than `references` (`reference` is the certificate or
+/// registration number).
+pub const CHECK_FIELDS: [&str; 5] = [
+    "status",
+    "outcome",
+    "completed_on",
+    "expires_on",
+    "reference",
+];
+
+/// The only fields kept of each of the `references`.
+pub const REFERENCE_FIELDS: [&str; 2] = ["status", "completed_on"];
+
+/// The checks by allow-list: the six known checks, each with only its allowed fields holding a
+/// plain value (text, number, true/false). Every other key is dropped and its path (from
+/// `checks`, array elements as `[i]`) added to `dropped`, so no identity data (names, dates of
+/// birth, passport or NI numbers, addresses, referees) can slip in under a name nobody foresaw.
+pub fn allow_listed_checks(checks: Map<String, Value>, dropped: &mut Vec<String>) -> Value {
+    let mut kept = Map::new();
+    for (name, value) in checks {
+        let path = format!("checks.{name}");
+        if !TRAC_CHECKS.contains(&name.as_str()) {
+            dropped.push(path);
+            continue;
+        }
+        let value = if name == "references" {
+            match value {
+                Value::Array(items) => Some(Value::Array(
+                    items
+                        .into_iter()
+                        .enumerate()
+                        .filter_map(|(i, item)| {
+                            allow_listed(item, &REFERENCE_FIELDS, &format!("{path}[{i}]"), dropped)
+                        })
+                        .collect(),
+                )),
+                _ => {
+                    dropped.push(path);
+                    None
+                }
+            }
+        } else {
+            allow_listed(value, &CHECK_FIELDS, &path, dropped)
+        };
+        if let Some(value) = value {
+            kept.insert(name, value);
+        }
+    }
+    Value::Object(kept)
+}
+
+/// An object with only `fields` (plain values); `None` (and `path` dropped) when not an object.
+fn allow_listed(
+    value: Value,
+    fields: &[&str],
+    path: &str,
+    dropped: &mut Vec<String>,
+) -> Option<Value> {
+    let Value::Object(object) = value else {
+        dropped.push(path.to_string());
+        return None;
+    };
+    let mut kept = Map::new();
+    for (key, value) in object {
+        match value {
+            Value::Null => {}
+            Value::String(_) | Value::Number(_) | Value::Bool(_)
+                if fields.contains(&key.as_str()) =>
+            {
+                kept.insert(key, value);
+            }
+            _ => dropped.push(format!("{path}.{key}")),
+        }
+    }
+    Some(Value::Object(kept))
+}
 
 /// True when the Trac status is `outcome recruited` (case and spacing aside).
 pub fn is_outcome_recruited(status: &str) -> bool {
@@ -366,90 +456,6 @@ fn position_only(err: &serde_json::Error) -> String {
         err.column()
     )
     .to_lowercase()
-}
-
-/// Key names (compared without case, spaces, `_` or `-`) that are identity data in every form.
-const IDENTITY_EXACT: [&str; 19] = [
-    "name",
-    "names",
-    "title",
-    "dob",
-    "ni",
-    "nino",
-    "ninumber",
-    "postcode",
-    "postalcode",
-    "zip",
-    "zipcode",
-    "town",
-    "city",
-    "county",
-    "person",
-    "identity",
-    "personaldetails",
-    "gender",
-    "sex",
-];
-
-/// Fragments that make a key identity data wherever they appear in it.
-const IDENTITY_PARTS: [&str; 22] = [
-    "firstname",
-    "forename",
-    "givenname",
-    "middlename",
-    "lastname",
-    "surname",
-    "familyname",
-    "fullname",
-    "maidenname",
-    "previousname",
-    "applicantname",
-    "candidatename",
-    "refereename",
-    "dateofbirth",
-    "birthdate",
-    "nationalinsurance",
-    "passport",
-    "address",
-    "postcode",
-    "email",
-    "phone",
-    "mobile",
-];
-
-/// Is a JSON key identity data (names, date of birth, NI number, passport, address, contact)?
-pub fn is_identity_key(key: &str) -> bool {
-    let normal: String = key
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    IDENTITY_EXACT.contains(&normal.as_str()) || IDENTITY_PARTS.iter().any(|p| normal.contains(p))
-}
-
-/// Removes identity keys at any depth of `value`, adding their paths (from `path`) to `dropped`.
-/// Array elements are named `path[i]`.
-pub fn strip_identity(value: &mut Value, path: &str, dropped: &mut Vec<String>) {
-    match value {
-        Value::Object(object) => {
-            let keys: Vec<String> = object.keys().cloned().collect();
-            for key in keys {
-                let child = format!("{path}.{key}");
-                if is_identity_key(&key) {
-                    object.remove(&key);
-                    dropped.push(child);
-                } else if let Some(inner) = object.get_mut(&key) {
-                    strip_identity(inner, &child, dropped);
-                }
-            }
-        }
-        Value::Array(items) => {
-            for (i, item) in items.iter_mut().enumerate() {
-                strip_identity(item, &format!("{path}[{i}]"), dropped);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// A message id as a key part: kept when it is plain (`[A-Za-z0-9._-]`, no `..`, not starting
@@ -619,28 +625,31 @@ mod tests {
             panic!("not a person update");
         };
         assert_eq!(person["MOBILE_TEL"], "07700900001");
-        assert!(m.dropped_identity_fields.is_empty());
+        assert!(m.dropped_fields.is_empty());
     }
 
     #[test]
-    fn a_trac_message_is_routed_by_source_and_stripped_of_identity() {
+    fn a_trac_message_keeps_only_the_allow_listed_check_fields() {
         let body = json!({
             "id": "trac-1", "source": "TRAC", "vpd": "504", "applicant_number": "5000001",
             "status": "Outcome  Recruited",
             "first_name": "Jane",
+            "effective_date": "2026-12-01",
             "person": {"surname": "Smith"},
             "checks": {
-                "dbs": {"level": "enhanced", "date_of_birth": "1990-01-01", "Certificate-Number": "001"},
-                "professional_registration": {"body": "GMC", "status": "registered", "Full Name": "J Smith"},
-                "references": [{"referee_name": "Dr A", "outcome": "satisfactory"}, {"outcome": "satisfactory", "address": {"line1": "x"}}],
-                "employment_checklist": {"complete": true},
-                "illegal_working_checklist": {"passportNumber": "123", "right_to_work": true, "NI_Number": "QQ"},
-                "eu_status": {"settled": true, "identity": {"nationality": "FR"}}
+                "dbs": {"status": "clear", "reference": "001234", "level": "enhanced", "date_of_birth": "1990-01-01"},
+                "professional_registration": {"outcome": "registered", "expires_on": "2027-11-30", "Full Name": "J Smith", "reference": {"number": "7"}},
+                "references": [{"referee_name": "Dr A", "status": "satisfactory", "completed_on": "2026-10-20"}, {"status": "satisfactory", "address": {"line1": "x"}}, "Dr B"],
+                "employment_checklist": {"completed_on": "2026-10-01", "occupational_health": "cleared"},
+                "illegal_working_checklist": {"passportNumber": "123", "status": true, "NI_Number": "QQ"},
+                "eu_status": "settled",
+                "right_to_work_share_code": {"reference": "W12345"}
             }
         });
         let m = parse(&body.to_string()).unwrap();
         assert_eq!(m.header.source, Source::Trac);
         assert_eq!(m.header.action.as_deref(), Some(EMPLOYMENT_CHECKS));
+        assert_eq!(m.effective_date, None);
         let Ok(Request::EmploymentChecks { status, checks }) = m.request else {
             panic!("not checks");
         };
@@ -648,29 +657,45 @@ mod tests {
         assert_eq!(
             checks,
             json!({
-                "dbs": {"level": "enhanced", "Certificate-Number": "001"},
-                "professional_registration": {"body": "GMC", "status": "registered"},
-                "references": [{"outcome": "satisfactory"}, {"outcome": "satisfactory"}],
-                "employment_checklist": {"complete": true},
-                "illegal_working_checklist": {"right_to_work": true},
-                "eu_status": {"settled": true}
+                "dbs": {"status": "clear", "reference": "001234"},
+                "professional_registration": {"outcome": "registered", "expires_on": "2027-11-30"},
+                "references": [{"status": "satisfactory", "completed_on": "2026-10-20"}, {"status": "satisfactory"}],
+                "employment_checklist": {"completed_on": "2026-10-01"},
+                "illegal_working_checklist": {"status": true}
             })
         );
-        let mut dropped = m.dropped_identity_fields.clone();
-        dropped.sort();
         assert_eq!(
-            dropped,
+            m.dropped_fields,
             vec![
                 "checks.dbs.date_of_birth",
-                "checks.eu_status.identity",
+                "checks.dbs.level",
+                "checks.employment_checklist.occupational_health",
+                "checks.eu_status",
                 "checks.illegal_working_checklist.NI_Number",
                 "checks.illegal_working_checklist.passportNumber",
                 "checks.professional_registration.Full Name",
+                "checks.professional_registration.reference",
                 "checks.references[0].referee_name",
                 "checks.references[1].address",
+                "checks.references[2]",
+                "checks.right_to_work_share_code",
+                "effective_date",
                 "first_name",
                 "person",
             ]
+        );
+    }
+
+    #[test]
+    fn references_must_be_a_list_and_checks_keep_plain_values_only() {
+        let m = parse(r#"{"id":"t","source":"trac","vpd":"504","applicant_number":"1","status":"outcome recruited","checks":{"references":{"status":"ok"},"dbs":{"status":null,"outcome":1.5,"expires_on":["2027-01-01"]}}}"#).unwrap();
+        let Ok(Request::EmploymentChecks { checks, .. }) = m.request else {
+            panic!("not checks");
+        };
+        assert_eq!(checks, json!({"dbs": {"outcome": 1.5}}));
+        assert_eq!(
+            m.dropped_fields,
+            vec!["checks.dbs.expires_on", "checks.references"]
         );
     }
 
@@ -686,72 +711,10 @@ mod tests {
             ),
             "checks must be a JSON object"
         );
-        // A refused Trac message still reports what identity data it carried.
+        // A refused Trac message still reports what it carried beyond the allow-list.
         let m = parse(r#"{"id":"t","source":"trac","vpd":"504","applicant_number":"1","checks":{"dbs":{"dob":"x"}}}"#).unwrap();
-        assert_eq!(m.dropped_identity_fields, vec!["checks.dbs.dob"]);
+        assert_eq!(m.dropped_fields, vec!["checks.dbs.dob"]);
         assert!(m.request.is_err());
-    }
-
-    #[test]
-    fn identity_keys_are_recognised_in_any_case_and_spelling() {
-        for key in [
-            "first_name",
-            "FirstName",
-            "forename",
-            "Forenames",
-            "last_name",
-            "SURNAME",
-            "full_name",
-            "name",
-            "middle_names",
-            "title",
-            "date_of_birth",
-            "dateOfBirth",
-            "DOB",
-            "birth_date",
-            "national_insurance_number",
-            "ni_number",
-            "NINO",
-            "passport",
-            "passport_number",
-            "PassportExpiry",
-            "address",
-            "address_line_1",
-            "home-address",
-            "postcode",
-            "town",
-            "County",
-            "person",
-            "identity",
-            "email_address",
-            "mobile_tel",
-        ] {
-            assert!(is_identity_key(key), "{key} should be identity data");
-        }
-        for key in [
-            "status",
-            "level",
-            "certificate_number",
-            "outcome",
-            "right_to_work",
-            "job_title",
-            "registration_number",
-            "expiry_date",
-            "checked_on",
-            "settled",
-            "country",
-        ] {
-            assert!(!is_identity_key(key), "{key} is not identity data");
-        }
-    }
-
-    #[test]
-    fn strip_identity_reports_paths_of_nested_objects_and_arrays() {
-        let mut value = json!({"a": [{"b": {"surname": "x", "keep": 1}}, 2], "nino": "y"});
-        let mut dropped = vec![];
-        strip_identity(&mut value, "checks", &mut dropped);
-        assert_eq!(value, json!({"a": [{"b": {"keep": 1}}, 2]}));
-        assert_eq!(dropped, vec!["checks.a[0].b.surname", "checks.nino"]);
     }
 
     #[test]

@@ -43,10 +43,12 @@ pub struct Applicant {
 pub struct EmploymentChecks {
     pub message_id: String,
     pub received_at: DateTime<Utc>,
-    /// The checks as sent, with every identity field removed.
+    /// The checks by allow-list (section 3): per check only `status`, `outcome`, `completed_on`,
+    /// `expires_on` and `reference`; per reference only `status` and `completed_on`.
     pub checks: serde_json::Value,
-    /// Paths of the identity fields that were dropped (e.g. `checks.dbs.date_of_birth`).
-    pub dropped_identity_fields: Vec<String>,
+    /// Paths of the keys that were dropped (e.g. `person`, `checks.dbs.date_of_birth`).
+    #[serde(alias = "dropped_identity_fields")]
+    pub dropped_fields: Vec<String>,
 }
 
 /// Where a person update from a trust goes (2.9: only Full Records lead-employer updates reach TIS).

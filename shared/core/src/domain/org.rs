@@ -23,6 +23,10 @@ pub struct Organisation {
     pub local_office: String,
     pub mode: InterfaceMode,
     pub live: bool,
+    /// Whether Trac (e-recruitment) may send employment checks for this trust (section 3). Off
+    /// unless configured: checks from Trac are accepted only for a live trust with `trac = true`.
+    #[serde(default)]
+    pub trac: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -100,6 +104,11 @@ impl Organisations {
         self.get(vpd).filter(|o| o.live)
     }
 
+    /// Live and taking Trac employment checks (`trac = true`).
+    pub fn accepts_trac(&self, vpd: &str) -> bool {
+        self.live(vpd).is_some_and(|o| o.trac)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Organisation> {
         self.by_vpd.values()
     }
@@ -124,6 +133,7 @@ name = "Example Hospital NHS Trust"
 local_office = "KSS"
 mode = "full"
 live = true
+trac = true
 
 [[organisation]]
 vpd = "999"
@@ -142,6 +152,13 @@ live = false
         assert!(orgs.live("999").is_none());
         assert!(orgs.get("999").is_some());
         assert!(orgs.get("123").is_none());
+        assert!(orgs.accepts_trac("504"));
+        // Trac is off unless configured, and never for a trust that is not live.
+        assert!(!orgs.get("999").unwrap().trac);
+        let not_live = SAMPLE.replace("live = true", "live = false");
+        let not_live = Organisations::from_toml(&not_live, "x.toml").unwrap();
+        assert!(!not_live.accepts_trac("504"));
+        assert!(!orgs.accepts_trac("123"));
     }
 
     #[test]

@@ -79,8 +79,13 @@ pub struct Answer {
     pub applicant_number: Option<String>,
     pub status: AnswerStatus,
     pub reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub dropped_identity_fields: Vec<String>,
+    /// Keys of a Trac message not on the allow-list, dropped (section 3).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        alias = "dropped_identity_fields"
+    )]
+    pub dropped_fields: Vec<String>,
     /// The applicant's state after the message (absent when the applicant is not the sender's).
     pub state: Option<ApplicantState>,
     pub handled_at: DateTime<Utc>,
@@ -139,7 +144,7 @@ pub async fn handle_message(ctx: &Context<'_>, body: &str) -> Result<MessageResu
         action = result.answer.action.as_deref().unwrap_or(""),
         status = result.answer.status.name(),
         code = result.code,
-        dropped_identity_fields = result.answer.dropped_identity_fields.len(),
+        dropped_fields = result.answer.dropped_fields.len(),
         "message handled"
     );
     Ok(result)
@@ -172,7 +177,7 @@ async fn handle_unreadable(
             applicant_number: None,
             status: AnswerStatus::Refused,
             reason: Some(entry.reason),
-            dropped_identity_fields: vec![],
+            dropped_fields: vec![],
             state: None,
             handled_at: ctx.now,
         },
@@ -201,7 +206,7 @@ fn duplicate_of_operator_entry(previous: OperatorEntry, id: Option<String>) -> M
             applicant_number: previous.applicant_number,
             status: AnswerStatus::Duplicate,
             reason: Some(previous.reason),
-            dropped_identity_fields: vec![],
+            dropped_fields: vec![],
             state: None,
             handled_at: previous.handled_at,
         },
@@ -223,6 +228,9 @@ fn duplicate_of_answer(previous: Answer) -> MessageResult {
         outputs: vec![],
     }
 }
+
+/// The states in which Trac checks are taken (section 3): after the offer, before the hire.
+const TRAC_STATES: [ApplicantState; 2] = [ApplicantState::Offered, ApplicantState::Accepted];
 
 /// What the decision inside [`moves::change`] found, for the answer.
 enum Verdict {
@@ -367,7 +375,7 @@ async fn handle_parsed(
                     "Applicant {number} is already {}; nothing changed",
                     current.state
                 )),
-                dropped_identity_fields: message.dropped_identity_fields.clone(),
+                dropped_fields: message.dropped_fields.clone(),
                 state: Some(current.state),
                 handled_at: ctx.now,
             };
@@ -491,6 +499,15 @@ fn decide_message(
             )
         }
         Request::EmploymentChecks { status, checks } => {
+            if !ctx.organisations.accepts_trac(&current.vpd) {
+                return refuse(
+                    "trac_not_enabled",
+                    format!(
+                        "Organisation {} does not take employment checks from Trac; refused",
+                        current.vpd
+                    ),
+                );
+            }
             if !is_outcome_recruited(status) {
                 let shown: String = status.chars().take(40).collect();
                 return refuse(
@@ -510,12 +527,21 @@ fn decide_message(
                     ),
                 );
             }
+            if !TRAC_STATES.contains(&current.state) {
+                return refuse(
+                    "not_offered",
+                    format!(
+                        "Applicant {number} is {}; employment checks are accepted only for an applicant offered or accepted",
+                        current.state
+                    ),
+                );
+            }
             let mut updated = current.clone();
             updated.employment_checks = Some(EmploymentChecks {
                 message_id: message.header.id.clone(),
                 received_at: ctx.now,
                 checks: checks.clone(),
-                dropped_identity_fields: message.dropped_identity_fields.clone(),
+                dropped_fields: message.dropped_fields.clone(),
             });
             let names: Vec<&str> = checks
                 .as_object()
@@ -531,13 +557,13 @@ fn decide_message(
                         to: current.state,
                     },
                     detail: Some(format!(
-                        "checks: {}; identity fields dropped: {}",
+                        "checks: {}; fields dropped: {}",
                         if names.is_empty() {
                             "(none)".to_string()
                         } else {
                             names.join(", ")
                         },
-                        message.dropped_identity_fields.len()
+                        message.dropped_fields.len()
                     )),
                 },
             )
@@ -664,12 +690,10 @@ fn answer_from_entry(message: &InboundMessage, entry: &HistoryEntry, wrong_trust
         HistoryOutcome::Moved => {
             let reason = match &message.request {
                 Ok(Request::PersonUpdate { .. }) => entry.detail.clone(),
-                Ok(Request::EmploymentChecks { .. })
-                    if !message.dropped_identity_fields.is_empty() =>
-                {
+                Ok(Request::EmploymentChecks { .. }) if !message.dropped_fields.is_empty() => {
                     Some(format!(
-                        "identity data is not accepted from Trac; dropped: {}",
-                        message.dropped_identity_fields.join(", ")
+                        "only the allow-listed check fields are kept; dropped: {}",
+                        message.dropped_fields.join(", ")
                     ))
                 }
                 _ => None,
@@ -683,7 +707,7 @@ fn answer_from_entry(message: &InboundMessage, entry: &HistoryEntry, wrong_trust
         applicant_number: header.applicant_number.clone(),
         status,
         reason,
-        dropped_identity_fields: message.dropped_identity_fields.clone(),
+        dropped_fields: message.dropped_fields.clone(),
         state: (!wrong_trust).then_some(entry.to),
         handled_at: entry.at,
     }
@@ -705,7 +729,7 @@ async fn unrecorded(
         applicant_number: header.applicant_number.clone(),
         status: AnswerStatus::Refused,
         reason: Some(reason.clone()),
-        dropped_identity_fields: message.dropped_identity_fields.clone(),
+        dropped_fields: message.dropped_fields.clone(),
         state: None,
         handled_at: ctx.now,
     };
