@@ -458,6 +458,67 @@ fn position_only(err: &serde_json::Error) -> String {
     .to_lowercase()
 }
 
+/// Key names (compared without case, spaces, `_` or `-`) that are identity data in every form.
+const IDENTITY_EXACT: [&str; 19] = [
+    "name",
+    "names",
+    "title",
+    "dob",
+    "ni",
+    "nino",
+    "ninumber",
+    "postcode",
+    "postalcode",
+    "zip",
+    "zipcode",
+    "town",
+    "city",
+    "county",
+    "person",
+    "identity",
+    "personaldetails",
+    "gender",
+    "sex",
+];
+
+/// Fragments that make a key identity data wherever they appear in it.
+const IDENTITY_PARTS: [&str; 22] = [
+    "firstname",
+    "forename",
+    "givenname",
+    "middlename",
+    "lastname",
+    "surname",
+    "familyname",
+    "fullname",
+    "maidenname",
+    "previousname",
+    "applicantname",
+    "candidatename",
+    "refereename",
+    "dateofbirth",
+    "birthdate",
+    "nationalinsurance",
+    "passport",
+    "address",
+    "postcode",
+    "email",
+    "phone",
+    "mobile",
+];
+
+/// Is a JSON key identity data (names, date of birth, NI number, passport, address, contact)?
+/// Trac checks are protected by their allow-list, not by this; it names the keys whose values
+/// are personal when outputs and logs are searched for personal data.
+pub fn is_identity_key(key: &str) -> bool {
+    let normal: String = key
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    IDENTITY_EXACT.contains(&normal.as_str()) || IDENTITY_PARTS.iter().any(|p| normal.contains(p))
+}
+
 /// A message id as a key part: kept when it is plain (`[A-Za-z0-9._-]`, no `..`, not starting
 /// with `.`, at most [`MAX_ID_CHARS`]), otherwise `sha256-` and a hash of it.
 pub fn id_key(id: &str) -> String {
@@ -715,6 +776,59 @@ mod tests {
         let m = parse(r#"{"id":"t","source":"trac","vpd":"504","applicant_number":"1","checks":{"dbs":{"dob":"x"}}}"#).unwrap();
         assert_eq!(m.dropped_fields, vec!["checks.dbs.dob"]);
         assert!(m.request.is_err());
+    }
+
+    #[test]
+    fn identity_keys_are_recognised_in_any_case_and_spelling() {
+        for key in [
+            "first_name",
+            "FirstName",
+            "forename",
+            "Forenames",
+            "last_name",
+            "SURNAME",
+            "full_name",
+            "name",
+            "middle_names",
+            "title",
+            "date_of_birth",
+            "dateOfBirth",
+            "DOB",
+            "birth_date",
+            "national_insurance_number",
+            "ni_number",
+            "NINO",
+            "passport",
+            "passport_number",
+            "PassportExpiry",
+            "address",
+            "address_line_1",
+            "home-address",
+            "postcode",
+            "town",
+            "County",
+            "person",
+            "identity",
+            "email_address",
+            "mobile_tel",
+        ] {
+            assert!(is_identity_key(key), "{key} should be identity data");
+        }
+        for key in [
+            "status",
+            "level",
+            "certificate_number",
+            "outcome",
+            "right_to_work",
+            "job_title",
+            "registration_number",
+            "expiry_date",
+            "checked_on",
+            "settled",
+            "country",
+        ] {
+            assert!(!is_identity_key(key), "{key} is not identity data");
+        }
     }
 
     #[test]
