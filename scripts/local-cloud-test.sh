@@ -25,14 +25,11 @@ fail() { printf 'local-cloud test FAILED: %s\n' "$*" >&2; exit 1; }
 step() { printf -- '-- %s\n' "$*"; }
 
 pids_of_stack() {
-  local pidfile pid
+  local pidfile
   for pidfile in "$DIT_LOCAL_CLOUD_DIR"/pids/*.pid; do
     [ -e "$pidfile" ] || continue
-    pid="$(cat "$pidfile")"
-    echo "$pid"
-    ps -o pid= --ppid "$pid" 2>/dev/null || true
-    # The function processes: children of `cargo lambda watch`'s children too.
-    for child in $(ps -o pid= --ppid "$pid" 2>/dev/null); do ps -o pid= --ppid "$child" 2>/dev/null || true; done
+    cat "$pidfile"
+    "$cloud" descendants "$(cat "$pidfile")"
   done
 }
 
@@ -130,12 +127,12 @@ started="$(pids_of_stack | sort -u | tr '\n' ' ')"
 "$cloud" down
 for pid in $started; do
   if kill -0 "$pid" 2>/dev/null; then
-    ps -o pid,cmd -p "$pid" || true
-    fail "process $pid still running after down"
+    fail "process $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)) still running after down"
   fi
 done
-if ps -eo args | grep -v grep | grep -qF "$DIT_LOCAL_CLOUD_DIR"; then
-  ps -eo pid,args | grep -F "$DIT_LOCAL_CLOUD_DIR" | grep -v grep
-  fail "a process naming the state directory is still running"
-fi
+for cmdline in /proc/[0-9]*/cmdline; do
+  if tr '\0' ' ' 2>/dev/null <"$cmdline" | grep -qF "$DIT_LOCAL_CLOUD_DIR"; then
+    fail "a process naming the state directory is still running: $cmdline: $(tr '\0' ' ' <"$cmdline")"
+  fi
+done
 echo "local cloud: all checks passed (processes stopped: $started)"

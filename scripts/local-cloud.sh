@@ -65,10 +65,24 @@ start() { # NAME LOG COMMAND...
   echo "$!"
 }
 
-# Every descendant of PID (children first found, then theirs), by walking the process table.
+# The children of PID, from /proc (no procps needed): in /proc/<pid>/stat, after the command
+# name in parentheses, come the state and the parent's PID.
+children_of() {
+  local parent="$1" stat line fields
+  for stat in /proc/[0-9]*/stat; do
+    read -r line <"$stat" 2>/dev/null || continue
+    read -r -a fields <<<"${line##*) }"
+    if [ "${fields[1]:-}" = "$parent" ]; then
+      stat="${stat#/proc/}"
+      echo "${stat%/stat}"
+    fi
+  done
+}
+
+# Every descendant of PID (children, then theirs).
 descendants() {
-  local pid="$1" child
-  for child in $(ps -o pid= --ppid "$pid" 2>/dev/null); do
+  local child
+  for child in $(children_of "$1"); do
     echo "$child"
     descendants "$child"
   done
@@ -245,6 +259,7 @@ case "$command" in
     case "$1" in inbound) helper pull InboundBucket "$2" ;; outbound) helper pull OutboundBucket "$2" ;; *) die "pull inbound|outbound DIR" ;; esac ;;
   depth) need_up; [ $# -eq 1 ] || die "depth QUEUE (a logical id of the template)"; helper depth "$1" ;;
   logs) cmd_logs ;;
+  descendants) [ $# -eq 1 ] || die "descendants PID"; descendants "$1" ;;
   down) cmd_down ;;
   *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; [ -z "$command" ] || exit 2 ;;
 esac
