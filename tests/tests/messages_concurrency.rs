@@ -1,6 +1,6 @@
-//! Trust actions racing on one applicant, and batches delivered twice, on SQLite (two connections
-//! to one database file, as two `dit` processes or Lambda instances would have) and on DynamoDB and
-//! S3 emulated by moto.
+//! Trust actions racing on one applicant, and batches delivered twice, on SQLite (two or sixteen
+//! connections to one database file, as so many `dit` processes or Lambda instances would have) and
+//! on DynamoDB and S3 emulated by moto.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -43,6 +43,32 @@ fn s3_layout() -> S3Layout {
     }
 }
 
+/// `count` environments on one SQLite database file and one data folder: one connection each.
+fn sqlite_many(dir: &Path, count: usize) -> Vec<Env> {
+    (0..count)
+        .map(|_| {
+            Env::new(
+                Arc::new(SqliteStore::open(&dir.join("state.db")).unwrap()),
+                Arc::new(FolderBlobs::new(dir)),
+            )
+        })
+        .collect()
+}
+
+/// `count` environments on one DynamoDB table and one pair of buckets, each with its own clients.
+async fn moto_many(moto: &Moto, count: usize) -> Vec<Env> {
+    moto.create_table(TABLE).await;
+    moto.create_buckets(INBOUND, OUTBOUND).await;
+    let mut envs = Vec::new();
+    for _ in 0..count {
+        envs.push(Env::new(
+            Arc::new(DynamoStore::new(moto.dynamo_client().await, TABLE)),
+            Arc::new(S3Blobs::new(moto.s3_client().await, s3_layout())),
+        ));
+    }
+    envs
+}
+
 /// Two environments on one DynamoDB table and one pair of buckets, each with its own clients.
 async fn moto_pair(moto: &Moto) -> (Env, Env) {
     moto.create_table(TABLE).await;
@@ -78,6 +104,127 @@ async fn race(a: &Env, b: &Env, bodies: Vec<String>) -> Vec<(String, MessageResu
         results.push(task.await.expect("task finished"));
     }
     results
+}
+
+/// Sends every body at once, each from its own task on its own environment (`envs[i % len]`).
+async fn race_all(envs: &[Env], bodies: Vec<String>) -> Vec<(String, MessageResult)> {
+    let barrier = Arc::new(Barrier::new(bodies.len()));
+    let mut tasks = Vec::new();
+    for (i, body) in bodies.into_iter().enumerate() {
+        let env = envs[i % envs.len()].clone();
+        let barrier = Arc::clone(&barrier);
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let result = handle_message(&env.ctx(at(40)), &body)
+                .await
+                .expect("no store failure");
+            (body, result)
+        }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.expect("task finished"));
+    }
+    results
+}
+
+/// 16 final moves of one accepted applicant, each with its own id: 8 hires and 8 withdrawals.
+/// Whichever is stored first ends the applicant (hired and withdrawn are both final), so exactly
+/// one of the 16 can move it.
+fn sixteen_final_moves() -> Vec<String> {
+    (0..16)
+        .map(|i| {
+            let id = format!("final-{i:02}");
+            if i % 2 == 0 {
+                serde_json::json!({"id": id, "action": "hire", "person_type": "Employee", "vpd": "504", "applicant_number": LEAD_504})
+            } else {
+                action(&id, "withdraw", "504", LEAD_504)
+            }
+            .to_string()
+        })
+        .collect()
+}
+
+/// 16 concurrent conflicting moves, each through its own store connection or client: exactly one
+/// wins; every other is refused (in the history) or a repeat of the winner's move (no entry); the
+/// history has no gap, every entry starts where the one before ended, and every message is answered.
+async fn sixteen_conflicting_moves_have_exactly_one_winner(envs: Vec<Env>) {
+    let first = &envs[0];
+    first.load().await;
+    for (id, command) in [("pre-offer", "offer"), ("pre-accept", "accept")] {
+        let result = first.send(&action(id, command, "504", LEAD_504).to_string()).await;
+        assert_eq!(result.answer.status, AnswerStatus::Accepted, "{id}");
+    }
+    let results = race_all(&envs, sixteen_final_moves()).await;
+    assert_eq!(results.len(), 16);
+
+    let applicant = first.store.applicant(LEAD_504).await.unwrap().unwrap();
+    let history = first.store.history(LEAD_504).await.unwrap();
+    history_is_consistent(&applicant, &history);
+    let raced: Vec<&HistoryEntry> = history
+        .iter()
+        .filter(|e| matches!(&e.cause, Cause::Message { id } if id.starts_with("final-")))
+        .collect();
+    let winners: Vec<&&HistoryEntry> = raced
+        .iter()
+        .filter(|e| e.outcome == HistoryOutcome::Moved)
+        .collect();
+    assert_eq!(winners.len(), 1, "exactly one winner: {raced:#?}");
+    let winner = winners[0];
+    assert_eq!(applicant.state, winner.to);
+    assert!(matches!(
+        applicant.state,
+        ApplicantState::Hired | ApplicantState::Withdrawn
+    ));
+
+    let mut accepted = 0;
+    for (body, result) in &results {
+        let id = result.answer.id.clone().expect("an id");
+        let entries: Vec<&&HistoryEntry> = raced
+            .iter()
+            .filter(|e| e.cause == Cause::Message { id: id.clone() })
+            .collect();
+        match result.answer.status {
+            AnswerStatus::Accepted => {
+                accepted += 1;
+                assert_eq!(entries.len(), 1, "{id}");
+                assert_eq!(entries[0].seq, winner.seq, "{id} is the winner");
+            }
+            AnswerStatus::Refused => {
+                assert_eq!(entries.len(), 1, "refused {id} is in the history");
+                assert!(matches!(entries[0].outcome, HistoryOutcome::Refused { .. }));
+            }
+            AnswerStatus::Unchanged => {
+                assert!(entries.is_empty(), "{id}");
+                assert_eq!(
+                    body.contains("\"hire\""),
+                    winner.command == "hire",
+                    "{id}: only a repeat of the winning move is unchanged"
+                );
+            }
+            AnswerStatus::Duplicate => panic!("{id} has a unique id"),
+        }
+        assert!(
+            first
+                .blobs
+                .get(Area::Outbound, &answer_key("504", &id))
+                .await
+                .unwrap()
+                .is_some(),
+            "no answer for {id}"
+        );
+    }
+    assert_eq!(accepted, 1);
+    let statuses: Vec<&str> = results.iter().map(|(_, r)| r.answer.status.name()).collect();
+    eprintln!(
+        "16 conflicting moves: winner {} {:?}; answers {statuses:?}",
+        winner.command, winner.cause
+    );
+    let recorded = results
+        .iter()
+        .filter(|(_, r)| r.answer.status != AnswerStatus::Unchanged)
+        .count();
+    assert_eq!(history.len(), 4 + recorded, "load (2), offer, accept, then the race");
 }
 
 /// 16 conflicting moves of one loaded applicant, each with its own id.
@@ -286,4 +433,16 @@ async fn moto_a_batch_delivered_twice_changes_nothing_the_second_time() {
     let moto = Moto::start();
     let (env, _) = moto_pair(&moto).await;
     a_batch_delivered_twice_changes_nothing_the_second_time(env).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn sqlite_sixteen_conflicting_moves_have_exactly_one_winner() {
+    let dir = tempfile::tempdir().unwrap();
+    sixteen_conflicting_moves_have_exactly_one_winner(sqlite_many(dir.path(), 16)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn moto_sixteen_conflicting_moves_have_exactly_one_winner() {
+    let moto = Moto::start();
+    sixteen_conflicting_moves_have_exactly_one_winner(moto_many(&moto, 16).await).await;
 }
