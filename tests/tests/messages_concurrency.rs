@@ -152,7 +152,9 @@ async fn sixteen_conflicting_moves_have_exactly_one_winner(envs: Vec<Env>) {
     let first = &envs[0];
     first.load().await;
     for (id, command) in [("pre-offer", "offer"), ("pre-accept", "accept")] {
-        let result = first.send(&action(id, command, "504", LEAD_504).to_string()).await;
+        let result = first
+            .send(&action(id, command, "504", LEAD_504).to_string())
+            .await;
         assert_eq!(result.answer.status, AnswerStatus::Accepted, "{id}");
     }
     let results = race_all(&envs, sixteen_final_moves()).await;
@@ -215,7 +217,10 @@ async fn sixteen_conflicting_moves_have_exactly_one_winner(envs: Vec<Env>) {
         );
     }
     assert_eq!(accepted, 1);
-    let statuses: Vec<&str> = results.iter().map(|(_, r)| r.answer.status.name()).collect();
+    let statuses: Vec<&str> = results
+        .iter()
+        .map(|(_, r)| r.answer.status.name())
+        .collect();
     eprintln!(
         "16 conflicting moves: winner {} {:?}; answers {statuses:?}",
         winner.command, winner.cause
@@ -224,7 +229,11 @@ async fn sixteen_conflicting_moves_have_exactly_one_winner(envs: Vec<Env>) {
         .iter()
         .filter(|(_, r)| r.answer.status != AnswerStatus::Unchanged)
         .count();
-    assert_eq!(history.len(), 4 + recorded, "load (2), offer, accept, then the race");
+    assert_eq!(
+        history.len(),
+        4 + recorded,
+        "load (2), offer, accept, then the race"
+    );
 }
 
 /// 16 conflicting moves of one loaded applicant, each with its own id.

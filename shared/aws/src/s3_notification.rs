@@ -65,7 +65,9 @@ pub struct NotS3Notification(String);
 /// # Errors
 /// [`NotS3Notification`] when the body is neither a test event nor S3 records.
 pub fn parse(body: &str) -> Result<Notification, NotS3Notification> {
-    let body: Body = serde_json::from_str(body).map_err(|e| NotS3Notification(e.to_string()))?;
+    // The body is not ours to log: serde's message loses the values it would quote.
+    let body: Body = serde_json::from_str(body)
+        .map_err(|e| NotS3Notification(dit_core::ports::without_values(&e.to_string())))?;
     if body.event.as_deref() == Some("s3:TestEvent") {
         return Ok(Notification::Test);
     }

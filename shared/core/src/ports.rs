@@ -30,6 +30,42 @@ impl StoreError {
     }
 }
 
+/// A decoder's error message (serde_json, serde_dynamo, ...) without the values it quotes.
+///
+/// Decoders quote what they could not read (`invalid type: string "Xyzzy", expected a date`), and
+/// a stored record or a message may hold personal data, while store errors end up in logs and
+/// operator outputs. Every quoted (`"..."`) or back-quoted (`` `...` ``) part is replaced by its
+/// length, except a field name (`missing field `hire_date``), which names the schema, not the data.
+pub fn without_values(message: &str) -> String {
+    let mut shown = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find(['"', '`']) {
+        let quote = rest[start..].chars().next().unwrap_or('"');
+        let Some(length) = rest[start + 1..].find(quote) else {
+            break;
+        };
+        let (before, quoted) = (&rest[..start], &rest[start + 1..start + 1 + length]);
+        shown.push_str(before);
+        if before.ends_with("field ") && quote == '`' {
+            shown.push('`');
+            shown.push_str(quoted);
+            shown.push('`');
+        } else {
+            shown.push_str(&format!("<{} characters>", quoted.chars().count()));
+        }
+        rest = &rest[start + 1 + length + 1..];
+    }
+    if rest.contains(['"', '`']) {
+        // An unmatched quote: what follows it may be a value cut short.
+        let cut = rest.find(['"', '`']).unwrap_or(rest.len());
+        shown.push_str(&rest[..cut]);
+        shown.push_str("<...>");
+    } else {
+        shown.push_str(rest);
+    }
+    shown
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
     #[error("blob store unavailable: {0}")]
@@ -327,4 +363,30 @@ pub trait BlobStore: Send + Sync {
     /// # Errors
     /// [`BlobError`] when the store fails.
     async fn list(&self, area: Area, prefix: &str) -> Result<Vec<String>, BlobError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_values;
+
+    #[test]
+    fn decoder_messages_lose_their_values_but_keep_field_names() {
+        let err = serde_json::from_str::<chrono::NaiveDate>("\"Okafor\"").unwrap_err();
+        let shown = without_values(&err.to_string());
+        assert!(!shown.contains("Okafor"), "{shown}");
+        assert_eq!(
+            without_values("invalid type: string \"Okafor\", expected u32 at line 1"),
+            "invalid type: string <6 characters>, expected u32 at line 1"
+        );
+        assert_eq!(
+            without_values("unknown variant `Adaeze`, expected `offer` or `accept`"),
+            "unknown variant <6 characters>, expected <5 characters> or <6 characters>"
+        );
+        assert_eq!(
+            without_values("missing field `projected_hire_date`"),
+            "missing field `projected_hire_date`"
+        );
+        assert_eq!(without_values("cut \"Oka"), "cut <...>");
+        assert_eq!(without_values("no quotes"), "no quotes");
+    }
 }

@@ -19,7 +19,9 @@ use dit_core::domain::model::{
     ProcessedFile,
 };
 use dit_core::domain::pos::Position;
-use dit_core::ports::{CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
+use dit_core::ports::{
+    without_values, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError,
+};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS files (
@@ -64,13 +66,21 @@ fn unavailable(err: rusqlite::Error) -> StoreError {
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value)
-        .map_err(|e| StoreError::Corrupt(format!("cannot encode record: {e}")))
+    serde_json::to_string(value).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "cannot encode record: {}",
+            without_values(&e.to_string())
+        ))
+    })
 }
 
 fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text)
-        .map_err(|e| StoreError::Corrupt(format!("cannot decode record: {e}")))
+    serde_json::from_str(text).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "cannot decode record: {}",
+            without_values(&e.to_string())
+        ))
+    })
 }
 
 impl SqliteStore {

@@ -6,7 +6,7 @@ use super::*;
 /// and every byte of an item is paid for on each write.
 pub(super) fn encode<T: Serialize>(what: &str, value: &T) -> Result<Item, StoreError> {
     let mut item = serde_dynamo::aws_sdk_dynamodb_1::to_item(value)
-        .map_err(|e| StoreError::Corrupt(format!("cannot encode {what}: {e}")))?;
+        .map_err(|e| StoreError::Corrupt(format!("cannot encode {what}: {}", redacted(&e))))?;
     strip_nulls(&mut item);
     Ok(item)
 }
@@ -30,12 +30,17 @@ pub(super) fn encode_value<T: Serialize>(
     value: &T,
 ) -> Result<AttributeValue, StoreError> {
     serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(value)
-        .map_err(|e| StoreError::Corrupt(format!("cannot encode {what}: {e}")))
+        .map_err(|e| StoreError::Corrupt(format!("cannot encode {what}: {}", redacted(&e))))
 }
 
 pub(super) fn decode<T: DeserializeOwned>(what: &str, item: Item) -> Result<T, StoreError> {
     serde_dynamo::aws_sdk_dynamodb_1::from_item(item)
-        .map_err(|e| StoreError::Corrupt(format!("unreadable {what}: {e}")))
+        .map_err(|e| StoreError::Corrupt(format!("unreadable {what}: {}", redacted(&e))))
+}
+
+/// A serde error's message without the values it quotes (they may be personal data).
+fn redacted(err: &impl std::fmt::Display) -> String {
+    dit_core::ports::without_values(&err.to_string())
 }
 
 pub(super) fn file_item(file: &ProcessedFile) -> Result<Item, StoreError> {
@@ -43,8 +48,9 @@ pub(super) fn file_item(file: &ProcessedFile) -> Result<Item, StoreError> {
     let mut item = encode(&what, file)?;
     item.remove("summary");
     if let Some(summary) = &file.summary {
-        let text = serde_json::to_string(summary)
-            .map_err(|e| StoreError::Corrupt(format!("cannot encode {what} summary: {e}")))?;
+        let text = serde_json::to_string(summary).map_err(|e| {
+            StoreError::Corrupt(format!("cannot encode {what} summary: {}", redacted(&e)))
+        })?;
         item.insert(SUMMARY_JSON.to_string(), s(text));
     }
     Ok(with_keys(item, file_key(&file.identity)))
@@ -59,7 +65,11 @@ pub(super) fn decode_file(mut item: Item) -> Result<ProcessedFile, StoreError> {
     let mut file: ProcessedFile = decode("processed file", item)?;
     if let Some(text) = summary_text {
         let value = serde_json::from_str(&text).map_err(|e| {
-            StoreError::Corrupt(format!("unreadable summary of file {}: {e}", file.identity))
+            StoreError::Corrupt(format!(
+                "unreadable summary of file {}: {}",
+                file.identity,
+                redacted(&e)
+            ))
         })?;
         file.summary = Some(value);
     }
