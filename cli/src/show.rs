@@ -1,8 +1,11 @@
-//! `dit show KEY`: "where is my applicant?" by applicant number, GMC number or placement id.
+//! `dit show KEY`: "where is my applicant?" by applicant number, GMC number or placement id,
+//! rejected applications (records that failed their load checks) included.
 
 use std::path::Path;
 
-use dit_core::domain::model::{Applicant, HistoryEntry, HistoryOutcome, PersonUpdate};
+use dit_core::domain::model::{
+    Applicant, HistoryEntry, HistoryOutcome, PersonUpdate, RejectedApplication, RejectedLookup,
+};
 use dit_core::ports::{StateStore, StoreError};
 use dit_core::service::messages::status_text;
 
@@ -36,6 +39,35 @@ async fn find(store: &dyn StateStore, key: &str) -> Result<Vec<Applicant>, Store
     Ok(found)
 }
 
+/// Rejected records with this placement id or GMC number, each once, oldest first.
+async fn find_rejected(
+    store: &dyn StateStore,
+    key: &str,
+) -> Result<Vec<RejectedApplication>, StoreError> {
+    let mut found = store
+        .rejected_applications(RejectedLookup::Placement(key))
+        .await?;
+    for rejected in store
+        .rejected_applications(RejectedLookup::Gmc(key))
+        .await?
+    {
+        let same = |r: &RejectedApplication| {
+            r.source_file == rejected.source_file && r.record_number == rejected.record_number
+        };
+        if !found.iter().any(same) {
+            found.push(rejected);
+        }
+    }
+    found.sort_by(|a, b| {
+        (a.business_date, &a.source_file, a.record_number).cmp(&(
+            b.business_date,
+            &b.source_file,
+            b.record_number,
+        ))
+    });
+    Ok(found)
+}
+
 pub async fn run(data_dir: &Path, key: &str, json: bool) -> u8 {
     let local = match open(data_dir, false) {
         Ok(local) => local,
@@ -58,21 +90,20 @@ pub async fn run(data_dir: &Path, key: &str, json: bool) -> u8 {
                 .collect();
             shown.push((applicant, history, updates));
         }
-        Ok::<_, StoreError>(shown)
+        let rejected = find_rejected(&local.store, key).await?;
+        Ok::<_, StoreError>((shown, rejected))
     }
     .await;
-    let shown = match result {
+    let (shown, rejected) = match result {
         Ok(shown) => shown,
         Err(err) => {
             eprintln!("error: {err}");
             return EXIT_FAILED;
         }
     };
-    if shown.is_empty() {
+    if shown.is_empty() && rejected.is_empty() {
         eprintln!(
-            "No applicant found for {key:?} (tried applicant number, placement id and GMC number).\n\
-             A record rejected on load creates no applicant: look for its placement id in the APC files under {}/outbound/tis/.",
-            data_dir.display()
+            "No applicant or rejected application found for {key:?} (tried applicant number, placement id and GMC number)."
         );
         return EXIT_NOT_FOUND;
     }
@@ -82,6 +113,9 @@ pub async fn run(data_dir: &Path, key: &str, json: bool) -> u8 {
             .map(|(applicant, history, updates)| {
                 serde_json::json!({ "applicant": applicant, "history": history, "person_updates": updates })
             })
+            .chain(rejected.iter().map(|r| {
+                serde_json::json!({ "state": "rejected", "rejected_application": r })
+            }))
             .collect();
         println!(
             "{}",
@@ -102,7 +136,59 @@ pub async fn run(data_dir: &Path, key: &str, json: bool) -> u8 {
         print_checks_and_updates(applicant, updates);
         print_history(history);
     }
+    for (i, r) in rejected.iter().enumerate() {
+        if i > 0 || !shown.is_empty() {
+            println!();
+        }
+        let trust = match r.vpd.as_deref() {
+            None => "- (not resolved to a trust)".to_string(),
+            Some(vpd) => local
+                .organisations
+                .get(vpd)
+                .map(|o| format!("{} {}", o.vpd, o.name))
+                .unwrap_or_else(|| format!("{vpd} (not configured)")),
+        };
+        print_rejected(r, &trust);
+    }
     0
+}
+
+fn print_rejected(r: &RejectedApplication, trust: &str) {
+    let or_dash = |text: &str| {
+        if text.is_empty() {
+            "-".to_string()
+        } else {
+            text.to_string()
+        }
+    };
+    println!("Rejected application  (rejected)");
+    println!("  Placement          {}", or_dash(&r.placement_id));
+    println!(
+        "  Name               {}, {}",
+        or_dash(&r.last_name),
+        or_dash(&r.first_name)
+    );
+    println!(
+        "  GMC number         {}",
+        r.gmc_number.as_deref().unwrap_or("-")
+    );
+    println!("  Trust              {trust}");
+    println!(
+        "  Position           {} (number {}), DPN {}",
+        or_dash(&r.position_id),
+        or_dash(&r.position_number),
+        or_dash(&r.dpn)
+    );
+    println!(
+        "  Rejected in        {} record {} (line {}, local office {}, business date {})",
+        r.source_file, r.record_number, r.line, r.local_office, r.business_date
+    );
+    for message in &r.messages {
+        println!(
+            "  Message            {} {}",
+            message.message_type, message.text
+        );
+    }
 }
 
 fn print_applicant(a: &Applicant, trust: &str) {

@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::domain::dnc::RotationEntry;
 use crate::domain::model::{
     Applicant, FileClaim, HistoryEntry, Person, PersonUpdate, PlacementLink, ProcessedFile,
+    RejectedApplication, RejectedLookup,
 };
 use crate::domain::pos::Position;
 
@@ -282,6 +283,26 @@ pub trait StateStore: Send + Sync {
         local_office: &str,
         sent: &[(String, Option<Vec<String>>)],
     ) -> Result<(), StoreError>;
+
+    /// Stores rejected APP records, each keyed by its file and record number (so a redelivered
+    /// file stores the same rejections again, not more of them).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn save_rejected_applications(
+        &self,
+        rejected: &[RejectedApplication],
+    ) -> Result<(), StoreError>;
+
+    /// Rejected APP records by placement id, GMC number or trust, ordered by business date, file
+    /// and record number. An empty key finds nothing.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn rejected_applications(
+        &self,
+        lookup: RejectedLookup<'_>,
+    ) -> Result<Vec<RejectedApplication>, StoreError>;
 }
 
 /// The three areas of file storage.

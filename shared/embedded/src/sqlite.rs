@@ -16,7 +16,7 @@ use serde::Serialize;
 use dit_core::domain::dnc::RotationEntry;
 use dit_core::domain::model::{
     Applicant, FileClaim, FileStatus, HistoryEntry, Person, PersonUpdate, PlacementLink,
-    ProcessedFile,
+    ProcessedFile, RejectedApplication, RejectedLookup,
 };
 use dit_core::domain::pos::Position;
 use dit_core::ports::{
@@ -55,6 +55,13 @@ CREATE TABLE IF NOT EXISTS watermarks (job TEXT PRIMARY KEY, date TEXT NOT NULL)
 CREATE TABLE IF NOT EXISTS tis_positions (
     local_office TEXT NOT NULL, position_id TEXT NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (local_office, position_id));
+CREATE TABLE IF NOT EXISTS rejected_applications (
+    source_file TEXT NOT NULL, record_number INTEGER NOT NULL, placement_id TEXT NOT NULL,
+    gmc TEXT, vpd TEXT, business_date TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (source_file, record_number));
+CREATE INDEX IF NOT EXISTS rejected_by_placement ON rejected_applications(placement_id);
+CREATE INDEX IF NOT EXISTS rejected_by_gmc ON rejected_applications(gmc);
+CREATE INDEX IF NOT EXISTS rejected_by_trust ON rejected_applications(vpd, business_date);
 ";
 
 pub struct SqliteStore {
@@ -685,6 +692,70 @@ impl StateStore for SqliteStore {
                 .map_err(unavailable)?;
             }
             tx.commit().map_err(unavailable)
+        })
+    }
+
+    async fn save_rejected_applications(
+        &self,
+        rejected: &[RejectedApplication],
+    ) -> Result<(), StoreError> {
+        if rejected.is_empty() {
+            return Ok(());
+        }
+        self.with(|connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            {
+                let mut insert = tx
+                    .prepare_cached(
+                        "INSERT INTO rejected_applications
+                         (source_file, record_number, placement_id, gmc, vpd, business_date, body)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                         ON CONFLICT (source_file, record_number) DO UPDATE SET
+                         placement_id = excluded.placement_id, gmc = excluded.gmc, vpd = excluded.vpd,
+                         business_date = excluded.business_date, body = excluded.body",
+                    )
+                    .map_err(unavailable)?;
+                for r in rejected {
+                    insert
+                        .execute(params![
+                            r.source_file,
+                            r.record_number as i64,
+                            r.placement_id,
+                            r.gmc_number,
+                            r.vpd,
+                            r.business_date.to_string(),
+                            to_json(r)?
+                        ])
+                        .map_err(unavailable)?;
+                }
+            }
+            tx.commit().map_err(unavailable)
+        })
+    }
+
+    async fn rejected_applications(
+        &self,
+        lookup: RejectedLookup<'_>,
+    ) -> Result<Vec<RejectedApplication>, StoreError> {
+        let (column, value) = match lookup {
+            RejectedLookup::Placement(id) => ("placement_id", id),
+            RejectedLookup::Gmc(gmc) => ("gmc", gmc),
+            RejectedLookup::Trust(vpd) => ("vpd", vpd),
+        };
+        if value.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.with(|connection| {
+            Self::bodies(
+                connection,
+                &format!(
+                    "SELECT body FROM rejected_applications WHERE {column} = ?1
+                     ORDER BY business_date, source_file, record_number"
+                ),
+                [value],
+            )
         })
     }
 }

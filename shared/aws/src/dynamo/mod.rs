@@ -11,6 +11,7 @@
 //! | history entry   | `APPLICANT#<number>`          | `H#<seq:06>`|                                        |                                 |
 //! | person          | `PERSON#<vpd>#<person_key>`   | `PERSON`    |                                        |                                 |
 //! | number counter  | `COUNTER#numbers`             | `COUNTER`   |                                        |                                 |
+//! | rejected record | `REJECTED#<placement_id>`     | `<date>#<file>#<record>` | `TRUST#<vpd>#REJECTED` / the SK | `REJECTED_GMC#<gmc>` / the SK |
 //!
 //! Error messages and logs carry ids and counts only: never names, GMC/NI numbers or dates of
 //! birth (so never a person key, and never the `Debug` form of an SDK error, which may hold items).
@@ -34,7 +35,7 @@ use serde::Serialize;
 use dit_core::domain::dnc::RotationEntry;
 use dit_core::domain::model::{
     Applicant, FileClaim, FileStatus, HistoryEntry, Person, PersonUpdate, PlacementLink,
-    ProcessedFile,
+    ProcessedFile, RejectedApplication, RejectedLookup,
 };
 use dit_core::domain::pos::Position;
 use dit_core::ports::{CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
@@ -45,6 +46,7 @@ mod applicants;
 mod batching;
 mod codec;
 mod keys;
+mod rejected;
 
 use applicants::*;
 use batching::*;
@@ -751,5 +753,19 @@ impl StateStore for DynamoStore {
             }
         }
         self.batch_put(puts).await
+    }
+
+    async fn save_rejected_applications(
+        &self,
+        rejected: &[RejectedApplication],
+    ) -> Result<(), StoreError> {
+        self.put_rejected(rejected).await
+    }
+
+    async fn rejected_applications(
+        &self,
+        lookup: RejectedLookup<'_>,
+    ) -> Result<Vec<RejectedApplication>, StoreError> {
+        self.query_rejected(lookup).await
     }
 }

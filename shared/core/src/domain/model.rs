@@ -238,3 +238,41 @@ pub enum FileClaim {
     /// The same `<source>,<type>,<seq>` was processed with different content.
     DifferentContent(ProcessedFile),
 }
+
+/// An APP record that failed its load checks (2.5), kept so that "where is my applicant?" finds
+/// it. It has no applicant number and blocks nothing: the placement is judged afresh in a later
+/// file. Identified by its file and record number, so a redelivered file stores it once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedApplication {
+    /// As supplied (may be empty when PLACEMENT_ID was the missing item).
+    pub placement_id: String,
+    /// As supplied, even when malformed; absent when not supplied.
+    pub gmc_number: Option<String>,
+    pub last_name: String,
+    pub first_name: String,
+    pub position_id: String,
+    pub position_number: String,
+    pub dpn: String,
+    /// The trust the record resolved to (by position, else by DPN), if any.
+    pub vpd: Option<String>,
+    pub local_office: String,
+    pub source_file: String,
+    pub source_sha256: String,
+    /// The file's business date (retention runs from it).
+    pub business_date: NaiveDate,
+    /// 1-based among the file's data lines, as in the APC.
+    pub record_number: u64,
+    /// 1-based line in the file.
+    pub line: u64,
+    /// Every message the record got (the ERRORs that rejected it).
+    pub messages: Vec<Message>,
+}
+
+/// How rejected applications are looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectedLookup<'a> {
+    Placement(&'a str),
+    Gmc(&'a str),
+    /// Every rejected application that resolved to this trust.
+    Trust(&'a str),
+}

@@ -13,7 +13,9 @@ use crate::domain::lifecycle::{
     check_transfer_window, decide, ApplicantState, Command, Transition,
 };
 use crate::domain::messages::{Message, MessageType, PersonMatch};
-use crate::domain::model::{person_key, Applicant, Cause, HistoryEntry, PlacementLink};
+use crate::domain::model::{
+    person_key, Applicant, Cause, HistoryEntry, PlacementLink, RejectedApplication,
+};
 use crate::domain::notify::{ApplicantNotification, CreatedApplication, FailedApplication};
 use crate::domain::pos::{Position, PositionStatus};
 use crate::ports::{Area, CreateOutcome, NewApplicant};
@@ -118,6 +120,58 @@ async fn decide_chunk(
     ctx: &Context<'_>,
     file: &Accepted<'_>,
     lines: Vec<Line>,
+    seen_placements: &mut HashSet<String>,
+    persons_in_file: &mut HashSet<(String, String)>,
+) -> Result<Vec<RecordResult>, ProcessError> {
+    let results = decide_records(ctx, file, &lines, seen_placements, persons_in_file).await?;
+    // Kept before the APC says FAIL, so every rejection TIS hears of can be found.
+    let rejected: Vec<RejectedApplication> = lines
+        .iter()
+        .zip(&results)
+        .filter_map(|(line, result)| match &result.outcome {
+            RecordOutcome::Rejected(messages) => {
+                Some(rejected_application(file, line, result, messages))
+            }
+            RecordOutcome::Loaded { .. } => None,
+        })
+        .collect();
+    ctx.store.save_rejected_applications(&rejected).await?;
+    Ok(results)
+}
+
+fn rejected_application(
+    file: &Accepted<'_>,
+    line: &Line,
+    result: &RecordResult,
+    messages: &[Message],
+) -> RejectedApplication {
+    let raw = &line.raw;
+    RejectedApplication {
+        placement_id: result.placement_id.clone(),
+        gmc_number: Some(raw.get("GMC_NUMBER"))
+            .filter(|g| !g.is_empty())
+            .map(str::to_string),
+        last_name: raw.get("LAST_NAME").to_string(),
+        first_name: raw.get("FIRST_NAME").to_string(),
+        position_id: result.position_id.clone(),
+        position_number: result.position_number.clone(),
+        dpn: result.dpn.clone(),
+        vpd: result.vpd.clone(),
+        local_office: file.name.source.clone(),
+        source_file: file.name.name.clone(),
+        source_sha256: file.sha256.clone(),
+        business_date: file.business_date,
+        record_number: line.record_number,
+        line: line.line,
+        messages: messages.to_vec(),
+    }
+}
+
+/// Every record's outcome, in input order (one result per line).
+async fn decide_records(
+    ctx: &Context<'_>,
+    file: &Accepted<'_>,
+    lines: &[Line],
     seen_placements: &mut HashSet<String>,
     persons_in_file: &mut HashSet<(String, String)>,
 ) -> Result<Vec<RecordResult>, ProcessError> {

@@ -1,0 +1,84 @@
+//! `dit show` on the sample data, as the README shows it: applicants and rejected applications.
+
+use std::path::Path;
+use std::process::Command;
+
+fn dit(data_dir: &Path, args: &[&str]) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_dit"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn a_rejected_sample_record_is_found_by_placement_and_gmc_number_with_every_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let (status, _) = dit(&data, &["process", "events/files/"]);
+    assert_eq!(status, 3, "the samples include quarantined files");
+
+    // Record 16 of APP 42 misses two mandatory items.
+    for key in ["7000016", "7544169"] {
+        let (status, out) = dit(&data, &["show", key]);
+        assert_eq!(status, 0, "{out}");
+        assert!(out.contains("Rejected application  (rejected)"), "{out}");
+        assert!(out.contains("Placement          7000016"), "{out}");
+        assert!(
+            out.contains("Name               Mandatory, Missing"),
+            "{out}"
+        );
+        assert!(
+            out.contains("Trust              504 Example Hospital NHS Trust"),
+            "{out}"
+        );
+        assert!(
+            out.contains("DE_KSS_APP_20261121_00000042.DAT record 16 (line 17"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "ERROR Mandatory item POSITION_NUMBER not supplied. Application rejected."
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "ERROR Mandatory item PROJECTED_HIRE_DATE not supplied. Application rejected."
+            ),
+            "{out}"
+        );
+    }
+
+    let (status, out) = dit(&data, &["show", "--json", "7000016"]);
+    assert_eq!(status, 0, "{out}");
+    let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let entries = shown.as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{out}");
+    assert_eq!(entries[0]["state"], "rejected");
+    let rejected = &entries[0]["rejected_application"];
+    assert_eq!(rejected["source_file"], "DE_KSS_APP_20261121_00000042.DAT");
+    assert_eq!(rejected["record_number"], 16);
+    assert_eq!(rejected["line"], 17);
+    assert_eq!(rejected["messages"].as_array().unwrap().len(), 2);
+
+    // A placement both loaded (record 1) and repeated (record 10): the applicant and the rejection.
+    let (status, out) = dit(&data, &["show", "7000001"]);
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("Applicant 5000001  (loaded)"), "{out}");
+    assert!(
+        out.contains(
+            "ERROR Placement 7000001 appears more than once in this file. Application rejected."
+        ),
+        "{out}"
+    );
+
+    let (status, _) = dit(&data, &["show", "7999999"]);
+    assert_eq!(status, 4, "nothing matches");
+}

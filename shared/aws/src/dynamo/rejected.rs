@@ -1,0 +1,107 @@
+//! Rejected applications (2.5): one item per rejected APP record, under its placement, found
+//! by trust through GSI1 and by GMC number through GSI2 (partitions of their own, so the
+//! applicant lookups on those indexes never meet them).
+
+use std::collections::BTreeMap;
+
+use super::*;
+
+const REJECTED_PREFIX: &str = "REJECTED#";
+
+/// `<business date>#<file>#<record:08>`: the order the port promises, and unique per record.
+fn rejected_sort_key(rejected: &RejectedApplication) -> String {
+    format!(
+        "{}#{}#{:08}",
+        rejected.business_date, rejected.source_file, rejected.record_number
+    )
+}
+
+fn trust_partition(vpd: &str) -> String {
+    format!("TRUST#{vpd}#REJECTED")
+}
+
+fn gmc_partition(gmc: &str) -> String {
+    format!("REJECTED_GMC#{gmc}")
+}
+
+fn rejected_item(rejected: &RejectedApplication) -> Result<Item, StoreError> {
+    let what = format!(
+        "rejected record {} of file {}",
+        rejected.record_number, rejected.source_file
+    );
+    let sort_key = rejected_sort_key(rejected);
+    let item = encode(&what, rejected)?;
+    let mut item = with_keys(
+        item,
+        key(
+            format!("{REJECTED_PREFIX}{}", rejected.placement_id),
+            &sort_key,
+        ),
+    );
+    if let Some(vpd) = rejected.vpd.as_deref().filter(|v| !v.is_empty()) {
+        item.insert(GSI1PK.to_string(), s(trust_partition(vpd)));
+        item.insert(GSI1SK.to_string(), s(sort_key.clone()));
+    }
+    if let Some(gmc) = rejected.gmc_number.as_deref().filter(|g| !g.is_empty()) {
+        item.insert(GSI2PK.to_string(), s(gmc_partition(gmc)));
+        item.insert(GSI2SK.to_string(), s(sort_key));
+    }
+    Ok(item)
+}
+
+impl DynamoStore {
+    pub(super) async fn put_rejected(
+        &self,
+        rejected: &[RejectedApplication],
+    ) -> Result<(), StoreError> {
+        // A batch may not hold one key twice: the last version of a record wins.
+        let mut latest: BTreeMap<(String, String), Item> = BTreeMap::new();
+        for r in rejected {
+            latest.insert(
+                (r.placement_id.clone(), rejected_sort_key(r)),
+                rejected_item(r)?,
+            );
+        }
+        let count = latest.len();
+        self.batch_put(latest.into_values().collect()).await?;
+        tracing::info!(count, "rejected applications saved");
+        Ok(())
+    }
+
+    pub(super) async fn query_rejected(
+        &self,
+        lookup: RejectedLookup<'_>,
+    ) -> Result<Vec<RejectedApplication>, StoreError> {
+        let (index, pk_name, partition) = match lookup {
+            RejectedLookup::Placement(id) if !id.is_empty() => {
+                (None, PK, format!("{REJECTED_PREFIX}{id}"))
+            }
+            RejectedLookup::Gmc(gmc) if !gmc.is_empty() => (Some(GSI2), GSI2PK, gmc_partition(gmc)),
+            RejectedLookup::Trust(vpd) if !vpd.is_empty() => {
+                (Some(GSI1), GSI1PK, trust_partition(vpd))
+            }
+            _ => return Ok(Vec::new()),
+        };
+        let items = self
+            .query_all(
+                index,
+                "#pk = :pk",
+                &[("#pk", pk_name)],
+                HashMap::from([(":pk".to_string(), s(partition))]),
+            )
+            .await?;
+        let mut found = items
+            .into_iter()
+            .map(|item| decode("rejected application", item))
+            .collect::<Result<Vec<RejectedApplication>, _>>()?;
+        found.sort_by(|a, b| {
+            (a.business_date, &a.source_file, a.record_number).cmp(&(
+                b.business_date,
+                &b.source_file,
+                b.record_number,
+            ))
+        });
+        tracing::debug!(count = found.len(), "rejected applications read");
+        Ok(found)
+    }
+}
