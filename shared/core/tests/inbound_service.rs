@@ -1073,6 +1073,28 @@ async fn person_updates_go_in_the_rmc_once_and_only_for_full_records_trusts() {
     let env = with_applicant().await;
     let ctx = export_ctx(&env);
     export_changes(&ctx, "KSS", day(21)).await.unwrap();
+    // An accepted update changes the stored person (the messages service does this); the PER
+    // line carries the person's current values, read from the applicant.
+    let mut applicant = env.store.applicant("5000001").await.unwrap().unwrap();
+    let entry = dit_core::domain::model::HistoryEntry {
+        seq: applicant.version + 1,
+        at: Utc::now(),
+        command: "person_update".into(),
+        from: Some(applicant.state),
+        to: applicant.state,
+        outcome: dit_core::domain::model::HistoryOutcome::Moved,
+        cause: dit_core::domain::model::Cause::Message { id: "m-1".into() },
+        actor: "trust 504".into(),
+        detail: None,
+    };
+    let expected = applicant.version;
+    applicant.version += 1;
+    applicant.details.email_address = Some("new@example.nhs.uk".into());
+    applicant.details.mobile_tel = Some("07700900999".into());
+    env.store
+        .record_move(expected, &applicant, &entry)
+        .await
+        .unwrap();
     let update = PersonUpdate {
         vpd: "504".into(),
         local_office: "KSS".into(),
@@ -1080,7 +1102,7 @@ async fn person_updates_go_in_the_rmc_once_and_only_for_full_records_trusts() {
         message_id: "m-1".into(),
         received_at: Utc::now(),
         effective_date: Some(day(22)),
-        person: serde_json::json!({"email_address": "new@example.nhs.uk", "MOBILE_TEL": "07700900999"}),
+        person: serde_json::json!({"EMAIL_ADDRESS": "new@example.nhs.uk", "MOBILE_TEL": "07700900999"}),
         status: PersonUpdateStatus::PendingRmc,
     };
     env.store.save_person_update(&update).await.unwrap();

@@ -7,6 +7,7 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
+use super::app::{check_person_value, person_field, PERSON_FIELDS};
 use super::envelope::is_vpd;
 use super::lifecycle::{Command, PersonType};
 
@@ -50,6 +51,7 @@ pub enum Request {
     Hire {
         person_type: PersonType,
     },
+    /// The changed person fields, checked: [`PERSON_FIELDS`] names, values as stored.
     PersonUpdate {
         person: Map<String, Value>,
     },
@@ -261,9 +263,9 @@ fn trust_request(
             }
         },
         _ => match object.get("person") {
-            Some(Value::Object(person)) if !person.is_empty() => Some(Request::PersonUpdate {
-                person: person.clone(),
-            }),
+            Some(Value::Object(person)) if !person.is_empty() => {
+                checked_person(person, problems).map(|person| Request::PersonUpdate { person })
+            }
             None | Some(Value::Null) => {
                 problems.push(
                     "person is missing: person_update needs the changed person fields".into(),
@@ -277,6 +279,46 @@ fn trust_request(
         },
     };
     (Some(action), request)
+}
+
+/// The person fields of an update, each checked like the APP field it mirrors (2.9): keys become
+/// their [`PERSON_FIELDS`] names, values their stored form (`null` for a cleared optional field).
+/// Every unknown key and every invalid value is a problem naming it; `None` when there is any.
+fn checked_person(
+    person: &Map<String, Value>,
+    problems: &mut Vec<String>,
+) -> Option<Map<String, Value>> {
+    let before = problems.len();
+    let mut checked = Map::new();
+    for (key, value) in person {
+        let Some(field) = person_field(key) else {
+            let shown: String = key.chars().filter(|c| !c.is_control()).take(40).collect();
+            problems.push(format!(
+                "person.{shown} is not a person field (one of {})",
+                PERSON_FIELDS.join(", ")
+            ));
+            continue;
+        };
+        if checked.contains_key(field) {
+            problems.push(format!("person.{field} is given more than once"));
+            continue;
+        }
+        let text = match value {
+            Value::String(text) => text.as_str(),
+            Value::Null => "",
+            _ => {
+                problems.push(format!("person.{field} must be text"));
+                continue;
+            }
+        };
+        match check_person_value(field, text) {
+            Ok(value) => {
+                checked.insert(field.to_string(), value.map_or(Value::Null, Value::String));
+            }
+            Err(reason) => problems.push(format!("person.{reason}")),
+        }
+    }
+    (problems.len() == before).then_some(checked)
 }
 
 fn trac_request(
@@ -676,6 +718,27 @@ mod tests {
                 r#"{"id":"a","vpd":"504","applicant_number":"1","action":"offer","source":"esr"}"#
             ),
             "source must be \"trac\" (or absent for a trust action)"
+        );
+    }
+
+    #[test]
+    fn a_person_update_is_refused_naming_unknown_keys_and_invalid_values() {
+        assert_eq!(
+            refusal(
+                r#"{"id":"p","action":"person_update","vpd":"504","applicant_number":"1","person":{"MOBILE_TEL":"1","favourite_colour":"blue","DATE_OF_BIRTH":"1990-02-30","gmc_number":7000001}}"#
+            ),
+            format!(
+                "person.DATE_OF_BIRTH is not a valid date (YYYY-MM-DD); person.favourite_colour is not a person field (one of {}); person.GMC_NUMBER must be text",
+                PERSON_FIELDS.join(", ")
+            )
+        );
+        let m = parse(r#"{"id":"p","action":"person_update","vpd":"504","applicant_number":"1","person":{"title":"dr","Email_Address":null,"country":"fr"}}"#).unwrap();
+        let Ok(Request::PersonUpdate { person }) = m.request else {
+            panic!("not a person update");
+        };
+        assert_eq!(
+            Value::Object(person),
+            json!({"TITLE": "Dr", "EMAIL_ADDRESS": null, "COUNTRY": "FR"})
         );
     }
 

@@ -328,6 +328,154 @@ pub fn check_record(raw: &RawApp) -> Result<CheckedApp, Vec<Message>> {
     })
 }
 
+/// The person fields a trust may change by `person_update`: the PER fields of 2.9 (without the
+/// EFFECTIVE_DATE, which the message gives beside them), named as in the APP record.
+pub const PERSON_FIELDS: [&str; 17] = [
+    "GMC_NUMBER",
+    "NATIONAL_INSURANCE_NUMBER",
+    "LAST_NAME",
+    "FIRST_NAME",
+    "TITLE",
+    "GENDER",
+    "DATE_OF_BIRTH",
+    "HOME_TEL",
+    "MOBILE_TEL",
+    "EMAIL_ADDRESS",
+    "ETHNIC_ORIGIN",
+    "ADDRESS_LINE_1",
+    "ADDRESS_LINE_2",
+    "ADDRESS_LINE_3",
+    "TOWN",
+    "POSTCODE",
+    "COUNTRY",
+];
+
+/// The [`PERSON_FIELDS`] name for a key given in any case (`mobile_tel`, `MOBILE_TEL`).
+pub fn person_field(key: &str) -> Option<&'static str> {
+    PERSON_FIELDS
+        .iter()
+        .find(|f| f.eq_ignore_ascii_case(key.trim()))
+        .copied()
+}
+
+/// Checks a new value for a person field as the APP record checks it (2.4, 2.5): dates,
+/// lookups, GMC/NI/e-mail formats, mandatory items. Returns the value as stored (lookups in their
+/// listed spelling, NI upper-case without spaces, `None` for an empty optional field), or the
+/// reason it is refused, naming the field but never quoting the value (it is personal data).
+///
+/// # Errors
+/// The reason, e.g. `DATE_OF_BIRTH is not a valid date (YYYY-MM-DD)`.
+pub fn check_person_value(field: &str, value: &str) -> Result<Option<String>, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return if MANDATORY.contains(&field) {
+            Err(format!("{field} is mandatory and cannot be removed"))
+        } else {
+            Ok(None)
+        };
+    }
+    let in_list = |list: &[&str]| {
+        list.iter()
+            .find(|item| item.eq_ignore_ascii_case(value))
+            .map(|item| item.to_string())
+            .ok_or_else(|| format!("{field} is not one of {}", list.join(", ")))
+    };
+    let checked = match field {
+        "DATE_OF_BIRTH" => parse_iso_date(value)
+            .map(|d| d.to_string())
+            .ok_or_else(|| format!("{field} is not a valid date (YYYY-MM-DD)")),
+        "TITLE" => in_list(&TITLES),
+        "GENDER" => in_list(&GENDERS),
+        "ETHNIC_ORIGIN" => in_list(&ETHNIC_ORIGINS),
+        "GMC_NUMBER" => (value.len() == 7 && is_digits(value, 7))
+            .then(|| value.to_string())
+            .ok_or_else(|| format!("{field} is not a GMC number (7 digits)")),
+        "NATIONAL_INSURANCE_NUMBER" => normalise_ni(value).ok_or_else(|| {
+            format!("{field} is not a National Insurance number (two letters, six digits, one letter A-D)")
+        }),
+        "EMAIL_ADDRESS" => is_email(value)
+            .then(|| value.to_string())
+            .ok_or_else(|| format!("{field} is not an e-mail address")),
+        "COUNTRY" => {
+            let upper = value.to_ascii_uppercase();
+            (upper.len() == 2 && COUNTRIES.split(' ').any(|c| c == upper))
+                .then_some(upper)
+                .ok_or_else(|| format!("{field} is not an ISO 3166-1 alpha-2 country code"))
+        }
+        _ if value.chars().any(char::is_control) => {
+            Err(format!("{field} holds control characters"))
+        }
+        _ => Ok(value.to_string()),
+    };
+    checked.map(Some)
+}
+
+impl ApplicantDetails {
+    /// Sets one of the [`PERSON_FIELDS`] to a value already checked by [`check_person_value`]
+    /// (`None` clears an optional field). Other names change nothing.
+    pub fn set_person_field(&mut self, field: &str, value: Option<String>) {
+        let slot = match field {
+            "LAST_NAME" => {
+                self.last_name = value.unwrap_or_default();
+                return;
+            }
+            "FIRST_NAME" => {
+                self.first_name = value.unwrap_or_default();
+                return;
+            }
+            "DATE_OF_BIRTH" => {
+                self.date_of_birth = value.as_deref().and_then(parse_iso_date);
+                return;
+            }
+            "GMC_NUMBER" => &mut self.gmc_number,
+            "NATIONAL_INSURANCE_NUMBER" => &mut self.national_insurance_number,
+            "TITLE" => &mut self.title,
+            "GENDER" => &mut self.gender,
+            "HOME_TEL" => &mut self.home_tel,
+            "MOBILE_TEL" => &mut self.mobile_tel,
+            "EMAIL_ADDRESS" => &mut self.email_address,
+            "ETHNIC_ORIGIN" => &mut self.ethnic_origin,
+            "ADDRESS_LINE_1" => &mut self.address_line_1,
+            "ADDRESS_LINE_2" => &mut self.address_line_2,
+            "ADDRESS_LINE_3" => &mut self.address_line_3,
+            "TOWN" => &mut self.town,
+            "POSTCODE" => &mut self.postcode,
+            "COUNTRY" => &mut self.country,
+            _ => return,
+        };
+        *slot = value;
+    }
+
+    /// The current value of one of the [`PERSON_FIELDS`] as text (empty when not held): the PER
+    /// line's values.
+    pub fn person_value(&self, field: &str) -> String {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        match field {
+            "LAST_NAME" => self.last_name.clone(),
+            "FIRST_NAME" => self.first_name.clone(),
+            "DATE_OF_BIRTH" => self
+                .date_of_birth
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            "GMC_NUMBER" => text(&self.gmc_number),
+            "NATIONAL_INSURANCE_NUMBER" => text(&self.national_insurance_number),
+            "TITLE" => text(&self.title),
+            "GENDER" => text(&self.gender),
+            "HOME_TEL" => text(&self.home_tel),
+            "MOBILE_TEL" => text(&self.mobile_tel),
+            "EMAIL_ADDRESS" => text(&self.email_address),
+            "ETHNIC_ORIGIN" => text(&self.ethnic_origin),
+            "ADDRESS_LINE_1" => text(&self.address_line_1),
+            "ADDRESS_LINE_2" => text(&self.address_line_2),
+            "ADDRESS_LINE_3" => text(&self.address_line_3),
+            "TOWN" => text(&self.town),
+            "POSTCODE" => text(&self.postcode),
+            "COUNTRY" => text(&self.country),
+            _ => String::new(),
+        }
+    }
+}
+
 pub fn parse_iso_date(value: &str) -> Option<NaiveDate> {
     if value.len() != 10 {
         return None;
@@ -404,6 +552,98 @@ mod tests {
 
     fn texts(messages: &[Message]) -> Vec<String> {
         messages.iter().map(|m| m.text.clone()).collect()
+    }
+
+    #[test]
+    fn person_values_are_checked_like_the_app_fields() {
+        assert_eq!(person_field("mobile_tel"), Some("MOBILE_TEL"));
+        assert_eq!(person_field("Middle_Names"), None);
+        assert_eq!(person_field("EFFECTIVE_DATE"), None);
+        let ok = |field, value: &str| check_person_value(field, value).unwrap();
+        assert_eq!(ok("TITLE", "dr"), Some("Dr".to_string()));
+        assert_eq!(
+            ok("NATIONAL_INSURANCE_NUMBER", "qq 12 34 56 c"),
+            Some("QQ123456C".into())
+        );
+        assert_eq!(ok("COUNTRY", "gb"), Some("GB".to_string()));
+        assert_eq!(ok("DATE_OF_BIRTH", "1990-02-28"), Some("1990-02-28".into()));
+        assert_eq!(
+            ok("MOBILE_TEL", " 07700 900001 "),
+            Some("07700 900001".into())
+        );
+        assert_eq!(ok("MOBILE_TEL", ""), None);
+        for (field, value, reason) in [
+            (
+                "DATE_OF_BIRTH",
+                "1990-02-30",
+                "DATE_OF_BIRTH is not a valid date (YYYY-MM-DD)",
+            ),
+            (
+                "DATE_OF_BIRTH",
+                "",
+                "DATE_OF_BIRTH is mandatory and cannot be removed",
+            ),
+            (
+                "LAST_NAME",
+                " ",
+                "LAST_NAME is mandatory and cannot be removed",
+            ),
+            (
+                "GMC_NUMBER",
+                "123456",
+                "GMC_NUMBER is not a GMC number (7 digits)",
+            ),
+            (
+                "TITLE",
+                "Sir",
+                "TITLE is not one of Mr, Mrs, Miss, Ms, Mx, Dr, Prof",
+            ),
+            ("GENDER", "male", "GENDER is not one of M, F, X, U"),
+            (
+                "ETHNIC_ORIGIN",
+                "Q",
+                "ETHNIC_ORIGIN is not one of A, B, C, D, E, F, G, H, J, K, L, M, N, P, R, S, Z",
+            ),
+            (
+                "EMAIL_ADDRESS",
+                "no-at-sign",
+                "EMAIL_ADDRESS is not an e-mail address",
+            ),
+            (
+                "COUNTRY",
+                "XX",
+                "COUNTRY is not an ISO 3166-1 alpha-2 country code",
+            ),
+            ("TOWN", "Line\nBreak", "TOWN holds control characters"),
+        ] {
+            assert_eq!(
+                check_person_value(field, value),
+                Err(reason.to_string()),
+                "{field}"
+            );
+        }
+        assert!(check_person_value("NATIONAL_INSURANCE_NUMBER", "QQ123456E")
+            .unwrap_err()
+            .starts_with("NATIONAL_INSURANCE_NUMBER is not"));
+    }
+
+    #[test]
+    fn person_fields_are_set_and_read_back() {
+        let mut details = check_record(&raw(&[])).unwrap().details;
+        details.set_person_field("MOBILE_TEL", Some("07700900001".into()));
+        details.set_person_field("EMAIL_ADDRESS", None);
+        details.set_person_field("DATE_OF_BIRTH", Some("1991-03-04".into()));
+        details.set_person_field("LAST_NAME", Some("Renamed".into()));
+        assert_eq!(details.person_value("MOBILE_TEL"), "07700900001");
+        assert_eq!(details.person_value("EMAIL_ADDRESS"), "");
+        assert_eq!(details.person_value("DATE_OF_BIRTH"), "1991-03-04");
+        assert_eq!(details.person_value("LAST_NAME"), "Renamed");
+        assert_eq!(details.person_value("GMC_NUMBER"), "7544158");
+        for field in PERSON_FIELDS {
+            let mut copy = details.clone();
+            copy.set_person_field(field, Some("1990-01-01".into()));
+            assert_eq!(copy.person_value(field), "1990-01-01", "{field}");
+        }
     }
 
     #[test]

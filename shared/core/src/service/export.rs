@@ -2,12 +2,13 @@
 //! office's live trusts) compared with what TIS was last sent, and, in Full Records mode, the person
 //! updates of hired lead-employer trainees.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::context::{Context, ProcessError};
+use crate::domain::app::PERSON_FIELDS;
 use crate::domain::envelope::{FileType, OutboundFile};
 use crate::domain::model::{
     FileClaim, FileStatus, PersonUpdate, PersonUpdateStatus, ProcessedFile,
@@ -16,7 +17,8 @@ use crate::domain::org::InterfaceMode;
 use crate::domain::pos::Position;
 use crate::ports::Area;
 
-/// The PER fields of 2.9, in order, as keys of a person update's `person` object (lower case).
+/// The PER fields of 2.9, in order, after the record code (the person fields are
+/// [`PERSON_FIELDS`], in the same order).
 pub const PER_FIELDS: [&str; 18] = [
     "gmc_number",
     "national_insurance_number",
@@ -305,64 +307,41 @@ async fn pending_person_updates(
     Ok(pending)
 }
 
-/// A PER line: the update's fields, falling back to the applicant's details for those not sent.
+/// A PER line: the person's current values (every accepted update is already in the stored
+/// applicant, so a later update never reverts an earlier one), with the update's effective date.
 async fn per_line(ctx: &Context<'_>, update: &PersonUpdate) -> Result<Vec<String>, ProcessError> {
-    let applicant = ctx.store.applicant(&update.applicant_number).await?;
-    let known: HashMap<&str, String> = applicant
-        .map(|a| {
-            let d = a.details;
-            let text = |v: Option<String>| v.unwrap_or_default();
-            HashMap::from([
-                ("gmc_number", text(d.gmc_number)),
-                (
-                    "national_insurance_number",
-                    text(d.national_insurance_number),
-                ),
-                ("last_name", d.last_name),
-                ("first_name", d.first_name),
-                ("title", text(d.title)),
-                ("gender", text(d.gender)),
-                (
-                    "date_of_birth",
-                    d.date_of_birth.map(|d| d.to_string()).unwrap_or_default(),
-                ),
-                ("home_tel", text(d.home_tel)),
-                ("mobile_tel", text(d.mobile_tel)),
-                ("email_address", text(d.email_address)),
-                ("ethnic_origin", text(d.ethnic_origin)),
-                ("address_line_1", text(d.address_line_1)),
-                ("address_line_2", text(d.address_line_2)),
-                ("address_line_3", text(d.address_line_3)),
-                ("town", text(d.town)),
-                ("postcode", text(d.postcode)),
-                ("country", text(d.country)),
-            ])
-        })
+    let details = ctx
+        .store
+        .applicant(&update.applicant_number)
+        .await?
+        .map(|a| a.details)
         .unwrap_or_default();
-    let sent = |field: &str| -> Option<String> {
-        let object = update.person.as_object()?;
-        let value = object
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(field))
-            .map(|(_, v)| v)?;
-        Some(match value {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Null => String::new(),
-            other => other.to_string(),
-        })
-    };
     let mut line = vec!["PER".to_string()];
-    for field in PER_FIELDS {
-        let value = if field == "effective_date" {
-            sent(field)
-                .or_else(|| update.effective_date.map(|d| d.to_string()))
-                .unwrap_or_default()
-        } else {
-            sent(field)
-                .or_else(|| known.get(field).cloned())
-                .unwrap_or_default()
-        };
-        line.push(value);
-    }
+    line.extend(
+        PERSON_FIELDS
+            .iter()
+            .map(|field| details.person_value(field)),
+    );
+    line.push(
+        update
+            .effective_date
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+    );
     Ok(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_per_line_holds_the_person_fields_in_order_then_the_effective_date() {
+        let mut expected: Vec<String> = PERSON_FIELDS
+            .iter()
+            .map(|f| f.to_ascii_lowercase())
+            .collect();
+        expected.push("effective_date".into());
+        assert_eq!(PER_FIELDS.to_vec(), expected);
+    }
 }

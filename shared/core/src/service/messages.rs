@@ -471,7 +471,7 @@ fn decide_message(
         Err(problems) => return refuse("invalid", problems.clone()),
     };
     match request {
-        Request::PersonUpdate { .. } => {
+        Request::PersonUpdate { person } => {
             if current.state != ApplicantState::Hired {
                 return refuse(
                     "not_hired",
@@ -482,10 +482,18 @@ fn decide_message(
                 );
             }
             let status = person_update_status(facts);
+            // The stored person changes with every accepted update, so the next PER line carries
+            // the person's current values (2.9) and a later update never reverts this one.
+            let mut updated = current.clone();
+            for (field, value) in person {
+                updated
+                    .details
+                    .set_person_field(field, value.as_str().map(str::to_string));
+            }
             (
                 Verdict::Applied("person_update"),
                 Decision::Apply {
-                    updated: current.clone(),
+                    updated,
                     command,
                     transition: Transition::Moved {
                         from: Some(current.state),
