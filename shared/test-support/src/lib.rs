@@ -4,6 +4,7 @@
 //! inbound service on any store and sends them trust and Trac messages.
 
 pub mod applicants;
+pub mod faults;
 pub mod fixtures;
 pub mod personal;
 pub mod samples;
@@ -238,6 +239,90 @@ impl Moto {
                 .expect("create a bucket");
         }
         client
+    }
+}
+
+/// An SQS queue fed by a bucket's object-created notifications, as the SAM template has it.
+pub struct NotifiedQueue {
+    pub sqs: aws_sdk_sqs::Client,
+    pub url: String,
+    /// The dead-letter queue, when one was asked for.
+    pub dead_letters: Option<String>,
+}
+
+impl Moto {
+    /// Creates the queue `name` and has `bucket` notify it of every object created under
+    /// `prefix`; with `dead_letter_after`, messages received that many times without being
+    /// deleted move to the queue `<name>-dlq`.
+    ///
+    /// # Panics
+    /// When moto refuses the queue or the notification configuration.
+    pub async fn notified_queue(
+        &self,
+        s3: &aws_sdk_s3::Client,
+        bucket: &str,
+        prefix: &str,
+        name: &str,
+        dead_letter_after: Option<u32>,
+    ) -> NotifiedQueue {
+        use aws_sdk_s3::types::{
+            Event, FilterRule, FilterRuleName, NotificationConfiguration,
+            NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter,
+        };
+        use aws_sdk_sqs::types::QueueAttributeName;
+        let sqs = aws_sdk_sqs::Client::new(&self.sdk_config().await);
+        let arn = |queue: &str| format!("arn:aws:sqs:{REGION}:123456789012:{queue}");
+        let mut dead_letters = None;
+        let mut create = sqs.create_queue().queue_name(name);
+        if let Some(receives) = dead_letter_after {
+            let dlq = format!("{name}-dlq");
+            let created = sqs.create_queue().queue_name(&dlq).send().await;
+            dead_letters = created.expect("create the dead-letter queue").queue_url;
+            let policy = format!(
+                r#"{{"deadLetterTargetArn":"{}","maxReceiveCount":"{receives}"}}"#,
+                arn(&dlq)
+            );
+            create = create.attributes(QueueAttributeName::RedrivePolicy, policy);
+        }
+        let url = create
+            .send()
+            .await
+            .expect("create the queue")
+            .queue_url
+            .expect("a queue url");
+        let filter = NotificationConfigurationFilter::builder()
+            .key(
+                S3KeyFilter::builder()
+                    .filter_rules(
+                        FilterRule::builder()
+                            .name(FilterRuleName::Prefix)
+                            .value(prefix)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build();
+        let queue = QueueConfiguration::builder()
+            .queue_arn(arn(name))
+            .events(Event::from("s3:ObjectCreated:*"))
+            .filter(filter)
+            .build()
+            .expect("a queue configuration");
+        s3.put_bucket_notification_configuration()
+            .bucket(bucket)
+            .notification_configuration(
+                NotificationConfiguration::builder()
+                    .queue_configurations(queue)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("configure the bucket's notifications");
+        NotifiedQueue {
+            sqs,
+            url,
+            dead_letters,
+        }
     }
 }
 
