@@ -15,6 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use dit_core::domain::dnc::RotationEntry;
 use dit_core::domain::model::{
     Applicant, FileClaim, HistoryEntry, Person, PersonUpdate, PlacementLink, ProcessedFile,
+    RejectedApplication, RejectedLookup,
 };
 use dit_core::domain::pos::Position;
 use dit_core::ports::{
@@ -329,6 +330,28 @@ impl StateStore for FaultyStore {
                 .await?;
         }
         Ok(())
+    }
+
+    async fn save_rejected_applications(
+        &self,
+        rejected: &[RejectedApplication],
+    ) -> Result<(), StoreError> {
+        for one in rejected {
+            let write = self
+                .inner
+                .save_rejected_applications(std::slice::from_ref(one));
+            self.faults
+                .write("save_rejected_applications", store_error, write)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn rejected_applications(
+        &self,
+        lookup: RejectedLookup<'_>,
+    ) -> Result<Vec<RejectedApplication>, StoreError> {
+        self.inner.rejected_applications(lookup).await
     }
 }
 
