@@ -303,6 +303,26 @@ pub trait StateStore: Send + Sync {
         &self,
         lookup: RejectedLookup<'_>,
     ) -> Result<Vec<RejectedApplication>, StoreError>;
+
+    // --- The portal (section 9) ---
+
+    /// Every applicant of one trust, in any state, read through the trust's applicant index.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn trust_applicants(&self, vpd: &str) -> Result<Vec<Applicant>, StoreError>;
+
+    /// Marks an item of a trust's inbox (its key under `trusts/<vpd>/`) as read by the trust.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn mark_read(&self, vpd: &str, item: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// The items of a trust's inbox marked read.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn read_items(&self, vpd: &str) -> Result<std::collections::HashSet<String>, StoreError>;
 }
 
 /// The three areas of file storage.

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS applicants (
     version INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS applicants_by_hire_date ON applicants(hire_date, vpd);
 CREATE INDEX IF NOT EXISTS applicants_by_gmc ON applicants(gmc, vpd);
+CREATE INDEX IF NOT EXISTS applicants_by_trust ON applicants(vpd, applicant_number);
 CREATE TABLE IF NOT EXISTS history (
     applicant_number TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (applicant_number, seq));
@@ -52,6 +53,8 @@ CREATE TABLE IF NOT EXISTS person_updates (
     body TEXT NOT NULL, PRIMARY KEY (applicant_number, message_id));
 CREATE INDEX IF NOT EXISTS person_updates_by_trust ON person_updates(vpd, received_at);
 CREATE TABLE IF NOT EXISTS watermarks (job TEXT PRIMARY KEY, date TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS read_marks (
+    vpd TEXT NOT NULL, item TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (vpd, item));
 CREATE TABLE IF NOT EXISTS tis_positions (
     local_office TEXT NOT NULL, position_id TEXT NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (local_office, position_id));
@@ -756,6 +759,43 @@ impl StateStore for SqliteStore {
                 ),
                 [value],
             )
+        })
+    }
+
+    async fn trust_applicants(&self, vpd: &str) -> Result<Vec<Applicant>, StoreError> {
+        self.with(|connection| {
+            Self::bodies(
+                connection,
+                "SELECT body FROM applicants WHERE vpd = ?1
+                 ORDER BY length(applicant_number), applicant_number",
+                [vpd],
+            )
+        })
+    }
+
+    async fn mark_read(&self, vpd: &str, item: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.with(|connection| {
+            // The first reading stands: marking again changes nothing.
+            connection
+                .execute(
+                    "INSERT INTO read_marks (vpd, item, at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (vpd, item) DO NOTHING",
+                    params![vpd, item, at.to_rfc3339()],
+                )
+                .map_err(unavailable)?;
+            Ok(())
+        })
+    }
+
+    async fn read_items(&self, vpd: &str) -> Result<std::collections::HashSet<String>, StoreError> {
+        self.with(|connection| {
+            let mut statement = connection
+                .prepare_cached("SELECT item FROM read_marks WHERE vpd = ?1")
+                .map_err(unavailable)?;
+            let rows = statement
+                .query_map([vpd], |row| row.get::<_, String>(0))
+                .map_err(unavailable)?;
+            rows.map(|row| row.map_err(unavailable)).collect()
         })
     }
 }

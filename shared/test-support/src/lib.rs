@@ -172,7 +172,7 @@ impl Moto {
         aws_sdk_s3::Client::from_conf(config)
     }
 
-    /// Creates the state table as `infra/template.yaml` defines it (PK/SK, GSI1, GSI2, on demand).
+    /// Creates the state table as `infra/template.yaml` defines it (PK/SK, GSI1, GSI2, GSI3, on demand).
     ///
     /// # Panics
     /// When moto refuses the table.
@@ -205,8 +205,11 @@ impl Moto {
             .key_schema(key("PK", KeyType::Hash))
             .key_schema(key("SK", KeyType::Range))
             .global_secondary_indexes(index("GSI1"))
-            .global_secondary_indexes(index("GSI2"));
-        for attribute in ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"] {
+            .global_secondary_indexes(index("GSI2"))
+            .global_secondary_indexes(index("GSI3"));
+        for attribute in [
+            "PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK",
+        ] {
             request = request.attribute_definitions(
                 AttributeDefinition::builder()
                     .attribute_name(attribute)

@@ -106,6 +106,8 @@ pub(super) fn applicant_item(applicant: &Applicant) -> Result<Item, StoreError> 
         )),
     );
     item.insert(GSI1SK.to_string(), s(format!("{}#{number}", applicant.vpd)));
+    item.insert(GSI3PK.to_string(), s(trust_applicants_pk(&applicant.vpd)));
+    item.insert(GSI3SK.to_string(), s(number.clone()));
     if let Some(gmc) = applicant.gmc_number().filter(|g| !g.is_empty()) {
         item.insert(GSI2PK.to_string(), s(format!("GMC#{gmc}")));
         item.insert(GSI2SK.to_string(), s(format!("{}#{number}", applicant.vpd)));

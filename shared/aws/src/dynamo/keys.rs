@@ -10,6 +10,9 @@ pub(super) const GSI1SK: &str = "GSI1SK";
 pub(super) const GSI2: &str = "GSI2";
 pub(super) const GSI2PK: &str = "GSI2PK";
 pub(super) const GSI2SK: &str = "GSI2SK";
+pub(super) const GSI3: &str = "GSI3";
+pub(super) const GSI3PK: &str = "GSI3PK";
+pub(super) const GSI3SK: &str = "GSI3SK";
 
 pub(super) const FILE_SK: &str = "FILE";
 pub(super) const SEQ_SK: &str = "SEQ";
@@ -89,4 +92,13 @@ pub(super) fn number_attr(item: &Item, name: &str, what: &str) -> Result<Option<
             "{what}: {name} is not a number"
         ))),
     }
+}
+
+/// The partition of a trust's applicants in GSI3.
+pub(super) fn trust_applicants_pk(vpd: &str) -> String {
+    format!("TRUST#{vpd}#APPLICANTS")
+}
+
+pub(super) fn read_mark_key(vpd: &str, item: &str) -> Item {
+    key(format!("READ#{vpd}"), item)
 }

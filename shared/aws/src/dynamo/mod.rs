@@ -8,6 +8,8 @@
 //! | position        | `POSITION#<position_id>`      | `POSITION`  | `TRUST#<vpd>#POSITIONS` / `<position>` | `DPN#<dpn>` / `<vpd>#<position>` |
 //! | placement link  | `PLACEMENT#<placement_id>`    | `PLACEMENT` |                                        |                                 |
 //! | applicant       | `APPLICANT#<number>`          | `A`         | `HIRE#<date>` / `<vpd>#<number>`       | `GMC#<gmc>` / `<vpd>#<number>`  |
+//! |                 |                               |             | GSI3: `TRUST#<vpd>#APPLICANTS` / `<number>` (the portal's trust listing) | |
+//! | inbox read mark | `READ#<vpd>`                  | `<item>`    |                                        |                                 |
 //! | history entry   | `APPLICANT#<number>`          | `H#<seq:06>`|                                        |                                 |
 //! | person          | `PERSON#<vpd>#<person_key>`   | `PERSON`    |                                        |                                 |
 //! | number counter  | `COUNTER#numbers`             | `COUNTER`   |                                        |                                 |
@@ -767,5 +769,67 @@ impl StateStore for DynamoStore {
         lookup: RejectedLookup<'_>,
     ) -> Result<Vec<RejectedApplication>, StoreError> {
         self.query_rejected(lookup).await
+    }
+
+    async fn trust_applicants(&self, vpd: &str) -> Result<Vec<Applicant>, StoreError> {
+        let items = self
+            .query_all(
+                Some(GSI3),
+                "#pk = :pk",
+                &[("#pk", GSI3PK)],
+                HashMap::from([(":pk".to_string(), s(trust_applicants_pk(vpd)))]),
+            )
+            .await?;
+        let mut applicants = items
+            .into_iter()
+            .map(|item| decode(&format!("applicant of trust {vpd}"), item))
+            .collect::<Result<Vec<Applicant>, _>>()?;
+        applicants.sort_by(|a, b| {
+            (a.applicant_number.len(), &a.applicant_number)
+                .cmp(&(b.applicant_number.len(), &b.applicant_number))
+        });
+        tracing::debug!(vpd, count = applicants.len(), "trust applicants read");
+        Ok(applicants)
+    }
+
+    async fn mark_read(&self, vpd: &str, item: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(with_keys(
+                HashMap::from([("at".to_string(), s(at.to_rfc3339()))]),
+                read_mark_key(vpd, item),
+            )))
+            // The first reading stands: marking again changes nothing.
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => match err.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(_)) => Ok(()),
+                _ => Err(sdk_error("PutItem", &err)),
+            },
+        }
+    }
+
+    async fn read_items(&self, vpd: &str) -> Result<HashSet<String>, StoreError> {
+        let items = self
+            .query_all(
+                None,
+                "#pk = :pk",
+                &[("#pk", PK)],
+                HashMap::from([(":pk".to_string(), s(format!("READ#{vpd}")))]),
+            )
+            .await?;
+        Ok(items
+            .into_iter()
+            .filter_map(|mut item| match item.remove(SK) {
+                Some(AttributeValue::S(sk)) => Some(sk),
+                _ => None,
+            })
+            .collect())
     }
 }
