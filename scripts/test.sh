@@ -20,6 +20,9 @@ fi
 export PATH="$PWD/$venv/bin:$PATH"
 export MOTO_SERVER="$PWD/$venv/bin/moto_server"
 
+step "npm ci (nhsuk-frontend styles for the portal, playwright-core for the browser test; pinned by package-lock.json)"
+npm ci --no-audit --no-fund
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -45,7 +48,7 @@ step "cfn-lint infra/template.yaml"
 cfn-lint infra/template.yaml
 
 step "cargo lambda build (the deployable bootstrap binaries)"
-for function in inbound-file trust-messages scheduled-jobs; do
+for function in inbound-file trust-messages scheduled-jobs portal; do
   cargo lambda build --release --compiler cargo --package "$function"
   ls -l "target/lambda/$function/bootstrap" 2>/dev/null || ls -l "${CARGO_TARGET_DIR:-target}/lambda/$function/bootstrap"
 done

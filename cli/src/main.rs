@@ -7,6 +7,7 @@ mod export;
 mod process;
 mod progress;
 mod remind;
+mod serve;
 mod show;
 
 use std::path::PathBuf;
@@ -78,6 +79,19 @@ enum Commands {
         #[arg(long, value_parser = parse_date)]
         date: chrono::NaiveDate,
     },
+    /// The web portal on 127.0.0.1, signed in as a trust's medical staffing team or an operator.
+    Serve {
+        /// Who is signed in: trust:<VPD> (e.g. trust:504) or operator.
+        #[arg(long = "as", value_name = "trust:<VPD>|operator")]
+        who: String,
+        /// Port on 127.0.0.1 (0: any free port, printed at start).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The nhsuk-frontend package's dist/nhsuk folder (default: node_modules/... here or in
+        /// this repository; install it with `npm ci`).
+        #[arg(long)]
+        assets: Option<PathBuf>,
+    },
     /// Where is my applicant? Show applicants by applicant number, GMC number or placement id.
     Show {
         /// Print JSON instead of text.
@@ -129,6 +143,9 @@ fn main() -> ExitCode {
                 local_office,
             } => export::run(&cli.data_dir, date, full, local_office.as_deref()).await,
             Commands::Remind { date } => remind::run(&cli.data_dir, date).await,
+            Commands::Serve { who, port, assets } => {
+                serve::run(&cli.data_dir, &who, port, assets.as_deref()).await
+            }
         }
     });
     ExitCode::from(status)

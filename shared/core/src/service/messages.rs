@@ -134,8 +134,30 @@ pub fn operator_key(message_key: &str) -> String {
 /// # Errors
 /// Only [`MessageError`]s; bad messages are answered (refused), never errors.
 pub async fn handle_message(ctx: &Context<'_>, body: &str) -> Result<MessageResult, MessageError> {
+    handle_message_by(ctx, body, None).await
+}
+
+/// Handles one trust action taken by a person in the portal: exactly the path of a queue message
+/// (checks, duplicates, refusals recorded, answer written), with `actor` (the signed-in user) as
+/// the history's actor.
+///
+/// # Errors
+/// Only [`MessageError`]s; bad messages are answered (refused), never errors.
+pub async fn handle_portal_action(
+    ctx: &Context<'_>,
+    body: &str,
+    actor: &str,
+) -> Result<MessageResult, MessageError> {
+    handle_message_by(ctx, body, Some(actor)).await
+}
+
+async fn handle_message_by(
+    ctx: &Context<'_>,
+    body: &str,
+    actor: Option<&str>,
+) -> Result<MessageResult, MessageError> {
     let result = match actions::parse(body) {
-        Ok(message) => handle_parsed(ctx, &message).await?,
+        Ok(message) => handle_parsed(ctx, &message, actor).await?,
         Err(unreadable) => handle_unreadable(ctx, body, &unreadable).await?,
     };
     tracing::info!(
@@ -251,6 +273,7 @@ struct Facts {
 async fn handle_parsed(
     ctx: &Context<'_>,
     message: &InboundMessage,
+    person: Option<&str>,
 ) -> Result<MessageResult, MessageError> {
     let header = &message.header;
     let trust = header
@@ -310,9 +333,10 @@ async fn handle_parsed(
     let cause = Cause::Message {
         id: header.id.clone(),
     };
-    let actor = match header.source {
-        Source::Trac => "trac".to_string(),
-        Source::Trust => format!("trust {vpd}"),
+    let actor = match (header.source, person) {
+        (Source::Trac, _) => "trac".to_string(),
+        (Source::Trust, Some(person)) => person.to_string(),
+        (Source::Trust, None) => format!("trust {vpd}"),
     };
     let verdict: Mutex<Option<Verdict>> = Mutex::new(None);
     let changed = moves::change(

@@ -1,0 +1,97 @@
+//! `dit serve --as trust:<VPD>|operator [--port N]`: the portal's pages on 127.0.0.1 only, signed
+//! in as that identity, over the data directory's store and folders (downloads streamed).
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Extension;
+use dit_core::service::context::{Ports, Settings};
+use dit_portal::{Assets, CsrfKey, Downloads, Identity, Portal};
+
+use crate::process::open;
+use crate::{EXIT_FAILED, EXIT_USAGE};
+
+pub async fn run(data_dir: &Path, who: &str, port: u16, assets: Option<&Path>) -> u8 {
+    let user = std::env::var("USER")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "local user".to_string());
+    let identity = match Identity::parse_as(who, &user) {
+        Ok(identity) => identity,
+        Err(err) => {
+            eprintln!("error: --as {err}");
+            return EXIT_USAGE;
+        }
+    };
+    let local = match open(data_dir, false) {
+        Ok(local) => local,
+        Err((status, message)) => {
+            eprintln!("error: {message}");
+            return status;
+        }
+    };
+    if let Some(vpd) = identity.vpd() {
+        if local.organisations.get(vpd).is_none() {
+            eprintln!(
+                "error: trust {vpd} is not in {}/organisations.toml",
+                data_dir.display()
+            );
+            return EXIT_USAGE;
+        }
+    }
+    let assets = match Assets::find(assets) {
+        Some(dir) => match Assets::load(&dir) {
+            Ok(assets) => assets,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return EXIT_USAGE;
+            }
+        },
+        None => {
+            eprintln!(
+                "warning: the NHS.UK frontend styles ({}) were not found: pages are served unstyled. Run `npm ci` in the repository, or pass --assets DIR.",
+                dit_portal::assets::PACKAGE_DIR
+            );
+            Assets::none()
+        }
+    };
+    let csrf = match CsrfKey::random() {
+        Ok(key) => key,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_FAILED;
+        }
+    };
+    let ports = Ports {
+        store: Box::new(local.store),
+        blobs: Box::new(local.blobs),
+        organisations: local.organisations,
+        settings: Settings::default(),
+    };
+    let portal = Arc::new(Portal::new(ports, csrf, Downloads::Stream, assets));
+    let app = dit_portal::router(portal).layer(Extension(identity.clone()));
+    // Loopback only: the local portal has no sign-in of its own.
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let listener = match tokio::net::TcpListener::bind(address).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("error: cannot listen on {address}: {err}");
+            return EXIT_USAGE;
+        }
+    };
+    let bound = listener.local_addr().unwrap_or(address);
+    println!(
+        "Portal for {} at http://{bound}/ (only this machine can reach it; Ctrl-C to stop)",
+        identity.describe()
+    );
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    match axum::serve(listener, app).await {
+        Ok(()) => 0,
+        Err(err) => {
+            eprintln!("error: the portal stopped: {err}");
+            EXIT_FAILED
+        }
+    }
+}
