@@ -353,6 +353,19 @@ impl StateStore for FaultyStore {
     ) -> Result<Vec<RejectedApplication>, StoreError> {
         self.inner.rejected_applications(lookup).await
     }
+
+    async fn trust_applicants(&self, vpd: &str) -> Result<Vec<Applicant>, StoreError> {
+        self.inner.trust_applicants(vpd).await
+    }
+
+    async fn mark_read(&self, vpd: &str, item: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let write = self.inner.mark_read(vpd, item, at);
+        self.faults.write("mark_read", store_error, write).await
+    }
+
+    async fn read_items(&self, vpd: &str) -> Result<std::collections::HashSet<String>, StoreError> {
+        self.inner.read_items(vpd).await
+    }
 }
 
 /// A [`BlobStore`] whose writes (put, copy, delete) meet the [`Faults`] plan.
