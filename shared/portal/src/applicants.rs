@@ -17,7 +17,9 @@ use serde_json::{json, Value};
 
 use dit_core::domain::actions::MAX_REASON_CHARS;
 use dit_core::domain::lifecycle::{decide, ApplicantState, Command, PersonType, Transition};
-use dit_core::domain::model::{Applicant, HistoryEntry, HistoryOutcome};
+use dit_core::domain::model::{
+    Applicant, HistoryEntry, HistoryOutcome, RejectedApplication, RejectedLookup,
+};
 use dit_core::domain::pos::HostLead;
 use dit_core::ports::Area;
 use dit_core::service::messages::{answer_key, handle_portal_action, Answer, AnswerStatus};
@@ -105,6 +107,114 @@ pub fn matches(applicant: &Applicant, text: &str) -> bool {
         || names.iter().any(|n| n.to_lowercase().contains(text))
 }
 
+/// A rejected APP record found by the search: no applicant was made, so it has no page; its
+/// messages say why.
+pub struct RejectedRow {
+    pub name: String,
+    pub gmc: String,
+    pub placement: String,
+    pub dpn: String,
+    pub vpd: String,
+    pub source: String,
+    pub messages: String,
+}
+
+impl RejectedRow {
+    fn of(rejected: &RejectedApplication) -> RejectedRow {
+        RejectedRow {
+            name: format!("{} {}", rejected.first_name, rejected.last_name)
+                .trim()
+                .to_string(),
+            gmc: rejected.gmc_number.clone().unwrap_or_default(),
+            placement: rejected.placement_id.clone(),
+            dpn: rejected.dpn.clone(),
+            vpd: rejected.vpd.clone().unwrap_or_default(),
+            source: format!(
+                "{} record {} (line {}), {}",
+                rejected.source_file,
+                rejected.record_number,
+                rejected.line,
+                format::date(rejected.business_date)
+            ),
+            messages: rejected
+                .messages
+                .iter()
+                .map(|m| format!("{} {}", m.message_type.code(), m.text))
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    }
+}
+
+/// Does a rejected record answer the search text (trimmed, lower-cased)?
+pub fn rejected_matches(rejected: &RejectedApplication, text: &str) -> bool {
+    if text.is_empty() {
+        return true;
+    }
+    let exact = [
+        rejected.placement_id.as_str(),
+        rejected.position_number.as_str(),
+        rejected.gmc_number.as_deref().unwrap_or_default(),
+    ];
+    if exact
+        .iter()
+        .any(|id| !id.is_empty() && id.eq_ignore_ascii_case(text))
+    {
+        return true;
+    }
+    let names = [
+        format!("{} {}", rejected.first_name, rejected.last_name),
+        format!("{} {}", rejected.last_name, rejected.first_name),
+        format!("{}, {}", rejected.last_name, rejected.first_name),
+    ];
+    rejected.dpn.to_lowercase().contains(text)
+        || names.iter().any(|n| n.to_lowercase().contains(text))
+}
+
+/// The rejected records the identity may search: its trust's, or every configured trust's and,
+/// for an operator, those found by placement id or GMC number (records no trust could be told of).
+async fn rejected_candidates(
+    portal: &Portal,
+    identity: &Identity,
+    text: &str,
+) -> Result<Vec<RejectedApplication>, PageError> {
+    let store = portal.ports.store.as_ref();
+    if let Some(vpd) = identity.vpd() {
+        return Ok(store
+            .rejected_applications(RejectedLookup::Trust(vpd))
+            .await?);
+    }
+    let mut found = Vec::new();
+    for organisation in portal.ports.organisations.iter() {
+        found.extend(
+            store
+                .rejected_applications(RejectedLookup::Trust(&organisation.vpd))
+                .await?,
+        );
+    }
+    if !text.is_empty() && text.len() <= 32 {
+        found.extend(
+            store
+                .rejected_applications(RejectedLookup::Placement(text))
+                .await?,
+        );
+        found.extend(
+            store
+                .rejected_applications(RejectedLookup::Gmc(text))
+                .await?,
+        );
+    }
+    found.sort_by(|a, b| {
+        (b.business_date, &a.source_file, a.record_number).cmp(&(
+            a.business_date,
+            &b.source_file,
+            b.record_number,
+        ))
+    });
+    found.dedup_by(|a, b| a.source_file == b.source_file && a.record_number == b.record_number);
+    Ok(found)
+}
+
 fn state_filter(text: &str) -> Option<ApplicantState> {
     ApplicantState::ALL.into_iter().find(|s| s.name() == text)
 }
@@ -150,6 +260,7 @@ struct SearchPage {
     state: String,
     states: Vec<&'static str>,
     rows: Vec<Row>,
+    rejected: Vec<RejectedRow>,
     total: usize,
     page: usize,
     pages: usize,
@@ -173,6 +284,17 @@ pub async fn search(
         .into_iter()
         .filter(|a| state.is_none_or(|s| a.state == s) && matches(a, &text))
         .collect();
+    let rejected: Vec<RejectedRow> = if state.is_none_or(|s| s == ApplicantState::Rejected) {
+        rejected_candidates(&portal, &identity, query.q.trim())
+            .await?
+            .iter()
+            .filter(|r| rejected_matches(r, &text))
+            .take(PAGE_SIZE)
+            .map(RejectedRow::of)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let total = found.len();
     let pages = total.div_ceil(PAGE_SIZE).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
@@ -202,6 +324,7 @@ pub async fn search(
             .to_string(),
         states: ApplicantState::ALL.iter().map(|s| s.name()).collect(),
         rows,
+        rejected,
         total,
         page,
         pages,

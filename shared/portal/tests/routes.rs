@@ -841,3 +841,30 @@ async fn operators_see_files_quarantine_and_sequence_checks_and_trusts_do_not() 
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn rejected_applications_are_found_with_their_messages_by_their_own_trust_only() {
+    let fixture = Fixture::new().await;
+    let line = app("88", "100", DPN_100, "7000088").replace("Trainee", "");
+    let report = fixture.env.process_app(3, &[line]).await;
+    assert_eq!(report.rejected, 1, "{report:?}");
+    let app = fixture.app();
+    for query in ["88", "7000088"] {
+        let page = get(&app, &trust("504"), &format!("/applicants?q={query}")).await;
+        assert!(
+            page.body.contains("Rejected applications: 1"),
+            "{query}: {}",
+            page.body
+        );
+        assert!(page.body.contains("LAST_NAME"), "{query}");
+        assert!(page
+            .body
+            .contains("DE_KSS_APP_20261121_00000003.DAT record 1 (line 2)"));
+    }
+    let loaded_only = get(&app, &trust("504"), "/applicants?q=88&state=loaded").await;
+    assert!(!loaded_only.body.contains("Rejected applications"));
+    let other_trust = get(&app, &trust("505"), "/applicants?q=88").await;
+    assert!(!other_trust.body.contains("Rejected applications"));
+    let operator_view = get(&app, &operator(), "/applicants?q=7000088").await;
+    assert!(operator_view.body.contains("Rejected applications: 1"));
+}
