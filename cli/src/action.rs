@@ -6,7 +6,6 @@ use std::path::Path;
 
 use chrono::Utc;
 use dit_core::service::messages::{handle_message, AnswerStatus, MessageResult};
-use dit_core::service::Context;
 
 use crate::process::open;
 use crate::{EXIT_FAILED, EXIT_USAGE};
@@ -62,7 +61,7 @@ pub async fn run(data_dir: &Path, file: &Path) -> u8 {
     }
     let mut results: Vec<MessageResult> = Vec::new();
     for (i, body) in messages.iter().enumerate() {
-        let ctx = Context::new(&local.store, &local.blobs, &local.organisations, Utc::now());
+        let ctx = local.context(Utc::now());
         match handle_message(&ctx, body).await {
             Ok(result) => {
                 print_line(&result);

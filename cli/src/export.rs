@@ -5,7 +5,6 @@ use std::path::Path;
 
 use chrono::{NaiveDate, Utc};
 use dit_core::service::export::{export_changes, export_full};
-use dit_core::service::Context;
 
 use crate::process::open;
 use crate::{EXIT_FAILED, EXIT_USAGE};
@@ -33,7 +32,7 @@ pub async fn run(data_dir: &Path, date: NaiveDate, full: bool, local_office: Opt
         );
         return EXIT_USAGE;
     }
-    let ctx = Context::new(&local.store, &local.blobs, &local.organisations, Utc::now());
+    let ctx = local.context(Utc::now());
     for office in offices {
         let result = if full {
             export_full(&ctx, &office, date).await

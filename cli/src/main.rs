@@ -34,6 +34,10 @@ struct Cli {
     #[arg(long, global = true, env = "DIT_DATA_DIR", default_value = "dit-data")]
     data_dir: PathBuf,
 
+    /// The portal's address, for the links in notifications (where `dit serve` answers).
+    #[arg(long, global = true, env = "DIT_PORTAL_URL", default_value = dit_core::service::context::DEFAULT_PORTAL_URL)]
+    portal_url: String,
+
     #[command(subcommand)]
     command: Commands,
 }
@@ -101,6 +105,13 @@ enum Commands {
     },
 }
 
+static SETTINGS: std::sync::OnceLock<dit_core::service::Settings> = std::sync::OnceLock::new();
+
+/// The settings of this run, from the global options.
+pub fn settings() -> dit_core::service::Settings {
+    SETTINGS.get().cloned().unwrap_or_default()
+}
+
 fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
     chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| format!("{text:?} is not a date in YYYY-MM-DD form"))
@@ -114,6 +125,9 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    let _ = SETTINGS.set(dit_core::service::Settings::with_portal_url(
+        &cli.portal_url,
+    ));
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(

@@ -8,7 +8,7 @@ use dit_core::domain::org::Organisations;
 use dit_core::ports::Area;
 use dit_core::service::inbound::process_inbound;
 use dit_core::service::report::{FileReport, Outcome};
-use dit_core::service::Context;
+use dit_core::service::{Context, Settings};
 use dit_embedded::folders::FolderBlobs;
 use dit_embedded::sqlite::SqliteStore;
 
@@ -22,6 +22,16 @@ pub struct Local {
     pub store: SqliteStore,
     pub blobs: FolderBlobs,
     pub organisations: Organisations,
+    /// The settings of this run (the portal address given by `--portal-url`).
+    pub settings: Settings,
+}
+
+impl Local {
+    /// The services' context, at `now`.
+    pub fn context(&self, now: chrono::DateTime<Utc>) -> Context<'_> {
+        Context::new(&self.store, &self.blobs, &self.organisations, now)
+            .with_settings(&self.settings)
+    }
 }
 
 /// Opens DIR; with `create`, makes it and its database if missing.
@@ -62,6 +72,7 @@ pub fn open(data_dir: &Path, create: bool) -> Result<Local, (u8, String)> {
         store,
         blobs: FolderBlobs::new(data_dir),
         organisations,
+        settings: crate::settings(),
     })
 }
 
@@ -159,8 +170,7 @@ pub async fn run(data_dir: &Path, as_of: Option<NaiveDate>, paths: &[PathBuf]) -
             );
             return EXIT_FAILED;
         }
-        let ctx = Context::new(&local.store, &local.blobs, &local.organisations, Utc::now())
-            .with_progress(&bar);
+        let ctx = local.context(Utc::now()).with_progress(&bar);
         match process_inbound(&ctx, &name, as_of).await {
             Ok(report) => {
                 print_line(&report);

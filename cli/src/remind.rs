@@ -5,7 +5,6 @@ use std::path::Path;
 
 use chrono::{NaiveDate, Utc};
 use dit_core::service::reminders::{self, ReminderReport};
-use dit_core::service::Context;
 
 use crate::process::open;
 use crate::EXIT_FAILED;
@@ -18,7 +17,7 @@ pub async fn run(data_dir: &Path, date: NaiveDate) -> u8 {
             return status;
         }
     };
-    let ctx = Context::new(&local.store, &local.blobs, &local.organisations, Utc::now());
+    let ctx = local.context(Utc::now());
     match reminders::run(&ctx, date).await {
         Ok(report) => {
             print(data_dir, &report);

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::Extension;
-use dit_core::service::context::{Ports, Settings};
+use dit_core::service::context::Ports;
 use dit_portal::{Assets, CsrfKey, Downloads, Identity, Portal};
 
 use crate::process::open;
@@ -67,7 +67,7 @@ pub async fn run(data_dir: &Path, who: &str, port: u16, assets: Option<&Path>) -
         store: Box::new(local.store),
         blobs: Box::new(local.blobs),
         organisations: local.organisations,
-        settings: Settings::default(),
+        settings: local.settings,
     };
     let portal = Arc::new(Portal::new(ports, csrf, Downloads::Stream, assets));
     let app = dit_portal::router(portal).layer(Extension(identity.clone()));

@@ -12,6 +12,7 @@ async fn main() -> Result<(), Error> {
     let mut ports = config.common.connect().await?;
     ports.settings = Settings {
         max_file_bytes: config.max_file_bytes,
+        ..ports.settings
     };
     let deps = Deps {
         ports,

@@ -3,6 +3,7 @@
 
 use dit_core::config::{optional, organisations, required, ConfigError, OrganisationsSource};
 use dit_core::domain::org::Organisations;
+use dit_core::service::context::DEFAULT_PORTAL_URL;
 use dit_core::service::{Ports, Settings};
 
 use crate::dynamo::DynamoStore;
@@ -56,6 +57,8 @@ pub struct LambdaConfig {
     pub quarantine_prefix: String,
     pub outbound_bucket: String,
     pub organisations: OrganisationsSource,
+    /// `PORTAL_URL`: the portal's address, for links in notifications (and e-mails).
+    pub portal_url: String,
 }
 
 impl LambdaConfig {
@@ -72,6 +75,7 @@ impl LambdaConfig {
             quarantine_prefix: optional(var, "QUARANTINE_PREFIX", "quarantine/"),
             outbound_bucket: required(var, "OUTBOUND_BUCKET")?,
             organisations,
+            portal_url: optional(var, "PORTAL_URL", DEFAULT_PORTAL_URL),
         })
     }
 
@@ -99,7 +103,7 @@ impl LambdaConfig {
                 },
             )),
             organisations,
-            settings: Settings::default(),
+            settings: Settings::with_portal_url(&self.portal_url),
         })
     }
 }

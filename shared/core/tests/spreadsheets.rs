@@ -318,23 +318,24 @@ async fn the_medrot_shows_each_position_under_a_two_level_header_in_position_ord
     assert_eq!(n["trust_id"], "504");
     assert_eq!(n["medrot_key"], MEDROT_1);
     assert_eq!(n["positions"], 3);
-    assert_eq!(n["link_valid_days"], 7);
+    // The link is the portal's download page: it signs the trust in and mints the download at
+    // the click, so it never expires unused (and it is not the file's path or a presigned URL).
     let link = n["link"].as_str().unwrap();
-    let path = env.dir.path().join("outbound").join(MEDROT_1);
     assert_eq!(
-        std::path::Path::new(link),
-        std::path::absolute(&path).unwrap()
+        link,
+        "http://127.0.0.1:8080/downloads/medrot/DE_KSS_504_MEDROT_DNF_20261121_00000001.xlsx"
     );
+    assert!(n.get("link_valid_days").is_none());
     assert!(n["body"]
         .as_str()
         .unwrap()
         .starts_with("Below is a link which will take you to the latest Medical Rotation grid"));
     let access = n["access"].as_str().unwrap();
     assert!(
-        access.contains("No username or password is needed"),
+        access.contains("sign in to the Doctors in Training portal"),
         "{access}"
     );
-    assert!(access.contains("expires 7 days after"), "{access}");
+    assert!(access.contains("does not expire"), "{access}");
     let html = String::from_utf8(
         env.outbound("trusts/504/notifications/DE_KSS_DNF_20261121_00000001.medical-rotation.html")
             .await

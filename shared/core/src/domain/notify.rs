@@ -314,9 +314,6 @@ impl TrustNotification {
 
 pub const ROTATION_NOTIFICATION_TITLE: &str = "Medical Training - Medical Rotation Notification";
 
-/// How long the link to a MEDROT stays valid.
-pub const ROTATION_LINK_DAYS: u64 = 7;
-
 /// The Medical Rotation Notification: a trust's MEDROT was regenerated, and here is a link to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RotationNotification {
@@ -332,9 +329,9 @@ pub struct RotationNotification {
     pub medrot_key: String,
     /// Rows (positions) in the grid.
     pub positions: usize,
-    /// A link that opens the MEDROT: an expiring presigned URL in AWS, the file's path locally.
+    /// The portal's download of the MEDROT: the portal signs the person in and only then makes
+    /// the download (in AWS a presigned URL minted at the click), so this link never expires.
     pub link: String,
-    pub link_valid_days: u64,
     pub access: String,
 }
 
@@ -364,8 +361,7 @@ impl RotationNotification {
             medrot_key: medrot_key.to_string(),
             positions,
             link: link.to_string(),
-            link_valid_days: ROTATION_LINK_DAYS,
-            access: format!("Click on this link to display the Medical Rotation grid. No username or password is needed: the link itself gives access, so do not forward it outside your Trust's medical staffing team. The link expires {ROTATION_LINK_DAYS} days after this notification was issued; the grid stays in your Trust's area ({folder}) and the next Medical Rotation Notification brings a new link."),
+            access: format!("Click on this link and sign in to the Doctors in Training portal to download the Medical Rotation grid. The link does not expire and gives nothing to anyone who cannot sign in as your Trust; the grid stays in your Trust's area ({folder}) and in your portal inbox until a newer grid replaces it."),
         }
     }
 

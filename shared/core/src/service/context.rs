@@ -2,6 +2,8 @@
 //! progress goes, and the moment it runs. One context for files, messages, schedules and exports,
 //! borrowed from [`Ports`], which a function or `dit` builds once.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 
 use super::{NoProgress, Progress};
@@ -9,6 +11,9 @@ use crate::domain::org::Organisations;
 use crate::ports::{BlobError, BlobStore, StateStore, StoreError};
 
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;
+
+/// Where `dit serve` answers by default: the portal links in notifications point here locally.
+pub const DEFAULT_PORTAL_URL: &str = "http://127.0.0.1:8080";
 
 /// An error worth retrying: the file is untouched or safely resumable, and nothing was lost.
 #[derive(Debug, thiserror::Error)]
@@ -35,13 +40,33 @@ impl ProcessError {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub max_file_bytes: u64,
+    /// The portal's address (no trailing `/`): links in notifications and e-mails lead to its
+    /// pages, which sign the person in and mint any download link at the click, so no link in a
+    /// notification expires unused.
+    pub portal_url: Cow<'static, str>,
 }
 
 impl Settings {
     pub const DEFAULT: Settings = Settings {
         max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+        portal_url: Cow::Borrowed(DEFAULT_PORTAL_URL),
     };
+
+    /// The default settings with the portal at `url` (a trailing `/` is dropped).
+    pub fn with_portal_url(url: &str) -> Settings {
+        Settings {
+            portal_url: Cow::Owned(url.trim_end_matches('/').to_string()),
+            ..Settings::DEFAULT
+        }
+    }
+
+    /// The portal page or download at `path` (which starts with `/`).
+    pub fn portal_link(&self, path: &str) -> String {
+        format!("{}{path}", self.portal_url)
+    }
 }
+
+static DEFAULT_SETTINGS: Settings = Settings::DEFAULT;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -71,7 +96,7 @@ impl<'a> Context<'a> {
             store,
             blobs,
             organisations,
-            settings: &Settings::DEFAULT,
+            settings: &DEFAULT_SETTINGS,
             progress: &NoProgress,
             now,
         }

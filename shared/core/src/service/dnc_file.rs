@@ -4,7 +4,6 @@
 //! grid changed gets its regenerated MEDROT with a Medical Rotation Notification linking to it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use super::context::{Context, ProcessError};
 use super::inbound::Accepted;
@@ -18,9 +17,7 @@ use crate::domain::envelope::{FileType, LineReader, OutboundFile};
 use crate::domain::lifecycle::{decide, ApplicantState, Command, Transition};
 use crate::domain::messages::MAX_MESSAGE_CHARS;
 use crate::domain::model::{Applicant, Cause};
-use crate::domain::notify::{
-    long_date, NotificationKind, RotationNotification, TrustNotification, ROTATION_LINK_DAYS,
-};
+use crate::domain::notify::{long_date, NotificationKind, RotationNotification, TrustNotification};
 use crate::domain::pos::Position;
 use crate::domain::sheets::{medrot_xlsx, XLSX_CONTENT_TYPE};
 use crate::ports::{Area, StoreError};
@@ -151,7 +148,7 @@ pub(crate) async fn process(
 }
 
 /// Regenerates a trust's MEDROT from its whole rotation grid (as saved above) and writes the Medical
-/// Rotation Notification with an expiring link to it. Returns the outputs' keys.
+/// Rotation Notification with a link to its download in the portal. Returns the outputs' keys.
 async fn write_medrot(
     ctx: &Context<'_>,
     file: &Accepted<'_>,
@@ -172,14 +169,11 @@ async fn write_medrot(
     ctx.blobs
         .put(Area::Outbound, &medrot_key, bytes, XLSX_CONTENT_TYPE)
         .await?;
+    // The portal's download, not a presigned URL: it cannot expire before the trust opens it.
+    let medrot_file = medrot_key.rsplit('/').next().unwrap_or(&medrot_key);
     let link = ctx
-        .blobs
-        .link(
-            Area::Outbound,
-            &medrot_key,
-            Duration::from_secs(ROTATION_LINK_DAYS * 24 * 60 * 60),
-        )
-        .await?;
+        .settings
+        .portal_link(&format!("/downloads/medrot/{medrot_file}"));
     let trust_name = ctx
         .organisations
         .get(vpd)
