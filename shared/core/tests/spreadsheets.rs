@@ -28,7 +28,8 @@ const HYPERLINK: &str = r#"=HYPERLINK("http://x","y")"#;
 const FORMULA_LIKE: [&str; 4] = [HYPERLINK, "+1", "-2", "@SUM(A1)"];
 
 struct Env {
-    dir: tempfile::TempDir,
+    /// Kept so the folders live as long as the environment.
+    _dir: tempfile::TempDir,
     store: SqliteStore,
     blobs: FolderBlobs,
     organisations: Organisations,
@@ -40,7 +41,7 @@ impl Env {
         let dir = tempfile::tempdir().unwrap();
         Env {
             blobs: FolderBlobs::new(dir.path()),
-            dir,
+            _dir: dir,
             store: SqliteStore::in_memory().unwrap(),
             organisations: Organisations::from_toml(ORGS, "test").unwrap(),
             settings: Settings::default(),
