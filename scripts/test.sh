@@ -73,4 +73,16 @@ rm -f "$demo.out"
 step "local cloud end to end (scripts/local-cloud-test.sh: up, drop, send, tick on moto with cargo lambda watch, same bytes as dit, DLQ, down)"
 DIT_VENV="$(cd "$venv" && pwd)" scripts/local-cloud-test.sh
 
+step "browser test of the portal: Debian's chromium driven by playwright-core (from package-lock.json) against dit serve"
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+cargo build --quiet --locked --bin dit
+DIT_BIN="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/dit" CHROMIUM="$(command -v chromium)" \
+  node --test tests/browser/
+
 printf '\nAll checks passed.\n'
