@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use dit_core::domain::mail::FromAddress;
 
 /// Exit status for a usage error (bad arguments, missing configuration).
 pub const EXIT_USAGE: u8 = 2;
@@ -27,7 +28,7 @@ pub const EXIT_FAILED: u8 = 1;
     name = "dit",
     version,
     about = "Run the Doctors in Training interface locally: TIS and trust files in, applicants, APC files and trust notifications out",
-    after_help = "Data directory layout:\n  DIR/organisations.toml   trusts on the interface\n  DIR/state.db             applicants, positions, history (SQLite)\n  DIR/inbound/             copies of the files taken in (kept for replay)\n  DIR/outbound/tis/<LO>/   files for TIS (APC, DCC)\n  DIR/outbound/trusts/<VPD>/  notifications, reports and message answers for each trust\n  DIR/outbound/operator/   per-file processing reports, messages with no applicant\n  DIR/quarantine/          refused files and <file>.reason.json"
+    after_help = "Data directory layout:\n  DIR/organisations.toml   trusts on the interface\n  DIR/state.db             applicants, positions, history (SQLite)\n  DIR/inbound/             copies of the files taken in (kept for replay)\n  DIR/outbound/tis/<LO>/   files for TIS (APC, DCC)\n  DIR/outbound/trusts/<VPD>/  notifications, reports and message answers for each trust\n  DIR/outbound/operator/   per-file processing reports, messages with no applicant\n  DIR/outbound/mail/<VPD>/ e-mail alerts (.eml) for trusts with alert_emails\n  DIR/quarantine/          refused files and <file>.reason.json"
 )]
 struct Cli {
     /// Folder holding organisations.toml, state.db and the inbound/outbound/quarantine folders.
@@ -37,6 +38,10 @@ struct Cli {
     /// The portal's address, for the links in notifications (where `dit serve` answers).
     #[arg(long, global = true, env = "DIT_PORTAL_URL", default_value = dit_core::service::context::DEFAULT_PORTAL_URL)]
     portal_url: String,
+
+    /// The sender of e-mail alerts (written as .eml files under DIR/outbound/mail/<VPD>/).
+    #[arg(long, global = true, env = "DIT_MAIL_FROM", default_value = dit_embedded::mail::DEFAULT_FROM)]
+    mail_from: String,
 
     #[command(subcommand)]
     command: Commands,
@@ -112,6 +117,15 @@ pub fn settings() -> dit_core::service::Settings {
     SETTINGS.get().cloned().unwrap_or_default()
 }
 
+static MAIL_FROM: std::sync::OnceLock<FromAddress> = std::sync::OnceLock::new();
+
+/// The sender of this run's e-mail alerts (`--mail-from`, checked at start).
+pub fn mail_from() -> FromAddress {
+    MAIL_FROM.get().cloned().unwrap_or_else(|| {
+        FromAddress::parse(dit_embedded::mail::DEFAULT_FROM).expect("the default sender parses")
+    })
+}
+
 fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
     chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| format!("{text:?} is not a date in YYYY-MM-DD form"))
@@ -128,6 +142,15 @@ fn main() -> ExitCode {
     let _ = SETTINGS.set(dit_core::service::Settings::with_portal_url(
         &cli.portal_url,
     ));
+    match FromAddress::parse(&cli.mail_from) {
+        Ok(from) => {
+            let _ = MAIL_FROM.set(from);
+        }
+        Err(message) => {
+            eprintln!("error: --mail-from: {message}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(

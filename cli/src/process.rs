@@ -10,6 +10,7 @@ use dit_core::service::inbound::process_inbound;
 use dit_core::service::report::{FileReport, Outcome};
 use dit_core::service::{Context, Settings};
 use dit_embedded::folders::FolderBlobs;
+use dit_embedded::mail::EmlMailer;
 use dit_embedded::sqlite::SqliteStore;
 
 use crate::progress::Bar;
@@ -24,6 +25,8 @@ pub struct Local {
     pub organisations: Organisations,
     /// The settings of this run (the portal address given by `--portal-url`).
     pub settings: Settings,
+    /// E-mail alerts as `.eml` files under `DIR/outbound/mail/<VPD>/`, from `--mail-from`.
+    pub mailer: EmlMailer,
 }
 
 impl Local {
@@ -31,6 +34,7 @@ impl Local {
     pub fn context(&self, now: chrono::DateTime<Utc>) -> Context<'_> {
         Context::new(&self.store, &self.blobs, &self.organisations, now)
             .with_settings(&self.settings)
+            .with_mailer(&self.mailer)
     }
 }
 
@@ -73,6 +77,7 @@ pub fn open(data_dir: &Path, create: bool) -> Result<Local, (u8, String)> {
         blobs: FolderBlobs::new(data_dir),
         organisations,
         settings: crate::settings(),
+        mailer: EmlMailer::new(data_dir, crate::mail_from()),
     })
 }
 
@@ -251,6 +256,9 @@ fn print_summary(data_dir: &Path, reports: &[FileReport]) {
     println!("  files for TIS (APC)          {dir}/outbound/tis/");
     println!("  trust notifications/reports  {dir}/outbound/trusts/<VPD>/");
     println!("  per-file operator reports    {dir}/outbound/operator/files/");
+    if data_dir.join("outbound/mail").is_dir() {
+        println!("  e-mail alerts (.eml)         {dir}/outbound/mail/<VPD>/");
+    }
     if count(Outcome::Quarantined) > 0 {
         println!("  quarantined files + reasons  {dir}/quarantine/");
     }

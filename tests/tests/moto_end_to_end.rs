@@ -131,6 +131,7 @@ async fn deps(aws: &Aws, dynamo: aws_sdk_dynamodb::Client) -> Deps {
                     outbound_bucket: OUTBOUND.into(),
                 },
             )),
+            mailer: Box::new(dit_core::ports::NoMailer),
             organisations: organisations(),
             settings: Settings::default(),
         },
@@ -281,6 +282,7 @@ async fn files_dropped_in_s3_give_the_same_outputs_as_the_embedded_run() {
     let ctx = Context {
         store: &store,
         blobs: &blobs,
+        mailer: &dit_core::ports::NoMailer,
         organisations: &orgs,
         settings: &settings,
         progress: &NoProgress,

@@ -141,6 +141,7 @@ async fn the_reminder_reads_only_the_days_starters_however_many_applicants_are_s
                 outbound_bucket: OUTBOUND.into(),
             },
         )),
+        mailer: Box::new(dit_core::ports::NoMailer),
         organisations: organisations(),
         settings: Settings::default(),
     };
@@ -216,6 +217,7 @@ async fn the_reminder_reads_only_the_days_starters_however_many_applicants_are_s
     let ctx = Context {
         store: &store,
         blobs: &blobs,
+        mailer: &dit_core::ports::NoMailer,
         organisations: &orgs,
         settings: &settings,
         progress: &NoProgress,

@@ -2,13 +2,16 @@
 //! built once per cold start, and the organisation configuration (inline or from S3).
 
 use dit_core::config::{optional, organisations, required, ConfigError, OrganisationsSource};
+use dit_core::domain::mail::FromAddress;
 use dit_core::domain::org::Organisations;
+use dit_core::ports::{Mailer, NoMailer};
 use dit_core::service::context::DEFAULT_PORTAL_URL;
 use dit_core::service::{Ports, Settings};
 
 use crate::dynamo::DynamoStore;
 use crate::s3::{S3Blobs, S3Layout};
-use crate::{aws_config, dynamo_client, s3_client};
+use crate::ses::SesMailer;
+use crate::{aws_config, dynamo_client, s3_client, ses_client};
 
 /// Reads and parses the configuration (fetching it from S3 when it lives there).
 ///
@@ -59,6 +62,26 @@ pub struct LambdaConfig {
     pub organisations: OrganisationsSource,
     /// `PORTAL_URL`: the portal's address, for links in notifications (and e-mails).
     pub portal_url: String,
+    /// E-mail alerts by SES from this verified identity (`ALERT_FROM`); off when unset.
+    pub alert_from: Option<FromAddress>,
+}
+
+/// `ALERT_FROM`, which needs `PORTAL_URL` set (an alert's whole point is its portal link).
+fn alert_from(var: &impl Fn(&str) -> Option<String>) -> Result<Option<FromAddress>, ConfigError> {
+    let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+    let Some(from) = set("ALERT_FROM") else {
+        return Ok(None);
+    };
+    let from = FromAddress::parse(&from).map_err(|e| ConfigError(format!("ALERT_FROM: {e}")))?;
+    match set("PORTAL_URL") {
+        Some(url) if url.starts_with("https://") || url.starts_with("http://") => Ok(Some(from)),
+        Some(url) => Err(ConfigError(format!(
+            "PORTAL_URL {url:?} does not start with https://"
+        ))),
+        None => Err(ConfigError(
+            "PORTAL_URL is not set: e-mail alerts (ALERT_FROM) link to the portal".into(),
+        )),
+    }
 }
 
 impl LambdaConfig {
@@ -76,6 +99,7 @@ impl LambdaConfig {
             outbound_bucket: required(var, "OUTBOUND_BUCKET")?,
             organisations,
             portal_url: optional(var, "PORTAL_URL", DEFAULT_PORTAL_URL),
+            alert_from: alert_from(var)?,
         })
     }
 
@@ -87,12 +111,22 @@ impl LambdaConfig {
         let sdk = aws_config().await;
         let s3 = s3_client(&sdk);
         let organisations = load_organisations(&self.organisations, &s3).await?;
-        tracing::info!(organisations = organisations.len(), "configuration loaded");
-        Ok(Ports {
-            store: Box::new(DynamoStore::new(
-                dynamo_client(&sdk),
-                self.table_name.clone(),
+        tracing::info!(
+            organisations = organisations.len(),
+            alerts = self.alert_from.is_some(),
+            "configuration loaded"
+        );
+        let store = DynamoStore::new(dynamo_client(&sdk), self.table_name.clone());
+        let mailer: Box<dyn Mailer> = match &self.alert_from {
+            Some(from) => Box::new(SesMailer::new(
+                ses_client(&sdk),
+                store.clone(),
+                from.clone(),
             )),
+            None => Box::new(NoMailer),
+        };
+        Ok(Ports {
+            store: Box::new(store),
             blobs: Box::new(S3Blobs::new(
                 s3,
                 S3Layout {
@@ -102,6 +136,7 @@ impl LambdaConfig {
                     outbound_bucket: self.outbound_bucket.clone(),
                 },
             )),
+            mailer,
             organisations,
             settings: Settings::with_portal_url(&self.portal_url),
         })
@@ -140,6 +175,38 @@ mod lambda_config_tests {
                 key: "config/organisations.toml".into()
             }
         );
+    }
+
+    #[test]
+    fn alerts_need_a_sender_and_the_portal_address() {
+        let base = [
+            ("TABLE_NAME", "t"),
+            ("INBOUND_BUCKET", "in"),
+            ("OUTBOUND_BUCKET", "out"),
+            ("ORGANISATIONS_TOML", "x"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = base.to_vec();
+            pairs.extend_from_slice(extra);
+            LambdaConfig::from_env(&env(&pairs))
+        };
+        assert!(with(&[]).unwrap().alert_from.is_none());
+        let on = with(&[
+            ("ALERT_FROM", "Doctors in Training <dit@example.nhs.uk>"),
+            ("PORTAL_URL", "https://portal.example.nhs.uk/"),
+        ])
+        .unwrap();
+        assert_eq!(on.alert_from.unwrap().address(), "dit@example.nhs.uk");
+        let err = with(&[("ALERT_FROM", "dit@example.nhs.uk")]).unwrap_err();
+        assert!(err.to_string().contains("PORTAL_URL"), "{err}");
+        let err = with(&[("ALERT_FROM", "dit"), ("PORTAL_URL", "https://p")]).unwrap_err();
+        assert!(err.to_string().contains("ALERT_FROM"), "{err}");
+        let err = with(&[
+            ("ALERT_FROM", "dit@example.nhs.uk"),
+            ("PORTAL_URL", "portal.example.nhs.uk"),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("PORTAL_URL"), "{err}");
     }
 
     #[test]

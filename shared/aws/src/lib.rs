@@ -7,6 +7,7 @@ pub mod dynamo;
 pub mod logging;
 pub mod s3;
 pub mod s3_notification;
+pub mod ses;
 pub mod sqs;
 
 use aws_config::{BehaviorVersion, SdkConfig};
@@ -29,6 +30,11 @@ pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
         .force_path_style(force_path_style)
         .build();
     aws_sdk_s3::Client::from_conf(s3_config)
+}
+
+/// An SES (v2) client.
+pub fn ses_client(config: &SdkConfig) -> aws_sdk_sesv2::Client {
+    aws_sdk_sesv2::Client::new(config)
 }
 
 /// A DynamoDB client.

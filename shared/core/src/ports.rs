@@ -406,6 +406,70 @@ pub trait BlobStore: Send + Sync {
     async fn list(&self, area: Area, prefix: &str) -> Result<Vec<String>, BlobError>;
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// The mail service could not be reached or refused for load: worth retrying later.
+    #[error("mail service unavailable: {0}")]
+    Unavailable(String),
+    /// The mail service refused this message for good (e.g. an address it will not send to).
+    #[error("mail refused: {0}")]
+    Refused(String),
+}
+
+impl MailError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, MailError::Unavailable(_))
+    }
+}
+
+/// An e-mail alert, composed except for its sender (the adapter's configured From address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    /// The key of the notification it announces (outbound area, without extension): one alert
+    /// per key is ever sent, however often the notification is written again.
+    pub key: String,
+    /// The trust it is for.
+    pub vpd: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    /// Plain text.
+    pub body: String,
+    /// When the input that caused it was made (never the clock, so a rerun composes the same mail).
+    pub date: DateTime<Utc>,
+}
+
+/// What became of a mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailOutcome {
+    /// Handed over (or written) now.
+    Sent,
+    /// An earlier delivery already sent the mail with this key: not sent again.
+    AlreadySent,
+    /// Alerts are switched off here: nothing was sent.
+    Off,
+}
+
+/// `.eml` files locally, SES in AWS.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Sends `mail`, at most once per [`Mail::key`] where the transport cannot take it back
+    /// (rewriting the same local file is harmless).
+    ///
+    /// # Errors
+    /// [`MailError`]; after an error the mail may be sent again.
+    async fn send(&self, mail: &Mail) -> Result<MailOutcome, MailError>;
+}
+
+/// Alerts switched off: nothing is sent.
+pub struct NoMailer;
+
+#[async_trait]
+impl Mailer for NoMailer {
+    async fn send(&self, _mail: &Mail) -> Result<MailOutcome, MailError> {
+        Ok(MailOutcome::Off)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::without_values;

@@ -229,6 +229,7 @@ impl Env {
         Context {
             store: &self.store,
             blobs: &self.blobs,
+            mailer: &dit_core::ports::NoMailer,
             organisations: &self.reminding,
             settings: &self.settings,
             progress: &NoProgress,

@@ -56,6 +56,7 @@ impl Env {
         let ctx = Context {
             store: &self.store,
             blobs: &self.blobs,
+            mailer: &dit_core::ports::NoMailer,
             organisations: &self.organisations,
             settings: &self.settings,
             progress: &NoProgress,

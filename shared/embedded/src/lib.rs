@@ -2,4 +2,5 @@
 //! the same services run on a laptop with no AWS account and no server.
 
 pub mod folders;
+pub mod mail;
 pub mod sqlite;

@@ -177,6 +177,7 @@ impl Env {
         let ctx = Context {
             store: self.store.as_ref(),
             blobs: self.blobs.as_ref(),
+            mailer: &dit_core::ports::NoMailer,
             organisations: &self.organisations,
             settings: &Settings::default(),
             progress: &NoProgress,

@@ -1,5 +1,6 @@
 //! Test support: a private `moto_server` per test (DynamoDB, S3 and SQS emulation), the state
-//! table and buckets as `infra/template.yaml` defines them, and a request counter for DynamoDB.
+//! table and buckets as `infra/template.yaml` defines them, SES with a verified sender and the
+//! e-mails it accepted, and a request counter for DynamoDB.
 //! [`fixtures`] builds records for the store tests; [`applicants`] loads applicants through the
 //! inbound service on any store and sends them trust and Trac messages.
 
@@ -170,6 +171,54 @@ impl Moto {
             .force_path_style(true)
             .build();
         aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// An SES (v2) client, with the sender `identity` (an address or a domain) verified first, as
+    /// SES requires before it sends from it.
+    ///
+    /// # Panics
+    /// When moto refuses the identity.
+    pub async fn ses_client(&self, identity: &str) -> aws_sdk_sesv2::Client {
+        let client = aws_sdk_sesv2::Client::new(&self.sdk_config().await);
+        client
+            .create_email_identity()
+            .email_identity(identity)
+            .send()
+            .await
+            .expect("verify the sender identity");
+        client
+    }
+
+    /// The e-mails this moto's SES accepted, read from moto's model data
+    /// (`/moto-api/data.json`): one object per message with `source`, `destinations`
+    /// (`{"ToAddresses": [...]}`), `subject` and `body`.
+    ///
+    /// # Panics
+    /// When moto does not answer with its model data.
+    pub fn sent_emails(&self) -> Vec<serde_json::Value> {
+        let addr = self.endpoint.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(addr).expect("connect to moto");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("read timeout");
+        write!(
+            stream,
+            "GET /moto-api/data.json HTTP/1.0\r\nHost: {addr}\r\n\r\n"
+        )
+        .expect("ask moto for its model data");
+        let mut response = Vec::new();
+        stream
+            .read_to_end(&mut response)
+            .expect("read moto's model data");
+        let text = String::from_utf8(response).expect("moto answers UTF-8");
+        let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP response");
+        assert!(head.contains(" 200 "), "moto's model data: {head}");
+        let data: serde_json::Value =
+            serde_json::from_str(body).expect("moto's model data is JSON");
+        data["ses"]["Message"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Creates the state table as `infra/template.yaml` defines it (PK/SK, GSI1, GSI2, GSI3, on demand).

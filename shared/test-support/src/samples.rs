@@ -73,6 +73,7 @@ pub fn ports_with(store: Box<dyn StateStore>, dir: &Path) -> Ports {
     Ports {
         store,
         blobs: Box::new(FolderBlobs::new(dir)),
+        mailer: Box::new(dit_core::ports::NoMailer),
         organisations: sample_organisations(),
         settings: Settings::default(),
     }

@@ -23,6 +23,7 @@ pub(super) const HISTORY_PREFIX: &str = "H#";
 pub(super) const PERSON_SK: &str = "PERSON";
 pub(super) const COUNTER_PK: &str = "COUNTER#numbers";
 pub(super) const COUNTER_SK: &str = "COUNTER";
+pub(super) const ALERT_SK: &str = "ALERT";
 
 /// The processing summary is kept as JSON text so that it round-trips exactly.
 pub(super) const SUMMARY_JSON: &str = "summary_json";
@@ -74,6 +75,10 @@ pub(super) fn person_key_item(vpd: &str, person_key: &str) -> Item {
 
 pub(super) fn rotation_key(vpd: &str, position_key: &str) -> Item {
     key(format!("ROTATION#{vpd}"), position_key)
+}
+
+pub(super) fn alert_key_item(alert_key: &str) -> Item {
+    key(format!("ALERT#{alert_key}"), ALERT_SK)
 }
 
 pub(super) fn with_keys(mut item: Item, keys: Item) -> Item {

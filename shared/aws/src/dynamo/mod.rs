@@ -14,6 +14,7 @@
 //! | person          | `PERSON#<vpd>#<person_key>`   | `PERSON`    |                                        |                                 |
 //! | number counter  | `COUNTER#numbers`             | `COUNTER`   |                                        |                                 |
 //! | rejected record | `REJECTED#<placement_id>`     | `<date>#<file>#<record>` | `TRUST#<vpd>#REJECTED` / the SK | `REJECTED_GMC#<gmc>` / the SK |
+//! | alert sent      | `ALERT#<notification key>`    | `ALERT`     |                                        |                                 |
 //!
 //! Error messages and logs carry ids and counts only: never names, GMC/NI numbers or dates of
 //! birth (so never a person key, and never the `Debug` form of an SDK error, which may hold items).
@@ -44,12 +45,14 @@ use dit_core::ports::{CreateOutcome, MoveOutcome, NewApplicant, StateStore, Stor
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
+mod alerts;
 mod applicants;
 mod batching;
 mod codec;
 mod keys;
 mod rejected;
 
+pub use alerts::AlertClaim;
 use applicants::*;
 use batching::*;
 use codec::*;

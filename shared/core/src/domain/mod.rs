@@ -5,6 +5,7 @@ pub mod app;
 pub mod dnc;
 pub mod envelope;
 pub mod lifecycle;
+pub mod mail;
 pub mod messages;
 pub mod model;
 pub mod notify;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::envelope::{is_vpd, LOCAL_OFFICES};
+use super::mail::is_email_address;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -27,6 +28,10 @@ pub struct Organisation {
     /// unless configured: checks from Trac are accepted only for a live trust with `trac = true`.
     #[serde(default)]
     pub trac: bool,
+    /// Who is e-mailed when a notification, reminder or report is written for this trust
+    /// (section 9): the title, a count and a portal link, never personal data. None unless set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alert_emails: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -55,6 +60,28 @@ struct ConfigFile {
     organisation: Vec<Organisation>,
 }
 
+/// The same file read again for where each alert address stands, to name its line in errors.
+#[derive(Deserialize)]
+struct AddressLines {
+    #[serde(default)]
+    organisation: Vec<OrganisationAddresses>,
+}
+
+#[derive(Deserialize)]
+struct OrganisationAddresses {
+    #[serde(default)]
+    alert_emails: Vec<toml::Spanned<String>>,
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
 impl Organisations {
     /// Parses and checks the TOML text; `source_name` names it in errors (a path or an S3 URI).
     ///
@@ -69,6 +96,31 @@ impl Organisations {
             source_name: source_name.to_string(),
             message,
         };
+        if file
+            .organisation
+            .iter()
+            .flat_map(|o| &o.alert_emails)
+            .any(|a| !is_email_address(a))
+        {
+            let lines: AddressLines = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+                source_name: source_name.to_string(),
+                message: e.to_string(),
+            })?;
+            for (org, addresses) in file.organisation.iter().zip(&lines.organisation) {
+                if let Some(bad) = addresses
+                    .alert_emails
+                    .iter()
+                    .find(|a| !is_email_address(a.get_ref()))
+                {
+                    return Err(invalid(format!(
+                        "line {}: organisation {}: alert_emails entry {:?} is not an e-mail address",
+                        line_of(text, bad.span().start),
+                        org.vpd,
+                        bad.get_ref()
+                    )));
+                }
+            }
+        }
         let mut by_vpd = BTreeMap::new();
         for org in file.organisation {
             if !is_vpd(&org.vpd) {
@@ -177,5 +229,31 @@ live = false
         assert!(Organisations::from_toml(&unknown, "x.toml").is_err());
         let bad_mode = SAMPLE.replace("\"full\"", "\"half\"");
         assert!(Organisations::from_toml(&bad_mode, "x.toml").is_err());
+    }
+
+    #[test]
+    fn alert_emails_are_addresses_and_a_bad_one_is_named_by_line() {
+        let orgs = Organisations::from_toml(SAMPLE, "x.toml").unwrap();
+        assert!(orgs.get("504").unwrap().alert_emails.is_empty());
+        let with = SAMPLE.replace(
+            "trac = true\n",
+            "trac = true\nalert_emails = [\"mso@example.nhs.uk\", \"rota@example.nhs.uk\"]\n",
+        );
+        let orgs = Organisations::from_toml(&with, "x.toml").unwrap();
+        assert_eq!(
+            orgs.get("504").unwrap().alert_emails,
+            ["mso@example.nhs.uk", "rota@example.nhs.uk"]
+        );
+        let bad = SAMPLE.replace(
+            "live = false\n",
+            "live = false\nalert_emails = [\n  \"mso@example.nhs.uk\",\n  \"medical staffing\",\n]\n",
+        );
+        let err = Organisations::from_toml(&bad, "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("x.toml"), "{err}");
+        assert!(err.contains("line 18:"), "{err}");
+        assert!(err.contains("organisation 999"), "{err}");
+        assert!(err.contains("\"medical staffing\""), "{err}");
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::context::{Context, ProcessError};
 use super::inbound::Accepted;
-use super::output::put_json_and_html;
+use super::output::{file_made_at, put_notification};
 use super::report::{FileReport, Outcome};
 use crate::domain::app::{check_record, CheckedApp, RawApp};
 use crate::domain::envelope::{FileType, LineReader, OutboundFile};
@@ -584,10 +584,11 @@ impl<'c> Outputs<'c> {
             .await?;
         report.outputs.push(format!("outbound/{apc_key}"));
         let stem = name.name.trim_end_matches(".DAT");
+        let made_at = file_made_at(&file.generated_at, file.business_date);
         for (vpd, notification) in notifications {
             let base = format!("trusts/{vpd}/notifications/{stem}.deanery-applicant-notification");
             let html = notification.render_html();
-            let written = put_json_and_html(ctx.blobs, &base, &notification, html).await?;
+            let written = put_notification(ctx, &vpd, &base, &notification, html, made_at).await?;
             report.outputs.extend(written);
         }
         Ok(report)

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::{NoProgress, Progress};
 use crate::domain::org::Organisations;
-use crate::ports::{BlobError, BlobStore, StateStore, StoreError};
+use crate::ports::{BlobError, BlobStore, MailError, Mailer, NoMailer, StateStore, StoreError};
 
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;
 
@@ -25,6 +25,9 @@ pub enum ProcessError {
     /// An output could not be built (e.g. a spreadsheet over the format's limits): not retried.
     #[error(transparent)]
     Sheet(#[from] crate::domain::sheets::SheetError),
+    /// An e-mail alert could not be handed over for now (refused alerts are logged, not errors).
+    #[error(transparent)]
+    Mail(#[from] MailError),
 }
 
 impl ProcessError {
@@ -33,6 +36,7 @@ impl ProcessError {
             ProcessError::Store(e) => e.is_transient(),
             ProcessError::Blob(e) => e.is_transient(),
             ProcessError::Sheet(_) => false,
+            ProcessError::Mail(e) => e.is_transient(),
         }
     }
 }
@@ -78,6 +82,8 @@ impl Default for Settings {
 pub struct Context<'a> {
     pub store: &'a dyn StateStore,
     pub blobs: &'a dyn BlobStore,
+    /// Where e-mail alerts go (nowhere unless set with [`Context::with_mailer`]).
+    pub mailer: &'a dyn Mailer,
     pub organisations: &'a Organisations,
     pub settings: &'a Settings,
     pub progress: &'a dyn Progress,
@@ -95,6 +101,7 @@ impl<'a> Context<'a> {
         Context {
             store,
             blobs,
+            mailer: &NoMailer,
             organisations,
             settings: &DEFAULT_SETTINGS,
             progress: &NoProgress,
@@ -109,12 +116,18 @@ impl<'a> Context<'a> {
     pub fn with_progress(self, progress: &'a dyn Progress) -> Self {
         Context { progress, ..self }
     }
+
+    pub fn with_mailer(self, mailer: &'a dyn Mailer) -> Self {
+        Context { mailer, ..self }
+    }
 }
 
 /// The owned ports and configuration, built once per Lambda instance or `dit` run.
 pub struct Ports {
     pub store: Box<dyn StateStore>,
     pub blobs: Box<dyn BlobStore>,
+    /// E-mail alerts: [`NoMailer`] when they are off.
+    pub mailer: Box<dyn Mailer>,
     pub organisations: Organisations,
     pub settings: Settings,
 }
@@ -129,5 +142,6 @@ impl Ports {
             now,
         )
         .with_settings(&self.settings)
+        .with_mailer(self.mailer.as_ref())
     }
 }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::context::{Context, ProcessError};
 use super::inbound::Accepted;
 use super::moves::{change, entry_caused_by, moved, ChangeOutcome, Decision};
-use super::output::put_json_and_html;
+use super::output::{file_made_at, put_notification};
 use super::report::{FileReport, Outcome};
 use crate::domain::dnc::{
     read_record, DncRecord, NamedTrainee, NotificationType, RotationEntry, DNC_FIELDS,
@@ -135,10 +135,11 @@ pub(crate) async fn process(
         .await?;
     report.outputs.push(format!("outbound/{dcc_key}"));
     let stem = name.name.trim_end_matches(".DAT");
+    let made_at = file_made_at(&file.generated_at, file.business_date);
     for ((vpd, _, _), notification) in run.notifications {
         let base = format!("trusts/{vpd}/notifications/{stem}.{}", notification.slug());
         let html = notification.render_html();
-        let written = put_json_and_html(ctx.blobs, &base, &notification, html).await?;
+        let written = put_notification(ctx, &vpd, &base, &notification, html, made_at).await?;
         report.outputs.extend(written);
     }
     for vpd in &run.medrot_trusts {
@@ -192,7 +193,8 @@ async fn write_medrot(
     let stem = name.name.trim_end_matches(".DAT");
     let base = format!("trusts/{vpd}/notifications/{stem}.medical-rotation");
     let html = notification.render_html();
-    let [json, html] = put_json_and_html(ctx.blobs, &base, &notification, html).await?;
+    let made_at = file_made_at(&file.generated_at, file.business_date);
+    let [json, html] = put_notification(ctx, vpd, &base, &notification, html, made_at).await?;
     Ok(vec![format!("outbound/{medrot_key}"), json, html])
 }
 

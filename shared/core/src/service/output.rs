@@ -1,7 +1,12 @@
-//! Writing outputs: structured JSON (pretty, one trailing newline) and its HTML rendering for people.
+//! Writing outputs: structured JSON (pretty, one trailing newline) and its HTML rendering for people,
+//! and for a trust's notifications, reminders and reports the e-mail alert that they are there.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
+use tracing::{info, warn};
 
+use super::{Context, ProcessError};
+use crate::domain::mail::{compose, Alerting};
 use crate::ports::{Area, BlobError, BlobStore};
 
 /// Writes `value` as pretty JSON under `key`.
@@ -38,6 +43,65 @@ pub async fn put_json_and_html<T: Serialize>(
         format!("outbound/{json_key}"),
         format!("outbound/{html_key}"),
     ])
+}
+
+/// Writes a notification, reminder or report for trust `vpd` (as [`put_json_and_html`]), then
+/// alerts the trust's `alert_emails` that it is there. `made_at` is when the input that caused it
+/// was made: the alert's date, so that a rerun composes the same alert.
+///
+/// # Errors
+/// The write failed, or the alert could not be handed over for now (retrying writes the same
+/// objects again and sends the alert once). An alert refused for good is logged, not an error:
+/// the notification is written and the file is not held up by e-mail.
+pub async fn put_notification<T: Serialize + Alerting>(
+    ctx: &Context<'_>,
+    vpd: &str,
+    base: &str,
+    value: &T,
+    html: String,
+    made_at: DateTime<Utc>,
+) -> Result<[String; 2], ProcessError> {
+    let written = put_json_and_html(ctx.blobs, base, value, html).await?;
+    let Some(organisation) = ctx
+        .organisations
+        .get(vpd)
+        .filter(|o| !o.alert_emails.is_empty())
+    else {
+        return Ok(written);
+    };
+    let mail = compose(
+        &value.alert_facts(),
+        vpd,
+        &organisation.name,
+        base,
+        &ctx.settings.portal_url,
+        &organisation.alert_emails,
+        made_at,
+    );
+    match ctx.mailer.send(&mail).await {
+        Ok(outcome) => {
+            info!(
+                vpd,
+                key = base,
+                recipients = mail.to.len(),
+                ?outcome,
+                "alert"
+            );
+            Ok(written)
+        }
+        Err(err) if err.is_transient() => Err(err.into()),
+        Err(err) => {
+            warn!(vpd, key = base, error = %err, "alert refused, not sent");
+            Ok(written)
+        }
+    }
+}
+
+/// When an input file was made: its HDR generated-at, else the start of its business date.
+pub fn file_made_at(generated_at: &str, business_date: NaiveDate) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(generated_at.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|_| business_date.and_time(chrono::NaiveTime::MIN).and_utc())
 }
 
 /// Lower-case hexadecimal, for digests.

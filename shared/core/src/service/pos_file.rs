@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::context::{Context, ProcessError};
 use super::inbound::Accepted;
-use super::output::put_json_and_html;
+use super::output::{file_made_at, put_notification};
 use super::report::{FileReport, Outcome};
 use crate::domain::envelope::LineReader;
 use crate::domain::notify::{escape, page_start, table};
@@ -114,8 +114,9 @@ pub(crate) async fn process(
     }
     let stem = name.name.trim_end_matches(".DAT");
     let base = format!("trusts/{vpd}/reports/{stem}.dpn-readiness");
-    let [json, html] =
-        put_json_and_html(ctx.blobs, &base, &report_data, render_html(&report_data)).await?;
+    let made_at = file_made_at(&file.generated_at, file.business_date);
+    let html = render_html(&report_data);
+    let [json, html] = put_notification(ctx, vpd, &base, &report_data, html, made_at).await?;
     report.outputs.push(json);
     // The spreadsheet's creation time is the file's HDR generated-at: same input, same bytes.
     let xlsx = readiness_xlsx(&report_data, &file.generated_at)?;

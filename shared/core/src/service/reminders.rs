@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use tracing::info;
 
 use super::context::{Context, ProcessError};
-use super::output::{put_json, put_json_and_html};
+use super::output::{put_json, put_notification};
 use crate::domain::lifecycle::{ApplicantState, PersonType};
 use crate::domain::model::Applicant;
 use crate::domain::notify::{Starter, StarterReminder};
@@ -248,13 +248,10 @@ async fn remind(ctx: &Context<'_>, business_date: NaiveDate) -> Result<DateRepor
                 ))
         });
         let html = reminder.render_html();
-        let outputs = put_json_and_html(
-            ctx.blobs,
-            &reminder_base(&vpd, business_date),
-            &reminder,
-            html,
-        )
-        .await?;
+        // The reminder is made for its business date: a rerun for that date composes the same alert.
+        let made_at = business_date.and_time(chrono::NaiveTime::MIN).and_utc();
+        let base = reminder_base(&vpd, business_date);
+        let outputs = put_notification(ctx, &vpd, &base, &reminder, html, made_at).await?;
         day.outputs.extend(outputs.iter().cloned());
         let honorary = reminder
             .starters
