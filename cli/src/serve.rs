@@ -66,6 +66,8 @@ pub async fn run(data_dir: &Path, who: &str, port: u16, assets: Option<&Path>) -
     let ports = Ports {
         store: Box::new(local.store),
         blobs: Box::new(local.blobs),
+        // Portal actions write no trust notification: no alerts to send.
+        mailer: Box::new(dit_core::ports::NoMailer),
         organisations: local.organisations,
         settings: local.settings,
     };

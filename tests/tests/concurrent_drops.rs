@@ -122,6 +122,7 @@ fn ports(
     Ports {
         store: Box::new(FaultyStore::new(store, Arc::clone(faults))),
         blobs: Box::new(FaultyBlobs::new(blobs, Arc::clone(faults))),
+        mailer: Box::new(dit_core::ports::NoMailer),
         organisations: sample_organisations(),
         settings: Settings::default(),
     }

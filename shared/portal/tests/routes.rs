@@ -50,6 +50,7 @@ impl Fixture {
         let ports = Ports {
             store: Box::new(SqliteStore::open(&self.dir.path().join("state.db")).unwrap()),
             blobs: Box::new(FolderBlobs::new(self.dir.path())),
+            mailer: Box::new(dit_core::ports::NoMailer),
             organisations: organisations(),
             settings: Settings::default(),
         };
