@@ -82,6 +82,10 @@ mask() { # DIR
     xargs -0 sed -i -E '1s#^(HDR,RMC,[^,]*,[^,]*,[^,]*,)[^,]*#\1TIME#'
 }
 rm -rf "$work/cloud/outbound/config"
+# E-mail alerts: dit writes them as .eml under outbound/mail/<VPD>/; in AWS they go by SES (off in
+# the local cloud: no ALERT_FROM), so they are checked here and left out of the comparison.
+[ -s "$work/dit/outbound/mail/504/2027-01-29.new-starter-reminder.eml" ] || fail "dit wrote no e-mail alert for the reminder"
+rm -rf "$work/dit/outbound/mail"
 mkdir -p "$work/cloud/quarantine"
 cp -R "$work/cloud/inbound/quarantine/." "$work/cloud/quarantine/"
 mask "$work/cloud/outbound"
