@@ -75,6 +75,9 @@ enum Commands {
         /// Number of APP records to generate (positions are added so none has over 20).
         #[arg(long, default_value_t = 10_000)]
         records: u64,
+        /// Time the portal's pages for a trust with that many applicants instead.
+        #[arg(long)]
+        portal: bool,
     },
     /// Handle trust actions and Trac employment checks: one JSON message, or one per line (JSONL).
     Action {
@@ -173,7 +176,14 @@ fn main() -> ExitCode {
             Commands::Process { as_of, paths } => process::run(&cli.data_dir, as_of, &paths).await,
             Commands::Action { file } => action::run(&cli.data_dir, &file).await,
             Commands::Show { json, key } => show::run(&cli.data_dir, &key, json).await,
-            Commands::Bench { records } => bench::run(records).await,
+            Commands::Bench {
+                records,
+                portal: false,
+            } => bench::run(records).await,
+            Commands::Bench {
+                records,
+                portal: true,
+            } => bench::portal(records).await,
             Commands::Export {
                 date,
                 full,

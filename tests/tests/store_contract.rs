@@ -12,7 +12,8 @@ use dit_aws::dynamo::DynamoStore;
 use dit_core::domain::lifecycle::{decide, ApplicantState, Command};
 use dit_core::domain::messages::Message;
 use dit_core::domain::model::{
-    Applicant, Cause, FileClaim, FileStatus, HistoryEntry, RejectedApplication, RejectedLookup,
+    Applicant, ApplicantSummary, Cause, FileClaim, FileStatus, HistoryEntry, RejectedApplication,
+    RejectedLookup,
 };
 use dit_core::domain::pos::{Position, PositionStatus};
 use dit_core::ports::{CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
@@ -1139,12 +1140,12 @@ contract!(contract_rejected_applications =>
 async fn contract_trust_applicants_and_read_marks(store: &dyn StateStore) {
     // Applicants 1..=12 of batch index 0..12: the fixtures spread them over trusts by index.
     let input = created(store, batch(1, 0..12)).await;
-    let mut by_trust: HashMap<String, Vec<Applicant>> = HashMap::new();
+    let mut by_trust: HashMap<String, Vec<ApplicantSummary>> = HashMap::new();
     for new in &input {
         by_trust
             .entry(new.applicant.vpd.clone())
             .or_default()
-            .push(new.applicant.clone());
+            .push(ApplicantSummary::from(&new.applicant));
     }
     assert!(by_trust.len() >= 2, "the fixtures span several trusts");
     for (vpd, expected) in &by_trust {
@@ -1159,8 +1160,9 @@ async fn contract_trust_applicants_and_read_marks(store: &dyn StateStore) {
     let listed = store.trust_applicants(&moved.vpd).await.unwrap();
     assert_eq!(
         listed.iter().find(|a| a.applicant_number == "1"),
-        Some(&moved)
+        Some(&ApplicantSummary::from(&moved))
     );
+    assert_eq!(moved.state, ApplicantState::Offered);
 
     assert!(store.read_items("504").await.unwrap().is_empty());
     store

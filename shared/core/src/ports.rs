@@ -10,8 +10,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::dnc::RotationEntry;
 use crate::domain::model::{
-    Applicant, FileClaim, HistoryEntry, Person, PersonUpdate, PlacementLink, ProcessedFile,
-    RejectedApplication, RejectedLookup,
+    Applicant, ApplicantSummary, FileClaim, HistoryEntry, Person, PersonUpdate, PlacementLink,
+    ProcessedFile, RejectedApplication, RejectedLookup,
 };
 use crate::domain::pos::Position;
 
@@ -306,11 +306,12 @@ pub trait StateStore: Send + Sync {
 
     // --- The portal (section 9) ---
 
-    /// Every applicant of one trust, in any state, read through the trust's applicant index.
+    /// Every applicant of one trust, in any state, as summaries, in applicant number order, read
+    /// through the trust's applicant index (no scan; only the summary's fields are decoded).
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
-    async fn trust_applicants(&self, vpd: &str) -> Result<Vec<Applicant>, StoreError>;
+    async fn trust_applicants(&self, vpd: &str) -> Result<Vec<ApplicantSummary>, StoreError>;
 
     /// Marks an item of a trust's inbox (its key under `trusts/<vpd>/`) as read by the trust.
     ///

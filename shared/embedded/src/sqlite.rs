@@ -15,8 +15,8 @@ use serde::Serialize;
 
 use dit_core::domain::dnc::RotationEntry;
 use dit_core::domain::model::{
-    Applicant, FileClaim, FileStatus, HistoryEntry, Person, PersonUpdate, PlacementLink,
-    ProcessedFile, RejectedApplication, RejectedLookup,
+    Applicant, ApplicantSummary, FileClaim, FileStatus, HistoryEntry, Person, PersonUpdate,
+    PlacementLink, ProcessedFile, RejectedApplication, RejectedLookup,
 };
 use dit_core::domain::pos::Position;
 use dit_core::ports::{
@@ -762,14 +762,62 @@ impl StateStore for SqliteStore {
         })
     }
 
-    async fn trust_applicants(&self, vpd: &str) -> Result<Vec<Applicant>, StoreError> {
+    async fn trust_applicants(&self, vpd: &str) -> Result<Vec<ApplicantSummary>, StoreError> {
+        // Only the summary's fields are taken out of each record (by SQLite, without decoding the
+        // rest): a trust's whole list is read for every search.
         self.with(|connection| {
-            Self::bodies(
-                connection,
-                "SELECT body FROM applicants WHERE vpd = ?1
-                 ORDER BY length(applicant_number), applicant_number",
-                [vpd],
-            )
+            let mut statement = connection
+                .prepare_cached(
+                    "SELECT applicant_number, vpd, json_extract(body, '$.state'),
+                            json_extract(body, '$.placement_id'), json_extract(body, '$.position_number'),
+                            json_extract(body, '$.dpn'), hire_date,
+                            json_extract(body, '$.details.first_name'),
+                            json_extract(body, '$.details.last_name'), gmc
+                     FROM applicants WHERE vpd = ?1
+                     ORDER BY length(applicant_number), applicant_number",
+                )
+                .map_err(unavailable)?;
+            let rows = statement
+                .query_map([vpd], |row| {
+                    Ok((
+                        [
+                            row.get::<_, String>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, String>(2)?,
+                            row.get::<_, String>(3)?,
+                            row.get::<_, String>(4)?,
+                            row.get::<_, String>(5)?,
+                            row.get::<_, String>(6)?,
+                            row.get::<_, String>(7)?,
+                            row.get::<_, String>(8)?,
+                        ],
+                        row.get::<_, Option<String>>(9)?,
+                    ))
+                })
+                .map_err(unavailable)?;
+            let mut summaries = Vec::new();
+            for row in rows {
+                let ([number, vpd, state, placement, position, dpn, hire, first, last], gmc) =
+                    row.map_err(unavailable)?;
+                let corrupt = |what: &str| {
+                    StoreError::Corrupt(format!("applicant {number}: unreadable {what}"))
+                };
+                summaries.push(ApplicantSummary {
+                    state: serde_json::from_value(serde_json::Value::String(state))
+                        .map_err(|_| corrupt("state"))?,
+                    projected_hire_date: NaiveDate::parse_from_str(&hire, "%Y-%m-%d")
+                        .map_err(|_| corrupt("hire date"))?,
+                    applicant_number: number,
+                    vpd,
+                    placement_id: placement,
+                    position_number: position,
+                    dpn,
+                    first_name: first,
+                    last_name: last,
+                    gmc_number: gmc,
+                });
+            }
+            Ok(summaries)
         })
     }
 

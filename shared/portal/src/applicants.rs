@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use dit_core::domain::actions::MAX_REASON_CHARS;
 use dit_core::domain::lifecycle::{decide, ApplicantState, Command, PersonType, Transition};
 use dit_core::domain::model::{
-    Applicant, HistoryEntry, HistoryOutcome, RejectedApplication, RejectedLookup,
+    Applicant, ApplicantSummary, HistoryEntry, HistoryOutcome, RejectedApplication, RejectedLookup,
 };
 use dit_core::domain::pos::HostLead;
 use dit_core::ports::Area;
@@ -58,11 +58,13 @@ pub struct Row {
 }
 
 impl Row {
-    fn of(applicant: &Applicant) -> Row {
+    fn of(applicant: &ApplicantSummary) -> Row {
         Row {
             number: applicant.applicant_number.clone(),
-            name: full_name(applicant),
-            gmc: applicant.gmc_number().unwrap_or_default().to_string(),
+            name: format!("{} {}", applicant.first_name, applicant.last_name)
+                .trim()
+                .to_string(),
+            gmc: applicant.gmc_number.clone().unwrap_or_default(),
             placement: applicant.placement_id.clone(),
             dpn: applicant.dpn.clone(),
             vpd: applicant.vpd.clone(),
@@ -81,16 +83,15 @@ fn full_name(applicant: &Applicant) -> String {
 
 /// Does `applicant` answer the search text (already trimmed and lower-cased)? Identifiers match
 /// whole; a name or DPN matches on any part.
-pub fn matches(applicant: &Applicant, text: &str) -> bool {
+pub fn matches(applicant: &ApplicantSummary, text: &str) -> bool {
     if text.is_empty() {
         return true;
     }
-    let d = &applicant.details;
     let exact = [
         applicant.applicant_number.as_str(),
         applicant.placement_id.as_str(),
         applicant.position_number.as_str(),
-        d.gmc_number.as_deref().unwrap_or_default(),
+        applicant.gmc_number.as_deref().unwrap_or_default(),
     ];
     if exact
         .iter()
@@ -98,10 +99,11 @@ pub fn matches(applicant: &Applicant, text: &str) -> bool {
     {
         return true;
     }
+    let (first, last) = (&applicant.first_name, &applicant.last_name);
     let names = [
-        format!("{} {}", d.first_name, d.last_name),
-        format!("{} {}", d.last_name, d.first_name),
-        format!("{}, {}", d.last_name, d.first_name),
+        format!("{first} {last}"),
+        format!("{last} {first}"),
+        format!("{last}, {first}"),
     ];
     applicant.dpn.to_lowercase().contains(text)
         || names.iter().any(|n| n.to_lowercase().contains(text))
@@ -226,7 +228,7 @@ async fn candidates(
     portal: &Portal,
     identity: &Identity,
     text: &str,
-) -> Result<Vec<Applicant>, PageError> {
+) -> Result<Vec<ApplicantSummary>, PageError> {
     let store = portal.ports.store.as_ref();
     if let Some(vpd) = identity.vpd() {
         return Ok(store.trust_applicants(vpd).await?);
@@ -236,12 +238,14 @@ async fn candidates(
         found.extend(store.trust_applicants(&organisation.vpd).await?);
     }
     if !text.is_empty() && text.len() <= 32 {
-        found.extend(store.applicant(text).await?);
-        found.extend(store.applicants_by_gmc(text).await?);
+        let mut direct: Vec<Applicant> = Vec::new();
+        direct.extend(store.applicant(text).await?);
+        direct.extend(store.applicants_by_gmc(text).await?);
         let links = store.placements(&[text.to_string()]).await?;
         for link in links.values() {
-            found.extend(store.applicant(&link.applicant_number).await?);
+            direct.extend(store.applicant(&link.applicant_number).await?);
         }
+        found.extend(direct.iter().map(ApplicantSummary::from));
     }
     found.sort_by(|a, b| {
         (a.applicant_number.len(), &a.applicant_number)
@@ -279,7 +283,7 @@ pub async fn search(
     }
     let text = query.q.trim().to_lowercase();
     let state = state_filter(query.state.trim());
-    let found: Vec<Applicant> = candidates(&portal, &identity, query.q.trim())
+    let found: Vec<ApplicantSummary> = candidates(&portal, &identity, query.q.trim())
         .await?
         .into_iter()
         .filter(|a| state.is_none_or(|s| a.state == s) && matches(a, &text))

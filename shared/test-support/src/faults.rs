@@ -354,7 +354,10 @@ impl StateStore for FaultyStore {
         self.inner.rejected_applications(lookup).await
     }
 
-    async fn trust_applicants(&self, vpd: &str) -> Result<Vec<Applicant>, StoreError> {
+    async fn trust_applicants(
+        &self,
+        vpd: &str,
+    ) -> Result<Vec<dit_core::domain::model::ApplicantSummary>, StoreError> {
         self.inner.trust_applicants(vpd).await
     }
 

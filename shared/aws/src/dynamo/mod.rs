@@ -37,8 +37,8 @@ use serde::Serialize;
 
 use dit_core::domain::dnc::RotationEntry;
 use dit_core::domain::model::{
-    Applicant, FileClaim, FileStatus, HistoryEntry, Person, PersonUpdate, PlacementLink,
-    ProcessedFile, RejectedApplication, RejectedLookup,
+    Applicant, ApplicantSummary, FileClaim, FileStatus, HistoryEntry, Person, PersonUpdate,
+    PlacementLink, ProcessedFile, RejectedApplication, RejectedLookup,
 };
 use dit_core::domain::pos::Position;
 use dit_core::ports::{CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
@@ -774,25 +774,47 @@ impl StateStore for DynamoStore {
         self.query_rejected(lookup).await
     }
 
-    async fn trust_applicants(&self, vpd: &str) -> Result<Vec<Applicant>, StoreError> {
-        let items = self
-            .query_all(
-                Some(GSI3),
-                "#pk = :pk",
-                &[("#pk", GSI3PK)],
-                HashMap::from([(":pk".to_string(), s(trust_applicants_pk(vpd)))]),
-            )
-            .await?;
-        let mut applicants = items
+    async fn trust_applicants(&self, vpd: &str) -> Result<Vec<ApplicantSummary>, StoreError> {
+        // Only the summary's attributes come back (a trust's whole list is read for every search).
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI3)
+                .key_condition_expression("#pk = :pk")
+                .projection_expression(
+                    "applicant_number, vpd, #state, placement_id, position_number, dpn, \
+                     projected_hire_date, details.first_name, details.last_name, details.gmc_number",
+                )
+                .expression_attribute_names("#pk", GSI3PK)
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(":pk", s(trust_applicants_pk(vpd)))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error("Query", &e))?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(next) if !next.is_empty() => start = Some(next),
+                _ => break,
+            }
+        }
+        let mut summaries = items
             .into_iter()
-            .map(|item| decode(&format!("applicant of trust {vpd}"), item))
-            .collect::<Result<Vec<Applicant>, _>>()?;
-        applicants.sort_by(|a, b| {
+            .map(|item| {
+                decode::<ListedApplicant>(&format!("applicant of trust {vpd}"), item)
+                    .map(ApplicantSummary::from)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        summaries.sort_by(|a, b| {
             (a.applicant_number.len(), &a.applicant_number)
                 .cmp(&(b.applicant_number.len(), &b.applicant_number))
         });
-        tracing::debug!(vpd, count = applicants.len(), "trust applicants read");
-        Ok(applicants)
+        tracing::debug!(vpd, count = summaries.len(), "trust applicants read");
+        Ok(summaries)
     }
 
     async fn mark_read(&self, vpd: &str, item: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
@@ -834,5 +856,43 @@ impl StateStore for DynamoStore {
                 _ => None,
             })
             .collect())
+    }
+}
+
+/// The attributes of an applicant item that a summary is made of (the projection above).
+#[derive(serde::Deserialize)]
+struct ListedApplicant {
+    applicant_number: String,
+    vpd: String,
+    state: dit_core::domain::lifecycle::ApplicantState,
+    placement_id: String,
+    position_number: String,
+    dpn: String,
+    projected_hire_date: NaiveDate,
+    details: ListedDetails,
+}
+
+#[derive(serde::Deserialize)]
+struct ListedDetails {
+    first_name: String,
+    last_name: String,
+    #[serde(default)]
+    gmc_number: Option<String>,
+}
+
+impl From<ListedApplicant> for ApplicantSummary {
+    fn from(listed: ListedApplicant) -> Self {
+        ApplicantSummary {
+            applicant_number: listed.applicant_number,
+            vpd: listed.vpd,
+            state: listed.state,
+            placement_id: listed.placement_id,
+            position_number: listed.position_number,
+            dpn: listed.dpn,
+            projected_hire_date: listed.projected_hire_date,
+            first_name: listed.details.first_name,
+            last_name: listed.details.last_name,
+            gmc_number: listed.details.gmc_number,
+        }
     }
 }

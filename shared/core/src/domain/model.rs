@@ -85,6 +85,39 @@ impl Applicant {
     }
 }
 
+/// What a list of applicants shows and is searched on (the portal): a few fields of the applicant,
+/// read without the rest of its record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicantSummary {
+    pub applicant_number: String,
+    pub vpd: String,
+    pub state: ApplicantState,
+    pub placement_id: String,
+    pub position_number: String,
+    pub dpn: String,
+    pub projected_hire_date: NaiveDate,
+    pub first_name: String,
+    pub last_name: String,
+    pub gmc_number: Option<String>,
+}
+
+impl From<&Applicant> for ApplicantSummary {
+    fn from(applicant: &Applicant) -> Self {
+        ApplicantSummary {
+            applicant_number: applicant.applicant_number.clone(),
+            vpd: applicant.vpd.clone(),
+            state: applicant.state,
+            placement_id: applicant.placement_id.clone(),
+            position_number: applicant.position_number.clone(),
+            dpn: applicant.dpn.clone(),
+            projected_hire_date: applicant.projected_hire_date,
+            first_name: applicant.details.first_name.clone(),
+            last_name: applicant.details.last_name.clone(),
+            gmc_number: applicant.details.gmc_number.clone(),
+        }
+    }
+}
+
 /// Why something happened to an applicant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
