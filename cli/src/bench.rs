@@ -111,6 +111,7 @@ async fn measure_portal(dir: &Path, records: u64) -> Result<(), String> {
         store: Box::new(SqliteStore::open(&dir.join("state.db")).map_err(|e| e.to_string())?),
         blobs: Box::new(FolderBlobs::new(dir)),
         organisations,
+        mailer: Box::new(dit_core::ports::NoMailer),
         settings: dit_core::service::Settings::default(),
     };
     let csrf = dit_portal::CsrfKey::random()?;
