@@ -16,7 +16,7 @@ use dit_core::domain::model::{
     RejectedLookup,
 };
 use dit_core::domain::pos::{Position, PositionStatus};
-use dit_core::ports::{CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
+use dit_core::ports::{Counter, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
 use dit_embedded::sqlite::SqliteStore;
 use dit_test_support::fixtures::{at, batch, date, file, link_of, position, SOURCE_SHA};
 use dit_test_support::Moto;
@@ -559,6 +559,80 @@ async fn contract_allocate_numbers(store: &dyn StateStore) {
 contract!(contract_allocate_numbers =>
     sqlite_numbers_are_allocated_in_consecutive_disjoint_blocks_from_one,
     dynamo_numbers_are_allocated_in_consecutive_disjoint_blocks_from_one);
+
+async fn contract_reserve_numbers(store: &dyn StateStore) {
+    use Counter::{ApplicantNumbers, Sequence};
+    // A holder's block is taken once and given again, whatever the count asked the second time.
+    let first = store.reserve_numbers(ApplicantNumbers, "APP KSS#APP#1 chunk 0", 3);
+    assert_eq!(first.await.unwrap(), 1..4);
+    for count in [3, 7, 0] {
+        let again = store.reserve_numbers(ApplicantNumbers, "APP KSS#APP#1 chunk 0", count);
+        assert_eq!(again.await.unwrap(), 1..4);
+    }
+    // One counter with allocate_numbers.
+    assert_eq!(store.allocate_numbers(2).await.unwrap(), 4);
+    let other = store.reserve_numbers(ApplicantNumbers, "APP KSS#APP#1 chunk 1", 5);
+    assert_eq!(other.await.unwrap(), 6..11);
+    // Nothing reserved for a count of 0, until a count is given.
+    let empty = store.reserve_numbers(ApplicantNumbers, "APP KSS#APP#2 chunk 0", 0);
+    assert_eq!(empty.await.unwrap(), 11..11);
+    let later = store.reserve_numbers(ApplicantNumbers, "APP KSS#APP#2 chunk 0", 2);
+    assert_eq!(later.await.unwrap(), 11..13);
+    // A sequence is a counter of its own, shared with next_in_sequence; holders are per counter.
+    let rmc = store.reserve_numbers(Sequence("RMC#KSS"), "KSS#RMC-EXPORT#20261123", 1);
+    assert_eq!(rmc.await.unwrap(), 1..2);
+    assert_eq!(store.next_in_sequence("RMC#KSS").await.unwrap(), 2);
+    let rmc = store.reserve_numbers(Sequence("RMC#KSS"), "KSS#RMC-EXPORT#20261123", 1);
+    assert_eq!(rmc.await.unwrap(), 1..2);
+    let ldn = store.reserve_numbers(Sequence("RMC#LDN"), "KSS#RMC-EXPORT#20261123", 1);
+    assert_eq!(ldn.await.unwrap(), 1..2);
+    assert_eq!(store.allocate_numbers(1).await.unwrap(), 13);
+}
+
+contract!(contract_reserve_numbers =>
+    sqlite_a_reservation_is_taken_once_per_holder,
+    dynamo_a_reservation_is_taken_once_per_holder);
+
+/// Holders reserving at the same time through two handles, each twice: one block per holder,
+/// the same both times, the blocks disjoint and together consecutive.
+async fn contract_racing_reservations(first: Arc<dyn StateStore>, second: Arc<dyn StateStore>) {
+    let holders: [&'static str; 4] = ["a", "b", "c", "d"];
+    let barrier = Arc::new(Barrier::new(holders.len() * 2));
+    let mut tasks = Vec::new();
+    for (i, holder) in holders.into_iter().enumerate() {
+        for store in [Arc::clone(&first), Arc::clone(&second)] {
+            let barrier = Arc::clone(&barrier);
+            let count = i as u64 + 1;
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                let block = store.reserve_numbers(Counter::ApplicantNumbers, holder, count);
+                (holder, block.await.unwrap())
+            }));
+        }
+    }
+    let mut blocks: HashMap<&str, Vec<std::ops::Range<u64>>> = HashMap::new();
+    for task in tasks {
+        let (holder, block) = task.await.unwrap();
+        blocks.entry(holder).or_default().push(block);
+    }
+    let mut all: Vec<std::ops::Range<u64>> = Vec::new();
+    for (holder, got) in &blocks {
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0], got[1], "{holder} got one block");
+        all.push(got[0].clone());
+    }
+    all.sort_by_key(|b| b.start);
+    let mut next = 1;
+    for block in all {
+        assert_eq!(block.start, next, "blocks are consecutive and disjoint");
+        next = block.end;
+    }
+    assert_eq!(next, 11);
+}
+
+racing_contract!(contract_racing_reservations =>
+    sqlite_racing_reservations_give_one_block_per_holder,
+    dynamo_racing_reservations_give_one_block_per_holder);
 
 // ---------------------------------------------------------------------------------------------
 // Moves

@@ -102,6 +102,16 @@ pub enum MoveOutcome {
     Conflict,
 }
 
+/// A counter numbers are reserved from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter<'a> {
+    /// Applicant and assignment numbers (the counter [`StateStore::allocate_numbers`] draws from).
+    ApplicantNumbers,
+    /// The SEQ of a series of outbound files, e.g. `RMC#KSS` (the counter of
+    /// [`StateStore::next_in_sequence`] of the same name).
+    Sequence(&'a str),
+}
+
 /// Applicants, positions, persons, processed files and history.
 #[async_trait]
 pub trait StateStore: Send + Sync {
@@ -169,6 +179,22 @@ pub trait StateStore: Send + Sync {
     /// # Errors
     /// [`StoreError`] when the store fails.
     async fn allocate_numbers(&self, count: u64) -> Result<u64, StoreError>;
+
+    /// Reserves `count` consecutive numbers of `counter` for `holder` (one chunk of one file, one
+    /// export), once: the first call for a holder takes the next numbers; every later call for
+    /// the same holder returns that same block, whatever `count`. So work interrupted after its
+    /// numbers were taken numbers the same things the same way when it runs again, and a crash
+    /// between taking the numbers and using them wastes none. Returns the block reserved (empty
+    /// when `count` is 0 and nothing was reserved before).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn reserve_numbers(
+        &self,
+        counter: Counter<'_>,
+        holder: &str,
+        count: u64,
+    ) -> Result<std::ops::Range<u64>, StoreError>;
 
     /// Creates applicants, each with its placement link, history and person, each only if its
     /// placement is not yet an applicant. Outcomes are in input order.

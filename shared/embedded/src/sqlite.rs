@@ -20,7 +20,7 @@ use dit_core::domain::model::{
 };
 use dit_core::domain::pos::Position;
 use dit_core::ports::{
-    without_values, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError,
+    without_values, Counter, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError,
 };
 
 const SCHEMA: &str = "
@@ -46,6 +46,9 @@ CREATE TABLE IF NOT EXISTS history (
 CREATE TABLE IF NOT EXISTS persons (
     vpd TEXT NOT NULL, person_key TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (vpd, person_key));
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS reservations (
+    counter TEXT NOT NULL, holder TEXT NOT NULL, first INTEGER NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (counter, holder));
 CREATE TABLE IF NOT EXISTS rotation (
     vpd TEXT NOT NULL, position_key TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (vpd, position_key));
 CREATE TABLE IF NOT EXISTS person_updates (
@@ -405,6 +408,53 @@ impl StateStore for SqliteStore {
                 .map_err(unavailable)?;
             tx.commit().map_err(unavailable)?;
             Ok(next as u64 - count + 1)
+        })
+    }
+
+    async fn reserve_numbers(
+        &self,
+        counter: Counter<'_>,
+        holder: &str,
+        count: u64,
+    ) -> Result<std::ops::Range<u64>, StoreError> {
+        // The counters' names, as allocate_numbers and next_in_sequence use them.
+        let name = match counter {
+            Counter::ApplicantNumbers => "numbers".to_string(),
+            Counter::Sequence(sequence) => format!("sequence:{sequence}"),
+        };
+        self.with(|connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let reserved: Option<(i64, i64)> = tx
+                .query_row(
+                    "SELECT first, count FROM reservations WHERE counter = ?1 AND holder = ?2",
+                    params![name, holder],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()
+                .map_err(unavailable)?;
+            if let Some((first, count)) = reserved {
+                return Ok(first as u64..(first + count) as u64);
+            }
+            let next: i64 = tx
+                .query_row(
+                    "INSERT INTO counters (name, value) VALUES (?1, ?2)
+                     ON CONFLICT (name) DO UPDATE SET value = value + ?2 RETURNING value",
+                    params![name, count as i64],
+                    |row| row.get(0),
+                )
+                .map_err(unavailable)?;
+            let first = next - count as i64 + 1;
+            if count > 0 {
+                tx.execute(
+                    "INSERT INTO reservations (counter, holder, first, count) VALUES (?1, ?2, ?3, ?4)",
+                    params![name, holder, first, count as i64],
+                )
+                .map_err(unavailable)?;
+            }
+            tx.commit().map_err(unavailable)?;
+            Ok(first as u64..first as u64 + count)
         })
     }
 

@@ -19,7 +19,8 @@ use dit_core::domain::model::{
 };
 use dit_core::domain::pos::Position;
 use dit_core::ports::{
-    Area, BlobError, BlobStore, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError,
+    Area, BlobError, BlobStore, Counter, CreateOutcome, MoveOutcome, NewApplicant, StateStore,
+    StoreError,
 };
 
 /// What happens at a faulted write.
@@ -214,6 +215,18 @@ impl StateStore for FaultyStore {
         let write = self.inner.allocate_numbers(count);
         self.faults
             .write("allocate_numbers", store_error, write)
+            .await
+    }
+
+    async fn reserve_numbers(
+        &self,
+        counter: Counter<'_>,
+        holder: &str,
+        count: u64,
+    ) -> Result<std::ops::Range<u64>, StoreError> {
+        let write = self.inner.reserve_numbers(counter, holder, count);
+        self.faults
+            .write("reserve_numbers", store_error, write)
             .await
     }
 

@@ -129,6 +129,31 @@ impl Moto {
         }
     }
 
+    /// Forgets every table, bucket and queue (moto's reset API): a fresh start on the same server.
+    ///
+    /// # Panics
+    /// When moto does not answer the reset.
+    pub fn reset(&self) {
+        let addr: SocketAddr = self
+            .endpoint
+            .trim_start_matches("http://")
+            .parse()
+            .expect("moto's address");
+        let mut stream = TcpStream::connect(addr).expect("connect to moto");
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+        let request =
+            format!("POST /moto-api/reset HTTP/1.0\r\nHost: {addr}\r\nContent-Length: 0\r\n\r\n");
+        stream
+            .write_all(request.as_bytes())
+            .expect("send the reset");
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        assert!(
+            answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),
+            "moto reset: {answer}"
+        );
+    }
+
     /// AWS configuration pointing at this moto: region eu-west-2, static test credentials.
     pub async fn sdk_config(&self) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())

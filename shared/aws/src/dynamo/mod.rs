@@ -13,6 +13,8 @@
 //! | history entry   | `APPLICANT#<number>`          | `H#<seq:06>`|                                        |                                 |
 //! | person          | `PERSON#<vpd>#<person_key>`   | `PERSON`    |                                        |                                 |
 //! | number counter  | `COUNTER#numbers`             | `COUNTER`   |                                        |                                 |
+//! | SEQ counter     | `COUNTER#sequence#<name>`     | `COUNTER`   |                                        |                                 |
+//! | reservation     | `RESERVATION#<counter PK>#<holder>` | `RESERVATION` |                                  |                                 |
 //! | rejected record | `REJECTED#<placement_id>`     | `<date>#<file>#<record>` | `TRUST#<vpd>#REJECTED` / the SK | `REJECTED_GMC#<gmc>` / the SK |
 //! | alert sent      | `ALERT#<notification key>`    | `ALERT`     |                                        |                                 |
 //!
@@ -41,7 +43,7 @@ use dit_core::domain::model::{
     PlacementLink, ProcessedFile, RejectedApplication, RejectedLookup,
 };
 use dit_core::domain::pos::Position;
-use dit_core::ports::{CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
+use dit_core::ports::{Counter, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
@@ -332,6 +334,89 @@ impl StateStore for DynamoStore {
             .ok_or_else(|| StoreError::Corrupt(format!("{what} is below {count}")))?;
         tracing::info!(first, count, "applicant numbers allocated");
         Ok(first)
+    }
+
+    async fn reserve_numbers(
+        &self,
+        counter: Counter<'_>,
+        holder: &str,
+        count: u64,
+    ) -> Result<std::ops::Range<u64>, StoreError> {
+        let counter_pk = match counter {
+            Counter::ApplicantNumbers => COUNTER_PK.to_string(),
+            Counter::Sequence(sequence) => format!("COUNTER#sequence#{sequence}"),
+        };
+        let what = format!("numbers of {counter_pk} reserved for {holder}");
+        let reservation = key(format!("RESERVATION#{counter_pk}#{holder}"), "RESERVATION");
+        let mut attempt = 0;
+        loop {
+            if let Some(item) = self.get_item(reservation.clone()).await? {
+                let first = number_attr(&item, "first", &what)?;
+                let reserved = number_attr(&item, "count", &what)?;
+                let (Some(first), Some(reserved)) = (first, reserved) else {
+                    return Err(StoreError::Corrupt(format!(
+                        "{what}: incomplete reservation"
+                    )));
+                };
+                return Ok(first..first + reserved);
+            }
+            let current = match self.get_item(key(counter_pk.clone(), COUNTER_SK)).await? {
+                Some(item) => number_attr(&item, "next", &what)?.unwrap_or(0),
+                None => 0,
+            };
+            if count == 0 {
+                return Ok(current + 1..current + 1);
+            }
+            // The counter moves and the reservation is written together, only if the counter
+            // still stands where it was read and no reservation for the holder has appeared.
+            let advance = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(counter_pk.clone(), COUNTER_SK)))
+                .update_expression("SET #next = :next")
+                .condition_expression(if current == 0 {
+                    "attribute_not_exists(#next) OR #next = :current"
+                } else {
+                    "#next = :current"
+                })
+                .expression_attribute_names("#next", "next")
+                .expression_attribute_values(":next", n(current + count))
+                .expression_attribute_values(":current", n(current))
+                .build()
+                .map_err(build_error)?;
+            let mut item = reservation.clone();
+            item.insert("first".to_string(), n(current + 1));
+            item.insert("count".to_string(), n(count));
+            item.insert("holder".to_string(), s(holder));
+            let actions = vec![
+                TransactWriteItem::builder().update(advance).build(),
+                self.put_action(item, "attribute_not_exists(#pk)", false)?,
+            ];
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(actions))
+                .send()
+                .await;
+            match result {
+                Ok(_) => {
+                    tracing::info!(counter = %counter_pk, holder, first = current + 1, count, "numbers reserved");
+                    return Ok(current + 1..current + 1 + count);
+                }
+                Err(err) => match err.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(_)) => {}
+                    _ => return Err(sdk_error("TransactWriteItems", &err)),
+                },
+            }
+            // Another reservation or allocation got there first: read again.
+            attempt += 1;
+            if attempt >= MAX_ATTEMPTS * 3 {
+                return Err(StoreError::Unavailable(format!(
+                    "{what}: the counter moved {attempt} times while reserving; retry"
+                )));
+            }
+            tracing::debug!(counter = %counter_pk, holder, attempt, "reservation raced; retrying");
+            backoff(attempt.min(MAX_ATTEMPTS - 1)).await;
+        }
     }
 
     async fn create_applicants(

@@ -18,7 +18,7 @@ use crate::domain::model::{
 };
 use crate::domain::notify::{ApplicantNotification, CreatedApplication, FailedApplication};
 use crate::domain::pos::{Position, PositionStatus};
-use crate::ports::{Area, CreateOutcome, NewApplicant};
+use crate::ports::{Area, Counter, CreateOutcome, NewApplicant, StoreError};
 
 /// Records decided and stored together; bounds memory and store request sizes.
 const CHUNK: usize = 500;
@@ -59,6 +59,8 @@ enum RecordOutcome {
 /// A record that passed every check and waits for its applicant number.
 struct Loadable {
     index: usize,
+    /// Its place among the chunk's records that get an applicant (see [`decide_records`]).
+    slot: u64,
     record_number: u64,
     line: u64,
     checked: CheckedApp,
@@ -78,6 +80,7 @@ pub(crate) async fn process(
     let mut record = csv::StringRecord::new();
     let mut chunk: Vec<Line> = Vec::with_capacity(CHUNK);
     let mut record_number = 0u64;
+    let mut chunk_index = 0u64;
     let mut header_seen = false;
     loop {
         // The envelope scan already proved the file readable; a failure here means it changed underneath.
@@ -101,8 +104,16 @@ pub(crate) async fn process(
         if chunk.len() == CHUNK || (!more && !chunk.is_empty()) {
             let lines = std::mem::take(&mut chunk);
             let count = lines.len() as u64;
-            let results =
-                decide_chunk(ctx, file, lines, &mut seen_placements, &mut persons_in_file).await?;
+            let results = decide_chunk(
+                ctx,
+                file,
+                chunk_index,
+                lines,
+                &mut seen_placements,
+                &mut persons_in_file,
+            )
+            .await?;
+            chunk_index += 1;
             // Written out per chunk so memory holds one chunk of records, not the whole file's.
             for result in &results {
                 outputs.add(result);
@@ -119,11 +130,13 @@ pub(crate) async fn process(
 async fn decide_chunk(
     ctx: &Context<'_>,
     file: &Accepted<'_>,
+    chunk: u64,
     lines: Vec<Line>,
     seen_placements: &mut HashSet<String>,
     persons_in_file: &mut HashSet<(String, String)>,
 ) -> Result<Vec<RecordResult>, ProcessError> {
-    let results = decide_records(ctx, file, &lines, seen_placements, persons_in_file).await?;
+    let results =
+        decide_records(ctx, file, chunk, &lines, seen_placements, persons_in_file).await?;
     // Kept before the APC says FAIL, so every rejection TIS hears of can be found.
     let rejected: Vec<RejectedApplication> = lines
         .iter()
@@ -168,9 +181,15 @@ fn rejected_application(
 }
 
 /// Every record's outcome, in input order (one result per line).
+///
+/// Applicant numbers are reserved per chunk of the file, once (keyed by the file's identity and
+/// the chunk), and each record that gets an applicant has its slot in that block: its place among
+/// the chunk's records that pass the checks, counting those an interrupted earlier run of this
+/// file already created. So a rerun gives every record the number a clean run would have.
 async fn decide_records(
     ctx: &Context<'_>,
     file: &Accepted<'_>,
+    chunk: u64,
     lines: &[Line],
     seen_placements: &mut HashSet<String>,
     persons_in_file: &mut HashSet<(String, String)>,
@@ -193,6 +212,7 @@ async fn decide_records(
 
     let mut loadables: Vec<Loadable> = Vec::new();
     let mut reused: Vec<(usize, PlacementLink)> = Vec::new();
+    let mut slots = 0u64;
     for line in lines {
         let raw = &line.raw;
         let placement_id = raw.placement_id().to_string();
@@ -225,6 +245,7 @@ async fn decide_records(
             if link.source_sha256 == file.sha256 {
                 // This file was (partly) applied before: give the same answer again.
                 reused.push((index, link.clone()));
+                slots += 1;
             } else {
                 results[index].outcome =
                     RecordOutcome::Rejected(vec![Message::placement_already_loaded(
@@ -263,6 +284,7 @@ async fn decide_records(
         );
         loadables.push(Loadable {
             index,
+            slot: slots,
             record_number: line.record_number,
             line: line.line,
             messages: checked.warnings.clone(),
@@ -270,6 +292,7 @@ async fn decide_records(
             position: position.clone(),
             person_key: key,
         });
+        slots += 1;
     }
 
     // Failed records with no known position: find the trust by DPN, so it still hears about them.
@@ -323,11 +346,21 @@ async fn decide_records(
         loadable.messages.push(Message::person_match(kind));
     }
 
-    let first = ctx.store.allocate_numbers(loadables.len() as u64).await?;
+    let holder = format!("APP {} chunk {chunk}", file.name.identity());
+    let numbers = ctx
+        .store
+        .reserve_numbers(Counter::ApplicantNumbers, &holder, slots)
+        .await?;
+    if (numbers.end - numbers.start) < slots {
+        return Err(StoreError::Corrupt(format!(
+            "{holder}: {} numbers were reserved for it, but {slots} of its records now get an applicant",
+            numbers.end - numbers.start
+        ))
+        .into());
+    }
     let new_applicants: Vec<NewApplicant> = loadables
         .iter()
-        .enumerate()
-        .map(|(offset, l)| new_applicant(ctx, file, l, first + offset as u64))
+        .map(|l| new_applicant(ctx, file, l, numbers.start + l.slot))
         .collect();
     let outcomes = ctx.store.create_applicants(&new_applicants).await?;
     for ((loadable, new), outcome) in loadables.iter().zip(&new_applicants).zip(outcomes) {

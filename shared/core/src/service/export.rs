@@ -9,13 +9,13 @@ use serde::{Deserialize, Serialize};
 
 use super::context::{Context, ProcessError};
 use crate::domain::app::PERSON_FIELDS;
-use crate::domain::envelope::{FileType, OutboundFile};
+use crate::domain::envelope::{FileType, LineReader, OutboundFile};
 use crate::domain::model::{
     FileClaim, FileStatus, PersonUpdate, PersonUpdateStatus, ProcessedFile,
 };
 use crate::domain::org::InterfaceMode;
 use crate::domain::pos::Position;
-use crate::ports::Area;
+use crate::ports::{Area, Counter};
 
 /// The PER fields of 2.9, in order, after the record code (the person fields are
 /// [`PERSON_FIELDS`], in the same order).
@@ -161,12 +161,23 @@ pub async fn export_changes(
         return Ok(report);
     }
 
-    // The claim keeps the SEQ of an export interrupted after writing, so a rerun rewrites the same file.
+    // The SEQ is reserved for this office and date once, so an export interrupted anywhere (even
+    // between taking its SEQ and claiming) writes under the same name when it runs again.
+    let identity = format!("{local_office}#RMC-EXPORT#{}", date.format("%Y%m%d"));
     let candidate = ctx
         .store
-        .next_in_sequence(&format!("RMC#{local_office}"))
-        .await?;
-    let identity = format!("{local_office}#RMC-EXPORT#{}", date.format("%Y%m%d"));
+        .reserve_numbers(
+            Counter::Sequence(&format!("RMC#{local_office}")),
+            &identity,
+            1,
+        )
+        .await?
+        .start;
+    // The claim keeps which person updates go into the file, for a rerun (see `resume`).
+    let plan: Vec<(String, String)> = updates
+        .iter()
+        .map(|(u, _)| (u.applicant_number.clone(), u.message_id.clone()))
+        .collect();
     let claim = ctx
         .store
         .claim_file(&ProcessedFile {
@@ -180,14 +191,26 @@ pub async fn export_changes(
             status: FileStatus::InProgress,
             claimed_at: ctx.now,
             completed_at: None,
-            summary: None,
+            summary: Some(serde_json::json!({ PLANNED_UPDATES: plan })),
         })
         .await?;
-    let seq = match claim {
-        FileClaim::SameContent(existing) | FileClaim::DifferentContent(existing) => existing.seq,
-        FileClaim::New { .. } => candidate,
+    let (seq, earlier) = match claim {
+        FileClaim::SameContent(existing) | FileClaim::DifferentContent(existing) => {
+            (existing.seq, Some(existing))
+        }
+        FileClaim::New { .. } => (candidate, None),
     };
-    let name = write_file(ctx, FileType::Rmc, local_office, date, seq, &lines).await?;
+    let name = file_name(FileType::Rmc, local_office, date, seq);
+    if let Some(earlier) = earlier {
+        let written = ctx
+            .blobs
+            .get(Area::Outbound, &format!("tis/{local_office}/{name}"))
+            .await?;
+        if let Some(bytes) = written {
+            return resume(ctx, &earlier, &bytes, &job, report, name).await;
+        }
+    }
+    write_file(ctx, FileType::Rmc, local_office, date, seq, &lines).await?;
     ctx.store
         .save_tis_positions(local_office, &now_sent)
         .await?;
@@ -256,6 +279,94 @@ pub async fn export_full(
     })
 }
 
+/// The key of the claim's summary that lists the person updates an RMC carries.
+const PLANNED_UPDATES: &str = "planned_person_updates";
+
+/// Finishes an export that wrote its file and was interrupted before it had recorded everything:
+/// the file written stands as it is (TIS may already hold it), and what it says is recorded from
+/// the file itself — its POR lines become TIS's view, the person updates the claim listed are
+/// marked sent. Recomputing instead would leave out what the interrupted run had recorded already.
+async fn resume(
+    ctx: &Context<'_>,
+    claim: &ProcessedFile,
+    written: &[u8],
+    job: &str,
+    mut report: ExportReport,
+    name: String,
+) -> Result<ExportReport, ProcessError> {
+    let local_office = report.local_office.clone();
+    let mut now_sent: Vec<(String, Option<Vec<String>>)> = Vec::new();
+    let mut reader = LineReader::new(written);
+    let mut record = csv::StringRecord::new();
+    let mut lines = 0;
+    while let Ok(Some(_)) = reader.read(&mut record) {
+        let fields: Vec<String> = record.iter().map(str::to_string).collect();
+        match fields.first().map(String::as_str) {
+            Some("POR") if fields.len() >= 3 => {
+                lines += 1;
+                if fields[2] == "C" {
+                    report.changed += 1;
+                    now_sent.push((fields[1].clone(), Some(fields[3..].to_vec())));
+                } else {
+                    report.deleted += 1;
+                    now_sent.push((fields[1].clone(), None));
+                }
+            }
+            Some("PER") => {
+                lines += 1;
+                report.person_updates += 1;
+            }
+            _ => {}
+        }
+    }
+    ctx.store
+        .save_tis_positions(&local_office, &now_sent)
+        .await?;
+    let planned: Vec<(String, String)> = claim
+        .summary
+        .as_ref()
+        .and_then(|s| s.get(PLANNED_UPDATES))
+        .and_then(|p| serde_json::from_value(p.clone()).ok())
+        .unwrap_or_default();
+    for org in ctx
+        .organisations
+        .iter()
+        .filter(|o| o.local_office == local_office && o.live && o.mode == InterfaceMode::Full)
+    {
+        for update in ctx.store.person_updates(&org.vpd).await? {
+            let key = (update.applicant_number.clone(), update.message_id.clone());
+            if update.status == PersonUpdateStatus::PendingRmc && planned.contains(&key) {
+                ctx.store
+                    .save_person_update(&PersonUpdate {
+                        status: PersonUpdateStatus::Sent,
+                        ..update
+                    })
+                    .await?;
+            }
+        }
+    }
+    let summary = serde_json::json!({ "file": name, "lines": lines });
+    ctx.store
+        .complete_file(&claim.identity, &summary, ctx.now)
+        .await?;
+    ctx.store
+        .advance_watermark(job, report.business_date)
+        .await?;
+    report.message = format!(
+        "{} changed, {} deleted position(s), {} person update(s)",
+        report.changed, report.deleted, report.person_updates
+    );
+    report.file = Some(name);
+    Ok(report)
+}
+
+fn file_name(file_type: FileType, local_office: &str, date: NaiveDate, seq: u64) -> String {
+    format!(
+        "DE_{local_office}_{file_type}_{}_{seq:08}.DAT",
+        date.format("%Y%m%d")
+    )
+}
+
 async fn write_file(
     ctx: &Context<'_>,
     file_type: FileType,
@@ -264,16 +375,18 @@ async fn write_file(
     seq: u64,
     lines: &[Vec<String>],
 ) -> Result<String, ProcessError> {
-    let seq = format!("{seq:08}");
     let generated = ctx.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let mut file = OutboundFile::new(file_type, local_office, date, &seq, &generated);
+    let mut file = OutboundFile::new(
+        file_type,
+        local_office,
+        date,
+        &format!("{seq:08}"),
+        &generated,
+    );
     for line in lines {
         file.line(line);
     }
-    let name = format!(
-        "DE_{local_office}_{file_type}_{}_{seq}.DAT",
-        date.format("%Y%m%d")
-    );
+    let name = file_name(file_type, local_office, date, seq);
     ctx.blobs
         .put(
             Area::Outbound,

@@ -70,18 +70,25 @@ pub(crate) async fn process(
         .into_iter()
         .map(|p| (p.position_id.clone(), p))
         .collect();
+    // A position stamped with this very file was changed by an interrupted earlier run of it: it
+    // still counts as changed here, so a rerun reports what a clean run would.
+    let changed_by_this_file = |old: &Position| old.changed_in == name.name;
     let mut changed: Vec<Position> = Vec::new();
     for position in &mut positions {
         match stored.get(&position.position_id) {
             Some(old) if !position.differs_from(old) => {
                 position.changed_in.clone_from(&old.changed_in);
                 position.changed_on = old.changed_on;
+                if changed_by_this_file(old) {
+                    changed.push(position.clone());
+                }
             }
             _ => changed.push(position.clone()),
         }
     }
     for (id, old) in &stored {
-        if !ids.contains(id) && old.status != PositionStatus::Removed {
+        let removed_before = old.status == PositionStatus::Removed && !changed_by_this_file(old);
+        if !ids.contains(id) && !removed_before {
             let mut removed = old.clone();
             removed.status = PositionStatus::Removed;
             removed.duplicate_dpn = false;
