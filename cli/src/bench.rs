@@ -1,268 +1,298 @@
-//! `dit bench`: times the inbound pipeline on generated files against the embedded store, and
-//! reports throughput and peak memory (the figures in docs/PERFORMANCE.md come from here).
+//! `dit bench`: times `dit process` on generated files against the embedded store, and reports
+//! throughput and peak memory (the figures in docs/PERFORMANCE.md come from here).
+//!
+//! Each size runs in fresh child processes of this same binary, so that the wall time includes
+//! start-up and the peak resident memory is that one run's, not the largest of several.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use chrono::Utc;
-use dit_core::domain::org::Organisations;
-use dit_core::ports::{Area, BlobStore};
-use dit_core::service::inbound::process_inbound;
-use dit_core::service::report::Outcome;
-use dit_core::service::Context;
-use dit_embedded::folders::FolderBlobs;
-use dit_embedded::sqlite::SqliteStore;
+use crate::{EXIT_FAILED, EXIT_USAGE};
 
-use crate::EXIT_FAILED;
+/// The sizes `dit bench` runs without `--records`: the largest daily APP file seen, then 10k, 60k, 100k.
+pub const DEFAULT_SIZES: [u64; 4] = [1_072, 10_000, 60_000, 100_000];
 
-const ORGS: &str = "[[organisation]]\nvpd = \"504\"\nname = \"Bench Trust\"\nlocal_office = \"KSS\"\nmode = \"full\"\nlive = true\n";
+/// The generated APP file's name (business date 2026-11-21, as the POS files').
+const APP_NAME: &str = "DE_KSS_APP_20261121_00000001.DAT";
 
-/// Positions needed so that no position has more than 20 records.
-fn positions_for(records: u64) -> u64 {
-    records.div_ceil(20).max(1)
+/// Trusts get the VPD codes 100, 101, ...: three digits.
+const MAX_TRUSTS: u64 = 899;
+
+/// Records per position (ESR allows at most 40 for one position in one file).
+const RECORDS_PER_POSITION: u64 = 20;
+
+/// The shape of a generated load: `records` APP records on `records / 20` positions, the positions
+/// dealt round the trusts (at most one trust per position).
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    pub records: u64,
+    pub trusts: u64,
 }
 
-fn dpn(position: u64) -> String {
-    format!(
-        "KSS/RJZ01/{:03}/STR/{:03}",
-        position / 1000,
-        position % 1000
-    )
-}
-
-pub fn pos_file(records: u64) -> String {
-    let positions = positions_for(records);
-    let mut text = String::from("HDR,POS,504,20261121,00000001,2026-11-21T13:00:00Z,1\n");
-    for p in 0..positions {
-        let id = 10_000_000 + p;
-        let _ = writeln!(
-            text,
-            "POS,{id},{id},{id}|Specialty Registrar|ST4|Medicine,{},KSS,Lead Employer,2020-01-01,,N1L,ST4,Site,RXX,504 Bench",
-            dpn(p)
-        );
+impl Shape {
+    pub fn positions(self) -> u64 {
+        self.records.div_ceil(RECORDS_PER_POSITION).max(1)
     }
-    let _ = writeln!(text, "TRL,{positions}");
-    text
-}
 
-pub fn app_file(records: u64) -> String {
-    let positions = positions_for(records);
-    let mut text = String::from("HDR,APP,KSS,20261121,00000001,2026-11-21T13:00:00Z,1\n");
-    for r in 0..records {
-        let p = r % positions;
-        let id = 10_000_000 + p;
-        let _ = writeln!(
-            text,
-            "APP,{},2026-11-21,{id},{id},{},Surname{r},Forename{r},,Dr,1990-01-31,F,{},,,,f{r}@example.nhs.uk,,07700900000,1 Street,,,Town,,EX1 1AA,GB,GB,GB,Z,S,,,N,,2027-02-03,2027-08-03,1.0,ST4",
-            8_000_000 + r,
-            dpn(p),
-            7_000_000 + r
-        );
+    pub fn trusts(self) -> u64 {
+        self.trusts.clamp(1, self.positions())
     }
-    let _ = writeln!(text, "TRL,{records}");
-    text
-}
 
-/// `dit bench --portal`: the portal's pages for a trust with `records` applicants (plus their
-/// notification), rendered in-process through the router on the embedded store, each page asked
-/// `ROUNDS` times; prints the median and the slowest time per page.
-pub async fn portal(records: u64) -> u8 {
-    let dir = std::env::temp_dir().join(format!("dit-bench-portal-{}", std::process::id()));
-    let result = match std::fs::create_dir_all(&dir) {
-        Ok(()) => measure_portal(&dir, records).await,
-        Err(e) => Err(e.to_string()),
-    };
-    let _ = std::fs::remove_dir_all(&dir);
-    match result {
-        Ok(()) => 0,
-        Err(message) => {
-            eprintln!("error: {message}");
-            EXIT_FAILED
+    fn vpd(trust: u64) -> String {
+        (100 + trust).to_string()
+    }
+
+    fn trust_of(self, position: u64) -> u64 {
+        position % self.trusts()
+    }
+
+    pub fn organisations_toml(self) -> String {
+        let mut text = String::new();
+        for t in 0..self.trusts() {
+            let vpd = Self::vpd(t);
+            let _ = writeln!(
+                text,
+                "[[organisation]]\nvpd = \"{vpd}\"\nname = \"Bench Trust {vpd}\"\nlocal_office = \"KSS\"\nmode = \"full\"\nlive = true\n"
+            );
         }
+        text
     }
-}
 
-const ROUNDS: usize = 30;
-
-async fn measure_portal(dir: &Path, records: u64) -> Result<(), String> {
-    use std::sync::Arc;
-    use tower::ServiceExt;
-
-    let organisations = Organisations::from_toml(ORGS, "bench").map_err(|e| e.to_string())?;
-    {
-        let store = SqliteStore::open(&dir.join("state.db")).map_err(|e| e.to_string())?;
-        let blobs = FolderBlobs::new(dir);
-        let ctx = Context::new(&store, &blobs, &organisations, Utc::now());
-        for (name, text) in [
-            ("ESR_504_POS_20261121_00000001.DAT", pos_file(records)),
-            ("DE_KSS_APP_20261121_00000001.DAT", app_file(records)),
-        ] {
-            blobs
-                .put(Area::Inbound, name, text.into_bytes(), "text/plain")
-                .await
-                .map_err(|e| e.to_string())?;
-            process_inbound(&ctx, name, None)
-                .await
-                .map_err(|e| e.to_string())?;
-        }
+    fn dpn(position: u64) -> String {
+        format!(
+            "KSS/RJZ01/{:03}/STR/{:03}",
+            position / 1000,
+            position % 1000
+        )
     }
-    let ports = dit_core::service::Ports {
-        store: Box::new(SqliteStore::open(&dir.join("state.db")).map_err(|e| e.to_string())?),
-        blobs: Box::new(FolderBlobs::new(dir)),
-        organisations,
-        mailer: Box::new(dit_core::ports::NoMailer),
-        settings: dit_core::service::Settings::default(),
-    };
-    let csrf = dit_portal::CsrfKey::random()?;
-    let portal = dit_portal::Portal::new(
-        ports,
-        csrf,
-        dit_portal::Downloads::Stream,
-        dit_portal::Assets::none(),
-    );
-    let identity =
-        dit_portal::Identity::parse_as("trust:504", "bench").map_err(|e| e.to_string())?;
-    let app = dit_portal::router(Arc::new(portal)).layer(axum::Extension(identity));
-    let last = 8_000_000 + records - 1;
-    let pages = [
-        ("inbox", "/inbox".to_string()),
-        ("all applicants, page 1", "/applicants".to_string()),
-        (
-            "search by GMC number",
-            format!("/applicants?q={}", 7_000_000 + records / 2),
-        ),
-        ("search by name", "/applicants?q=surname1".to_string()),
-        (
-            "state filter",
-            "/applicants?q=&state=loaded&page=2".to_string(),
-        ),
-        (
-            "applicant page",
-            format!("/applicants/{}", placement_applicant(&app, last).await?),
-        ),
-    ];
-    println!("Portal pages for one trust with {records} applicants ({ROUNDS} rounds each, in-process, SQLite):");
-    for (label, uri) in pages {
-        let mut times = Vec::with_capacity(ROUNDS);
-        let mut bytes = 0;
-        for _ in 0..ROUNDS {
-            let request = axum::http::Request::get(&uri)
-                .body(axum::body::Body::empty())
-                .map_err(|e| e.to_string())?;
-            let started = Instant::now();
-            let response = app
-                .clone()
-                .oneshot(request)
-                .await
-                .map_err(|e| e.to_string())?;
-            let status = response.status();
-            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-                .await
-                .map_err(|e| e.to_string())?;
-            times.push(started.elapsed().as_secs_f64() * 1000.0);
-            if !status.is_success() {
-                return Err(format!("{uri} answered {status}"));
-            }
-            bytes = body.len();
+
+    /// One POS file per trust: `(file name, contents)`.
+    pub fn pos_files(self) -> Vec<(String, String)> {
+        let mut texts: Vec<(String, String, u64)> = (0..self.trusts())
+            .map(|t| {
+                let vpd = Self::vpd(t);
+                let header = format!("HDR,POS,{vpd},20261121,00000001,2026-11-21T13:00:00Z,1\n");
+                (format!("ESR_{vpd}_POS_20261121_00000001.DAT"), header, 0)
+            })
+            .collect();
+        for p in 0..self.positions() {
+            let t = self.trust_of(p);
+            let vpd = Self::vpd(t);
+            let id = 10_000_000 + p;
+            let (_, text, count) = &mut texts[t as usize];
+            let _ = writeln!(
+                text,
+                "POS,{id},{id},{id}|Specialty Registrar|ST4|Medicine,{},KSS,Lead Employer,2020-01-01,,N1L,ST4,Site,RXX,{vpd} Bench",
+                Self::dpn(p)
+            );
+            *count += 1;
         }
-        times.sort_by(f64::total_cmp);
-        println!(
-            "  {label:<24} median {:>6.1} ms  slowest {:>6.1} ms  {:>7} bytes",
-            times[ROUNDS / 2],
-            times[ROUNDS - 1],
-            bytes
-        );
+        texts
+            .into_iter()
+            .map(|(name, mut text, count)| {
+                let _ = writeln!(text, "TRL,{count}");
+                (name, text)
+            })
+            .collect()
     }
-    Ok(())
-}
 
-/// The applicant number the APP record of placement `placement` became (found through the portal's
-/// own search, as a person would).
-async fn placement_applicant(app: &axum::Router, placement: u64) -> Result<String, String> {
-    use tower::ServiceExt;
-    let request = axum::http::Request::get(format!("/applicants?q={placement}"))
-        .body(axum::body::Body::empty())
-        .map_err(|e| e.to_string())?;
-    let response = app
-        .clone()
-        .oneshot(request)
-        .await
-        .map_err(|e| e.to_string())?;
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&body);
-    text.split("href=\"/applicants/")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .map(str::to_string)
-        .ok_or_else(|| format!("placement {placement} not found"))
-}
-
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-pub async fn run(records: u64) -> u8 {
-    match bench(records).await {
-        Ok(()) => 0,
-        Err(message) => {
-            eprintln!("error: {message}");
-            EXIT_FAILED
+    /// The APP file: record `r` is for position `r mod positions`, so every trust's records are
+    /// spread through the file.
+    pub fn app_file(self) -> String {
+        let positions = self.positions();
+        let mut text = String::from("HDR,APP,KSS,20261121,00000001,2026-11-21T13:00:00Z,1\n");
+        for r in 0..self.records {
+            let p = r % positions;
+            let id = 10_000_000 + p;
+            let _ = writeln!(
+                text,
+                "APP,{},2026-11-21,{id},{id},{},Surname{r},Forename{r},,Dr,1990-01-31,F,{},,,,f{r}@example.nhs.uk,,07700900000,1 Street,,,Town,,EX1 1AA,GB,GB,GB,Z,S,,,N,,2027-02-03,2027-08-03,1.0,ST4",
+                8_000_000 + r,
+                Self::dpn(p),
+                7_000_000 + r
+            );
         }
+        let _ = writeln!(text, "TRL,{}", self.records);
+        text
     }
-}
 
-async fn bench(records: u64) -> Result<(), String> {
-    let dir = std::env::temp_dir().join(format!("dit-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let result = measure(&dir, records).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
-}
-
-async fn measure(dir: &Path, records: u64) -> Result<(), String> {
-    let store = SqliteStore::open(&dir.join("state.db")).map_err(|e| e.to_string())?;
-    let blobs = FolderBlobs::new(dir);
-    let organisations = Organisations::from_toml(ORGS, "bench").map_err(|e| e.to_string())?;
-    let ctx = Context::new(&store, &blobs, &organisations, Utc::now());
-    let app = app_file(records);
-    let app_bytes = app.len();
-    for (name, text) in [
-        ("ESR_504_POS_20261121_00000001.DAT", pos_file(records)),
-        ("DE_KSS_APP_20261121_00000001.DAT", app),
-    ] {
-        blobs
-            .put(Area::Inbound, name, text.into_bytes(), "text/plain")
-            .await
-            .map_err(|e| e.to_string())?;
-        let started = Instant::now();
-        let report = process_inbound(&ctx, name, None)
-            .await
-            .map_err(|e| e.to_string())?;
-        let seconds = started.elapsed().as_secs_f64();
-        if report.outcome != Outcome::Processed {
-            return Err(format!("{name} was not processed: {:?}", report.outcome));
-        }
-        let count = if name.starts_with("ESR") {
-            positions_for(records)
-        } else {
-            records
+    /// Writes `organisations.toml` and the POS files into `pos`, and the APP file into `app`
+    /// (both may be the same folder). Returns the APP file's path.
+    pub fn write(self, pos: &Path, app: &Path) -> Result<PathBuf, String> {
+        let write = |path: PathBuf, text: &str| {
+            std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
         };
-        println!(
-            "{name:<36} {count:>8} records {seconds:>8.3} s {:>10.0} records/s",
-            count as f64 / seconds.max(1e-9)
-        );
-        if name.starts_with("DE") && report.loaded != records {
-            return Err(format!("expected {records} loaded, got {}", report.loaded));
+        for dir in [pos, app] {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        write(pos.join("organisations.toml"), &self.organisations_toml())?;
+        for (name, text) in self.pos_files() {
+            write(pos.join(name), &text)?;
+        }
+        let app_path = app.join(APP_NAME);
+        write(app_path.clone(), &self.app_file())?;
+        Ok(app_path)
+    }
+}
+
+/// What one timed child run of `dit process` took.
+struct Measured {
+    seconds: f64,
+    /// User plus system CPU time: steadier than the wall on a shared machine.
+    cpu_seconds: f64,
+    peak_rss_kib: u64,
+}
+
+/// Runs this binary with `args` (stdout discarded, stderr to `log`) and returns its wall time and
+/// peak resident memory.
+fn run_child(args: &[&std::ffi::OsStr], log: &Path) -> Result<Measured, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    let stderr =
+        std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    let started = Instant::now();
+    let child = Command::new(&exe)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+    let pid = child.id() as libc::pid_t;
+    // std's wait does not report the child's resource use; wait4 does (ru_maxrss, in KiB on Linux).
+    let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value for this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our own unreaped child; status and usage are valid for writes.
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let seconds = started.elapsed().as_secs_f64();
+    if reaped != pid {
+        return Err(format!(
+            "waiting for {}: {}",
+            exe.display(),
+            std::io::Error::last_os_error()
+        ));
+    }
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        let stderr = std::fs::read_to_string(log).unwrap_or_default();
+        return Err(format!(
+            "`dit {}` failed (wait status {status}): {}",
+            args.iter()
+                .map(|a| a.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" "),
+            stderr.trim()
+        ));
+    }
+    let cpu = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Ok(Measured {
+        seconds,
+        cpu_seconds: cpu(usage.ru_utime) + cpu(usage.ru_stime),
+        peak_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
+    })
+}
+
+/// Generates the files of `shape` in `dir`, loads the positions, then times `dit process` on the APP file.
+fn measure(dir: &Path, shape: Shape) -> Result<Measured, String> {
+    let (pos, app, data) = (dir.join("pos"), dir.join("app"), dir.join("data"));
+    let app_path = shape.write(&pos, &app)?;
+    let data_arg = data.as_os_str();
+    let log = dir.join("stderr.log");
+    run_child(
+        &[
+            "--data-dir".as_ref(),
+            data_arg,
+            "process".as_ref(),
+            pos.as_os_str(),
+        ],
+        &log,
+    )?;
+    let measured = run_child(
+        &[
+            "--data-dir".as_ref(),
+            data_arg,
+            "process".as_ref(),
+            app_path.as_os_str(),
+        ],
+        &log,
+    )?;
+    let report_path = data.join(format!("outbound/operator/files/{APP_NAME}.json"));
+    let report: serde_json::Value = std::fs::read(&report_path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| format!("cannot read {}", report_path.display()))?;
+    let loaded = report.get("loaded").and_then(serde_json::Value::as_u64);
+    if loaded != Some(shape.records) {
+        return Err(format!(
+            "expected {} records loaded, the report says {loaded:?}",
+            shape.records
+        ));
+    }
+    Ok(measured)
+}
+
+pub fn run(records: Option<u64>, trusts: u64, write: Option<&Path>) -> u8 {
+    if !(1..=MAX_TRUSTS).contains(&trusts) {
+        eprintln!("error: --trusts must be 1 to {MAX_TRUSTS}");
+        return EXIT_USAGE;
+    }
+    if let Some(folder) = write {
+        let shape = Shape {
+            records: records.unwrap_or(60_000),
+            trusts,
+        };
+        return match shape.write(folder, folder) {
+            Ok(app) => {
+                println!(
+                    "wrote organisations.toml, {} POS file(s) and {} ({} records, {} positions) to {}",
+                    shape.trusts(),
+                    app.display(),
+                    shape.records,
+                    shape.positions(),
+                    folder.display()
+                );
+                0
+            }
+            Err(message) => {
+                eprintln!("error: {message}");
+                EXIT_FAILED
+            }
+        };
+    }
+    let sizes: Vec<u64> = records.map_or(DEFAULT_SIZES.to_vec(), |n| vec![n]);
+    if sizes.contains(&0) {
+        eprintln!("error: --records must be at least 1");
+        return EXIT_USAGE;
+    }
+    println!(
+        "{:>8} {:>7} {:>9} {:>8} {:>8} {:>8} {:>10} {:>13}",
+        "records", "trusts", "positions", "APP MiB", "wall s", "CPU s", "records/s", "peak RSS MiB"
+    );
+    for records in sizes {
+        let shape = Shape { records, trusts };
+        let dir = std::env::temp_dir().join(format!("dit-bench-{}-{records}", std::process::id()));
+        let result = measure(&dir, shape);
+        let app_bytes = std::fs::metadata(dir.join("app").join(APP_NAME)).map_or(0, |m| m.len());
+        let _ = std::fs::remove_dir_all(&dir);
+        match result {
+            Ok(m) => println!(
+                "{:>8} {:>7} {:>9} {:>8.1} {:>8.3} {:>8.3} {:>10.0} {:>13.1}",
+                records,
+                shape.trusts(),
+                shape.positions(),
+                app_bytes as f64 / 1_048_576.0,
+                m.seconds,
+                m.cpu_seconds,
+                records as f64 / m.seconds.max(1e-9),
+                m.peak_rss_kib as f64 / 1024.0
+            ),
+            Err(message) => {
+                eprintln!("error: {records} records: {message}");
+                return EXIT_FAILED;
+            }
         }
     }
-    println!("APP file size {:.1} MiB", app_bytes as f64 / 1_048_576.0);
-    if let Some(kib) = peak_rss_kib() {
-        println!("peak resident memory {:.1} MiB", kib as f64 / 1024.0);
-    }
-    Ok(())
+    0
 }

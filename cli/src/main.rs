@@ -70,14 +70,19 @@ enum Commands {
         #[arg(long)]
         local_office: Option<String>,
     },
-    /// Time the inbound pipeline on generated files (embedded store); see docs/PERFORMANCE.md.
+    /// Time `dit process` on generated APP files (embedded store): wall time, records/s and peak
+    /// memory for 1,072, 10,000, 60,000 and 100,000 records; see docs/PERFORMANCE.md.
     Bench {
-        /// Number of APP records to generate (positions are added so none has over 20).
-        #[arg(long, default_value_t = 10_000)]
-        records: u64,
-        /// Time the portal's pages for a trust with that many applicants instead.
+        /// Only this number of APP records (one position per 20 records).
         #[arg(long)]
-        portal: bool,
+        records: Option<u64>,
+        /// Trusts the positions are dealt round (each trust gets its own POS file).
+        #[arg(long, default_value_t = 200)]
+        trusts: u64,
+        /// Write the generated files (organisations.toml, POS files, APP file; 60,000 records
+        /// unless --records) into this folder for `dit process`, instead of timing them.
+        #[arg(long, value_name = "FOLDER")]
+        write: Option<PathBuf>,
     },
     /// Handle trust actions and Trac employment checks: one JSON message, or one per line (JSONL).
     Action {
@@ -178,12 +183,9 @@ fn main() -> ExitCode {
             Commands::Show { json, key } => show::run(&cli.data_dir, &key, json).await,
             Commands::Bench {
                 records,
-                portal: false,
-            } => bench::run(records).await,
-            Commands::Bench {
-                records,
-                portal: true,
-            } => bench::portal(records).await,
+                trusts,
+                write,
+            } => bench::run(records, trusts, write.as_deref()),
             Commands::Export {
                 date,
                 full,
