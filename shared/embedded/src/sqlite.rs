@@ -70,6 +70,11 @@ CREATE INDEX IF NOT EXISTS rejected_by_gmc ON rejected_applications(gmc);
 CREATE INDEX IF NOT EXISTS rejected_by_trust ON rejected_applications(vpd, business_date);
 ";
 
+/// Bytes per database page, for new databases.
+const PAGE_SIZE: i64 = 16_384;
+/// Page cache of the connection, in KiB: holds the indexes a chunk of applicants writes into.
+const CACHE_KIB: i64 = 8_192;
+
 pub struct SqliteStore {
     connection: Mutex<Connection>,
 }
@@ -96,6 +101,73 @@ fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, StoreError> {
     })
 }
 
+/// A reusable buffer for JSON bodies: the rows of a batch are encoded one after another into the
+/// same memory, instead of each into a fresh string grown several times.
+#[derive(Default)]
+struct JsonScratch(Vec<u8>);
+
+impl JsonScratch {
+    fn encode<T: Serialize>(&mut self, value: &T) -> Result<&str, StoreError> {
+        self.0.clear();
+        serde_json::to_writer(&mut self.0, value)
+            .map_err(|e| StoreError::Corrupt(format!("cannot encode record: {e}")))?;
+        std::str::from_utf8(&self.0)
+            .map_err(|e| StoreError::Corrupt(format!("cannot encode record: {e}")))
+    }
+}
+
+/// A key of a one-key lookup, bound to the statement's parameters in order.
+trait LookupKey: Clone + Eq + std::hash::Hash {
+    fn bind(&self, statement: &mut rusqlite::Statement<'_>) -> rusqlite::Result<()>;
+}
+
+impl LookupKey for String {
+    fn bind(&self, statement: &mut rusqlite::Statement<'_>) -> rusqlite::Result<()> {
+        statement.raw_bind_parameter(1, self)
+    }
+}
+
+impl LookupKey for (String, String) {
+    fn bind(&self, statement: &mut rusqlite::Statement<'_>) -> rusqlite::Result<()> {
+        statement.raw_bind_parameter(1, &self.0)?;
+        statement.raw_bind_parameter(2, &self.1)
+    }
+}
+
+/// Decodes the JSON body in a row's first column, read in place.
+fn body_of<T: DeserializeOwned>(row: &rusqlite::Row<'_>) -> Result<T, StoreError> {
+    let text = row
+        .get_ref(0)
+        .and_then(|value| value.as_str().map_err(Into::into))
+        .map_err(unavailable)?;
+    from_json(text)
+}
+
+/// Runs a statement kept in the connection's cache: its SQL is parsed once, not once per row.
+fn execute(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<usize, StoreError> {
+    connection
+        .prepare_cached(sql)
+        .and_then(|mut statement| statement.execute(params))
+        .map_err(unavailable)
+}
+
+/// The first row of a cached statement's answer, read by `read` (`None` when there is no row).
+fn query_one<T>(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Option<T>, StoreError> {
+    connection
+        .prepare_cached(sql)
+        .and_then(|mut statement| statement.query_row(params, read).optional())
+        .map_err(unavailable)
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database file.
     ///
@@ -115,13 +187,30 @@ impl SqliteStore {
     }
 
     fn init(connection: Connection) -> Result<SqliteStore, StoreError> {
+        // Only a new, empty database takes the page size (an existing one keeps its own). Large
+        // pages make the WAL frames of a bulk load a quarter as many as at the default 4 KiB.
+        connection
+            .pragma_update(None, "page_size", PAGE_SIZE)
+            .map_err(unavailable)?;
         // WAL lets `dit show` read while `dit process` writes; the busy timeout lets two writers queue.
         connection
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(unavailable)?;
+        // In WAL mode NORMAL syncs at checkpoints rather than at every commit. A crash of the
+        // program loses nothing; a power cut may roll back the last commits, never half of one, and
+        // every write here is idempotent, so running the same files again redoes them (see
+        // docs/PERFORMANCE.md).
+        connection
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(unavailable)?;
+        connection
+            .pragma_update(None, "cache_size", -CACHE_KIB)
+            .map_err(unavailable)?;
         connection
             .busy_timeout(std::time::Duration::from_secs(30))
             .map_err(unavailable)?;
+        // Room for every statement of the store, so none is parsed twice.
+        connection.set_prepared_statement_cache_capacity(64);
         connection.execute_batch(SCHEMA).map_err(unavailable)?;
         Ok(SqliteStore {
             connection: Mutex::new(connection),
@@ -144,25 +233,38 @@ impl SqliteStore {
         params: impl rusqlite::Params,
     ) -> Result<Vec<T>, StoreError> {
         let mut statement = connection.prepare_cached(sql).map_err(unavailable)?;
-        let rows = statement
-            .query_map(params, |row| row.get::<_, String>(0))
-            .map_err(unavailable)?;
-        rows.map(|row| from_json(&row.map_err(unavailable)?))
-            .collect()
+        let mut rows = statement.query(params).map_err(unavailable)?;
+        let mut found = Vec::new();
+        while let Some(row) = rows.next().map_err(unavailable)? {
+            found.push(body_of(row)?);
+        }
+        Ok(found)
     }
 
-    /// The record found for each id by a one-key query (ids not found are absent).
-    fn bodies_by_id<T: DeserializeOwned>(
-        connection: &Connection,
+    /// The record found for each key by a one-key query (keys not found are absent), all read in
+    /// one read transaction: one snapshot, and one round of locking instead of one per key.
+    fn bodies_by_key<K, T>(
+        connection: &mut Connection,
         sql: &str,
-        ids: &[String],
-    ) -> Result<HashMap<String, T>, StoreError> {
-        let mut found = HashMap::new();
-        for id in ids {
-            if let Some(body) = Self::bodies(connection, sql, [id])?.into_iter().next() {
-                found.insert(id.clone(), body);
+        keys: &[K],
+    ) -> Result<HashMap<K, T>, StoreError>
+    where
+        K: LookupKey,
+        T: DeserializeOwned,
+    {
+        let tx = connection.transaction().map_err(unavailable)?;
+        let mut found = HashMap::with_capacity(keys.len());
+        {
+            let mut statement = tx.prepare_cached(sql).map_err(unavailable)?;
+            for key in keys {
+                key.bind(&mut statement).map_err(unavailable)?;
+                let mut rows = statement.raw_query();
+                if let Some(row) = rows.next().map_err(unavailable)? {
+                    found.insert(key.clone(), body_of(row)?);
+                }
             }
         }
+        tx.commit().map_err(unavailable)?;
         Ok(found)
     }
 }
@@ -170,18 +272,17 @@ impl SqliteStore {
 /// Reads a person (or a new one), lets `change` amend it, and writes it back, inside `tx`.
 fn update_person(
     tx: &rusqlite::Transaction<'_>,
+    scratch: &mut JsonScratch,
     vpd: &str,
     key: &str,
     change: impl FnOnce(&mut Person),
 ) -> Result<(), StoreError> {
-    let existing: Option<String> = tx
-        .query_row(
-            "SELECT body FROM persons WHERE vpd = ?1 AND person_key = ?2",
-            params![vpd, key],
-            |row| row.get(0),
-        )
-        .optional()
-        .map_err(unavailable)?;
+    let existing: Option<String> = query_one(
+        tx,
+        "SELECT body FROM persons WHERE vpd = ?1 AND person_key = ?2",
+        params![vpd, key],
+        |row| row.get(0),
+    )?;
     let mut person = match existing {
         Some(body) => from_json::<Person>(&body)?,
         None => Person {
@@ -192,20 +293,22 @@ fn update_person(
         },
     };
     change(&mut person);
-    tx.execute(
+    execute(
+        tx,
         "INSERT INTO persons (vpd, person_key, body) VALUES (?1, ?2, ?3)
          ON CONFLICT (vpd, person_key) DO UPDATE SET body = excluded.body",
-        params![vpd, key, to_json(&person)?],
-    )
-    .map_err(unavailable)?;
+        params![vpd, key, scratch.encode(&person)?],
+    )?;
     Ok(())
 }
 
 fn insert_applicant(
     tx: &rusqlite::Transaction<'_>,
+    scratch: &mut JsonScratch,
     applicant: &Applicant,
 ) -> Result<(), StoreError> {
-    tx.execute(
+    execute(
+        tx,
         "INSERT INTO applicants (applicant_number, vpd, gmc, hire_date, version, body)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
@@ -214,24 +317,23 @@ fn insert_applicant(
             applicant.gmc_number(),
             applicant.projected_hire_date.to_string(),
             applicant.version,
-            to_json(applicant)?
+            scratch.encode(applicant)?
         ],
-    )
-    .map_err(unavailable)?;
+    )?;
     Ok(())
 }
 
 fn insert_history(
     tx: &rusqlite::Transaction<'_>,
+    scratch: &mut JsonScratch,
     applicant_number: &str,
     entry: &HistoryEntry,
 ) -> Result<bool, StoreError> {
-    let inserted = tx
-        .execute(
-            "INSERT OR IGNORE INTO history (applicant_number, seq, body) VALUES (?1, ?2, ?3)",
-            params![applicant_number, entry.seq, to_json(entry)?],
-        )
-        .map_err(unavailable)?;
+    let inserted = execute(
+        tx,
+        "INSERT OR IGNORE INTO history (applicant_number, seq, body) VALUES (?1, ?2, ?3)",
+        params![applicant_number, entry.seq, scratch.encode(entry)?],
+    )?;
     Ok(inserted == 1)
 }
 
@@ -242,10 +344,7 @@ impl StateStore for SqliteStore {
             let tx = connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
-            let existing: Option<String> = tx
-                .query_row("SELECT body FROM files WHERE identity = ?1", [&file.identity], |row| row.get(0))
-                .optional()
-                .map_err(unavailable)?;
+            let existing: Option<String> = query_one(&tx, "SELECT body FROM files WHERE identity = ?1", [&file.identity], |row| row.get(0))?;
             if let Some(body) = existing {
                 let existing: ProcessedFile = from_json(&body)?;
                 return Ok(if existing.sha256 == file.sha256 {
@@ -254,18 +353,15 @@ impl StateStore for SqliteStore {
                     FileClaim::DifferentContent(existing)
                 });
             }
-            let previous_seq: Option<i64> = tx
-                .query_row(
-                    "SELECT MAX(seq) FROM files WHERE source = ?1 AND file_type = ?2",
-                    params![file.source, file.file_type],
-                    |row| row.get(0),
-                )
-                .map_err(unavailable)?;
-            tx.execute(
-                "INSERT INTO files (identity, source, file_type, seq, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![file.identity, file.source, file.file_type, file.seq as i64, to_json(file)?],
-            )
-            .map_err(unavailable)?;
+            let previous_seq: Option<i64> = query_one(
+                &tx,
+                "SELECT MAX(seq) FROM files WHERE source = ?1 AND file_type = ?2",
+                params![file.source, file.file_type],
+                |row| row.get(0),
+            )?
+            .flatten();
+            execute(&tx, "INSERT INTO files (identity, source, file_type, seq, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![file.identity, file.source, file.file_type, file.seq as i64, to_json(file)?],)?;
             tx.commit().map_err(unavailable)?;
             Ok(FileClaim::New {
                 previous_seq: previous_seq.map(|s| s as u64),
@@ -283,14 +379,12 @@ impl StateStore for SqliteStore {
             let tx = connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
-            let body: Option<String> = tx
-                .query_row(
-                    "SELECT body FROM files WHERE identity = ?1",
-                    [identity],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(unavailable)?;
+            let body: Option<String> = query_one(
+                &tx,
+                "SELECT body FROM files WHERE identity = ?1",
+                [identity],
+                |row| row.get(0),
+            )?;
             let Some(body) = body else {
                 return Err(StoreError::Corrupt(format!(
                     "file {identity} was never claimed"
@@ -300,18 +394,18 @@ impl StateStore for SqliteStore {
             file.status = FileStatus::Processed;
             file.completed_at.get_or_insert(at);
             file.summary = Some(summary.clone());
-            tx.execute(
+            execute(
+                &tx,
                 "UPDATE files SET body = ?2 WHERE identity = ?1",
                 params![identity, to_json(&file)?],
-            )
-            .map_err(unavailable)?;
+            )?;
             tx.commit().map_err(unavailable)
         })
     }
 
     async fn positions(&self, ids: &[String]) -> Result<HashMap<String, Position>, StoreError> {
         self.with(|connection| {
-            Self::bodies_by_id(
+            Self::bodies_by_key(
                 connection,
                 "SELECT body FROM positions WHERE position_id = ?1",
                 ids,
@@ -349,12 +443,9 @@ impl StateStore for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
             for p in positions {
-                tx.execute(
-                    "INSERT INTO positions (position_id, vpd, dpn, body) VALUES (?1, ?2, ?3, ?4)
+                execute(&tx, "INSERT INTO positions (position_id, vpd, dpn, body) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (position_id) DO UPDATE SET vpd = excluded.vpd, dpn = excluded.dpn, body = excluded.body",
-                    params![p.position_id, p.vpd, p.dpn, to_json(p)?],
-                )
-                .map_err(unavailable)?;
+                    params![p.position_id, p.vpd, p.dpn, to_json(p)?],)?;
             }
             tx.commit().map_err(unavailable)
         })
@@ -365,7 +456,7 @@ impl StateStore for SqliteStore {
         ids: &[String],
     ) -> Result<HashMap<String, PlacementLink>, StoreError> {
         self.with(|connection| {
-            Self::bodies_by_id(
+            Self::bodies_by_key(
                 connection,
                 "SELECT body FROM placements WHERE placement_id = ?1",
                 ids,
@@ -378,18 +469,11 @@ impl StateStore for SqliteStore {
         keys: &[(String, String)],
     ) -> Result<HashMap<(String, String), Person>, StoreError> {
         self.with(|connection| {
-            let mut found = HashMap::new();
-            for (vpd, key) in keys {
-                let persons: Vec<Person> = Self::bodies(
-                    connection,
-                    "SELECT body FROM persons WHERE vpd = ?1 AND person_key = ?2",
-                    [vpd, key],
-                )?;
-                if let Some(person) = persons.into_iter().next() {
-                    found.insert((vpd.clone(), key.clone()), person);
-                }
-            }
-            Ok(found)
+            Self::bodies_by_key(
+                connection,
+                "SELECT body FROM persons WHERE vpd = ?1 AND person_key = ?2",
+                keys,
+            )
         })
     }
 
@@ -398,14 +482,14 @@ impl StateStore for SqliteStore {
             let tx = connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
-            let next: i64 = tx
-                .query_row(
-                    "INSERT INTO counters (name, value) VALUES ('numbers', ?1)
-                     ON CONFLICT (name) DO UPDATE SET value = value + ?1 RETURNING value",
-                    [count as i64],
-                    |row| row.get(0),
-                )
-                .map_err(unavailable)?;
+            let next: i64 = query_one(
+                &tx,
+                "INSERT INTO counters (name, value) VALUES ('numbers', ?1)
+                 ON CONFLICT (name) DO UPDATE SET value = value + ?1 RETURNING value",
+                [count as i64],
+                |row| row.get(0),
+            )?
+            .ok_or_else(|| StoreError::Corrupt("the number counter returned nothing".into()))?;
             tx.commit().map_err(unavailable)?;
             Ok(next as u64 - count + 1)
         })
@@ -467,16 +551,12 @@ impl StateStore for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
             let mut outcomes = Vec::with_capacity(applicants.len());
+            let mut scratch = JsonScratch::default();
             for new in applicants {
                 let a = &new.applicant;
-                let existing: Option<String> = tx
-                    .query_row(
-                        "SELECT body FROM placements WHERE placement_id = ?1",
+                let existing: Option<String> = query_one(&tx, "SELECT body FROM placements WHERE placement_id = ?1",
                         [&a.placement_id],
-                        |row| row.get(0),
-                    )
-                    .optional()
-                    .map_err(unavailable)?;
+                        |row| row.get(0))?;
                 if let Some(body) = existing {
                     outcomes.push(CreateOutcome::PlacementTaken(from_json(&body)?));
                     continue;
@@ -487,17 +567,14 @@ impl StateStore for SqliteStore {
                     source_file: a.source_file.clone(),
                     source_sha256: a.source_sha256.clone(),
                 };
-                tx.execute(
-                    "INSERT INTO placements (placement_id, applicant_number, body) VALUES (?1, ?2, ?3)",
-                    params![a.placement_id, a.applicant_number, to_json(&link)?],
-                )
-                .map_err(unavailable)?;
-                insert_applicant(&tx, a)?;
+                execute(&tx, "INSERT INTO placements (placement_id, applicant_number, body) VALUES (?1, ?2, ?3)",
+                    params![a.placement_id, a.applicant_number, scratch.encode(&link)?],)?;
+                insert_applicant(&tx, &mut scratch, a)?;
                 for entry in &new.history {
-                    insert_history(&tx, &a.applicant_number, entry)?;
+                    insert_history(&tx, &mut scratch, &a.applicant_number, entry)?;
                 }
                 if let Some(key) = &a.person_key {
-                    update_person(&tx, &a.vpd, key, |person| {
+                    update_person(&tx, &mut scratch, &a.vpd, key, |person| {
                         if !person.applicant_numbers.contains(&a.applicant_number) {
                             person.applicant_numbers.push(a.applicant_number.clone());
                         }
@@ -552,22 +629,28 @@ impl StateStore for SqliteStore {
             let tx = connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
-            let updated = tx
-                .execute(
-                    "UPDATE applicants SET vpd = ?3, gmc = ?4, hire_date = ?5, version = ?6, body = ?7
+            let updated = execute(
+                &tx,
+                "UPDATE applicants SET vpd = ?3, gmc = ?4, hire_date = ?5, version = ?6, body = ?7
                      WHERE applicant_number = ?1 AND version = ?2",
-                    params![
-                        applicant.applicant_number,
-                        expected_version,
-                        applicant.vpd,
-                        applicant.gmc_number(),
-                        applicant.projected_hire_date.to_string(),
-                        applicant.version,
-                        to_json(applicant)?
-                    ],
-                )
-                .map_err(unavailable)?;
-            if updated != 1 || !insert_history(&tx, &applicant.applicant_number, entry)? {
+                params![
+                    applicant.applicant_number,
+                    expected_version,
+                    applicant.vpd,
+                    applicant.gmc_number(),
+                    applicant.projected_hire_date.to_string(),
+                    applicant.version,
+                    to_json(applicant)?
+                ],
+            )?;
+            if updated != 1
+                || !insert_history(
+                    &tx,
+                    &mut JsonScratch::default(),
+                    &applicant.applicant_number,
+                    entry,
+                )?
+            {
                 // Dropping the transaction rolls back the applicant update.
                 return Ok(MoveOutcome::Conflict);
             }
@@ -581,7 +664,13 @@ impl StateStore for SqliteStore {
             let tx = connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
-            update_person(&tx, vpd, person_key, |person| person.employee = true)?;
+            update_person(
+                &tx,
+                &mut JsonScratch::default(),
+                vpd,
+                person_key,
+                |person| person.employee = true,
+            )?;
             tx.commit().map_err(unavailable)
         })
     }
@@ -592,12 +681,12 @@ impl StateStore for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
             for entry in entries {
-                tx.execute(
+                execute(
+                    &tx,
                     "INSERT INTO rotation (vpd, position_key, body) VALUES (?1, ?2, ?3)
                      ON CONFLICT (vpd, position_key) DO UPDATE SET body = excluded.body",
                     params![entry.vpd, entry.position_key, to_json(entry)?],
-                )
-                .map_err(unavailable)?;
+                )?;
             }
             tx.commit().map_err(unavailable)
         })
@@ -615,20 +704,19 @@ impl StateStore for SqliteStore {
 
     async fn save_person_update(&self, update: &PersonUpdate) -> Result<(), StoreError> {
         self.with(|connection| {
-            connection
-                .execute(
-                    "INSERT INTO person_updates (applicant_number, message_id, vpd, received_at, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (applicant_number, message_id) DO UPDATE SET body = excluded.body",
-                    params![
-                        update.applicant_number,
-                        update.message_id,
-                        update.vpd,
-                        update.received_at.to_rfc3339(),
-                        to_json(update)?
-                    ],
-                )
-                .map_err(unavailable)?;
+            execute(
+                connection,
+                "INSERT INTO person_updates (applicant_number, message_id, vpd, received_at, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (applicant_number, message_id) DO UPDATE SET body = excluded.body",
+                params![
+                    update.applicant_number,
+                    update.message_id,
+                    update.vpd,
+                    update.received_at.to_rfc3339(),
+                    to_json(update)?
+                ],
+            )?;
             Ok(())
         })
     }
@@ -655,12 +743,12 @@ impl StateStore for SqliteStore {
 
     async fn watermark(&self, job: &str) -> Result<Option<NaiveDate>, StoreError> {
         self.with(|connection| {
-            let text: Option<String> = connection
-                .query_row("SELECT date FROM watermarks WHERE job = ?1", [job], |row| {
-                    row.get(0)
-                })
-                .optional()
-                .map_err(unavailable)?;
+            let text: Option<String> = query_one(
+                connection,
+                "SELECT date FROM watermarks WHERE job = ?1",
+                [job],
+                |row| row.get(0),
+            )?;
             text.map(|t| {
                 NaiveDate::parse_from_str(&t, "%Y-%m-%d")
                     .map_err(|e| StoreError::Corrupt(format!("watermark {job}: {e}")))
@@ -672,27 +760,26 @@ impl StateStore for SqliteStore {
     async fn advance_watermark(&self, job: &str, date: NaiveDate) -> Result<bool, StoreError> {
         self.with(|connection| {
             // ISO dates compare correctly as text.
-            let changed = connection
-                .execute(
-                    "INSERT INTO watermarks (job, date) VALUES (?1, ?2)
-                     ON CONFLICT (job) DO UPDATE SET date = excluded.date WHERE watermarks.date < excluded.date",
-                    params![job, date.to_string()],
-                )
-                .map_err(unavailable)?;
+            let changed = execute(
+                connection,
+                "INSERT INTO watermarks (job, date) VALUES (?1, ?2)
+                 ON CONFLICT (job) DO UPDATE SET date = excluded.date WHERE watermarks.date < excluded.date",
+                params![job, date.to_string()],
+            )?;
             Ok(changed == 1)
         })
     }
 
     async fn next_in_sequence(&self, name: &str) -> Result<u64, StoreError> {
         self.with(|connection| {
-            let value: i64 = connection
-                .query_row(
-                    "INSERT INTO counters (name, value) VALUES (?1, 1)
-                     ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
-                    [format!("sequence:{name}")],
-                    |row| row.get(0),
-                )
-                .map_err(unavailable)?;
+            let value: i64 = query_one(
+                connection,
+                "INSERT INTO counters (name, value) VALUES (?1, 1)
+                 ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+                [format!("sequence:{name}")],
+                |row| row.get(0),
+            )?
+            .ok_or_else(|| StoreError::Corrupt(format!("sequence {name} returned nothing")))?;
             Ok(value as u64)
         })
     }
@@ -732,17 +819,18 @@ impl StateStore for SqliteStore {
                 .map_err(unavailable)?;
             for (id, fields) in sent {
                 match fields {
-                    Some(fields) => tx.execute(
+                    Some(fields) => execute(
+                        &tx,
                         "INSERT INTO tis_positions (local_office, position_id, body) VALUES (?1, ?2, ?3)
                          ON CONFLICT (local_office, position_id) DO UPDATE SET body = excluded.body",
                         params![local_office, id, to_json(fields)?],
                     ),
-                    None => tx.execute(
+                    None => execute(
+                        &tx,
                         "DELETE FROM tis_positions WHERE local_office = ?1 AND position_id = ?2",
                         params![local_office, id],
                     ),
-                }
-                .map_err(unavailable)?;
+                }?;
             }
             tx.commit().map_err(unavailable)
         })

@@ -79,18 +79,23 @@ const SHORT_TEXT_FIELDS: [&str; 2] = ["RELIGIOUS_BELIEF", "SEXUAL_ORIENTATION"];
 /// An APP data line as read, before any checks.
 #[derive(Debug, Clone)]
 pub struct RawApp {
-    fields: Vec<String>,
+    /// The trimmed fields, in one buffer (one allocation per line, not one per field).
+    fields: csv::StringRecord,
 }
 
 impl RawApp {
     pub fn from_record(record: &csv::StringRecord) -> Self {
-        RawApp {
-            fields: record.iter().map(|f| f.trim().to_string()).collect(),
+        let mut fields = csv::StringRecord::with_capacity(record.as_slice().len(), record.len());
+        for field in record {
+            fields.push_field(field.trim());
         }
+        RawApp { fields }
     }
 
     pub fn from_fields(fields: Vec<String>) -> Self {
-        RawApp { fields }
+        RawApp {
+            fields: csv::StringRecord::from(fields),
+        }
     }
 
     /// The trimmed value of a field, empty when not supplied.
@@ -99,7 +104,6 @@ impl RawApp {
             .iter()
             .position(|f| *f == field)
             .and_then(|i| self.fields.get(i))
-            .map(String::as_str)
             .unwrap_or("")
     }
 
@@ -252,7 +256,13 @@ pub fn check_record(raw: &RawApp) -> Result<CheckedApp, Vec<Message>> {
     };
     let country = |value: &str| {
         let upper = value.to_ascii_uppercase();
-        (upper.len() == 2 && COUNTRIES.split(' ').any(|c| c == upper)).then_some(upper)
+        // The list is two-letter codes each followed by one space: compare code by code.
+        let listed = upper.len() == 2
+            && COUNTRIES
+                .as_bytes()
+                .chunks(3)
+                .any(|code| code[..2] == *upper.as_bytes());
+        listed.then_some(upper)
     };
     let title = lookup("TITLE", &in_list(&TITLES));
     let gender = lookup("GENDER", &in_list(&GENDERS));

@@ -104,12 +104,12 @@ impl ApplicantNotification {
                     "Message",
                 ],
                 self.failed.iter().map(|f| {
-                    vec![
-                        f.position_number.clone(),
-                        f.deanery_number.clone(),
-                        f.applicant_name.clone(),
-                        f.message_type.clone(),
-                        f.message.clone(),
+                    [
+                        &f.position_number,
+                        &f.deanery_number,
+                        &f.applicant_name,
+                        &f.message_type,
+                        &f.message,
                     ]
                 }),
             ));
@@ -126,13 +126,13 @@ impl ApplicantNotification {
                     "Message",
                 ],
                 self.created.iter().map(|c| {
-                    vec![
-                        c.position_number.clone(),
-                        c.deanery_number.clone(),
-                        c.applicant_name.clone(),
-                        c.applicant_number.clone(),
-                        c.message_type.clone(),
-                        c.message.clone(),
+                    [
+                        &c.position_number,
+                        &c.deanery_number,
+                        &c.applicant_name,
+                        &c.applicant_number,
+                        &c.message_type,
+                        &c.message,
                     ]
                 }),
             ));
@@ -282,7 +282,7 @@ impl TrustNotification {
             escape(&self.body)
         ));
         let headers: Vec<&str> = self.columns.iter().map(String::as_str).collect();
-        html.push_str(&table(&headers, self.rows.iter().cloned()));
+        html.push_str(&table(&headers, self.rows.iter()));
         html.push_str("</body></html>\n");
         html
     }
@@ -489,17 +489,27 @@ impl StarterReminder {
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    escape_into(&mut out, text);
     out
+}
+
+/// Appends `text` to `out` escaped for HTML, copying the runs between special characters whole.
+pub fn escape_into(out: &mut String, text: &str) {
+    let mut plain_from = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&text[plain_from..at]);
+        out.push_str(entity);
+        plain_from = at + 1;
+    }
+    out.push_str(&text[plain_from..]);
 }
 
 pub fn page_start(title: &str) -> String {
@@ -510,16 +520,24 @@ pub fn page_start(title: &str) -> String {
     )
 }
 
-pub fn table(headers: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
+pub fn table<Row, Cell>(headers: &[&str], rows: impl Iterator<Item = Row>) -> String
+where
+    Row: IntoIterator<Item = Cell>,
+    Cell: AsRef<str>,
+{
     let mut html = String::from("<table>\n<tr>");
     for h in headers {
-        html.push_str(&format!("<th>{}</th>", escape(h)));
+        html.push_str("<th>");
+        escape_into(&mut html, h);
+        html.push_str("</th>");
     }
     html.push_str("</tr>\n");
     for row in rows {
         html.push_str("<tr>");
         for cell in row {
-            html.push_str(&format!("<td>{}</td>", escape(&cell)));
+            html.push_str("<td>");
+            escape_into(&mut html, cell.as_ref());
+            html.push_str("</td>");
         }
         html.push_str("</tr>\n");
     }

@@ -1,7 +1,7 @@
 //! The APP pipeline (2.4-2.6): records become applicants in chunks; every record gets its messages;
 //! the APC goes to TIS and each live trust gets its Deanery Applicant Notification.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::context::{Context, ProcessError};
 use super::inbound::Accepted;
@@ -76,6 +76,7 @@ pub(crate) async fn process(
     let mut outputs = Outputs::new(ctx, file);
     let mut seen_placements: HashSet<String> = HashSet::new();
     let mut persons_in_file: HashSet<(String, String)> = HashSet::new();
+    let mut positions = PositionsSeen::default();
     let mut reader = LineReader::new(file.bytes);
     let mut record = csv::StringRecord::new();
     let mut chunk: Vec<Line> = Vec::with_capacity(CHUNK);
@@ -111,6 +112,7 @@ pub(crate) async fn process(
                 lines,
                 &mut seen_placements,
                 &mut persons_in_file,
+                &mut positions,
             )
             .await?;
             chunk_index += 1;
@@ -127,6 +129,42 @@ pub(crate) async fn process(
     outputs.finish(ctx, file).await
 }
 
+/// The positions this file's records name, each read from the store once per file (a position
+/// has up to 40 records, spread through the file) rather than once per chunk.
+#[derive(Default)]
+struct PositionsSeen {
+    /// `None` for ids the store does not know.
+    by_id: HashMap<String, Option<Position>>,
+}
+
+impl PositionsSeen {
+    async fn load<'l>(
+        &mut self,
+        ctx: &Context<'_>,
+        ids: impl Iterator<Item = &'l str>,
+    ) -> Result<(), ProcessError> {
+        let missing: Vec<String> = ids
+            .filter(|id| !id.is_empty() && !self.by_id.contains_key(*id))
+            .map(str::to_string)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let mut found = ctx.store.positions(&missing).await?;
+        for id in missing {
+            let position = found.remove(&id);
+            self.by_id.insert(id, position);
+        }
+        Ok(())
+    }
+
+    fn get(&self, id: &str) -> Option<&Position> {
+        self.by_id.get(id).and_then(Option::as_ref)
+    }
+}
+
 async fn decide_chunk(
     ctx: &Context<'_>,
     file: &Accepted<'_>,
@@ -134,6 +172,7 @@ async fn decide_chunk(
     lines: Vec<Line>,
     seen_placements: &mut HashSet<String>,
     persons_in_file: &mut HashSet<(String, String)>,
+    positions: &mut PositionsSeen,
 ) -> Result<Vec<RecordResult>, ProcessError> {
     let results =
         decide_records(ctx, file, chunk, &lines, seen_placements, persons_in_file).await?;
@@ -200,15 +239,10 @@ async fn decide_records(
         .map(|l| l.raw.placement_id().to_string())
         .filter(|p| !p.is_empty())
         .collect();
-    let position_ids: Vec<String> = lines
-        .iter()
-        .map(|l| l.raw.position_id().to_string())
-        .filter(|p| !p.is_empty())
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
     let links = ctx.store.placements(&placement_ids).await?;
-    let positions = ctx.store.positions(&position_ids).await?;
+    positions
+        .load(ctx, lines.iter().map(|l| l.raw.position_id()))
+        .await?;
 
     let mut loadables: Vec<Loadable> = Vec::new();
     let mut reused: Vec<(usize, PlacementLink)> = Vec::new();
