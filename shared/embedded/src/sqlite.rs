@@ -304,8 +304,8 @@ fn update_person(
 
 fn insert_applicant(
     tx: &rusqlite::Transaction<'_>,
-    scratch: &mut JsonScratch,
     applicant: &Applicant,
+    body: &str,
 ) -> Result<(), StoreError> {
     execute(
         tx,
@@ -317,7 +317,7 @@ fn insert_applicant(
             applicant.gmc_number(),
             applicant.projected_hire_date.to_string(),
             applicant.version,
-            scratch.encode(applicant)?
+            body
         ],
     )?;
     Ok(())
@@ -325,16 +325,79 @@ fn insert_applicant(
 
 fn insert_history(
     tx: &rusqlite::Transaction<'_>,
-    scratch: &mut JsonScratch,
     applicant_number: &str,
-    entry: &HistoryEntry,
+    seq: u32,
+    body: &str,
 ) -> Result<bool, StoreError> {
     let inserted = execute(
         tx,
         "INSERT OR IGNORE INTO history (applicant_number, seq, body) VALUES (?1, ?2, ?3)",
-        params![applicant_number, entry.seq, scratch.encode(entry)?],
+        params![applicant_number, seq, body],
     )?;
     Ok(inserted == 1)
+}
+
+/// The JSON bodies of a new applicant's rows.
+struct EncodedApplicant {
+    link: String,
+    applicant: String,
+    history: Vec<String>,
+}
+
+impl EncodedApplicant {
+    fn encode(new: &NewApplicant) -> Result<Self, StoreError> {
+        let a = &new.applicant;
+        let link = PlacementLink {
+            placement_id: a.placement_id.clone(),
+            applicant_number: a.applicant_number.clone(),
+            source_file: a.source_file.clone(),
+            source_sha256: a.source_sha256.clone(),
+        };
+        Ok(EncodedApplicant {
+            link: to_json(&link)?,
+            applicant: to_json(a)?,
+            history: new.history.iter().map(to_json).collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+/// Batches smaller than this are encoded on the writing thread: a helper thread would cost more
+/// than it saves.
+const ENCODE_ON_HELPER_FROM: usize = 32;
+/// Encoded applicants the helper may run ahead of the writer (bounds the memory they take).
+const ENCODE_AHEAD: usize = 64;
+
+/// Gives each applicant of `applicants`, in order, with its JSON bodies to `write`. Large batches
+/// are encoded on a helper thread while this one writes, so a bulk load uses two cores: encoding
+/// the JSON is about a third of the work, and the SQLite writes most of the rest.
+fn with_encoded(
+    applicants: &[NewApplicant],
+    mut write: impl FnMut(&NewApplicant, EncodedApplicant) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    if applicants.len() < ENCODE_ON_HELPER_FROM {
+        for new in applicants {
+            write(new, EncodedApplicant::encode(new)?)?;
+        }
+        return Ok(());
+    }
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(ENCODE_AHEAD);
+        scope.spawn(move || {
+            for new in applicants {
+                // The writer hung up (it failed): stop encoding.
+                if sender.send(EncodedApplicant::encode(new)).is_err() {
+                    break;
+                }
+            }
+        });
+        for new in applicants {
+            let encoded = receiver.recv().map_err(|_| {
+                StoreError::Unavailable("the JSON encoding thread stopped early".into())
+            })??;
+            write(new, encoded)?;
+        }
+        Ok(())
+    })
 }
 
 #[async_trait]
@@ -552,26 +615,26 @@ impl StateStore for SqliteStore {
                 .map_err(unavailable)?;
             let mut outcomes = Vec::with_capacity(applicants.len());
             let mut scratch = JsonScratch::default();
-            for new in applicants {
+            let write = |new: &NewApplicant, encoded: EncodedApplicant| {
                 let a = &new.applicant;
-                let existing: Option<String> = query_one(&tx, "SELECT body FROM placements WHERE placement_id = ?1",
-                        [&a.placement_id],
-                        |row| row.get(0))?;
+                let existing: Option<String> = query_one(
+                    &tx,
+                    "SELECT body FROM placements WHERE placement_id = ?1",
+                    [&a.placement_id],
+                    |row| row.get(0),
+                )?;
                 if let Some(body) = existing {
                     outcomes.push(CreateOutcome::PlacementTaken(from_json(&body)?));
-                    continue;
+                    return Ok(());
                 }
-                let link = PlacementLink {
-                    placement_id: a.placement_id.clone(),
-                    applicant_number: a.applicant_number.clone(),
-                    source_file: a.source_file.clone(),
-                    source_sha256: a.source_sha256.clone(),
-                };
-                execute(&tx, "INSERT INTO placements (placement_id, applicant_number, body) VALUES (?1, ?2, ?3)",
-                    params![a.placement_id, a.applicant_number, scratch.encode(&link)?],)?;
-                insert_applicant(&tx, &mut scratch, a)?;
-                for entry in &new.history {
-                    insert_history(&tx, &mut scratch, &a.applicant_number, entry)?;
+                execute(
+                    &tx,
+                    "INSERT INTO placements (placement_id, applicant_number, body) VALUES (?1, ?2, ?3)",
+                    params![a.placement_id, a.applicant_number, encoded.link],
+                )?;
+                insert_applicant(&tx, a, &encoded.applicant)?;
+                for (entry, body) in new.history.iter().zip(&encoded.history) {
+                    insert_history(&tx, &a.applicant_number, entry.seq, body)?;
                 }
                 if let Some(key) = &a.person_key {
                     update_person(&tx, &mut scratch, &a.vpd, key, |person| {
@@ -581,7 +644,9 @@ impl StateStore for SqliteStore {
                     })?;
                 }
                 outcomes.push(CreateOutcome::Created);
-            }
+                Ok(())
+            };
+            with_encoded(applicants, write)?;
             tx.commit().map_err(unavailable)?;
             Ok(outcomes)
         })
@@ -646,9 +711,9 @@ impl StateStore for SqliteStore {
             if updated != 1
                 || !insert_history(
                     &tx,
-                    &mut JsonScratch::default(),
                     &applicant.applicant_number,
-                    entry,
+                    entry.seq,
+                    &to_json(entry)?,
                 )?
             {
                 // Dropping the transaction rolls back the applicant update.
