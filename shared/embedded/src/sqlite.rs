@@ -101,21 +101,6 @@ fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, StoreError> {
     })
 }
 
-/// A reusable buffer for JSON bodies: the rows of a batch are encoded one after another into the
-/// same memory, instead of each into a fresh string grown several times.
-#[derive(Default)]
-struct JsonScratch(Vec<u8>);
-
-impl JsonScratch {
-    fn encode<T: Serialize>(&mut self, value: &T) -> Result<&str, StoreError> {
-        self.0.clear();
-        serde_json::to_writer(&mut self.0, value)
-            .map_err(|e| StoreError::Corrupt(format!("cannot encode record: {e}")))?;
-        std::str::from_utf8(&self.0)
-            .map_err(|e| StoreError::Corrupt(format!("cannot encode record: {e}")))
-    }
-}
-
 /// A key of a one-key lookup, bound to the statement's parameters in order.
 trait LookupKey: Clone + Eq + std::hash::Hash {
     fn bind(&self, statement: &mut rusqlite::Statement<'_>) -> rusqlite::Result<()>;
@@ -272,7 +257,6 @@ impl SqliteStore {
 /// Reads a person (or a new one), lets `change` amend it, and writes it back, inside `tx`.
 fn update_person(
     tx: &rusqlite::Transaction<'_>,
-    scratch: &mut JsonScratch,
     vpd: &str,
     key: &str,
     change: impl FnOnce(&mut Person),
@@ -297,7 +281,7 @@ fn update_person(
         tx,
         "INSERT INTO persons (vpd, person_key, body) VALUES (?1, ?2, ?3)
          ON CONFLICT (vpd, person_key) DO UPDATE SET body = excluded.body",
-        params![vpd, key, scratch.encode(&person)?],
+        params![vpd, key, to_json(&person)?],
     )?;
     Ok(())
 }
@@ -614,7 +598,6 @@ impl StateStore for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
             let mut outcomes = Vec::with_capacity(applicants.len());
-            let mut scratch = JsonScratch::default();
             let write = |new: &NewApplicant, encoded: EncodedApplicant| {
                 let a = &new.applicant;
                 let existing: Option<String> = query_one(
@@ -637,7 +620,7 @@ impl StateStore for SqliteStore {
                     insert_history(&tx, &a.applicant_number, entry.seq, body)?;
                 }
                 if let Some(key) = &a.person_key {
-                    update_person(&tx, &mut scratch, &a.vpd, key, |person| {
+                    update_person(&tx, &a.vpd, key, |person| {
                         if !person.applicant_numbers.contains(&a.applicant_number) {
                             person.applicant_numbers.push(a.applicant_number.clone());
                         }
@@ -729,13 +712,7 @@ impl StateStore for SqliteStore {
             let tx = connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
-            update_person(
-                &tx,
-                &mut JsonScratch::default(),
-                vpd,
-                person_key,
-                |person| person.employee = true,
-            )?;
+            update_person(&tx, vpd, person_key, |person| person.employee = true)?;
             tx.commit().map_err(unavailable)
         })
     }

@@ -174,8 +174,16 @@ async fn decide_chunk(
     persons_in_file: &mut HashSet<(String, String)>,
     positions: &mut PositionsSeen,
 ) -> Result<Vec<RecordResult>, ProcessError> {
-    let results =
-        decide_records(ctx, file, chunk, &lines, seen_placements, persons_in_file).await?;
+    let results = decide_records(
+        ctx,
+        file,
+        chunk,
+        &lines,
+        seen_placements,
+        persons_in_file,
+        positions,
+    )
+    .await?;
     // Kept before the APC says FAIL, so every rejection TIS hears of can be found.
     let rejected: Vec<RejectedApplication> = lines
         .iter()
@@ -232,6 +240,7 @@ async fn decide_records(
     lines: &[Line],
     seen_placements: &mut HashSet<String>,
     persons_in_file: &mut HashSet<(String, String)>,
+    positions: &mut PositionsSeen,
 ) -> Result<Vec<RecordResult>, ProcessError> {
     let mut results: Vec<RecordResult> = Vec::with_capacity(lines.len());
     let placement_ids: Vec<String> = lines
