@@ -9,6 +9,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use chrono::Utc;
+use dit_core::domain::org::Organisations;
+use dit_core::ports::{Area, BlobStore};
+use dit_core::service::inbound::process_inbound;
+use dit_core::service::Context;
+use dit_embedded::folders::FolderBlobs;
+use dit_embedded::sqlite::SqliteStore;
+
 use crate::{EXIT_FAILED, EXIT_USAGE};
 
 /// The sizes `dit bench` runs without `--records`: the largest daily APP file seen, then 10k, 60k, 100k.
@@ -136,6 +144,145 @@ impl Shape {
         write(app_path.clone(), &self.app_file())?;
         Ok(app_path)
     }
+}
+
+/// `dit bench --portal`: the portal's pages for a trust with `records` applicants (plus their
+/// notification), rendered in-process through the router on the embedded store, each page asked
+/// `ROUNDS` times; prints the median and the slowest time per page.
+pub async fn portal(records: u64) -> u8 {
+    let dir = std::env::temp_dir().join(format!("dit-bench-portal-{}", std::process::id()));
+    let result = match std::fs::create_dir_all(&dir) {
+        Ok(()) => measure_portal(&dir, records).await,
+        Err(e) => Err(e.to_string()),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    match result {
+        Ok(()) => 0,
+        Err(message) => {
+            eprintln!("error: {message}");
+            EXIT_FAILED
+        }
+    }
+}
+
+const ROUNDS: usize = 30;
+
+async fn measure_portal(dir: &Path, records: u64) -> Result<(), String> {
+    use std::sync::Arc;
+    use tower::ServiceExt;
+
+    // One trust (VPD 100) with every applicant.
+    let shape = Shape { records, trusts: 1 };
+    let organisations = Organisations::from_toml(&shape.organisations_toml(), "bench")
+        .map_err(|e| e.to_string())?;
+    {
+        let store = SqliteStore::open(&dir.join("state.db")).map_err(|e| e.to_string())?;
+        let blobs = FolderBlobs::new(dir);
+        let ctx = Context::new(&store, &blobs, &organisations, Utc::now());
+        let mut files = shape.pos_files();
+        files.push((APP_NAME.to_string(), shape.app_file()));
+        for (name, text) in files {
+            let name = name.as_str();
+            blobs
+                .put(Area::Inbound, name, text.into_bytes(), "text/plain")
+                .await
+                .map_err(|e| e.to_string())?;
+            process_inbound(&ctx, name, None)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    let ports = dit_core::service::Ports {
+        store: Box::new(SqliteStore::open(&dir.join("state.db")).map_err(|e| e.to_string())?),
+        blobs: Box::new(FolderBlobs::new(dir)),
+        organisations,
+        mailer: Box::new(dit_core::ports::NoMailer),
+        settings: dit_core::service::Settings::default(),
+    };
+    let csrf = dit_portal::CsrfKey::random()?;
+    let portal = dit_portal::Portal::new(
+        ports,
+        csrf,
+        dit_portal::Downloads::Stream,
+        dit_portal::Assets::none(),
+    );
+    let identity =
+        dit_portal::Identity::parse_as("trust:100", "bench").map_err(|e| e.to_string())?;
+    let app = dit_portal::router(Arc::new(portal)).layer(axum::Extension(identity));
+    let last = 8_000_000 + records - 1;
+    let pages = [
+        ("inbox", "/inbox".to_string()),
+        ("all applicants, page 1", "/applicants".to_string()),
+        (
+            "search by GMC number",
+            format!("/applicants?q={}", 7_000_000 + records / 2),
+        ),
+        ("search by name", "/applicants?q=surname1".to_string()),
+        (
+            "state filter",
+            "/applicants?q=&state=loaded&page=2".to_string(),
+        ),
+        (
+            "applicant page",
+            format!("/applicants/{}", placement_applicant(&app, last).await?),
+        ),
+    ];
+    println!("Portal pages for one trust with {records} applicants ({ROUNDS} rounds each, in-process, SQLite):");
+    for (label, uri) in pages {
+        let mut times = Vec::with_capacity(ROUNDS);
+        let mut bytes = 0;
+        for _ in 0..ROUNDS {
+            let request = axum::http::Request::get(&uri)
+                .body(axum::body::Body::empty())
+                .map_err(|e| e.to_string())?;
+            let started = Instant::now();
+            let response = app
+                .clone()
+                .oneshot(request)
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .map_err(|e| e.to_string())?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            if !status.is_success() {
+                return Err(format!("{uri} answered {status}"));
+            }
+            bytes = body.len();
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "  {label:<24} median {:>6.1} ms  slowest {:>6.1} ms  {:>7} bytes",
+            times[ROUNDS / 2],
+            times[ROUNDS - 1],
+            bytes
+        );
+    }
+    Ok(())
+}
+
+/// The applicant number the APP record of placement `placement` became (found through the portal's
+/// own search, as a person would).
+async fn placement_applicant(app: &axum::Router, placement: u64) -> Result<String, String> {
+    use tower::ServiceExt;
+    let request = axum::http::Request::get(format!("/applicants?q={placement}"))
+        .body(axum::body::Body::empty())
+        .map_err(|e| e.to_string())?;
+    let response = app
+        .clone()
+        .oneshot(request)
+        .await
+        .map_err(|e| e.to_string())?;
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&body);
+    text.split("href=\"/applicants/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_string)
+        .ok_or_else(|| format!("placement {placement} not found"))
 }
 
 /// What one timed child run of `dit process` took.

@@ -83,6 +83,9 @@ enum Commands {
         /// unless --records) into this folder for `dit process`, instead of timing them.
         #[arg(long, value_name = "FOLDER")]
         write: Option<PathBuf>,
+        /// Time the portal's pages for one trust with that many applicants (default 10,000) instead.
+        #[arg(long, conflicts_with = "write")]
+        portal: bool,
     },
     /// Handle trust actions and Trac employment checks: one JSON message, or one per line (JSONL).
     Action {
@@ -183,8 +186,14 @@ fn main() -> ExitCode {
             Commands::Show { json, key } => show::run(&cli.data_dir, &key, json).await,
             Commands::Bench {
                 records,
+                portal: true,
+                ..
+            } => bench::portal(records.unwrap_or(10_000)).await,
+            Commands::Bench {
+                records,
                 trusts,
                 write,
+                portal: false,
             } => bench::run(records, trusts, write.as_deref()),
             Commands::Export {
                 date,

@@ -94,3 +94,13 @@ fn trusts_out_of_range_are_a_usage_error() {
     assert_eq!(status, 2, "{err}");
     assert!(err.contains("--trusts"), "{err}");
 }
+
+#[test]
+fn the_portal_bench_renders_every_page_for_one_trust() {
+    let (status, out, err) = dit(&["bench", "--portal", "--records", "40"]);
+    assert_eq!(status, 0, "{out}{err}");
+    assert!(out.contains("one trust with 40 applicants"), "{out}");
+    for page in ["inbox", "search by GMC number", "applicant page"] {
+        assert!(out.contains(page), "{page}: {out}");
+    }
+}
