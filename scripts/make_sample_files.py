@@ -199,6 +199,27 @@ def main():
         dnc("2", "10508064", dpn1, "Anaesthetics"),
     ])
 
+    # The next day (revision 2 of the contract). APP 59: placement 7000004, rejected in APP 42 for
+    # its missing LAST_NAME, now valid: it loads (a rejected record blocks nothing); 7000041 is the
+    # current holder of 10508064 in DNF 1 (GMC 7100001), so an EXISTING Employee of trust 504.
+    next_day = {"EFFECTIVE_DATE": "2026-11-22", "PROJECTED_HIRE_DATE": "2027-02-17", "PROJECTED_END_DATE": "2027-08-17"}
+    write("DE_KSS_APP_20261122_00000059.DAT", hdr("APP", "KSS", "20261122", "00000059"), [
+        app("7000004", "10508064", "10508064", dpn1, "Corrected", "Nameless", "7544160", **next_day),
+        app("7000041", "10508065", "10508065", dpn2, "Holder", "Current", "7100001", **next_day),
+    ])
+    # DNF 2: trust 504's snapshot lists 10508064 and 10508065 only, so the grid row of 10508066
+    # (from DNF 1) is dropped and trust 504's MEDROT of this DNF has two rows.
+    write("DE_KSS_DNF_20261122_00000002.DAT", hdr("DNF", "KSS", "20261122", "00000002"), [
+        dnc("1", "10508064", dpn1, "Anaesthetics", CURRENT_LAST_NAME="Holder", CURRENT_FIRST_NAME="Current", CURRENT_GMC_NUMBER="7100001",
+            CURRENT_PROJECTED_END_DATE="2027-02-02", CURRENT_NEXT_PLACEMENT_SITE="Other Hospital", CURRENT_WTE="1.0",
+            NEXT_LAST_NAME="Okafor", NEXT_FIRST_NAME="Adaeze", NEXT_GMC_NUMBER="7544158", NEXT_CURRENT_PLACEMENT_SITE="NOT KNOWN",
+            NEXT_PROJECTED_START_DATE="2027-02-03", NEXT_EMAIL_ADDRESS="adaeze.okafor@example.nhs.uk", NEXT_GRADE="F1", NEXT_WTE="1.0",
+            POST_VACANT_AT_NEXT_ROTATION="N"),
+        dnc("1", "10508065", dpn2, "Medicine", CURRENT_LAST_NAME="Holder", CURRENT_FIRST_NAME="Second", CURRENT_GMC_NUMBER="7100002",
+            CURRENT_PROJECTED_END_DATE="2027-02-02", NEXT_LAST_NAME="Lindqvist", NEXT_FIRST_NAME="Erik", NEXT_GMC_NUMBER="7544159",
+            NEXT_PROJECTED_START_DATE="2027-02-10", NEXT_GRADE="F1", NEXT_WTE="1.0", POST_VACANT_AT_NEXT_ROTATION="N"),
+    ])
+
     # An outbound type dropped inbound.
     write("DE_KSS_APC_20261121_00000042.DAT", hdr("APC", "KSS", "20261121", "00000042"), [])
 

@@ -203,8 +203,16 @@ fn print_line(report: &FileReport) {
         ),
         Outcome::Processed if matches!(report.file_type.as_deref(), Some("DNC" | "DNF")) => {
             format!(
-                "processed: {} notifications, {} applied, {} failed",
-                report.records, report.loaded, report.rejected
+                "processed: {} notifications, {} applied, {} failed{}",
+                report.records,
+                report.loaded,
+                report.rejected,
+                // A DNF says how it replaced the grids it names.
+                report
+                    .message
+                    .as_deref()
+                    .map(|m| format!("; {m}"))
+                    .unwrap_or_default()
             )
         }
         Outcome::Processed => format!(

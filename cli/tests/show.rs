@@ -82,3 +82,63 @@ fn a_rejected_sample_record_is_found_by_placement_and_gmc_number_with_every_mess
     let (status, _) = dit(&data, &["show", "7999999"]);
     assert_eq!(status, 4, "nothing matches");
 }
+
+#[test]
+fn the_next_days_samples_load_a_corrected_placement_an_employee_and_a_dnf_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let (status, out) = dit(&data, &["process", "events/files/"]);
+    assert_eq!(status, 3, "the samples include quarantined files");
+    assert!(
+        out.contains("snapshot: grid of trust 504 now 2 row(s), 1 dropped"),
+        "{out}"
+    );
+
+    // Placement 7000004, rejected in APP 42, loads from APP 59; the rejection stays findable.
+    let (status, out) = dit(&data, &["show", "7000004"]);
+    assert_eq!(status, 0, "{out}");
+    assert!(
+        out.contains("Loaded from        DE_KSS_APP_20261122_00000059.DAT record 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ERROR Mandatory item LAST_NAME not supplied. Application rejected."),
+        "{out}"
+    );
+
+    // GMC 7100001, the current holder of 10508064 in DNF 1, is an employee of trust 504.
+    let (status, out) = dit(&data, &["show", "7000041"]);
+    assert_eq!(status, 0, "{out}");
+    assert!(
+        out.contains("INFO Application is from an EXISTING Employee"),
+        "{out}"
+    );
+
+    // DNF 2 lists two of trust 504's three grid rows: its MEDROT has two.
+    let notification: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(data.join(
+            "outbound/trusts/504/notifications/DE_KSS_DNF_20261122_00000002.medical-rotation.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(notification["positions"], 2);
+    let before: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(data.join(
+            "outbound/trusts/504/notifications/DE_KSS_DNC_20261121_00000046.medical-rotation.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(before["positions"], 3);
+
+    // DNC 46 record 4 withdraws someone trust 504 has no applicant for: FAIL, with a reason.
+    let dcc =
+        std::fs::read_to_string(data.join("outbound/tis/KSS/DE_KSS_DCC_20261121_00000046.DAT"))
+            .unwrap();
+    let record_4 = dcc.lines().find(|l| l.starts_with("DCC,4,")).unwrap();
+    assert!(
+        record_4.contains(",2,FAIL,No applicant of trust 504"),
+        "{record_4}"
+    );
+}

@@ -3,13 +3,17 @@
 //! makes one test per adapter pair.
 //!
 //! - Rejected APP records are kept and findable (2.5, 3).
+//! - A DNF is a full snapshot of the grids of the trusts it names; type-1 current holders are
+//!   employees; type 2/4 records that match no applicant fail (2.7).
 
 use std::sync::Arc;
 
 use dit_aws::dynamo::DynamoStore;
 use dit_aws::s3::{S3Blobs, S3Layout};
+use dit_core::domain::dnc::DNC_FIELDS;
 use dit_core::domain::messages::MessageType;
-use dit_core::domain::model::{RejectedApplication, RejectedLookup};
+use dit_core::domain::model::{person_key, RejectedApplication, RejectedLookup};
+use dit_core::ports::Area;
 use dit_core::service::report::Outcome;
 use dit_embedded::folders::FolderBlobs;
 use dit_embedded::sqlite::SqliteStore;
@@ -229,3 +233,376 @@ async fn rejected_records_are_kept_and_block_nothing(env: &Env) {
 scenario!(rejected_records_are_kept_and_block_nothing =>
     sqlite_rejected_app_records_are_kept_findable_and_block_nothing,
     moto_rejected_app_records_are_kept_findable_and_block_nothing);
+
+/// A file of `kind` from `source` dated 2026-11-21 with these data lines.
+fn envelope(kind: &str, source: &str, seq: u32, lines: &[String]) -> String {
+    let mut text = format!("HDR,{kind},{source},20261121,{seq:08},2026-11-21T13:00:00Z,1\n");
+    for line in lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text.push_str(&format!("TRL,{}\n", lines.len()));
+    text
+}
+
+/// A DNC line of `kind` for trust `vpd`, position `position` with DPN `dpn`; `edits` set fields.
+fn dnc(kind: &str, vpd: &str, position: &str, dpn: &str, edits: &[(&str, &str)]) -> String {
+    let mut fields: Vec<String> = DNC_FIELDS.iter().map(|_| String::new()).collect();
+    let base = [
+        ("RECORD_CODE", "DNC"),
+        ("NOTIFICATION_TYPE", kind),
+        ("DEANERY_POST_NUMBER", dpn),
+        ("MANAGING_DEANERY_BODY", "KSS"),
+        ("POSITION_ID", position),
+        ("VPD", vpd),
+        ("POST_SPECIALTY", "Cardiology"),
+        ("SITE", "Example Hospital"),
+    ];
+    for (field, value) in base.iter().chain(edits) {
+        let i = DNC_FIELDS.iter().position(|f| f == field).unwrap();
+        fields[i] = value.to_string();
+    }
+    fields.join(",")
+}
+
+/// A type-1 line whose current holder has this GMC number.
+fn holder(vpd: &str, position: &str, dpn: &str, gmc: &str) -> String {
+    dnc(
+        "1",
+        vpd,
+        position,
+        dpn,
+        &[
+            ("CURRENT_LAST_NAME", "Holder"),
+            ("CURRENT_FIRST_NAME", "Current"),
+            ("CURRENT_GMC_NUMBER", gmc),
+            ("CURRENT_PROJECTED_END_DATE", "2027-02-02"),
+        ],
+    )
+}
+
+async fn text_of(env: &Env, key: &str) -> String {
+    let bytes = env
+        .blobs
+        .get(Area::Outbound, key)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no {key}"));
+    String::from_utf8(bytes).unwrap()
+}
+
+/// The DCC lines of a notification file: (status, message) per record.
+async fn dcc(env: &Env, name: &str) -> Vec<(String, String)> {
+    text_of(env, &format!("tis/KSS/{name}"))
+        .await
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect::<Vec<_>>())
+        .filter(|f| f[0] == "DCC")
+        .map(|f| (f[4].clone(), f[5..].join(",")))
+        .collect()
+}
+
+async fn grid_keys(env: &Env, vpd: &str) -> Vec<(String, String)> {
+    env.store
+        .rotation_grid(vpd)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.position_key, r.source_file))
+        .collect()
+}
+
+/// A DNF replaces the grid of every trust it names (rows of its unreadable type-1 lines kept),
+/// leaves other trusts alone, regenerates the MEDROT with exactly those rows, and makes its
+/// current holders employees: a later APP for one of them says EXISTING Employee.
+async fn a_dnf_replaces_the_grids_of_the_trusts_it_names(env: &Env) {
+    env.load().await;
+    let dnc_name = "DE_KSS_DNC_20261121_00000002.DAT";
+    let report = env
+        .process(
+            dnc_name,
+            &envelope(
+                "DNC",
+                "KSS",
+                2,
+                &[
+                    holder("504", "100", DPN_100, "7100001"),
+                    holder("504", "101", DPN_101, "7100002"),
+                    holder("504", "102", "KSS/RJZ01/030/STR/102", "7100003"),
+                    holder("505", "200", "KSS/RXX01/600/GPST/200", "7100004"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!((report.loaded, report.rejected), (4, 0), "{report:?}");
+    let dnf_name = "DE_KSS_DNF_20261121_00000003.DAT";
+    let dnf = envelope(
+        "DNF",
+        "KSS",
+        3,
+        &[
+            holder("504", "100", DPN_100, "7100005"),
+            // Unreadable (a bad date): 101's row stays as the DNC left it.
+            dnc(
+                "1",
+                "504",
+                "101",
+                DPN_101,
+                &[("NEXT_PROJECTED_START_DATE", "2027-02-30")],
+            ),
+            // A malformed GMC number makes no employee.
+            holder("504", "103", "KSS/RJZ01/030/STR/103", "71000"),
+        ],
+    );
+    let report = env.process(dnf_name, &dnf).await;
+    assert_eq!((report.loaded, report.rejected), (2, 1), "{report:?}");
+    assert_eq!(
+        grid_keys(env, "504").await,
+        vec![
+            ("100".to_string(), dnf_name.to_string()),
+            ("101".to_string(), dnc_name.to_string()),
+            ("103".to_string(), dnf_name.to_string()),
+        ],
+        "102 is not in the snapshot"
+    );
+    assert_eq!(
+        grid_keys(env, "505").await,
+        vec![("200".to_string(), dnc_name.to_string())],
+        "a trust the DNF does not name keeps its grid"
+    );
+    assert!(report
+        .message
+        .as_deref()
+        .is_some_and(|m| m.contains("grid of trust 504 now 3 row(s), 1 dropped")));
+    let rotation: serde_json::Value = serde_json::from_str(
+        &text_of(
+            env,
+            "trusts/504/notifications/DE_KSS_DNF_20261121_00000003.medical-rotation.json",
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(rotation["positions"], 3);
+    assert!(env
+        .blobs
+        .get(
+            Area::Outbound,
+            "trusts/504/medrot/DE_KSS_504_MEDROT_DNF_20261121_00000003.xlsx"
+        )
+        .await
+        .unwrap()
+        .is_some());
+    assert!(
+        env.blobs
+            .get(
+                Area::Outbound,
+                "trusts/505/notifications/DE_KSS_DNF_20261121_00000003.medical-rotation.json"
+            )
+            .await
+            .unwrap()
+            .is_none(),
+        "505's MEDROT is not regenerated"
+    );
+
+    // Current holders with a GMC number became employees of their trust (DNC and DNF alike).
+    let key = |gmc: &str| person_key(Some(gmc), None, None).unwrap();
+    let persons = env
+        .store
+        .persons(&[
+            ("504".to_string(), key("7100001")),
+            ("504".to_string(), key("7100005")),
+            ("505".to_string(), key("7100004")),
+            ("504".to_string(), key("7100004")),
+        ])
+        .await
+        .unwrap();
+    assert!(persons[&("504".to_string(), key("7100001"))].employee);
+    assert!(persons[&("504".to_string(), key("7100005"))].employee);
+    assert!(persons[&("505".to_string(), key("7100004"))].employee);
+    assert!(
+        !persons.contains_key(&("504".to_string(), key("7100004"))),
+        "an employee of 505 only"
+    );
+    let report = env
+        .process_app(
+            4,
+            &[
+                app("40", "101", DPN_101, "7100005"),
+                app("41", "101", DPN_101, "7100004"),
+            ],
+        )
+        .await;
+    assert_eq!(report.loaded, 2, "{report:?}");
+    let messages = |placement: &str| {
+        let placement = placement.to_string();
+        async move {
+            let link = env
+                .store
+                .placements(std::slice::from_ref(&placement))
+                .await
+                .unwrap()[&placement]
+                .clone();
+            env.store
+                .applicant(&link.applicant_number)
+                .await
+                .unwrap()
+                .unwrap()
+                .load_messages
+                .into_iter()
+                .map(|m| m.text)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(messages("40")
+        .await
+        .contains(&"Application is from an EXISTING Employee".to_string()));
+    assert!(messages("41")
+        .await
+        .contains(&"Application is from a NEW Applicant".to_string()));
+
+    // The same DNF again: a duplicate, nothing changes.
+    let again = env.process(dnf_name, &dnf).await;
+    assert_eq!(again.outcome, Outcome::Duplicate);
+    assert_eq!(grid_keys(env, "504").await.len(), 3);
+}
+
+scenario!(a_dnf_replaces_the_grids_of_the_trusts_it_names =>
+    sqlite_a_dnf_replaces_the_grids_of_the_trusts_it_names,
+    moto_a_dnf_replaces_the_grids_of_the_trusts_it_names);
+
+/// A DNC (not a snapshot) only adds and replaces rows.
+async fn a_dnc_only_adds_and_replaces_grid_rows(env: &Env) {
+    env.load().await;
+    env.process(
+        "DE_KSS_DNC_20261121_00000002.DAT",
+        &envelope(
+            "DNC",
+            "KSS",
+            2,
+            &[
+                holder("504", "100", DPN_100, "7100001"),
+                holder("504", "101", DPN_101, "7100002"),
+            ],
+        ),
+    )
+    .await;
+    env.process(
+        "DE_KSS_DNC_20261121_00000003.DAT",
+        &envelope("DNC", "KSS", 3, &[holder("504", "100", DPN_100, "7100003")]),
+    )
+    .await;
+    assert_eq!(
+        grid_keys(env, "504").await,
+        vec![
+            (
+                "100".to_string(),
+                "DE_KSS_DNC_20261121_00000003.DAT".to_string()
+            ),
+            (
+                "101".to_string(),
+                "DE_KSS_DNC_20261121_00000002.DAT".to_string()
+            ),
+        ]
+    );
+}
+
+scenario!(a_dnc_only_adds_and_replaces_grid_rows =>
+    sqlite_a_dnc_only_adds_and_replaces_grid_rows,
+    moto_a_dnc_only_adds_and_replaces_grid_rows);
+
+/// A withdrawal or date change that matches no applicant fails in the DCC with a reason; the
+/// withdrawal still tells the trust, with "Number Unavailable - ...".
+async fn withdrawals_and_date_changes_matching_no_applicant_fail(env: &Env) {
+    env.load().await;
+    let name = "DE_KSS_DNC_20261121_00000002.DAT";
+    let report = env
+        .process(
+            name,
+            &envelope(
+                "DNC",
+                "KSS",
+                2,
+                &[
+                    // 1: matches applicant 5000001 (GMC 7000001 on position 100).
+                    dnc(
+                        "2",
+                        "504",
+                        "100",
+                        DPN_100,
+                        &[("WITHDRAWN_GMC_NUMBER", "7000001")],
+                    ),
+                    // 2: nobody with that GMC number on that position.
+                    dnc(
+                        "2",
+                        "504",
+                        "100",
+                        DPN_100,
+                        &[
+                            ("WITHDRAWN_LAST_NAME", "Smith"),
+                            ("WITHDRAWN_GMC_NUMBER", "9999999"),
+                        ],
+                    ),
+                    // 3: a date change for nobody.
+                    dnc(
+                        "4",
+                        "504",
+                        "101",
+                        DPN_101,
+                        &[
+                            ("NEXT_GMC_NUMBER", "9999998"),
+                            ("CHANGE_OF_PROJECTED_HIRE_DATE", "2027-02-10"),
+                        ],
+                    ),
+                    // 4: a date change for applicant 5000002 (GMC 7000002 on position 101).
+                    dnc(
+                        "4",
+                        "504",
+                        "101",
+                        DPN_101,
+                        &[
+                            ("NEXT_GMC_NUMBER", "7000002"),
+                            ("CHANGE_OF_PROJECTED_HIRE_DATE", "2027-02-10"),
+                        ],
+                    ),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!((report.loaded, report.rejected), (2, 2), "{report:?}");
+    let lines = dcc(env, "DE_KSS_DCC_20261121_00000002.DAT").await;
+    assert_eq!(
+        lines,
+        vec![
+            ("SUCCESS".to_string(), "Applicant 5000001 withdrawn".to_string()),
+            (
+                "FAIL".to_string(),
+                "No applicant of trust 504 with this GMC number on this position: none was withdrawn (trust notified: Number Unavailable)".to_string()
+            ),
+            (
+                "FAIL".to_string(),
+                "No applicant of trust 504 with this GMC number on this position: no dates were changed (trust notified)".to_string()
+            ),
+            (
+                "SUCCESS".to_string(),
+                "Applicant 5000002 projected dates changed".to_string()
+            ),
+        ]
+    );
+    let withdrawn: serde_json::Value = serde_json::from_str(
+        &text_of(
+            env,
+            "trusts/504/notifications/DE_KSS_DNC_20261121_00000002.applicants-withdrawn-cardiology.json",
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(withdrawn["rows"][0][3], "5000001");
+    assert!(withdrawn["rows"][1][3]
+        .as_str()
+        .unwrap()
+        .starts_with("Number Unavailable - "));
+}
+
+scenario!(withdrawals_and_date_changes_matching_no_applicant_fail =>
+    sqlite_withdrawals_and_date_changes_matching_no_applicant_fail_in_the_dcc,
+    moto_withdrawals_and_date_changes_matching_no_applicant_fail_in_the_dcc);

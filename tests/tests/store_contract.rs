@@ -1264,3 +1264,74 @@ async fn contract_trust_applicants_and_read_marks(store: &dyn StateStore) {
 contract!(contract_trust_applicants_and_read_marks =>
     sqlite_a_trusts_applicants_are_listed_in_number_order_and_read_marks_are_per_trust,
     dynamo_a_trusts_applicants_are_listed_in_number_order_and_read_marks_are_per_trust);
+
+/// Rotation rows are removed by trust and position key; other trusts' rows, and keys not in the
+/// grid, are left alone; removing twice is no error.
+async fn contract_remove_rotation(store: &dyn StateStore) {
+    use dit_core::domain::dnc::{NamedTrainee, RotationEntry};
+    let row = |vpd: &str, key: &str| RotationEntry {
+        vpd: vpd.into(),
+        position_key: key.into(),
+        position_id: key.trim_start_matches("DPN:").into(),
+        dpn: format!("KSS/A/{key}/B"),
+        managing_deanery_body: "KSS".into(),
+        specialty: "Cardiology".into(),
+        site: "Site".into(),
+        current: NamedTrainee::default(),
+        current_projected_end_date: None,
+        current_next_placement_site: String::new(),
+        current_wte: String::new(),
+        next: NamedTrainee::default(),
+        next_current_placement_site: String::new(),
+        next_projected_start_date: None,
+        next_email_address: String::new(),
+        next_grade: String::new(),
+        next_wte: String::new(),
+        post_vacant_at_next_rotation: None,
+        source_file: "f".into(),
+        updated_on: date(2026, 11, 21),
+    };
+    let rows: Vec<RotationEntry> = ["1", "2", "3", "DPN:KSS/X/1/2"]
+        .iter()
+        .map(|k| row("504", k))
+        .chain(["1", "2"].iter().map(|k| row("505", k)))
+        .collect();
+    store.save_rotation(&rows).await.unwrap();
+    store.remove_rotation("504", &[]).await.unwrap();
+    let keys = |v: &[&str]| v.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+    store
+        .remove_rotation("504", &keys(&["2", "DPN:KSS/X/1/2", "9", "2"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.rotation_grid("504").await.unwrap(),
+        vec![row("504", "1"), row("504", "3")]
+    );
+    assert_eq!(
+        store.rotation_grid("505").await.unwrap(),
+        vec![row("505", "1"), row("505", "2")]
+    );
+    store
+        .remove_rotation("504", &keys(&["2", "DPN:KSS/X/1/2"]))
+        .await
+        .unwrap();
+    // More keys than one batch request holds.
+    let many: Vec<String> = (0..60).map(|i| format!("M{i:02}")).collect();
+    store
+        .save_rotation(&many.iter().map(|k| row("506", k)).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    store.remove_rotation("506", &many[..55]).await.unwrap();
+    let left: Vec<String> = store
+        .rotation_grid("506")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.position_key)
+        .collect();
+    assert_eq!(left, many[55..].to_vec());
+}
+
+contract!(contract_remove_rotation =>
+    sqlite_rotation_rows_are_removed_by_trust_and_position_key,
+    dynamo_rotation_rows_are_removed_by_trust_and_position_key);

@@ -252,6 +252,13 @@ pub trait StateStore: Send + Sync {
     /// [`StoreError`] when the store fails.
     async fn rotation_grid(&self, vpd: &str) -> Result<Vec<RotationEntry>, StoreError>;
 
+    /// Removes rows of a trust's rotation grid by position key (keys not in the grid are no
+    /// error), e.g. the rows a DNF snapshot no longer lists.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn remove_rotation(&self, vpd: &str, position_keys: &[String]) -> Result<(), StoreError>;
+
     /// Stores a person update (idempotent by applicant number and message id).
     ///
     /// # Errors

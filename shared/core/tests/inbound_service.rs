@@ -653,9 +653,10 @@ async fn a_withdrawal_moves_the_matching_applicant_and_tells_the_trust() {
             &file("DNC", "KSS", "00000002", &lines),
         )
         .await;
+    // Revision 2 (2.7): the withdrawal that matches no applicant fails in the DCC.
     assert_eq!(
         (report.outcome, report.loaded, report.rejected),
-        (Outcome::Processed, 2, 0)
+        (Outcome::Processed, 1, 1)
     );
     let applicant = env.store.applicant("5000001").await.unwrap().unwrap();
     assert_eq!(applicant.state, ApplicantState::Withdrawn);
@@ -685,7 +686,11 @@ async fn a_withdrawal_moves_the_matching_applicant_and_tells_the_trust() {
             "Applicant 5000001 withdrawn"
         ]
     );
-    assert_eq!(rows[1][4], "SUCCESS");
+    assert_eq!(rows[1][4], "FAIL");
+    assert!(
+        rows[1][5].starts_with("No applicant of trust 504"),
+        "{rows:?}"
+    );
     let n = notification(&env, "trusts/504/notifications/DE_KSS_DNC_20261121_00000002.applicants-withdrawn-cardiology.json").await;
     assert_eq!(
         n["title"],

@@ -744,6 +744,25 @@ impl StateStore for SqliteStore {
         })
     }
 
+    async fn remove_rotation(&self, vpd: &str, position_keys: &[String]) -> Result<(), StoreError> {
+        if position_keys.is_empty() {
+            return Ok(());
+        }
+        self.with(|connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            for key in position_keys {
+                tx.execute(
+                    "DELETE FROM rotation WHERE vpd = ?1 AND position_key = ?2",
+                    params![vpd, key],
+                )
+                .map_err(unavailable)?;
+            }
+            tx.commit().map_err(unavailable)
+        })
+    }
+
     async fn save_person_update(&self, update: &PersonUpdate) -> Result<(), StoreError> {
         self.with(|connection| {
             execute(

@@ -289,6 +289,16 @@ impl StateStore for FaultyStore {
         self.inner.rotation_grid(vpd).await
     }
 
+    async fn remove_rotation(&self, vpd: &str, position_keys: &[String]) -> Result<(), StoreError> {
+        for key in position_keys {
+            let write = self.inner.remove_rotation(vpd, std::slice::from_ref(key));
+            self.faults
+                .write("remove_rotation", store_error, write)
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn save_person_update(&self, update: &PersonUpdate) -> Result<(), StoreError> {
         let write = self.inner.save_person_update(update);
         self.faults

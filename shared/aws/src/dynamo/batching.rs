@@ -1,6 +1,8 @@
 //! Request shapes shared by the port methods: consistent gets, batch reads and writes in the
 //! service limits with unprocessed items retried, paginated queries, backoff.
 
+use aws_sdk_dynamodb::types::DeleteRequest;
+
 use super::*;
 
 /// DynamoDB limits.
@@ -203,5 +205,41 @@ impl DynamoStore {
                 _ => Err(sdk_error("UpdateItem", &err)),
             },
         }
+    }
+}
+
+impl DynamoStore {
+    /// BatchWriteItem deletes in chunks of 25, retrying unprocessed keys (absent keys are no error).
+    pub(super) async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), StoreError> {
+        let mut requests = Vec::with_capacity(keys.len());
+        for key in keys {
+            let delete = DeleteRequest::builder()
+                .set_key(Some(key))
+                .build()
+                .map_err(build_error)?;
+            requests.push(WriteRequest::builder().delete_request(delete).build());
+        }
+        for chunk in requests.chunks(BATCH_WRITE_LIMIT) {
+            let mut pending = chunk.to_vec();
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("BatchWriteItem", &e))?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.table))
+                    .unwrap_or_default();
+                if !pending.is_empty() {
+                    retry_unprocessed("BatchWriteItem", "deletes", pending.len(), &mut attempt)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
     }
 }

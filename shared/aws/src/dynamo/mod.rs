@@ -660,6 +660,18 @@ impl StateStore for DynamoStore {
             .collect()
     }
 
+    async fn remove_rotation(&self, vpd: &str, position_keys: &[String]) -> Result<(), StoreError> {
+        let unique: BTreeSet<&String> = position_keys.iter().collect();
+        let keys: Vec<Item> = unique
+            .into_iter()
+            .map(|position_key| rotation_key(vpd, position_key))
+            .collect();
+        let count = keys.len();
+        self.batch_delete(keys).await?;
+        tracing::info!(vpd, count, "rotation rows removed");
+        Ok(())
+    }
+
     async fn save_person_update(&self, update: &PersonUpdate) -> Result<(), StoreError> {
         let item = encode("person update", update)?;
         let keys = key(

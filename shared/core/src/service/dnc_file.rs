@@ -16,7 +16,7 @@ use crate::domain::dnc::{
 use crate::domain::envelope::{FileType, LineReader, OutboundFile};
 use crate::domain::lifecycle::{decide, ApplicantState, Command, Transition};
 use crate::domain::messages::MAX_MESSAGE_CHARS;
-use crate::domain::model::{Applicant, Cause};
+use crate::domain::model::{person_key, Applicant, Cause};
 use crate::domain::notify::{long_date, NotificationKind, RotationNotification, TrustNotification};
 use crate::domain::pos::Position;
 use crate::domain::sheets::{medrot_xlsx, XLSX_CONTENT_TYPE};
@@ -34,6 +34,12 @@ struct Run<'a, 'c> {
     notifications: BTreeMap<(String, NotificationKind, String), TrustNotification>,
     /// Trusts whose rotation grid this file changed (their MEDROT is regenerated).
     medrot_trusts: BTreeSet<String>,
+    /// For a DNF: the live trusts it names, whose grids become exactly its type-1 rows.
+    snapshot_trusts: BTreeSet<String>,
+    /// For a DNF: grid rows of type-1 lines that could not be read, kept as they were.
+    unread_rows: BTreeSet<(String, String)>,
+    /// Type-1 current holders with a GMC number: employees of their trust, as `(vpd, person key)`.
+    employees: BTreeSet<(String, String)>,
 }
 
 /// The DCC answer for one record.
@@ -77,6 +83,9 @@ pub(crate) async fn process(
         rotation: Vec::new(),
         notifications: BTreeMap::new(),
         medrot_trusts: BTreeSet::new(),
+        snapshot_trusts: BTreeSet::new(),
+        unread_rows: BTreeSet::new(),
+        employees: BTreeSet::new(),
     };
     let mut reader = LineReader::new(file.bytes);
     let mut record = csv::StringRecord::new();
@@ -88,7 +97,10 @@ pub(crate) async fn process(
         record_number += 1;
         let answer = match read_record(&record) {
             Ok(dnc) => run.apply(&dnc, record_number, line).await?,
-            Err(reason) => Answer::fail(format!("{reason}. Notification rejected.")),
+            Err(reason) => {
+                run.note_unread_row(&record);
+                Answer::fail(format!("{reason}. Notification rejected."))
+            }
         };
         if answer.success {
             report.loaded += 1;
@@ -124,6 +136,22 @@ pub(crate) async fn process(
     }
     ctx.progress.advance(record_number % 1000);
     ctx.store.save_rotation(&run.rotation).await?;
+    for (vpd, person_key) in &run.employees {
+        ctx.store.mark_employee(vpd, person_key).await?;
+    }
+    if name.file_type == FileType::Dnf {
+        let mut snapshots = Vec::new();
+        for vpd in &run.snapshot_trusts {
+            let (kept, removed) = replace_grid(ctx, file, vpd, &run.unread_rows).await?;
+            snapshots.push(format!(
+                "grid of trust {vpd} now {kept} row(s), {removed} dropped"
+            ));
+            run.medrot_trusts.insert(vpd.clone());
+        }
+        if !snapshots.is_empty() {
+            report.message = Some(format!("snapshot: {}", snapshots.join("; ")));
+        }
+    }
 
     let dcc_key = format!(
         "tis/{}/{}",
@@ -146,6 +174,27 @@ pub(crate) async fn process(
         report.outputs.extend(write_medrot(ctx, file, vpd).await?);
     }
     Ok(report)
+}
+
+/// Makes a trust's grid exactly this DNF's type-1 rows (saved above, so they carry this file's
+/// name): every other row goes, except those of this file's unreadable type-1 lines. Returns the
+/// rows kept and removed.
+async fn replace_grid(
+    ctx: &Context<'_>,
+    file: &Accepted<'_>,
+    vpd: &str,
+    unread_rows: &BTreeSet<(String, String)>,
+) -> Result<(usize, usize), StoreError> {
+    let grid = ctx.store.rotation_grid(vpd).await?;
+    let total = grid.len();
+    let stale: Vec<String> = grid
+        .into_iter()
+        .filter(|row| row.source_file != file.name.name)
+        .filter(|row| !unread_rows.contains(&(row.vpd.clone(), row.position_key.clone())))
+        .map(|row| row.position_key)
+        .collect();
+    ctx.store.remove_rotation(vpd, &stale).await?;
+    Ok((total - stale.len(), stale.len()))
 }
 
 /// Regenerates a trust's MEDROT from its whole rotation grid (as saved above) and writes the Medical
@@ -199,6 +248,32 @@ async fn write_medrot(
 }
 
 impl Run<'_, '_> {
+    /// A DNF type-1 line that could not be read: its trust's row for that position is kept.
+    fn note_unread_row(&mut self, record: &csv::StringRecord) {
+        if self.file.name.file_type != FileType::Dnf {
+            return;
+        }
+        let field = |name: &str| {
+            DNC_FIELDS
+                .iter()
+                .position(|f| *f == name)
+                .and_then(|i| record.get(i))
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        };
+        if field("NOTIFICATION_TYPE") != "1" {
+            return;
+        }
+        let (position_id, dpn) = (field("POSITION_ID"), field("DEANERY_POST_NUMBER"));
+        let key = if position_id.is_empty() {
+            format!("DPN:{dpn}")
+        } else {
+            position_id
+        };
+        self.unread_rows.insert((field("VPD"), key));
+    }
+
     async fn apply(
         &mut self,
         record: &DncRecord,
@@ -211,6 +286,9 @@ impl Run<'_, '_> {
                 record.vpd
             )));
         }
+        if self.file.name.file_type == FileType::Dnf {
+            self.snapshot_trusts.insert(record.vpd.clone());
+        }
         let cause = Cause::File {
             name: self.file.name.name.clone(),
             record_number,
@@ -218,6 +296,12 @@ impl Run<'_, '_> {
         };
         Ok(match record.notification_type {
             NotificationType::CurrentAndNext => {
+                let gmc = &record.current.gmc_number;
+                if gmc.len() == 7 && gmc.bytes().all(|b| b.is_ascii_digit()) {
+                    if let Some(key) = person_key(Some(gmc), None, None) {
+                        self.employees.insert((record.vpd.clone(), key));
+                    }
+                }
                 let entry = RotationEntry::from_record(
                     record,
                     &self.file.name.name,
@@ -351,8 +435,8 @@ impl Run<'_, '_> {
             None => (
                 NUMBER_UNAVAILABLE.to_string(),
                 String::new(),
-                Answer::success(format!(
-                    "Trust {} notified; no applicant with this GMC number on this position, so none was withdrawn",
+                Answer::fail(format!(
+                    "No applicant of trust {} with this GMC number on this position: none was withdrawn (trust notified: Number Unavailable)",
                     record.vpd
                 )),
             ),
@@ -389,7 +473,7 @@ impl Run<'_, '_> {
                         Answer::success(format!("Applicant {number} withdrawn"))
                     }
                     ChangeOutcome::Unchanged(_) => Answer::success(format!("Applicant {number} was already withdrawn")),
-                    ChangeOutcome::NotFound => Answer::success(format!("Trust {} notified; applicant {number} no longer exists", record.vpd)),
+                    ChangeOutcome::NotFound => Answer::fail(format!("Applicant {number} no longer exists: none was withdrawn (trust {} notified)", record.vpd)),
                 };
                 let status = if applicant.state == ApplicantState::Hired { "Employee" } else { "Applicant" };
                 (number, status.to_string(), answer)
@@ -437,8 +521,8 @@ impl Run<'_, '_> {
         let new_hire = record.change_of_projected_hire_date;
         let new_end = record.change_of_projected_end_date;
         let answer = match self.find_applicant(record, trainee).await? {
-            None => Answer::success(format!(
-                "Trust {} notified; no applicant with this GMC number on this position, so no dates were changed",
+            None => Answer::fail(format!(
+                "No applicant of trust {} with this GMC number on this position: no dates were changed (trust notified)",
                 record.vpd
             )),
             Some(applicant) if matches!(applicant.state, ApplicantState::Withdrawn | ApplicantState::Rejected) => {
@@ -484,7 +568,7 @@ impl Run<'_, '_> {
                         }
                     }
                     ChangeOutcome::Refused { reason, .. } => Answer::fail(reason),
-                    ChangeOutcome::NotFound => Answer::success(format!("Trust {} notified; applicant {number} no longer exists", record.vpd)),
+                    ChangeOutcome::NotFound => Answer::fail(format!("Applicant {number} no longer exists: no dates were changed (trust {} notified)", record.vpd)),
                 }
             }
         };
