@@ -5,6 +5,8 @@
 //! - Rejected APP records are kept and findable (2.5, 3).
 //! - A DNF is a full snapshot of the grids of the trusts it names; type-1 current holders are
 //!   employees; type 2/4 records that match no applicant fail (2.7).
+//! - A POS file never destroys what it cannot read, never takes over another trust's position,
+//!   and is not applied when older than the trust's last applied one (2.8).
 
 use std::sync::Arc;
 
@@ -13,6 +15,7 @@ use dit_aws::s3::{S3Blobs, S3Layout};
 use dit_core::domain::dnc::DNC_FIELDS;
 use dit_core::domain::messages::MessageType;
 use dit_core::domain::model::{person_key, RejectedApplication, RejectedLookup};
+use dit_core::domain::pos::{Position, PositionStatus};
 use dit_core::ports::Area;
 use dit_core::service::report::Outcome;
 use dit_embedded::folders::FolderBlobs;
@@ -606,3 +609,196 @@ async fn withdrawals_and_date_changes_matching_no_applicant_fail(env: &Env) {
 scenario!(withdrawals_and_date_changes_matching_no_applicant_fail =>
     sqlite_withdrawals_and_date_changes_matching_no_applicant_fail_in_the_dcc,
     moto_withdrawals_and_date_changes_matching_no_applicant_fail_in_the_dcc);
+
+/// A POS line of a Lead Employer position effective from `from`; its number is its id.
+fn pos_line(id: &str, dpn: &str, from: &str, vpd: &str) -> String {
+    format!("POS,{id},{id},{id}|Foundation|F1|Medicine,{dpn},KSS,Lead Employer,{from},,N1L,F1,Site,RXX,{vpd} Org")
+}
+
+/// A POS file of trust `vpd` dated `date` (YYYYMMDD).
+fn pos_file(vpd: &str, date: &str, seq: u32, lines: &[String]) -> (String, String) {
+    let mut text = format!("HDR,POS,{vpd},{date},{seq:08},2026-11-21T13:00:00Z,1\n");
+    for line in lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text.push_str(&format!("TRL,{}\n", lines.len()));
+    (format!("ESR_{vpd}_POS_{date}_{seq:08}.DAT"), text)
+}
+
+async fn position(env: &Env, id: &str) -> Option<Position> {
+    env.store
+        .positions(&[id.to_string()])
+        .await
+        .unwrap()
+        .remove(id)
+}
+
+async fn readiness(env: &Env, file: &str) -> serde_json::Value {
+    let key = format!(
+        "trusts/504/reports/{}.dpn-readiness.json",
+        file.trim_end_matches(".DAT")
+    );
+    serde_json::from_str(&text_of(env, &key).await).unwrap()
+}
+
+/// Lines not applied, as the readiness report lists them: (line, problem).
+fn not_applied_lines(report: &serde_json::Value) -> Vec<(u64, String)> {
+    report["unreadable_records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["line"].as_u64().unwrap(),
+                p["problem"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// An unreadable line keeps the stored position; another trust's POSITION_ID is not taken over;
+/// only positions absent from the file are removed; an older file is reported, not applied; a
+/// line whose POSITION_ID cannot be read keeps the one stored position with its number.
+async fn a_pos_file_never_destroys_what_it_cannot_read(env: &Env) {
+    env.load().await;
+    let before_100 = position(env, "100").await.unwrap();
+    let before_200 = position(env, "200").await.unwrap();
+    let dpn_102 = "KSS/RJZ01/030/STR/102";
+
+    let (name, text) = pos_file(
+        "504",
+        "20261122",
+        2,
+        &[
+            // Line 2: a bad date: unreadable.
+            pos_line("100", DPN_100, "2020-13-01", "504"),
+            // Line 3: trust 505's position.
+            pos_line("200", "KSS/RXX01/600/GPST/200", "2020-01-01", "504"),
+            // Line 4: a new position. (101 is absent: removed.)
+            pos_line("102", dpn_102, "2020-01-01", "504"),
+        ],
+    );
+    let report = env.process(&name, &text).await;
+    assert_eq!(report.outcome, Outcome::Processed);
+    assert_eq!(
+        position(env, "100").await.unwrap(),
+        before_100,
+        "the unreadable line's position is kept as it was"
+    );
+    assert_eq!(
+        position(env, "200").await.unwrap(),
+        before_200,
+        "505's position is not taken over"
+    );
+    let removed = position(env, "101").await.unwrap();
+    assert_eq!(removed.status, PositionStatus::Removed);
+    assert_eq!(removed.changed_in, name);
+    let added = position(env, "102").await.unwrap();
+    assert_eq!(
+        (added.vpd.as_str(), added.status),
+        ("504", PositionStatus::Active)
+    );
+    let data = readiness(env, &name).await;
+    let lines = not_applied_lines(&data);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0].0, 2);
+    assert!(lines[0].1.contains("EFFECTIVE_FROM"), "{lines:?}");
+    assert!(
+        lines[0]
+            .1
+            .ends_with("the stored position 100 is kept as it was"),
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines[1],
+        (
+            3,
+            "POSITION_ID 200 belongs to another organisation".to_string()
+        )
+    );
+    assert!(data.get("not_applied").is_none());
+    // The kept position still resolves applications.
+    let app_report = env
+        .process_app(5, &[app("50", "100", DPN_100, "7000050")])
+        .await;
+    assert_eq!(app_report.loaded, 1, "{app_report:?}");
+
+    // An older file: reported, not applied.
+    let (older, text) = pos_file(
+        "504",
+        "20261120",
+        3,
+        &[pos_line(
+            "103",
+            "KSS/RJZ01/030/STR/103",
+            "2020-01-01",
+            "504",
+        )],
+    );
+    let stored_before: Vec<Position> = env.store.trust_positions("504").await.unwrap();
+    let report = env.process(&older, &text).await;
+    assert_eq!(report.outcome, Outcome::Processed);
+    assert!(
+        report.operator_warnings.iter().any(|w| w
+            == "POS file of trust 504 dated 2026-11-20 is older than the last applied one (dated 2026-11-22): reported to the trust, not applied"),
+        "{report:?}"
+    );
+    assert_eq!(
+        env.store.trust_positions("504").await.unwrap(),
+        stored_before
+    );
+    assert!(position(env, "103").await.is_none());
+    let data = readiness(env, &older).await;
+    assert!(data["not_applied"]
+        .as_str()
+        .unwrap()
+        .starts_with("Not applied: this file is dated 2026-11-20"));
+    assert_eq!(data["all_dpn_positions"][0]["position_id"], "103");
+
+    // A line whose POSITION_ID cannot be read keeps the stored position with its number; a file
+    // of the same date as the last applied one is applied.
+    let (same_day, text) = pos_file(
+        "504",
+        "20261122",
+        4,
+        &[
+            pos_line("100", DPN_100, "2020-01-01", "504"),
+            "POS,1O2,102,102|Foundation|F1|Medicine,KSS/RJZ01/030/STR/102,KSS,Lead Employer,2020-01-01,,N1L,F1,Site,RXX,504 Org".to_string(),
+        ],
+    );
+    env.process(&same_day, &text).await;
+    assert_eq!(position(env, "102").await.unwrap(), added);
+    let lines = not_applied_lines(&readiness(env, &same_day).await);
+    assert!(
+        lines[0]
+            .1
+            .ends_with("the stored position 102 is kept as it was"),
+        "{lines:?}"
+    );
+    assert_eq!(
+        position(env, "100").await.unwrap().status,
+        PositionStatus::Active
+    );
+
+    // A position its trust removed is free: another trust's snapshot takes it.
+    let (name_505, text) = pos_file(
+        "505",
+        "20261122",
+        2,
+        &[
+            pos_line("200", "KSS/RXX01/600/GPST/200", "2020-01-01", "505"),
+            pos_line("101", DPN_101, "2020-01-01", "505"),
+        ],
+    );
+    env.process(&name_505, &text).await;
+    let taken = position(env, "101").await.unwrap();
+    assert_eq!(
+        (taken.vpd.as_str(), taken.status),
+        ("505", PositionStatus::Active)
+    );
+}
+
+scenario!(a_pos_file_never_destroys_what_it_cannot_read =>
+    sqlite_a_pos_file_never_destroys_what_it_cannot_read,
+    moto_a_pos_file_never_destroys_what_it_cannot_read);

@@ -344,9 +344,12 @@ pub struct ReadinessReport {
     pub summary: ReadinessSummary,
     pub duplicate_dpn: Vec<ReportRow>,
     pub all_dpn_positions: Vec<ReportRow>,
-    /// POS lines left out because they could not be read.
+    /// POS lines not applied: unreadable, or naming a position another trust holds.
     pub unreadable_records: Vec<RecordProblem>,
     pub advice: Vec<String>,
+    /// Why nothing in the file was applied (a file older than the last applied one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_applied: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -437,6 +440,7 @@ pub fn readiness_report(
             "To resolve a duplicate DPN please end date the post or remove the DPN from the appropriate position, so that there is one DPN for one ESR position.".to_string(),
             "To resolve a data quality issue please check the record against the DPN and Position Name rules and correct it in ESR.".to_string(),
         ],
+        not_applied: None,
     }
 }
 

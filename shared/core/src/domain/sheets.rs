@@ -485,6 +485,9 @@ fn build_summary(
         &report.business_date.format("%d %B %Y").to_string(),
         styles,
     )?;
+    if let Some(note) = &report.not_applied {
+        lines.field(sheet, "Not Applied", note, styles)?;
+    }
     lines.gap();
     lines.heading(sheet, "Background", styles)?;
     for paragraph in READINESS_BACKGROUND {
