@@ -4,7 +4,8 @@
 events/messages/<name>.json      one message each (for `dit action FILE`)
 events/messages/walkthrough.jsonl all of them in order, with a redelivery, a body that is not JSON
                                   and one without id (for `dit action events/messages/walkthrough.jsonl`)
-events/sqs/<name>.json           SQS events carrying them (for `cargo lambda invoke --data-file`)
+events/sqs/<name>.json           SQS events carrying them (for `cargo lambda invoke --data-file`),
+                                  each record with the SenderId of its sender (see SENDERS)
 
 The applicants are those the sample files load (`dit process events/files/`): 5000001-5000003,
 5000005 and 5000006 in trust 504 (Full Records, lead employer), 5000004 in trust 505 (Part
@@ -17,6 +18,16 @@ import os
 ROOT = os.path.join(os.path.dirname(__file__), "..", "events")
 MESSAGES = os.path.join(ROOT, "messages")
 SQS = os.path.join(ROOT, "sqs")
+
+
+# The SQS SenderId of each sender, as configured in events/files/organisations.toml: a role id
+# (AROA...) with a session name for the trusts, an IAM user id (AIDA...) for Trac.
+SENDERS = {
+    "504": "AROAEXAMPLETRUST504:integration",
+    "505": "AROAEXAMPLETRUST505:integration",
+    "trac": "AIDAEXAMPLETRAC",
+    "unknown": "AIDAEXAMPLENOTCONFIGURED",
+}
 
 
 def action(id_, action_, vpd, applicant, **extra):
@@ -82,9 +93,11 @@ SAMPLES = [
     ("withdraw-5000001-after-hire", action("504-0007", "withdraw", "504", "5000001", reason="Trainee declined"),
      "withdraw after hire: refused (hired is final)"),
     ("wrong-trust", action("505-0001", "offer", "505", "5000001"),
-     "trust 505 acting on trust 504's applicant: refused, recorded on 5000001"),
+     "trust 505 naming trust 504's applicant: refused exactly like an unknown applicant, nothing written on 5000001"),
     ("unknown-applicant", action("504-0008", "offer", "504", "5999999"),
      "an applicant number that does not exist: refused, operator entry"),
+    ("sender-not-trust-504", action("505-0007", "offer", "504", "5000005"),
+     "sent by trust 505 (`--as trust:505`) in trust 504's name: refused `sender is not trust 504`"),
     ("offer-5000004", action("505-0002", "offer", "505", "5000004"), "host-employer applicant: offer"),
     ("accept-5000004", action("505-0003", "accept", "505", "5000004"), "host-employer applicant: accept"),
     ("hire-5000004-as-employee", action("505-0004", "hire", "505", "5000004", person_type="Employee"),
@@ -105,9 +118,18 @@ def compact(message):
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
 
+def sender_of(message):
+    if isinstance(message, dict) and message.get("source") == "trac":
+        return SENDERS["trac"]
+    if isinstance(message, dict):
+        return SENDERS.get(message.get("vpd"), SENDERS["504"])
+    return SENDERS["504"]
+
+
 def sqs_event(bodies, first=1):
+    """bodies: (body text, SenderId) pairs."""
     records = []
-    for i, body in enumerate(bodies, start=first):
+    for i, (body, sender_id) in enumerate(bodies, start=first):
         records.append({
             "messageId": f"00000000-0000-4000-9000-{i:012d}",
             "receiptHandle": f"handle-{i}",
@@ -115,7 +137,7 @@ def sqs_event(bodies, first=1):
             "attributes": {
                 "ApproximateReceiveCount": "1",
                 "SentTimestamp": "1795266300000",
-                "SenderId": "AIDAEXAMPLE",
+                "SenderId": sender_id,
                 "ApproximateFirstReceiveTimestamp": "1795266300001",
             },
             "messageAttributes": {},
@@ -137,12 +159,18 @@ def main():
     os.makedirs(MESSAGES, exist_ok=True)
     os.makedirs(SQS, exist_ok=True)
     by_name = {}
+    sent_by = {}
     for name, message, _ in SAMPLES:
         write_json(os.path.join(MESSAGES, f"{name}.json"), message)
         by_name[name] = compact(message)
+        sent_by[name] = sender_of(message)
+    # Sent by trust 505's role although the body names 504.
+    sent_by["sender-not-trust-504"] = SENDERS["505"]
 
     walkthrough = []
     for name, _, _ in SAMPLES:
+        if name == "sender-not-trust-504":
+            continue  # the local operator may act for any trust: shown with --as trust:505
         walkthrough.append(by_name[name])
         if name == "offer-5000001":
             walkthrough.append(by_name[name])  # delivered twice: a duplicate
@@ -151,7 +179,14 @@ def main():
     with open(os.path.join(MESSAGES, "walkthrough.jsonl"), "w", encoding="utf-8") as f:
         f.write("\n".join(walkthrough) + "\n")
 
-    b = by_name
+    def b_(name):
+        return (by_name[name], sent_by[name])
+
+    class Named:
+        def __getitem__(self, name):
+            return b_(name)
+
+    b = Named()
     write_json(os.path.join(SQS, "offer.json"), sqs_event([b["offer-5000001"]]))
     write_json(os.path.join(SQS, "offer-delivered-twice.json"),
                sqs_event([b["offer-5000001"], b["offer-5000001"]]))
@@ -166,8 +201,20 @@ def main():
     ], first=11))
     write_json(os.path.join(SQS, "refusals.json"), sqs_event([
         b["wrong-trust"], b["unknown-applicant"], b["trac-not-recruited"],
-        "this body is not JSON", compact({"action": "offer", "vpd": "504", "applicant_number": "5000005"}),
+        ("this body is not JSON", SENDERS["504"]),
+        (compact({"action": "offer", "vpd": "504", "applicant_number": "5000005"}), SENDERS["504"]),
     ], first=21))
+    # The trust boundary (section 7): who sent it decides, not what the body says.
+    write_json(os.path.join(SQS, "boundary.json"), sqs_event([
+        b["sender-not-trust-504"],
+        (by_name["offer-5000001"], SENDERS["unknown"]),
+        (compact({"id": "504-trac-0001", "source": "trac", "vpd": "504", "applicant_number": "5000001",
+                  "status": "outcome recruited", "checks": {"dbs": {"outcome": "clear"}}}), SENDERS["504"]),
+        (by_name["offer-5000001"], SENDERS["trac"]),
+        (compact({"id": "trac-0004", "source": "trac", "vpd": "505", "applicant_number": "5000004",
+                  "status": "outcome recruited", "checks": {"dbs": {"outcome": "clear"}}}), SENDERS["trac"]),
+        (compact({"id": "504/../0001", "action": "offer", "vpd": "504", "applicant_number": "5000005"}), SENDERS["504"]),
+    ], first=41))
     write_json(os.path.join(SQS, "trac-checks.json"), sqs_event([b["trac-5000001"]], first=31))
 
 

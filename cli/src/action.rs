@@ -5,6 +5,7 @@ use std::io::Read;
 use std::path::Path;
 
 use chrono::Utc;
+use dit_core::domain::boundary::{MessageSender, Principal};
 use dit_core::service::messages::{handle_message, AnswerStatus, MessageResult};
 
 use crate::process::open;
@@ -39,7 +40,7 @@ fn read_input(file: &Path) -> Result<String, String> {
     }
 }
 
-pub async fn run(data_dir: &Path, file: &Path) -> u8 {
+pub async fn run(data_dir: &Path, sender: Principal, file: &Path) -> u8 {
     let text = match read_input(file) {
         Ok(text) => text,
         Err(message) => {
@@ -59,10 +60,17 @@ pub async fn run(data_dir: &Path, file: &Path) -> u8 {
         eprintln!("error: {} holds no message", file.display());
         return EXIT_USAGE;
     }
+    if let Principal::Trust(vpd) = &sender {
+        if local.organisations.get(vpd).is_none() {
+            eprintln!("error: --as trust:{vpd}: {vpd} is not a configured organisation");
+            return EXIT_USAGE;
+        }
+    }
+    let sender = MessageSender::Known(sender);
     let mut results: Vec<MessageResult> = Vec::new();
     for (i, body) in messages.iter().enumerate() {
         let ctx = local.context(Utc::now());
-        match handle_message(&ctx, body).await {
+        match handle_message(&ctx, &sender, body).await {
             Ok(result) => {
                 print_line(&result);
                 results.push(result);
@@ -116,7 +124,8 @@ fn print_summary(data_dir: &Path, results: &[MessageResult]) {
     );
     let dir = data_dir.display();
     println!("Answers for trusts       {dir}/outbound/trusts/<VPD>/messages/<message id>.json");
-    println!("Messages with no applicant to record on   {dir}/outbound/operator/messages/");
+    println!("Answers for Trac         {dir}/outbound/trac/messages/<message id>.json");
+    println!("Refusals for operators   {dir}/outbound/operator/messages/<sender>/");
     println!("An applicant's history  dit --data-dir {dir} show <applicant number>");
 }
 

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use dit_core::domain::boundary::Principal;
 use dit_core::domain::mail::FromAddress;
 
 /// Exit status for a usage error (bad arguments, missing configuration).
@@ -89,6 +90,11 @@ enum Commands {
     },
     /// Handle trust actions and Trac employment checks: one JSON message, or one per line (JSONL).
     Action {
+        /// Send as this sender, with the checks the queue applies to it: trust:<VPD> (only that
+        /// trust's applicants) or trac (only employment checks, only for trac = true trusts).
+        /// Without it the local operator is trusted to act as the sender each message names.
+        #[arg(long = "as", value_name = "SENDER", value_parser = parse_sender)]
+        as_sender: Option<Principal>,
         /// File of messages, or - to read them from stdin.
         file: PathBuf,
     },
@@ -137,6 +143,13 @@ pub fn mail_from() -> FromAddress {
     })
 }
 
+fn parse_sender(text: &str) -> Result<Principal, String> {
+    match text.parse::<Principal>()? {
+        Principal::Operator => Err("operator is the default: leave out --as".to_string()),
+        principal => Ok(principal),
+    }
+}
+
 fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
     chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| format!("{text:?} is not a date in YYYY-MM-DD form"))
@@ -182,7 +195,14 @@ fn main() -> ExitCode {
     let status = runtime.block_on(async {
         match cli.command {
             Commands::Process { as_of, paths } => process::run(&cli.data_dir, as_of, &paths).await,
-            Commands::Action { file } => action::run(&cli.data_dir, &file).await,
+            Commands::Action { as_sender, file } => {
+                action::run(
+                    &cli.data_dir,
+                    as_sender.unwrap_or(Principal::Operator),
+                    &file,
+                )
+                .await
+            }
             Commands::Show { json, key } => show::run(&cli.data_dir, &key, json).await,
             Commands::Bench {
                 records,

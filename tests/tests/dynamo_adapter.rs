@@ -498,6 +498,7 @@ async fn applicants_by_gmc_and_history_order() {
             },
             cause: Cause::Message {
                 id: format!("msg-{seq}"),
+                sender: None,
             },
             actor: "trust".to_string(),
             detail: None,

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{NaiveDate, TimeZone, Utc};
 use dit_core::domain::actions;
 use dit_core::domain::app::{check_record, RawApp, APP_FIELDS};
+use dit_core::domain::boundary::{MessageSender, Principal};
 use dit_core::domain::dnc::{read_record, DNC_FIELDS};
 use dit_core::domain::envelope::{scan, FileName, FileType, LineReader, QuarantineReason};
 use dit_core::domain::messages::MessageType;
@@ -786,19 +787,27 @@ fn the_message_service_answers_every_mutated_message() {
     let ports = embedded_ports(dir.path());
     runtime.block_on(process_samples_into(&ports, at(), None));
     let bodies = sample_messages();
-    let strategy = prop_oneof![
+    let bodies = prop_oneof![
         any::<String>(),
         json_value().prop_map(|v| v.to_string()),
         mutated_json(sample_message_values()).prop_map(|v| v.to_string()),
         prop::sample::select(bodies),
     ];
+    // Every kind of sender, the configured ones of the samples and one that is not configured.
+    let senders = prop::sample::select(vec![
+        MessageSender::Known(Principal::Operator),
+        MessageSender::Known(Principal::Trust("504".into())),
+        MessageSender::Known(Principal::Trust("505".into())),
+        MessageSender::Known(Principal::Trac),
+        MessageSender::Unknown("AIDAEXAMPLENOTCONFIGURED".into()),
+    ]);
     check(
         "message service, mutated messages",
         SERVICE_CASES,
-        strategy,
-        |body| {
+        (senders, bodies),
+        |(sender, body)| {
             runtime.block_on(async {
-                let result = handle_message(&ports.context(at()), &body).await;
+                let result = handle_message(&ports.context(at()), &sender, &body).await;
                 match result {
                     Ok(result) => {
                         if let Some(reason) = &result.answer.reason {

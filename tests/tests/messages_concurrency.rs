@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use dit_aws::dynamo::DynamoStore;
 use dit_aws::s3::{S3Blobs, S3Layout};
+use dit_core::domain::boundary::{MessageSender, Principal};
 use dit_core::domain::envelope::business_order_key;
 use dit_core::domain::lifecycle::ApplicantState;
 use dit_core::domain::model::{Applicant, Cause, HistoryEntry, HistoryOutcome};
@@ -93,7 +94,8 @@ async fn race(a: &Env, b: &Env, bodies: Vec<String>) -> Vec<(String, MessageResu
         let barrier = Arc::clone(&barrier);
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
-            let result = handle_message(&env.ctx(at(40)), &body)
+            let operator = MessageSender::Known(Principal::Operator);
+            let result = handle_message(&env.ctx(at(40)), &operator, &body)
                 .await
                 .expect("no store failure");
             (body, result)
@@ -115,7 +117,8 @@ async fn race_all(envs: &[Env], bodies: Vec<String>) -> Vec<(String, MessageResu
         let barrier = Arc::clone(&barrier);
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
-            let result = handle_message(&env.ctx(at(40)), &body)
+            let operator = MessageSender::Known(Principal::Operator);
+            let result = handle_message(&env.ctx(at(40)), &operator, &body)
                 .await
                 .expect("no store failure");
             (body, result)
@@ -165,7 +168,7 @@ async fn sixteen_conflicting_moves_have_exactly_one_winner(envs: Vec<Env>) {
     history_is_consistent(&applicant, &history);
     let raced: Vec<&HistoryEntry> = history
         .iter()
-        .filter(|e| matches!(&e.cause, Cause::Message { id } if id.starts_with("final-")))
+        .filter(|e| matches!(&e.cause, Cause::Message { id, .. } if id.starts_with("final-")))
         .collect();
     let winners: Vec<&&HistoryEntry> = raced
         .iter()
@@ -184,7 +187,7 @@ async fn sixteen_conflicting_moves_have_exactly_one_winner(envs: Vec<Env>) {
         let id = result.answer.id.clone().expect("an id");
         let entries: Vec<&&HistoryEntry> = raced
             .iter()
-            .filter(|e| e.cause == Cause::Message { id: id.clone() })
+            .filter(|e| matches!(&e.cause, Cause::Message { id: cause, .. } if *cause == id))
             .collect();
         match result.answer.status {
             AnswerStatus::Accepted => {
@@ -288,7 +291,7 @@ async fn many_conflicting_actions_have_one_winner_per_move(a: Env, b: Env) {
         let id = result.answer.id.clone().unwrap();
         let entries: Vec<&HistoryEntry> = history
             .iter()
-            .filter(|e| e.cause == Cause::Message { id: id.clone() })
+            .filter(|e| matches!(&e.cause, Cause::Message { id: cause, .. } if *cause == id))
             .collect();
         match result.answer.status {
             AnswerStatus::Accepted => {
@@ -334,7 +337,13 @@ async fn the_same_message_racing_itself_is_applied_once(a: Env, b: Env) {
         .all(|s| matches!(s, AnswerStatus::Accepted | AnswerStatus::Duplicate)));
     let history = a.store.history(LEAD_504).await.unwrap();
     assert_eq!(history.len(), 3);
-    assert_eq!(history[2].cause, Cause::Message { id: "same".into() });
+    assert_eq!(
+        history[2].cause,
+        Cause::Message {
+            id: "same".into(),
+            sender: Some("trust:504".into())
+        }
+    );
     let written: serde_json::Value = serde_json::from_slice(
         &a.blobs
             .get(Area::Outbound, &answer_key("504", "same"))

@@ -74,17 +74,26 @@ async fn offer_accept_hire_moves_the_applicant_and_records_each_message() {
             (
                 "offer",
                 ApplicantState::Offered,
-                &Cause::Message { id: "m1".into() }
+                &Cause::Message {
+                    id: "m1".into(),
+                    sender: Some("trust:504".into())
+                }
             ),
             (
                 "accept",
                 ApplicantState::Accepted,
-                &Cause::Message { id: "m2".into() }
+                &Cause::Message {
+                    id: "m2".into(),
+                    sender: Some("trust:504".into())
+                }
             ),
             (
                 "hire",
                 ApplicantState::Hired,
-                &Cause::Message { id: "m3".into() }
+                &Cause::Message {
+                    id: "m3".into(),
+                    sender: Some("trust:504".into())
+                }
             ),
         ]
     );
@@ -166,7 +175,13 @@ async fn a_refused_move_is_recorded_with_the_state_machine_text() {
             reason: reason.into()
         }
     );
-    assert_eq!(last.cause, Cause::Message { id: "acc".into() });
+    assert_eq!(
+        last.cause,
+        Cause::Message {
+            id: "acc".into(),
+            sender: Some("trust:504".into())
+        }
+    );
     assert_eq!(state(&env, LEAD_504).await, ApplicantState::Loaded);
 }
 
@@ -223,29 +238,34 @@ async fn a_host_employer_position_needs_an_honorary_hire() {
 #[tokio::test]
 async fn a_trust_may_act_only_on_its_own_applicants() {
     let (_dir, env) = env().await;
+    let before = env.store.history(LEAD_504).await.unwrap();
     let result = env
         .send(&action("x", "withdraw", "505", LEAD_504).to_string())
         .await;
     assert_eq!(result.answer.status, AnswerStatus::Refused);
-    assert_eq!(result.code, "wrong_trust");
+    assert_eq!(result.code, "other_trust");
     assert_eq!(
         result.answer.reason.as_deref(),
-        Some("Applicant 5000001 belongs to another trust; refused")
+        Some("Applicant 5000001 not found for trust 505.")
     );
-    // The sender learns nothing about the other trust's applicant.
+    // The sender learns nothing about the other trust's applicant, and nothing is written on it.
     let written = answer(&env, "505", "x").await;
     assert_eq!(written.state, None);
     assert_eq!(state(&env, LEAD_504).await, ApplicantState::Loaded);
-    let last = env.store.history(LEAD_504).await.unwrap().pop().unwrap();
-    assert_eq!(last.actor, "trust 505");
-    assert!(matches!(last.outcome, HistoryOutcome::Refused { .. }));
-    // Nothing was written under the owning trust.
+    assert_eq!(env.store.history(LEAD_504).await.unwrap(), before);
+    // Nothing was written under the owning trust; the operator log has it.
     assert!(env
         .blobs
         .get(Area::Outbound, &answer_key("504", "x"))
         .await
         .unwrap()
         .is_none());
+    assert!(env
+        .blobs
+        .get(Area::Outbound, "operator/messages/trust-505/x.json")
+        .await
+        .unwrap()
+        .is_some());
 }
 
 #[tokio::test]
@@ -259,13 +279,13 @@ async fn messages_with_no_applicant_to_record_on_leave_an_operator_entry() {
     assert_eq!(
         result.outputs,
         vec![
-            "outbound/operator/messages/u1.json",
+            "outbound/operator/messages/trust-504/u1.json",
             "outbound/trusts/504/messages/u1.json"
         ]
     );
     let operator: serde_json::Value = serde_json::from_slice(
         &env.blobs
-            .get(Area::Outbound, "operator/messages/u1.json")
+            .get(Area::Outbound, "operator/messages/trust-504/u1.json")
             .await
             .unwrap()
             .unwrap(),
@@ -278,7 +298,10 @@ async fn messages_with_no_applicant_to_record_on_leave_an_operator_entry() {
     let result = env
         .send(&action("u2", "offer", "777", "5999999").to_string())
         .await;
-    assert_eq!(result.outputs, vec!["outbound/operator/messages/u2.json"]);
+    assert_eq!(
+        result.outputs,
+        vec!["outbound/operator/messages/operator/u2.json"]
+    );
 
     // Missing routing fields: refused, naming them.
     let result = env.send(r#"{"id":"u3","action":"offer"}"#).await;
@@ -293,28 +316,39 @@ async fn messages_with_no_applicant_to_record_on_leave_an_operator_entry() {
     assert_eq!(result.code, "not_json");
     assert_eq!(result.answer.id, None);
     let key = result.outputs[0].trim_start_matches("outbound/");
-    assert!(key.starts_with("operator/messages/sha256-"), "{key}");
+    assert!(
+        key.starts_with("operator/messages/operator/sha256-"),
+        "{key}"
+    );
     let text =
         String::from_utf8(env.blobs.get(Area::Outbound, key).await.unwrap().unwrap()).unwrap();
     assert!(!text.contains("Jane") && !text.contains("1990"), "{text}");
 }
 
 #[tokio::test]
-async fn an_id_that_is_not_plain_is_hashed_for_its_key() {
+async fn an_id_outside_the_rule_is_refused_and_never_hashed_into_a_key() {
     let (_dir, env) = env().await;
     let result = env
         .send(&action("../../etc/passwd", "offer", "504", LEAD_504).to_string())
         .await;
-    assert_eq!(result.answer.status, AnswerStatus::Accepted);
-    let key = &result.outputs[0];
+    assert_eq!(result.answer.status, AnswerStatus::Refused);
+    assert_eq!(result.code, "invalid_id");
+    assert_eq!(result.outputs.len(), 1);
     assert!(
-        key.starts_with("outbound/trusts/504/messages/sha256-"),
-        "{key}"
+        result.outputs[0].starts_with("outbound/operator/messages/operator/sha256-"),
+        "{:?}",
+        result.outputs
     );
-    let again = env
-        .send(&action("../../etc/passwd", "offer", "504", LEAD_504).to_string())
+    assert_eq!(state(&env, LEAD_504).await, ApplicantState::Loaded);
+    // Colons are allowed and used as given.
+    let result = env
+        .send(&action("urn:trust:504:1", "offer", "504", LEAD_504).to_string())
         .await;
-    assert_eq!(again.answer.status, AnswerStatus::Duplicate);
+    assert_eq!(result.answer.status, AnswerStatus::Accepted);
+    assert_eq!(
+        result.outputs,
+        vec!["outbound/trusts/504/messages/urn:trust:504:1.json"]
+    );
 }
 
 #[tokio::test]

@@ -103,6 +103,7 @@ fn decided_move(
         transition,
         Cause::Message {
             id: message.to_string(),
+            sender: None,
         },
         "trust",
     );

@@ -36,10 +36,13 @@ async fn deps() -> (tempfile::TempDir, Ports) {
 }
 
 async fn answer(deps: &Ports, vpd: &str, id: &str) -> serde_json::Value {
-    let key = format!("trusts/{vpd}/messages/{id}.json");
+    read_json(deps, &format!("trusts/{vpd}/messages/{id}.json")).await
+}
+
+async fn read_json(deps: &Ports, key: &str) -> serde_json::Value {
     let bytes = deps
         .blobs
-        .get(Area::Outbound, &key)
+        .get(Area::Outbound, key)
         .await
         .unwrap()
         .unwrap_or_else(|| panic!("no {key}"));
@@ -48,7 +51,7 @@ async fn answer(deps: &Ports, vpd: &str, id: &str) -> serde_json::Value {
 
 async fn outbound_messages(deps: &Ports) -> Vec<(String, Vec<u8>)> {
     let mut found = vec![];
-    for prefix in ["trusts/", "operator/messages/"] {
+    for prefix in ["trusts/", "trac/", "operator/messages/"] {
         for key in deps.blobs.list(Area::Outbound, prefix).await.unwrap() {
             if key.contains("/messages/") {
                 let bytes = deps.blobs.get(Area::Outbound, &key).await.unwrap();
@@ -79,8 +82,6 @@ async fn when_an_applicant_is_offered_accepted_checked_and_hired_should_answer_e
         ("504-0001", "accepted"),
         ("504-0002", "unchanged"),
         ("504-0003", "accepted"),
-        ("trac-0001", "accepted"),
-        ("trac-0002", "refused"),
         ("504-0004", "refused"),
         ("504-0005", "accepted"),
         ("504-0006", "accepted"),
@@ -89,7 +90,13 @@ async fn when_an_applicant_is_offered_accepted_checked_and_hired_should_answer_e
     for (id, status) in expected {
         assert_eq!(answer(&deps, "504", id).await["status"], status, "{id}");
     }
-    let trac = answer(&deps, "504", "trac-0001").await;
+    // Trac's answers are in Trac's space, not the trust's.
+    let trac = read_json(&deps, "trac/messages/trac-0001.json").await;
+    assert_eq!(trac["status"], "accepted");
+    assert_eq!(
+        read_json(&deps, "trac/messages/trac-0002.json").await["status"],
+        "refused"
+    );
     assert!(trac["reason"].as_str().unwrap().starts_with(
         "only the allow-listed check fields are kept; dropped: checks.dbs.date_of_birth, "
     ));
@@ -117,6 +124,7 @@ async fn when_the_same_message_is_delivered_twice_should_change_nothing_the_seco
             e.cause
                 == Cause::Message {
                     id: "504-0001".into(),
+                    sender: Some("trust:504".into()),
                 }
         })
         .count();
@@ -165,25 +173,123 @@ async fn when_messages_are_refused_should_answer_and_log_without_retry() {
     let (_dir, deps) = deps().await;
     let response = handle(&deps, event("refusals.json")).await.unwrap();
     assert!(failures(&response).is_empty());
+    // Trust 505 naming 504's applicant learns nothing: the answer is that of an unknown one, and
+    // nothing is written on the applicant.
     let wrong = answer(&deps, "505", "505-0001").await;
     assert_eq!(wrong["status"], "refused");
-    assert_eq!(wrong["state"], serde_json::Value::Null);
-    let last = deps.store.history("5000001").await.unwrap().pop().unwrap();
     assert_eq!(
-        last.outcome,
-        HistoryOutcome::Refused {
-            reason: "Applicant 5000001 belongs to another trust; refused".into()
-        }
+        wrong["reason"],
+        "Applicant 5000001 not found for trust 505."
     );
-    assert_eq!(answer(&deps, "504", "504-0008").await["status"], "refused");
-    assert_eq!(answer(&deps, "504", "trac-0003").await["status"], "refused");
+    assert_eq!(wrong["state"], serde_json::Value::Null);
+    let history = deps.store.history("5000001").await.unwrap();
+    assert_eq!(history.len(), 2, "received and loaded only: {history:?}");
+    assert!(history
+        .iter()
+        .all(|e| !matches!(e.outcome, HistoryOutcome::Refused { .. })));
+    let unknown = answer(&deps, "504", "504-0008").await;
+    assert_eq!(
+        unknown["reason"],
+        "Applicant 5999999 not found for trust 504."
+    );
+    assert_eq!(
+        read_json(&deps, "trac/messages/trac-0003.json").await["status"],
+        "refused"
+    );
     let operator = deps
         .blobs
         .list(Area::Outbound, "operator/messages/")
         .await
         .unwrap();
-    assert_eq!(operator.len(), 3, "{operator:?}");
-    assert!(operator.contains(&"operator/messages/504-0008.json".to_string()));
+    // The two not-found refusals, under their senders, and the two bodies without a usable id.
+    assert_eq!(operator.len(), 4, "{operator:?}");
+    let other_trust = read_json(&deps, "operator/messages/trust-505/505-0001.json").await;
+    assert_eq!(other_trust["code"], "other_trust");
+    assert_eq!(other_trust["sender"], "trust-505");
+    assert!(operator.contains(&"operator/messages/trust-504/504-0008.json".to_string()));
+    assert_eq!(
+        operator
+            .iter()
+            .filter(|k| k.starts_with("operator/messages/trust-504/sha256-"))
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn when_a_sender_oversteps_the_trust_boundary_should_refuse_and_touch_nothing() {
+    let (_dir, deps) = deps().await;
+    let before_5000001 = deps.store.history("5000001").await.unwrap();
+    let before_5000005 = deps.store.history("5000005").await.unwrap();
+    let response = handle(&deps, event("boundary.json")).await.unwrap();
+    assert!(failures(&response).is_empty());
+
+    // 505's role in 504's name: refused in 505's own space, logged for operators.
+    let answer_505 = answer(&deps, "505", "505-0007").await;
+    assert_eq!(answer_505["status"], "refused");
+    assert_eq!(answer_505["reason"], "sender is not trust 504");
+    assert_eq!(
+        read_json(&deps, "operator/messages/trust-505/505-0007.json").await["code"],
+        "wrong_sender"
+    );
+    // A sender no [[sender]] entry names: an operator entry only, no answer anywhere.
+    let unknown = read_json(
+        &deps,
+        "operator/messages/unknown-AIDAEXAMPLENOTCONFIGURED/504-0001.json",
+    )
+    .await;
+    assert_eq!(unknown["code"], "unknown_sender");
+    // A trust cannot send Trac checks, and Trac cannot move applicants or act for a trust
+    // without `trac = true`.
+    assert_eq!(
+        answer(&deps, "504", "504-trac-0001").await["reason"],
+        "sender is not trac"
+    );
+    assert_eq!(
+        read_json(&deps, "trac/messages/504-0001.json").await["reason"],
+        "sender is not trust 504"
+    );
+    assert_eq!(
+        read_json(&deps, "trac/messages/trac-0004.json").await["reason"],
+        "Organisation 505 does not take employment checks from Trac; refused"
+    );
+    // An id outside the rule of section 7: refused, logged by the body's hash, never answered.
+    let invalid: Vec<String> = deps
+        .blobs
+        .list(Area::Outbound, "operator/messages/trust-504/sha256-")
+        .await
+        .unwrap();
+    assert_eq!(invalid.len(), 1, "{invalid:?}");
+    assert!(!deps
+        .blobs
+        .list(Area::Outbound, "trusts/504/messages/")
+        .await
+        .unwrap()
+        .iter()
+        .any(|k| k.contains("0001") && !k.ends_with("504-trac-0001.json")));
+    assert_eq!(read_json(&deps, &invalid[0]).await["code"], "invalid_id");
+
+    for number in ["5000001", "5000004", "5000005"] {
+        let applicant = deps.store.applicant(number).await.unwrap().unwrap();
+        assert_eq!(applicant.state, ApplicantState::Loaded, "{number}");
+        assert!(applicant.employment_checks.is_none());
+    }
+    assert_eq!(deps.store.history("5000001").await.unwrap(), before_5000001);
+    assert_eq!(deps.store.history("5000005").await.unwrap(), before_5000005);
+
+    // Ids are per sender: the id others used is still 504's to use.
+    let response = handle(&deps, event("offer.json")).await.unwrap();
+    assert!(failures(&response).is_empty());
+    assert_eq!(answer(&deps, "504", "504-0001").await["status"], "accepted");
+    assert_eq!(
+        deps.store
+            .applicant("5000001")
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        ApplicantState::Offered
+    );
 }
 
 #[tokio::test]

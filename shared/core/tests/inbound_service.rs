@@ -922,7 +922,10 @@ async fn a_withdrawal_of_a_hired_trainee_is_refused_in_history_and_the_trust_sti
     use dit_core::domain::lifecycle::Transition;
     use dit_core::service::moves::{change, Decision};
     let env = with_applicant().await;
-    let cause = Cause::Message { id: "setup".into() };
+    let cause = Cause::Message {
+        id: "setup".into(),
+        sender: None,
+    };
     change(&env.store, "5000001", Utc::now(), &cause, "test", |a, _| {
         let mut hired = a.clone();
         hired.state = ApplicantState::Hired;
@@ -1089,7 +1092,10 @@ async fn person_updates_go_in_the_rmc_once_and_only_for_full_records_trusts() {
         from: Some(applicant.state),
         to: applicant.state,
         outcome: dit_core::domain::model::HistoryOutcome::Moved,
-        cause: dit_core::domain::model::Cause::Message { id: "m-1".into() },
+        cause: dit_core::domain::model::Cause::Message {
+            id: "m-1".into(),
+            sender: None,
+        },
         actor: "trust 504".into(),
         detail: None,
     };

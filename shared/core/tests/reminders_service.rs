@@ -251,6 +251,7 @@ impl Env {
         let number = self.number(placement).await;
         let cause = Cause::Message {
             id: format!("test-{placement}"),
+            sender: None,
         };
         let outcome = change(
             &self.store,

@@ -971,9 +971,14 @@ pub async fn act(
         }
     }
     let ctx = portal.context();
-    let result = handle_portal_action(&ctx, &body.to_string(), &identity.actor())
-        .await
-        .map_err(|e| PageError::Unavailable(e.to_string()))?;
+    let result = handle_portal_action(
+        &ctx,
+        &identity.principal(),
+        &body.to_string(),
+        &identity.actor(),
+    )
+    .await
+    .map_err(|e| PageError::Unavailable(e.to_string()))?;
     tracing::info!(
         applicant_number = %number,
         action = chosen.name(),

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use dit_core::domain::boundary::Principal;
+
 /// What the signed-in person may see and do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Role {
@@ -125,6 +127,15 @@ impl Identity {
     }
 
     /// The history's actor for a move made through the portal.
+    /// The sender the portal acts as: the trust's moves go through the checks of a message that
+    /// trust sent (section 7).
+    pub fn principal(&self) -> Principal {
+        match &self.role {
+            Role::Trust { vpd } => Principal::Trust(vpd.clone()),
+            Role::Operator => Principal::Operator,
+        }
+    }
+
     pub fn actor(&self) -> String {
         match &self.role {
             Role::Trust { vpd } => format!("{} (trust {vpd}, portal)", self.user),

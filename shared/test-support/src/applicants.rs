@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use dit_core::domain::app::APP_FIELDS;
+use dit_core::domain::boundary::{MessageSender, Principal};
 use dit_core::domain::org::Organisations;
 use dit_core::ports::{Area, BlobStore, StateStore};
 use dit_core::service::inbound::{process_inbound, Context, Settings};
@@ -12,7 +13,8 @@ use dit_core::service::messages::{handle_message, MessageResult};
 use dit_core::service::report::{FileReport, Outcome};
 use dit_core::service::NoProgress;
 
-/// 504 Full Records, 505 Part Records, 506 Full Records (hosting trainees on a Host Employer post).
+/// 504 Full Records (Trac enabled), 505 Part Records, 506 Full Records (hosting trainees on a
+/// Host Employer post); a sender for each of 504 and 505, and one for Trac.
 pub const ORGANISATIONS: &str = r#"
 [[organisation]]
 vpd = "504"
@@ -35,6 +37,20 @@ name = "Host Full Records NHS Trust"
 local_office = "KSS"
 mode = "full"
 live = true
+
+[[sender]]
+id = "AROATRUST504"
+role = "trust"
+vpd = "504"
+
+[[sender]]
+id = "AROATRUST505"
+role = "trust"
+vpd = "505"
+
+[[sender]]
+id = "AIDATRAC"
+role = "trac"
 "#;
 
 /// The applicants [`Env::load`] creates.
@@ -254,14 +270,31 @@ impl Env {
         )
     }
 
-    /// Sends one message body.
+    /// Sends one message body as the trusted local operator (`dit action` without `--as`).
     ///
     /// # Panics
     /// When the message fails (store or blob store unavailable).
     pub async fn send(&self, body: &str) -> MessageResult {
-        handle_message(&self.ctx(at(30)), body)
+        self.send_from(&MessageSender::Known(Principal::Operator), body)
+            .await
+    }
+
+    /// Sends one message body from `sender`.
+    ///
+    /// # Panics
+    /// When the message fails (store or blob store unavailable).
+    pub async fn send_from(&self, sender: &MessageSender, body: &str) -> MessageResult {
+        handle_message(&self.ctx(at(30)), sender, body)
             .await
             .expect("handle a message")
+    }
+
+    /// Sends one message body as `principal` (`dit action --as`).
+    ///
+    /// # Panics
+    /// When the message fails (store or blob store unavailable).
+    pub async fn send_as(&self, principal: Principal, body: &str) -> MessageResult {
+        self.send_from(&MessageSender::Known(principal), body).await
     }
 }
 

@@ -224,7 +224,10 @@ pub fn offer(applicant: &Applicant, seq: u32, id: &str) -> (Applicant, HistoryEn
         from: Some(applicant.state),
         to: ApplicantState::Offered,
         outcome: HistoryOutcome::Moved,
-        cause: Cause::Message { id: id.to_string() },
+        cause: Cause::Message {
+            id: id.to_string(),
+            sender: Some("trust:504".to_string()),
+        },
         actor: "trust".to_string(),
         detail: None,
     };

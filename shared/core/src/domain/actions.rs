@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
 use super::app::{check_person_value, person_field, PERSON_FIELDS};
+use super::boundary::{is_valid_message_id, short_hash, MAX_MESSAGE_ID_CHARS};
 use super::envelope::is_vpd;
 use super::lifecycle::{Command, PersonType};
 
@@ -17,8 +18,6 @@ pub const ACTIONS: [&str; 5] = ["offer", "accept", "hire", "withdraw", "person_u
 pub const EMPLOYMENT_CHECKS: &str = "employment_checks";
 /// The only Trac status at which checks are copied.
 pub const OUTCOME_RECRUITED: &str = "outcome recruited";
-/// Longest `id` used as given (longer ones are still accepted; their keys are hashed).
-pub const MAX_ID_CHARS: usize = 200;
 /// Longest free-text `reason` accepted.
 pub const MAX_REASON_CHARS: usize = 500;
 
@@ -100,6 +99,8 @@ pub enum Unreadable {
     NotObject,
     #[error("the message has no id (a non-empty string)")]
     MissingId,
+    #[error("the message id is not 1 to {MAX_MESSAGE_ID_CHARS} characters of A-Z a-z 0-9 . _ : -")]
+    InvalidId,
 }
 
 impl Unreadable {
@@ -108,6 +109,7 @@ impl Unreadable {
             Unreadable::NotJson(_) => "not_json",
             Unreadable::NotObject => "not_object",
             Unreadable::MissingId => "missing_id",
+            Unreadable::InvalidId => "invalid_id",
         }
     }
 }
@@ -127,6 +129,10 @@ pub fn parse(body: &str) -> Result<InboundMessage, Unreadable> {
         Some(Value::Number(n)) => n.to_string(),
         _ => return Err(Unreadable::MissingId),
     };
+    // Used as given in keys, so never hashed into something that could collide (section 7).
+    if !is_valid_message_id(&id) {
+        return Err(Unreadable::InvalidId);
+    }
     let mut problems: Vec<String> = Vec::new();
     let source = match object.get("source") {
         None | Some(Value::Null) => Source::Trust,
@@ -561,29 +567,10 @@ pub fn is_identity_key(key: &str) -> bool {
     IDENTITY_EXACT.contains(&normal.as_str()) || IDENTITY_PARTS.iter().any(|p| normal.contains(p))
 }
 
-/// A message id as a key part: kept when it is plain (`[A-Za-z0-9._-]`, no `..`, not starting
-/// with `.`, at most [`MAX_ID_CHARS`]), otherwise `sha256-` and a hash of it.
-pub fn id_key(id: &str) -> String {
-    let plain = !id.is_empty()
-        && id.len() <= MAX_ID_CHARS
-        && !id.starts_with('.')
-        && !id.contains("..")
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if plain {
-        id.to_string()
-    } else {
-        hash_key(id)
-    }
-}
-
-/// `sha256-` and the first 32 hex digits of the text's SHA-256.
+/// `sha256-` and the first 32 hex digits of the text's SHA-256: the key of a message body that
+/// has no usable id.
 pub fn hash_key(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(text.as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("sha256-{hex}")
+    short_hash(text)
 }
 
 #[cfg(test)]
@@ -903,14 +890,19 @@ mod tests {
     }
 
     #[test]
-    fn ids_become_safe_keys() {
-        assert_eq!(id_key("msg-001.a_b"), "msg-001.a_b");
-        for unsafe_id in ["a/b", "..", ".hidden", "a..b", "a b", "é", &"x".repeat(201)] {
-            let key = id_key(unsafe_id);
-            assert!(key.starts_with("sha256-") && key.len() == 39, "{key}");
+    fn ids_outside_the_rule_of_section_7_are_unreadable_not_hashed() {
+        for id in ["a/b", "a b", "é", &"x".repeat(129), "a#b"] {
+            let body = json!({"id": id, "action": "offer", "vpd": "504", "applicant_number": "1"});
+            assert_eq!(
+                parse(&body.to_string()).unwrap_err(),
+                Unreadable::InvalidId,
+                "{id}"
+            );
         }
-        assert_ne!(id_key("a/b"), id_key("a/c"));
-        assert_eq!(id_key("a/b"), id_key("a/b"));
+        for id in ["urn:trac:1", "..", "m-1.a_b", &"x".repeat(128)] {
+            let body = json!({"id": id, "action": "offer", "vpd": "504", "applicant_number": "1"});
+            assert_eq!(parse(&body.to_string()).unwrap().header.id, id);
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod app;
+pub mod boundary;
 pub mod dnc;
 pub mod envelope;
 pub mod lifecycle;

@@ -129,6 +129,9 @@ pub enum Cause {
     },
     Message {
         id: String,
+        /// Who sent it (`trust:504`, `trac`): ids are unique per sender only (section 7).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sender: Option<String>,
     },
     Schedule {
         run: String,
@@ -145,7 +148,11 @@ impl std::fmt::Display for Cause {
             } => {
                 write!(f, "file {name} record {record_number} (line {line})")
             }
-            Cause::Message { id } => write!(f, "message {id}"),
+            Cause::Message {
+                id,
+                sender: Some(sender),
+            } => write!(f, "message {id} from {sender}"),
+            Cause::Message { id, sender: None } => write!(f, "message {id}"),
             Cause::Schedule { run } => write!(f, "schedule run {run}"),
         }
     }

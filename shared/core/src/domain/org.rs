@@ -4,6 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use toml::Spanned;
+
+use super::boundary::{MessageSender, Principal};
 use super::envelope::{is_vpd, LOCAL_OFFICES};
 use super::mail::is_email_address;
 
@@ -24,19 +27,74 @@ pub struct Organisation {
     pub local_office: String,
     pub mode: InterfaceMode,
     pub live: bool,
-    /// Whether Trac (e-recruitment) may send employment checks for this trust (section 3). Off
-    /// unless configured: checks from Trac are accepted only for a live trust with `trac = true`.
+    /// Whether Trac (e-recruitment) may send employment checks for this trust (sections 3, 7).
+    /// Off unless configured: checks from Trac are accepted only for a live trust with `trac = true`.
     #[serde(default)]
     pub trac: bool,
     /// Who is e-mailed when a notification, reminder or report is written for this trust
     /// (section 9): the title, a count and a portal link, never personal data. None unless set.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alert_emails: Vec<String>,
+
+    /// Local offices besides the managing one whose APP and DNC records may act on this trust.
+    #[serde(default)]
+    pub accept_local_offices: Vec<String>,
+}
+
+impl Organisation {
+    /// Whether records in a file of local office `lo` may act on this trust (2.5, 7).
+    pub fn accepts_local_office(&self, lo: &str) -> bool {
+        self.local_office == lo || self.accept_local_offices.iter().any(|o| o == lo)
+    }
+}
+
+/// What a configured sender is to the interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SenderRole {
+    Trust,
+    Trac,
+    Operator,
+}
+
+/// An authenticated principal allowed to send queue messages (`[[sender]]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sender {
+    /// An IAM user id (`AIDA...`) matched exactly, or a role id (`AROA...`) matching every
+    /// session of that role (SQS SenderId `AROA...:<session>`).
+    pub id: String,
+    pub role: SenderRole,
+    /// The trust a `trust` sender speaks for (none for `trac` and `operator`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpd: Option<String>,
+}
+
+impl Sender {
+    /// Whether an SQS `SenderId` is this sender.
+    pub fn matches(&self, sender_id: &str) -> bool {
+        sender_id == self.id
+            || (self.id.starts_with("AROA")
+                && !self.id.contains(':')
+                && sender_id
+                    .strip_prefix(self.id.as_str())
+                    .is_some_and(|session| session.starts_with(':') && session.len() > 1))
+    }
+
+    pub fn principal(&self) -> Principal {
+        match (self.role, &self.vpd) {
+            (SenderRole::Trust, Some(vpd)) => Principal::Trust(vpd.clone()),
+            (SenderRole::Trac, _) => Principal::Trac,
+            // A trust sender without a VPD is refused when the configuration is read.
+            (SenderRole::Operator | SenderRole::Trust, _) => Principal::Operator,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Organisations {
     by_vpd: BTreeMap<String, Organisation>,
+    senders: Vec<Sender>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,9 +104,10 @@ pub enum ConfigError {
         source_name: String,
         message: String,
     },
-    #[error("organisation configuration {source_name}: {message}")]
+    #[error("organisation configuration {source_name}, line {line}: {message}")]
     Invalid {
         source_name: String,
+        line: usize,
         message: String,
     },
 }
@@ -57,7 +116,9 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     #[serde(default)]
-    organisation: Vec<Organisation>,
+    organisation: Vec<Spanned<Organisation>>,
+    #[serde(default)]
+    sender: Vec<Spanned<Sender>>,
 }
 
 /// The same file read again for where each alert address stands, to name its line in errors.
@@ -73,33 +134,30 @@ struct OrganisationAddresses {
     alert_emails: Vec<toml::Spanned<String>>,
 }
 
-/// The 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
-}
+/// Longest sender id accepted (IAM unique ids are 21 characters; a session name adds up to 64).
+const MAX_SENDER_ID_CHARS: usize = 128;
 
 impl Organisations {
-    /// Parses and checks the TOML text; `source_name` names it in errors (a path or an S3 URI).
+    /// Parses and checks the TOML text; `source_name` names it in errors (a path or an S3 URI),
+    /// and every error names the line of the entry at fault.
     ///
     /// # Errors
-    /// Syntax errors, unknown keys, bad VPD or local office codes, and a VPD listed twice.
+    /// Syntax errors, unknown keys, bad VPD or local office codes, a VPD or sender listed twice,
+    /// a trust sender without a configured VPD, a trac or operator sender with one.
     pub fn from_toml(text: &str, source_name: &str) -> Result<Organisations, ConfigError> {
         let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             source_name: source_name.to_string(),
             message: e.to_string(),
         })?;
-        let invalid = |message: String| ConfigError::Invalid {
+        let invalid = |span: std::ops::Range<usize>, message: String| ConfigError::Invalid {
             source_name: source_name.to_string(),
+            line: line_of(text, span.start),
             message,
         };
         if file
             .organisation
             .iter()
-            .flat_map(|o| &o.alert_emails)
+            .flat_map(|o| &o.get_ref().alert_emails)
             .any(|a| !is_email_address(a))
         {
             let lines: AddressLines = toml::from_str(text).map_err(|e| ConfigError::Syntax {
@@ -112,39 +170,96 @@ impl Organisations {
                     .iter()
                     .find(|a| !is_email_address(a.get_ref()))
                 {
-                    return Err(invalid(format!(
-                        "line {}: organisation {}: alert_emails entry {:?} is not an e-mail address",
-                        line_of(text, bad.span().start),
-                        org.vpd,
-                        bad.get_ref()
-                    )));
+                    return Err(invalid(
+                        bad.span(),
+                        format!(
+                            "organisation {}: alert_emails entry {:?} is not an e-mail address",
+                            org.get_ref().vpd,
+                            bad.get_ref()
+                        ),
+                    ));
                 }
             }
         }
         let mut by_vpd = BTreeMap::new();
-        for org in file.organisation {
+        for entry in file.organisation {
+            let span = entry.span();
+            let org = entry.into_inner();
             if !is_vpd(&org.vpd) {
-                return Err(invalid(format!(
-                    "vpd {:?} is not a VPD code (3 or 4 letters or digits)",
-                    org.vpd
-                )));
+                return Err(invalid(
+                    span,
+                    format!(
+                        "vpd {:?} is not a VPD code (3 or 4 capital letters or digits)",
+                        org.vpd
+                    ),
+                ));
             }
-            if !LOCAL_OFFICES.contains(&org.local_office.as_str()) {
-                return Err(invalid(format!(
-                    "organisation {}: local_office {:?} is not one of {}",
-                    org.vpd,
-                    org.local_office,
-                    LOCAL_OFFICES.join(", ")
-                )));
+            for lo in std::iter::once(&org.local_office).chain(&org.accept_local_offices) {
+                if !LOCAL_OFFICES.contains(&lo.as_str()) {
+                    return Err(invalid(
+                        span,
+                        format!(
+                            "organisation {}: local office {lo:?} is not one of {}",
+                            org.vpd,
+                            LOCAL_OFFICES.join(", ")
+                        ),
+                    ));
+                }
             }
-            if let Some(previous) = by_vpd.insert(org.vpd.clone(), org) {
-                return Err(invalid(format!(
-                    "vpd {} is listed more than once",
-                    previous.vpd
-                )));
+            if by_vpd.contains_key(&org.vpd) {
+                return Err(invalid(
+                    span,
+                    format!("vpd {} is listed more than once", org.vpd),
+                ));
             }
+            by_vpd.insert(org.vpd.clone(), org);
         }
-        Ok(Organisations { by_vpd })
+        let mut senders: Vec<Sender> = Vec::new();
+        for entry in file.sender {
+            let span = entry.span();
+            let sender = entry.into_inner();
+            let id = &sender.id;
+            if id.is_empty()
+                || id.len() > MAX_SENDER_ID_CHARS
+                || !id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.:@+=,-".contains(&b))
+            {
+                return Err(invalid(
+                    span,
+                    format!("sender id {id:?} is not an IAM principal id (AIDA... or AROA...)"),
+                ));
+            }
+            match (sender.role, &sender.vpd) {
+                (SenderRole::Trust, None) => {
+                    return Err(invalid(
+                        span,
+                        format!("sender {id}: a trust sender needs the vpd of its trust"),
+                    ))
+                }
+                (SenderRole::Trust, Some(vpd)) if !by_vpd.contains_key(vpd) => {
+                    return Err(invalid(
+                        span,
+                        format!("sender {id}: vpd {vpd:?} is not a configured organisation"),
+                    ))
+                }
+                (SenderRole::Trac | SenderRole::Operator, Some(_)) => {
+                    return Err(invalid(
+                        span,
+                        format!("sender {id}: only a trust sender has a vpd"),
+                    ))
+                }
+                _ => {}
+            }
+            if senders.iter().any(|s| s.id == *id) {
+                return Err(invalid(
+                    span,
+                    format!("sender {id} is listed more than once"),
+                ));
+            }
+            senders.push(sender);
+        }
+        Ok(Organisations { by_vpd, senders })
     }
 
     pub fn get(&self, vpd: &str) -> Option<&Organisation> {
@@ -172,6 +287,37 @@ impl Organisations {
     pub fn is_empty(&self) -> bool {
         self.by_vpd.is_empty()
     }
+
+    /// The configured senders, in file order.
+    pub fn senders(&self) -> &[Sender] {
+        &self.senders
+    }
+
+    /// Who an SQS `SenderId` is: the configured sender it matches (an exact id first, then a
+    /// role id matching the session), or unknown.
+    pub fn sender(&self, sender_id: Option<&str>) -> MessageSender {
+        let Some(sender_id) = sender_id.filter(|id| !id.is_empty()) else {
+            return MessageSender::Unknown(String::new());
+        };
+        self.senders
+            .iter()
+            .find(|s| s.id == sender_id)
+            .or_else(|| self.senders.iter().find(|s| s.matches(sender_id)))
+            .map_or_else(
+                || MessageSender::Unknown(sender_id.to_string()),
+                |s| MessageSender::Known(s.principal()),
+            )
+    }
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    text.as_bytes()[..offset]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 #[cfg(test)]
@@ -219,7 +365,8 @@ live = false
         assert!(err.to_string().contains("x.toml"), "{err}");
         let bad_lo = SAMPLE.replace("\"KSS\"", "\"ABC\"");
         let err = Organisations::from_toml(&bad_lo, "x.toml").unwrap_err();
-        assert!(err.to_string().contains("local_office \"ABC\""), "{err}");
+        assert!(err.to_string().contains("local office \"ABC\""), "{err}");
+        assert!(err.to_string().contains("line 2:"), "{err}");
         let twice = SAMPLE.replace("\"999\"", "\"504\"");
         assert!(Organisations::from_toml(&twice, "x.toml")
             .unwrap_err()
@@ -255,5 +402,137 @@ live = false
         assert!(err.contains("line 18:"), "{err}");
         assert!(err.contains("organisation 999"), "{err}");
         assert!(err.contains("\"medical staffing\""), "{err}");
+    }
+
+    const SENDERS: &str = r#"
+[[sender]]
+id = "AROAEXAMPLEID504"
+role = "trust"
+vpd = "504"
+
+[[sender]]
+id = "AIDAEXAMPLETRAC"
+role = "trac"
+
+[[sender]]
+id = "AIDAEXAMPLEOPS"
+role = "operator"
+"#;
+
+    fn with_senders() -> Organisations {
+        let text = format!("{SAMPLE}\ntrac = true\naccept_local_offices = [\"LDN\"]\n{SENDERS}");
+        Organisations::from_toml(&text, "organisations.toml").unwrap()
+    }
+
+    #[test]
+    fn trac_and_accepted_local_offices_are_read() {
+        let orgs = with_senders();
+        let org = orgs.get("999").unwrap();
+        assert!(org.trac);
+        assert!(org.accepts_local_office("LDN"));
+        assert!(!org.accepts_local_office("KSS"));
+        let org = orgs.get("504").unwrap();
+        assert!(org.accepts_local_office("KSS"));
+        assert!(!org.accepts_local_office("LDN"));
+    }
+
+    #[test]
+    fn senders_map_sqs_sender_ids_to_principals() {
+        let orgs = with_senders();
+        assert_eq!(orgs.senders().len(), 3);
+        let trust = MessageSender::Known(Principal::Trust("504".into()));
+        assert_eq!(orgs.sender(Some("AROAEXAMPLEID504")), trust);
+        // A role id matches every session of the role, and nothing else.
+        assert_eq!(orgs.sender(Some("AROAEXAMPLEID504:integration-1")), trust);
+        for other in [
+            "AROAEXAMPLEID504:",
+            "AROAEXAMPLEID5040",
+            "AROAEXAMPLEID50",
+            "aroaexampleid504",
+        ] {
+            assert_eq!(
+                orgs.sender(Some(other)),
+                MessageSender::Unknown(other.into()),
+                "{other}"
+            );
+        }
+        assert_eq!(
+            orgs.sender(Some("AIDAEXAMPLETRAC")),
+            MessageSender::Known(Principal::Trac)
+        );
+        // A user id is matched exactly: a session suffix is not that user.
+        assert_eq!(
+            orgs.sender(Some("AIDAEXAMPLETRAC:x")),
+            MessageSender::Unknown("AIDAEXAMPLETRAC:x".into())
+        );
+        assert_eq!(
+            orgs.sender(Some("AIDAEXAMPLEOPS")),
+            MessageSender::Known(Principal::Operator)
+        );
+        assert_eq!(orgs.sender(None), MessageSender::Unknown(String::new()));
+        assert_eq!(orgs.sender(Some("")), MessageSender::Unknown(String::new()));
+    }
+
+    #[test]
+    fn sender_mistakes_name_the_line() {
+        let cases = [
+            (
+                "[[sender]]\nid = \"AROAX\"\nrole = \"trust\"\n",
+                "a trust sender needs the vpd",
+            ),
+            (
+                "[[sender]]\nid = \"AROAX\"\nrole = \"trust\"\nvpd = \"123\"\n",
+                "vpd \"123\" is not a configured organisation",
+            ),
+            (
+                "[[sender]]\nid = \"AROAX\"\nrole = \"trac\"\nvpd = \"504\"\n",
+                "only a trust sender has a vpd",
+            ),
+            (
+                "[[sender]]\nid = \"\"\nrole = \"trac\"\n",
+                "is not an IAM principal id",
+            ),
+            (
+                "[[sender]]\nid = \"AROA X\"\nrole = \"trac\"\n",
+                "is not an IAM principal id",
+            ),
+            (
+                "[[sender]]\nid = \"AIDAEXAMPLETRAC\"\nrole = \"trac\"\n",
+                "listed more than once",
+            ),
+        ];
+        let base = format!("{SAMPLE}{SENDERS}");
+        let line = base.lines().count() + 2;
+        for (extra, expected) in cases {
+            let text = format!("{base}\n{extra}");
+            let err = Organisations::from_toml(&text, "o.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "{err}");
+            assert!(err.contains(&format!("o.toml, line {line}:")), "{err}");
+        }
+        for (extra, expected) in [
+            ("[[sender]]\nid = \"AROAX\"\nrole = \"admin\"\n", "admin"),
+            (
+                "[[sender]]\nid = \"AROAX\"\nrole = \"trac\"\nname = \"x\"\n",
+                "name",
+            ),
+        ] {
+            let err = Organisations::from_toml(&format!("{base}\n{extra}"), "o.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected) && err.contains("line"), "{err}");
+        }
+        let bad_accept = SAMPLE.replace(
+            "live = true",
+            "live = true\naccept_local_offices = [\"XXX\"]",
+        );
+        let err = Organisations::from_toml(&bad_accept, "o.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("local office \"XXX\"") && err.contains("line 2:"),
+            "{err}"
+        );
     }
 }

@@ -1,10 +1,15 @@
-//! Handling one queue message: a trust action or Trac employment checks (section 3).
+//! Handling one queue message: a trust action or Trac employment checks (sections 3 and 7).
 //!
-//! Every message is answered for its trust under `trusts/<VPD>/messages/<id>.json`; one that cannot
-//! be recorded on an applicant (unreadable, unknown applicant, no usable VPD) also leaves an
-//! operator entry under `operator/messages/`. The applicant is changed through
-//! [`moves::change`], so a move and its history entry are stored together, conditionally, and the
-//! message id in the history makes a redelivered message a duplicate that changes nothing.
+//! The sender is who AWS authenticated (or who `dit action --as` names), never what the body
+//! says: a trust acts only on its own applicants, Trac sends only employment checks and only for
+//! organisations with `trac = true`, and a sender no `[[sender]]` entry names is refused with an
+//! operator entry and no answer. Answers go to the sender's own space (`trusts/<VPD>/messages/`,
+//! `trac/messages/`), so duplicates are per sender and message id; every refusal that is not
+//! recorded on one of the sender's own applicants also leaves an operator entry under
+//! `operator/messages/<sender>/`. An applicant of another trust is answered exactly like one that
+//! does not exist and is never touched. The applicant is changed through [`moves::change`], so a
+//! move and its history entry are stored together, conditionally, and the message id with its
+//! sender in the history makes a redelivered message a duplicate that changes nothing.
 
 use std::sync::Mutex;
 
@@ -15,9 +20,10 @@ use super::context::Context;
 use super::moves::{self, ChangeOutcome, Decision};
 use super::output::put_json;
 use crate::domain::actions::{
-    self, hash_key, id_key, is_outcome_recruited, InboundMessage, Request, Source, Unreadable,
+    self, hash_key, is_outcome_recruited, InboundMessage, Request, Source, Unreadable,
     OUTCOME_RECRUITED,
 };
+use crate::domain::boundary::{MessageSender, Principal};
 use crate::domain::lifecycle::{decide, ApplicantState, Transition};
 use crate::domain::model::{
     Applicant, Cause, EmploymentChecks, HistoryEntry, HistoryOutcome, PersonUpdate,
@@ -70,7 +76,7 @@ impl AnswerStatus {
     }
 }
 
-/// The answer written for the trust (and, without an applicant to record on, for operators).
+/// The answer written for the sender (and, without a sender space to answer in, for operators).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Answer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,12 +97,15 @@ pub struct Answer {
     pub handled_at: DateTime<Utc>,
 }
 
-/// The operator entry for a message that could not be recorded on an applicant or answered to a
-/// trust. Holds codes and ids only: never the message body.
+/// The operator entry for a message that was refused without a history entry on one of the
+/// sender's applicants, or could not be answered. Holds codes and ids only: never the body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OperatorEntry {
-    /// The message id as a key (`sha256-...` of the body when it had no id).
+    /// The message id (`sha256-...` of the body when it had no usable id).
     pub message: String,
+    /// Who sent it: `trust-504`, `trac`, `operator`, or `unknown-<SenderId>`.
+    #[serde(default)]
+    pub sender: String,
     pub vpd: Option<String>,
     pub applicant_number: Option<String>,
     pub action: Option<String>,
@@ -113,55 +122,87 @@ pub struct MessageResult {
     pub answer: Answer,
     /// For a duplicate, the status the first handling gave.
     pub original_status: Option<AnswerStatus>,
-    /// A reason code for logs and counts (`moved`, `wrong_trust`, `unknown_applicant`, ...).
+    /// A reason code for logs and counts (`moved`, `wrong_sender`, `unknown_applicant`, ...).
     pub code: &'static str,
     /// Outbound keys written (none for a duplicate whose answer stands).
     pub outputs: Vec<String>,
 }
 
-/// The trust's answer to a message.
+/// A trust's answer to a message it sent.
 pub fn answer_key(vpd: &str, id: &str) -> String {
-    format!("trusts/{vpd}/messages/{}.json", id_key(id))
+    format!("trusts/{vpd}/messages/{id}.json")
 }
 
-/// The operator entry of a message (by id key, or by the hash of a body without id).
-pub fn operator_key(message_key: &str) -> String {
-    format!("operator/messages/{message_key}.json")
+/// Trac's answer to a message it sent.
+pub fn trac_answer_key(id: &str) -> String {
+    format!("trac/messages/{id}.json")
 }
 
-/// Handles one message body.
+/// Where the answer to `principal`'s message goes; the operator has no answer space of its own.
+pub fn answer_key_for(principal: &Principal, id: &str) -> Option<String> {
+    match principal {
+        Principal::Trust(vpd) => Some(answer_key(vpd, id)),
+        Principal::Trac => Some(trac_answer_key(id)),
+        Principal::Operator => None,
+    }
+}
+
+/// The operator entry of a message, per sender (`trust-504`, `trac`, `unknown-...`) and message
+/// (its id, or the hash of a body without a usable id), so no sender's entry overwrites another's.
+pub fn operator_key(sender_key: &str, message_key: &str) -> String {
+    format!("operator/messages/{sender_key}/{message_key}.json")
+}
+
+/// The refusal of an unknown applicant, and of another trust's: the same words, so a trust learns
+/// nothing about applicants that are not its own.
+pub fn not_found_reason(number: &str, vpd: &str) -> String {
+    format!("Applicant {number} not found for trust {vpd}.")
+}
+
+/// Handles one message body from `sender`.
 ///
 /// # Errors
 /// Only [`MessageError`]s; bad messages are answered (refused), never errors.
-pub async fn handle_message(ctx: &Context<'_>, body: &str) -> Result<MessageResult, MessageError> {
-    handle_message_by(ctx, body, None).await
+pub async fn handle_message(
+    ctx: &Context<'_>,
+    sender: &MessageSender,
+    body: &str,
+) -> Result<MessageResult, MessageError> {
+    handle_message_by(ctx, sender, body, None).await
 }
 
 /// Handles one trust action taken by a person in the portal: exactly the path of a queue message
-/// (checks, duplicates, refusals recorded, answer written), with `actor` (the signed-in user) as
-/// the history's actor.
+/// from `principal` (the sender checks, duplicates, refusals recorded, answer written), with
+/// `actor` (the signed-in user) as the history's actor.
 ///
 /// # Errors
 /// Only [`MessageError`]s; bad messages are answered (refused), never errors.
 pub async fn handle_portal_action(
     ctx: &Context<'_>,
+    principal: &Principal,
     body: &str,
     actor: &str,
 ) -> Result<MessageResult, MessageError> {
-    handle_message_by(ctx, body, Some(actor)).await
+    let sender = MessageSender::Known(principal.clone());
+    handle_message_by(ctx, &sender, body, Some(actor)).await
 }
 
 async fn handle_message_by(
     ctx: &Context<'_>,
+    sender: &MessageSender,
     body: &str,
-    actor: Option<&str>,
+    person: Option<&str>,
 ) -> Result<MessageResult, MessageError> {
-    let result = match actions::parse(body) {
-        Ok(message) => handle_parsed(ctx, &message, actor).await?,
-        Err(unreadable) => handle_unreadable(ctx, body, &unreadable).await?,
+    let result = match sender {
+        MessageSender::Unknown(_) => handle_unknown_sender(ctx, sender, body).await?,
+        MessageSender::Known(principal) => match actions::parse(body) {
+            Ok(message) => handle_parsed(ctx, principal, &message, person).await?,
+            Err(unreadable) => handle_unreadable(ctx, sender, body, &unreadable).await?,
+        },
     };
     tracing::info!(
-        message_id = %result.answer.id.as_deref().map_or_else(|| hash_key(body), id_key),
+        sender = %sender.key(),
+        message_id = %result.answer.id.clone().unwrap_or_else(|| hash_key(body)),
         applicant_number = result.answer.applicant_number.as_deref().unwrap_or(""),
         action = result.answer.action.as_deref().unwrap_or(""),
         status = result.answer.status.name(),
@@ -172,17 +213,71 @@ async fn handle_message_by(
     Ok(result)
 }
 
+/// A sender the configuration does not name: an operator entry, nothing else (not even the
+/// answer a trust would read), and nothing in the body is acted on.
+async fn handle_unknown_sender(
+    ctx: &Context<'_>,
+    sender: &MessageSender,
+    body: &str,
+) -> Result<MessageResult, MessageError> {
+    let parsed = actions::parse(body).ok();
+    let header = parsed.as_ref().map(|m| &m.header);
+    let message_key = header.map_or_else(|| hash_key(body), |h| h.id.clone());
+    let key = operator_key(&sender.key(), &message_key);
+    if let Some(previous) = previous_operator_entry(ctx, &key).await? {
+        return Ok(duplicate_of_operator_entry(
+            previous,
+            header.map(|h| h.id.clone()),
+        ));
+    }
+    let reason = match sender {
+        MessageSender::Unknown(id) if !id.is_empty() => {
+            format!("sender {id} is not configured; refused")
+        }
+        _ => "the message has no SenderId; refused".to_string(),
+    };
+    let entry = OperatorEntry {
+        message: message_key,
+        sender: sender.key(),
+        vpd: header.and_then(|h| h.vpd.clone()),
+        applicant_number: header.and_then(|h| h.applicant_number.clone()),
+        action: header.and_then(|h| h.action.clone()),
+        status: AnswerStatus::Refused,
+        code: "unknown_sender".to_string(),
+        reason,
+        handled_at: ctx.now,
+    };
+    put_json(ctx.blobs, Area::Outbound, &key, &entry).await?;
+    Ok(MessageResult {
+        answer: Answer {
+            id: header.map(|h| h.id.clone()),
+            action: entry.action.clone(),
+            applicant_number: entry.applicant_number.clone(),
+            status: AnswerStatus::Refused,
+            reason: Some(entry.reason),
+            dropped_fields: vec![],
+            state: None,
+            handled_at: ctx.now,
+        },
+        original_status: None,
+        code: "unknown_sender",
+        outputs: vec![format!("outbound/{key}")],
+    })
+}
+
 async fn handle_unreadable(
     ctx: &Context<'_>,
+    sender: &MessageSender,
     body: &str,
     unreadable: &Unreadable,
 ) -> Result<MessageResult, MessageError> {
-    let key = operator_key(&hash_key(body));
+    let key = operator_key(&sender.key(), &hash_key(body));
     if let Some(previous) = previous_operator_entry(ctx, &key).await? {
         return Ok(duplicate_of_operator_entry(previous, None));
     }
     let entry = OperatorEntry {
         message: hash_key(body),
+        sender: sender.key(),
         vpd: None,
         applicant_number: None,
         action: None,
@@ -256,10 +351,12 @@ const TRAC_STATES: [ApplicantState; 2] = [ApplicantState::Offered, ApplicantStat
 
 /// What the decision inside [`moves::change`] found, for the answer.
 enum Verdict {
-    /// This message id is already in the history.
+    /// This message id, from this sender, is already in the history.
     Duplicate(HistoryEntry),
     /// The same move again: nothing to do.
     Repeat,
+    /// The applicant is not the acting trust's (checked before too; kept so nothing is written).
+    OtherTrust,
     Refused(&'static str),
     Applied(&'static str),
 }
@@ -270,29 +367,84 @@ struct Facts {
     mode: Option<InterfaceMode>,
 }
 
+/// Who the message counts as sent by. A trust or Trac is itself; the trusted local operator acts
+/// as the sender the body names (the trust of a configured `vpd`, or Trac), so that answers,
+/// duplicates and history read the same as if that sender had sent it.
+fn acting_as(ctx: &Context<'_>, principal: &Principal, message: &InboundMessage) -> Principal {
+    match principal {
+        Principal::Operator => match (message.header.source, message.header.vpd.as_deref()) {
+            (Source::Trac, _) => Principal::Trac,
+            (Source::Trust, Some(vpd)) if ctx.organisations.get(vpd).is_some() => {
+                Principal::Trust(vpd.to_string())
+            }
+            (Source::Trust, _) => Principal::Operator,
+        },
+        other => other.clone(),
+    }
+}
+
+fn trac_not_enabled(vpd: &str) -> String {
+    format!("Organisation {vpd} does not take employment checks from Trac; refused")
+}
+
+/// What the sender may not send (section 7), checked before anything is looked up.
+fn boundary_refusal(
+    ctx: &Context<'_>,
+    principal: &Principal,
+    message: &InboundMessage,
+) -> Option<(&'static str, String)> {
+    let header = &message.header;
+    let vpd = header.vpd.as_deref();
+    match principal {
+        Principal::Trust(own) => {
+            if header.source == Source::Trac {
+                return Some(("wrong_sender", "sender is not trac".to_string()));
+            }
+            if let Some(vpd) = vpd.filter(|v| v != own) {
+                return Some(("wrong_sender", format!("sender is not trust {vpd}")));
+            }
+        }
+        Principal::Trac if header.source != Source::Trac => {
+            return Some((
+                "wrong_sender",
+                match vpd {
+                    Some(vpd) => format!("sender is not trust {vpd}"),
+                    None => {
+                        "sender is trac: only employment checks (\"source\": \"trac\")".to_string()
+                    }
+                },
+            ));
+        }
+        Principal::Trac | Principal::Operator => {}
+    }
+    // Before any lookup, so Trac learns nothing about the applicants of a trust it does not serve.
+    // (Whether the trust is live is decided on the applicant, with the other Trac rules.)
+    if header.source == Source::Trac {
+        if let Some(vpd) = vpd.filter(|v| !ctx.organisations.get(v).is_some_and(|o| o.trac)) {
+            return Some(("trac_not_enabled", trac_not_enabled(vpd)));
+        }
+    }
+    None
+}
+
 async fn handle_parsed(
     ctx: &Context<'_>,
+    principal: &Principal,
     message: &InboundMessage,
     person: Option<&str>,
 ) -> Result<MessageResult, MessageError> {
     let header = &message.header;
-    let trust = header
-        .vpd
-        .as_deref()
-        .filter(|vpd| ctx.organisations.get(vpd).is_some());
+    let acting = acting_as(ctx, principal, message);
+    let answer_to = answer_key_for(&acting, &header.id);
     // The last output written is the mark that the message was handled to the end.
-    if let Some(vpd) = trust {
-        if let Some(bytes) = ctx
-            .blobs
-            .get(Area::Outbound, &answer_key(vpd, &header.id))
-            .await?
-        {
+    if let Some(key) = &answer_to {
+        if let Some(bytes) = ctx.blobs.get(Area::Outbound, key).await? {
             if let Ok(previous) = serde_json::from_slice::<Answer>(&bytes) {
                 return Ok(duplicate_of_answer(previous));
             }
         }
     } else if let Some(previous) =
-        previous_operator_entry(ctx, &operator_key(&id_key(&header.id))).await?
+        previous_operator_entry(ctx, &operator_key(&acting.key(), &header.id)).await?
     {
         return Ok(duplicate_of_operator_entry(
             previous,
@@ -300,6 +452,9 @@ async fn handle_parsed(
         ));
     }
 
+    if let Some((code, reason)) = boundary_refusal(ctx, principal, message) {
+        return unrecorded(ctx, message, &acting, code, reason).await;
+    }
     let (Some(vpd), Some(number)) = (header.vpd.as_deref(), header.applicant_number.as_deref())
     else {
         let reason = message
@@ -308,11 +463,18 @@ async fn handle_parsed(
             .err()
             .cloned()
             .unwrap_or_else(|| "vpd and applicant_number are required".into());
-        return unrecorded(ctx, message, "invalid", reason, trust).await;
+        return unrecorded(ctx, message, &acting, "invalid", reason).await;
     };
-    let Some(applicant) = ctx.store.applicant(number).await? else {
-        let reason = format!("Applicant {number} does not exist; refused");
-        return unrecorded(ctx, message, "unknown_applicant", reason, trust).await;
+    let applicant = match ctx.store.applicant(number).await? {
+        Some(applicant) if applicant.vpd == vpd => applicant,
+        found => {
+            let code = if found.is_some() {
+                "other_trust"
+            } else {
+                "unknown_applicant"
+            };
+            return unrecorded(ctx, message, &acting, code, not_found_reason(number, vpd)).await;
+        }
     };
     let facts = match &message.request {
         Ok(Request::Hire { .. } | Request::PersonUpdate { .. }) => Facts {
@@ -332,12 +494,11 @@ async fn handle_parsed(
 
     let cause = Cause::Message {
         id: header.id.clone(),
+        sender: Some(acting.to_string()),
     };
-    let actor = match (header.source, person) {
-        (Source::Trac, _) => "trac".to_string(),
-        (Source::Trust, Some(person)) => person.to_string(),
-        (Source::Trust, None) => format!("trust {vpd}"),
-    };
+    // The person (portal) or else the sender; duplicates are judged by the cause, which names
+    // the sender, never by the actor.
+    let actor = person.map_or_else(|| acting.actor(), str::to_string);
     let verdict: Mutex<Option<Verdict>> = Mutex::new(None);
     let changed = moves::change(
         ctx.store,
@@ -355,16 +516,23 @@ async fn handle_parsed(
     )
     .await?;
     let verdict = verdict.into_inner().ok().flatten();
-    let wrong_trust = applicant.vpd != vpd;
 
     let (answer, original_status, code) = match (changed, verdict) {
-        (ChangeOutcome::NotFound, _) | (_, None) => {
-            let reason = format!("Applicant {number} does not exist; refused");
-            return unrecorded(ctx, message, "unknown_applicant", reason, trust).await;
+        (ChangeOutcome::NotFound, _)
+        | (_, None)
+        | (ChangeOutcome::Unchanged(_), Some(Verdict::OtherTrust)) => {
+            return unrecorded(
+                ctx,
+                message,
+                &acting,
+                "unknown_applicant",
+                not_found_reason(number, vpd),
+            )
+            .await;
         }
         (ChangeOutcome::Applied { applicant, entry }, Some(Verdict::Applied(code))) => {
             after_change(ctx, message, &applicant, &entry, &facts, false).await?;
-            (answer_from_entry(message, &entry, wrong_trust), None, code)
+            (answer_from_entry(message, &entry), None, code)
         }
         (ChangeOutcome::Refused { applicant, reason }, Some(Verdict::Refused(code))) => {
             let entry = HistoryEntry {
@@ -378,14 +546,12 @@ async fn handle_parsed(
                 actor,
                 detail: None,
             };
-            (answer_from_entry(message, &entry, wrong_trust), None, code)
+            (answer_from_entry(message, &entry), None, code)
         }
         (ChangeOutcome::Unchanged(current), Some(Verdict::Duplicate(entry))) => {
             // Handled before, but its answer was not written (interrupted, or running alongside).
-            if !wrong_trust {
-                after_change(ctx, message, &current, &entry, &facts, true).await?;
-            }
-            let answer = answer_from_entry(message, &entry, wrong_trust);
+            after_change(ctx, message, &current, &entry, &facts, true).await?;
+            let answer = answer_from_entry(message, &entry);
             let original = answer.status;
             (answer, Some(original), "duplicate")
         }
@@ -414,28 +580,30 @@ async fn handle_parsed(
     };
 
     let mut outputs = Vec::new();
-    if trust.is_none() {
-        let entry = OperatorEntry {
-            message: id_key(&header.id),
-            vpd: header.vpd.clone(),
-            applicant_number: Some(number.to_string()),
-            action: header.action.clone(),
-            status: answer.status,
-            code: code.to_string(),
-            reason: format!(
-                "{} (no configured trust to answer)",
-                answer.reason.as_deref().unwrap_or(answer.status.name())
-            ),
-            handled_at: answer.handled_at,
-        };
-        let key = operator_key(&id_key(&header.id));
-        put_json(ctx.blobs, Area::Outbound, &key, &entry).await?;
-        outputs.push(format!("outbound/{key}"));
-    }
-    if let Some(trust) = trust {
-        let key = answer_key(trust, &header.id);
-        put_json(ctx.blobs, Area::Outbound, &key, &answer).await?;
-        outputs.push(format!("outbound/{key}"));
+    match &answer_to {
+        Some(key) => {
+            put_json(ctx.blobs, Area::Outbound, key, &answer).await?;
+            outputs.push(format!("outbound/{key}"));
+        }
+        None => {
+            let entry = OperatorEntry {
+                message: header.id.clone(),
+                sender: acting.key(),
+                vpd: header.vpd.clone(),
+                applicant_number: Some(number.to_string()),
+                action: header.action.clone(),
+                status: answer.status,
+                code: code.to_string(),
+                reason: format!(
+                    "{} (no configured trust to answer)",
+                    answer.reason.as_deref().unwrap_or(answer.status.name())
+                ),
+                handled_at: answer.handled_at,
+            };
+            let key = operator_key(&acting.key(), &header.id);
+            put_json(ctx.blobs, Area::Outbound, &key, &entry).await?;
+            outputs.push(format!("outbound/{key}"));
+        }
     }
     let answer = match original_status {
         Some(_) => Answer {
@@ -472,8 +640,13 @@ fn decide_message(
 ) -> (Verdict, Decision) {
     let number = &current.applicant_number;
     let command = command_name(message);
+    // Duplicates are per sender: the cause names the sender, so another sender's message with
+    // the same id is a new message.
     if let Some(entry) = moves::entry_caused_by(history, cause) {
         return (Verdict::Duplicate(entry.clone()), Decision::NoChange);
+    }
+    if message.header.vpd.as_deref() != Some(current.vpd.as_str()) {
+        return (Verdict::OtherTrust, Decision::NoChange);
     }
     let refuse = |code, reason: String| {
         (
@@ -484,12 +657,6 @@ fn decide_message(
             },
         )
     };
-    if message.header.vpd.as_deref() != Some(current.vpd.as_str()) {
-        return refuse(
-            "wrong_trust",
-            format!("Applicant {number} belongs to another trust; refused"),
-        );
-    }
     let request = match &message.request {
         Ok(request) => request,
         Err(problems) => return refuse("invalid", problems.clone()),
@@ -532,13 +699,7 @@ fn decide_message(
         }
         Request::EmploymentChecks { status, checks } => {
             if !ctx.organisations.accepts_trac(&current.vpd) {
-                return refuse(
-                    "trac_not_enabled",
-                    format!(
-                        "Organisation {} does not take employment checks from Trac; refused",
-                        current.vpd
-                    ),
-                );
+                return refuse("trac_not_enabled", trac_not_enabled(&current.vpd));
             }
             if !is_outcome_recruited(status) {
                 let shown: String = status.chars().take(40).collect();
@@ -714,7 +875,7 @@ async fn after_change(
 
 /// The answer a stored history entry stands for: the same for the first handling and for any
 /// later rebuild of it, so a rewritten answer is byte for byte the first.
-fn answer_from_entry(message: &InboundMessage, entry: &HistoryEntry, wrong_trust: bool) -> Answer {
+fn answer_from_entry(message: &InboundMessage, entry: &HistoryEntry) -> Answer {
     let header = &message.header;
     let (status, reason) = match &entry.outcome {
         HistoryOutcome::Refused { reason } => (AnswerStatus::Refused, Some(reason.clone())),
@@ -740,19 +901,19 @@ fn answer_from_entry(message: &InboundMessage, entry: &HistoryEntry, wrong_trust
         status,
         reason,
         dropped_fields: message.dropped_fields.clone(),
-        state: (!wrong_trust).then_some(entry.to),
+        state: Some(entry.to),
         handled_at: entry.at,
     }
 }
 
-/// A message with no applicant to record on: answered to its trust (when configured) and logged
-/// for operators.
+/// A message refused without a history entry on one of the sender's applicants: answered in the
+/// sender's space (when it has one) and logged for operators under the sender's key.
 async fn unrecorded(
     ctx: &Context<'_>,
     message: &InboundMessage,
+    acting: &Principal,
     code: &'static str,
     reason: String,
-    trust: Option<&str>,
 ) -> Result<MessageResult, MessageError> {
     let header = &message.header;
     let answer = Answer {
@@ -766,7 +927,8 @@ async fn unrecorded(
         handled_at: ctx.now,
     };
     let entry = OperatorEntry {
-        message: id_key(&header.id),
+        message: header.id.clone(),
+        sender: acting.key(),
         vpd: header.vpd.clone(),
         applicant_number: header.applicant_number.clone(),
         action: header.action.clone(),
@@ -775,11 +937,10 @@ async fn unrecorded(
         reason,
         handled_at: ctx.now,
     };
-    let operator = operator_key(&id_key(&header.id));
+    let operator = operator_key(&acting.key(), &header.id);
     put_json(ctx.blobs, Area::Outbound, &operator, &entry).await?;
     let mut outputs = vec![format!("outbound/{operator}")];
-    if let Some(vpd) = trust {
-        let key = answer_key(vpd, &header.id);
+    if let Some(key) = answer_key_for(acting, &header.id) {
         put_json(ctx.blobs, Area::Outbound, &key, &answer).await?;
         outputs.push(format!("outbound/{key}"));
     }
