@@ -38,32 +38,51 @@ def action(id_, action_, vpd, applicant, **extra):
 
 TRAC_CHECKS = {
     "dbs": {
+        "status": "clear",
+        "reference": "001234567890",
+        "completed_on": "2026-10-02",
         "level": "enhanced",
-        "certificate_number": "001234567890",
-        "issued_on": "2026-10-02",
-        "outcome": "clear",
         "date_of_birth": "1994-03-14",
-        "surname": "Okafor",
+        "surname": "Okafor"
     },
     "professional_registration": {
-        "body": "GMC",
-        "registration_number": "7544158",
         "status": "full registration with a licence to practise",
-        "full_name": "Adaeze Okafor",
+        "reference": "7544158",
+        "expires_on": "2027-10-31",
+        "body": "GMC",
+        "full_name": "Adaeze Okafor"
     },
     "references": [
-        {"referee_name": "Dr Example Referee", "referee_email": "referee@example.nhs.uk", "outcome": "satisfactory", "received_on": "2026-10-20"},
-        {"outcome": "satisfactory", "received_on": "2026-10-22"},
+        {
+            "status": "satisfactory",
+            "completed_on": "2026-10-20",
+            "referee_name": "Dr Example Referee",
+            "referee_email": "referee@example.nhs.uk"
+        },
+        {
+            "status": "satisfactory",
+            "completed_on": "2026-10-22"
+        }
     ],
-    "employment_checklist": {"occupational_health": "cleared", "contract_issued": True},
+    "employment_checklist": {
+        "status": "complete",
+        "completed_on": "2026-10-25",
+        "occupational_health": "cleared"
+    },
     "illegal_working_checklist": {
-        "right_to_work": "confirmed",
+        "outcome": "right to work confirmed",
+        "completed_on": "2026-10-05",
         "document_type": "passport",
         "passport_number": "000000000",
-        "national_insurance_number": "QQ123456C",
-        "checked_on": "2026-10-05",
+        "national_insurance_number": "QQ123456C"
     },
-    "eu_status": {"required": False, "address": {"line_1": "1 Example Street", "postcode": "EX1 1AA"}},
+    "eu_status": {
+        "status": "not required",
+        "address": {
+            "line_1": "1 Example Street",
+            "postcode": "EX1 1AA"
+        }
+    }
 }
 
 SAMPLES = [
