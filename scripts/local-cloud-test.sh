@@ -121,7 +121,7 @@ done
 failures="$(grep '"source":"InboundQueue"' "$DIT_LOCAL_CLOUD_DIR/runs.jsonl" | grep -c '"failed":1' || true)"
 [ "$failures" = 5 ] || fail "expected 5 failed deliveries (maxReceiveCount) before the redrive, saw $failures"
 "$cloud" status --verbose >"$work/status.out"
-grep -q '^ *incoming/DE_KSS_APP_20261123_00000001.DAT (GLACIER)$' "$work/status.out" ||
+grep -Eq '^ *incoming/(tis/)?DE_KSS_APP_20261123_00000001.DAT \(GLACIER\)$' "$work/status.out" ||
   { cat "$work/status.out"; fail "the unreadable file left incoming/"; }
 grep -q 'InboundDeadLetterQueue *visible *1 ' "$work/status.out" || { cat "$work/status.out"; fail "status does not show the DLQ depth"; }
 

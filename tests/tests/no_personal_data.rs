@@ -107,12 +107,27 @@ fn sqs(bodies: &[String]) -> LambdaEvent<SqsEvent> {
     let records: Vec<Value> = bodies
         .iter()
         .enumerate()
-        .map(|(i, body)| json!({"messageId": format!("m-{i:04}"), "body": body, "eventSource": "aws:sqs"}))
+        .map(|(i, body)| {
+            json!({"messageId": format!("m-{i:04}"), "body": body, "eventSource": "aws:sqs",
+                   "attributes": {"SenderId": sender_id(body)}})
+        })
         .collect();
     LambdaEvent::new(
         serde_json::from_value(json!({ "Records": records })).unwrap(),
         lambda_runtime::Context::default(),
     )
+}
+
+/// The SenderId of the sample sender a message body stands for (`events/files/organisations.toml`).
+fn sender_id(body: &str) -> &'static str {
+    let value: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    if value["source"] == "trac" {
+        "AIDAEXAMPLETRAC"
+    } else if value["vpd"] == "505" {
+        "AROAEXAMPLETRUST505:test"
+    } else {
+        "AROAEXAMPLETRUST504:test"
+    }
 }
 
 fn notification(key: &str) -> String {

@@ -432,6 +432,7 @@ role = "operator"
         assert!(org.accepts_local_office("LDN"));
         assert!(!org.accepts_local_office("KSS"));
         let org = orgs.get("504").unwrap();
+        assert!(org.accept_local_offices.is_empty());
         assert!(org.accepts_local_office("KSS"));
         assert!(!org.accepts_local_office("LDN"));
     }
