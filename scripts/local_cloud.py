@@ -417,8 +417,7 @@ def local_organisations(text):
     A config with `[[sender]]` entries is read by functions that believe only the SQS SenderId
     (section 7): since moto stamps every message with one SenderId, that id is added as an operator
     sender (the authority `dit action` has without --as), so the sample messages are handled as
-    `dit action` handles them. Such functions also take a file only from its sender's folder,
-    which `drop` then follows (see `inbound_key`). A config without senders is used as it is.
+    `dit action` handles them. A config without senders is used as it is.
     """
     senders = re.search(r"^\s*\[\[\s*sender\s*\]\]", text, re.MULTILINE) is not None
     if senders and MOTO_SENDER_ID not in text:
@@ -441,13 +440,11 @@ def load_stack(args):
     return description, clients(description["endpoint"], description["region"])
 
 
-def inbound_key(prefix, path, by_sender):
-    """Where a file is dropped: under the prefix the bucket notification listens on and, when
-    the config names senders, in its sender's folder: `tis/` for TIS files, `trusts/<VPD>/` for
-    a trust's POS file (`ESR_<VPD>_POS_...`)."""
+def inbound_key(prefix, path):
+    """Where a file is dropped: under the prefix the bucket notification listens on, in its
+    sender's folder (section 7; inbound-file quarantines a file found anywhere else): `tis/` for
+    TIS files, `trusts/<VPD>/` for a trust's POS file (`ESR_<VPD>_POS_...`)."""
     name = os.path.basename(path)
-    if not by_sender:
-        return prefix + name
     parts = name.split("_")
     if len(parts) > 2 and parts[0] == "ESR" and parts[2] == "POS" and re.fullmatch(
             r"[A-Z0-9]{3,4}", parts[1]):
@@ -459,7 +456,7 @@ def cmd_drop(args):
     description, aws = load_stack(args)
     bucket = description["buckets"]["InboundBucket"]
     for path in args.files:
-        key = inbound_key(description["inbound_prefix"], path, description.get("senders", False))
+        key = inbound_key(description["inbound_prefix"], path)
         extra = {"StorageClass": args.storage_class} if args.storage_class else {}
         with open(path, "rb") as f:
             aws["s3"].put_object(Bucket=bucket, Key=key, Body=f.read(), **extra)

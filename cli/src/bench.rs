@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use chrono::Utc;
+use dit_core::domain::boundary::FileOrigin;
 use dit_core::domain::org::Organisations;
 use dit_core::ports::{Area, BlobStore};
 use dit_core::service::inbound::process_inbound;
@@ -187,7 +188,7 @@ async fn measure_portal(dir: &Path, records: u64) -> Result<(), String> {
                 .put(Area::Inbound, name, text.into_bytes(), "text/plain")
                 .await
                 .map_err(|e| e.to_string())?;
-            process_inbound(&ctx, name, None)
+            process_inbound(&ctx, name, &FileOrigin::Operator, None)
                 .await
                 .map_err(|e| e.to_string())?;
         }

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use dit_core::domain::boundary::Principal;
+use dit_core::domain::boundary::{FileOrigin, Principal};
 use dit_core::domain::mail::FromAddress;
 
 /// Exit status for a usage error (bad arguments, missing configuration).
@@ -55,6 +55,11 @@ enum Commands {
         /// Business date (YYYY-MM-DD); defaults to the date in each file's name.
         #[arg(long, value_parser = parse_date)]
         as_of: Option<chrono::NaiveDate>,
+        /// Take the files as dropped by this sender, with the checks the bucket applies to it:
+        /// tis (APP, DNC and DNF files only) or trust:<VPD> (that trust's POS files only); any
+        /// other file is quarantined. Without it the local operator is trusted with any file.
+        #[arg(long, value_name = "SENDER", value_parser = parse_origin)]
+        from: Option<FileOrigin>,
         /// Files or folders of files.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -143,6 +148,10 @@ pub fn mail_from() -> FromAddress {
     })
 }
 
+fn parse_origin(text: &str) -> Result<FileOrigin, String> {
+    text.parse()
+}
+
 fn parse_sender(text: &str) -> Result<Principal, String> {
     match text.parse::<Principal>()? {
         Principal::Operator => Err("operator is the default: leave out --as".to_string()),
@@ -194,7 +203,10 @@ fn main() -> ExitCode {
     };
     let status = runtime.block_on(async {
         match cli.command {
-            Commands::Process { as_of, paths } => process::run(&cli.data_dir, as_of, &paths).await,
+            Commands::Process { as_of, from, paths } => {
+                let origin = from.unwrap_or(FileOrigin::Operator);
+                process::run(&cli.data_dir, as_of, &origin, &paths).await
+            }
             Commands::Action { as_sender, file } => {
                 action::run(
                     &cli.data_dir,

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, Utc};
+use dit_core::domain::boundary::FileOrigin;
 use dit_core::domain::envelope::business_order_key;
 use dit_core::domain::org::Organisations;
 use dit_core::ports::Area;
@@ -137,7 +138,12 @@ fn adopt_configuration(data_dir: &Path, paths: &[PathBuf]) -> Result<(), (u8, St
     Ok(())
 }
 
-pub async fn run(data_dir: &Path, as_of: Option<NaiveDate>, paths: &[PathBuf]) -> u8 {
+pub async fn run(
+    data_dir: &Path,
+    as_of: Option<NaiveDate>,
+    origin: &FileOrigin,
+    paths: &[PathBuf],
+) -> u8 {
     let files = match expand(paths) {
         Ok(files) => files,
         Err(message) => {
@@ -176,7 +182,7 @@ pub async fn run(data_dir: &Path, as_of: Option<NaiveDate>, paths: &[PathBuf]) -
             return EXIT_FAILED;
         }
         let ctx = local.context(Utc::now()).with_progress(&bar);
-        match process_inbound(&ctx, &name, as_of).await {
+        match process_inbound(&ctx, &name, origin, as_of).await {
             Ok(report) => {
                 print_line(&report);
                 reports.push(report);

@@ -131,3 +131,62 @@ fn action_as_needs_a_known_sender() {
         assert!(err.contains(expected), "{sender}: {err}");
     }
 }
+
+#[test]
+fn process_from_a_sender_applies_the_bucket_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::copy(
+        "../events/files/organisations.toml",
+        data.join("organisations.toml"),
+    )
+    .unwrap();
+    for (from, file, prefix) in [
+        (
+            "trust:504",
+            "ESR_505_POS_20261121_00000001.DAT",
+            "incoming/trusts/504/",
+        ),
+        (
+            "trust:504",
+            "DE_KSS_APP_20261121_00000042.DAT",
+            "incoming/trusts/504/",
+        ),
+        ("tis", "ESR_504_POS_20261121_00000001.DAT", "incoming/tis/"),
+    ] {
+        let path = format!("events/files/{file}");
+        let (status, out, err) = dit(&data, &["process", "--from", from, &path]);
+        assert_eq!(status, 3, "{from} {file}: {out}{err}");
+        let reason = json(&data.join(format!("quarantine/{file}.reason.json")));
+        assert_eq!(reason["code"], "wrong_sender");
+        assert_eq!(
+            reason["reason"],
+            format!("{file} is not accepted from {prefix}")
+        );
+        assert!(!data.join("outbound/tis").exists(), "{file}: no APC");
+    }
+    // Each sender's own files are taken.
+    for (from, file) in [
+        ("trust:504", "ESR_504_POS_20261121_00000001.DAT"),
+        ("tis", "DE_KSS_APP_20261121_00000042.DAT"),
+    ] {
+        let path = format!("events/files/{file}");
+        let (status, out, err) = dit(&data, &["process", "--from", from, &path]);
+        assert_eq!(status, 0, "{from} {file}: {out}{err}");
+    }
+    assert!(data
+        .join("outbound/tis/KSS/DE_KSS_APC_20261121_00000042.DAT")
+        .is_file());
+    let (status, _, err) = dit(
+        &data,
+        &[
+            "process",
+            "--from",
+            "trac",
+            "events/files/ESR_504_POS_20261121_00000001.DAT",
+        ],
+    );
+    assert_eq!(status, 2, "{err}");
+    assert!(err.contains("use tis or trust:<VPD>"), "{err}");
+}

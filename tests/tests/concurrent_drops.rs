@@ -20,6 +20,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sqs::types::QueueAttributeName;
 use dit_aws::dynamo::DynamoStore;
 use dit_aws::s3::{S3Blobs, S3Layout};
+use dit_core::domain::boundary::FileOrigin;
 use dit_core::ports::{Area, BlobStore, StateStore};
 use dit_core::service::{Ports, Settings};
 use dit_test_support::faults::{Fault, Faults, FaultyBlobs, FaultyStore};
@@ -274,6 +275,7 @@ async fn a_hundred_files_dropped_at_once_are_each_processed_exactly_once() {
     let report = dit_core::service::inbound::process_inbound(
         &setup.context(chrono::Utc::now()),
         &pos_name,
+        &FileOrigin::Operator,
         None,
     )
     .await
@@ -332,7 +334,7 @@ async fn a_hundred_files_dropped_at_once_are_each_processed_exactly_once() {
         drops.push(tokio::spawn(async move {
             s3.put_object()
                 .bucket(INBOUND)
-                .key(format!("incoming/{name}"))
+                .key(format!("incoming/tis/{name}"))
                 .body(ByteStream::from(text.into_bytes()))
                 .send()
                 .await
@@ -414,11 +416,15 @@ async fn a_hundred_files_dropped_at_once_are_each_processed_exactly_once() {
             quarantined.contains(name) && quarantined.contains(&format!("{name}.reason.json")),
             "{name}"
         );
-        assert!(!incoming.contains(name), "{name}");
+        assert!(!incoming.contains(&format!("tis/{name}")), "{name}");
     }
     assert_eq!(
         incoming,
-        app_names.iter().cloned().chain([pos_name]).collect()
+        app_names
+            .iter()
+            .map(|name| format!("tis/{name}"))
+            .chain([pos_name])
+            .collect()
     );
 
     // No applicant twice: each placement and each GMC number has exactly one applicant, whose

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{NaiveDate, TimeZone, Utc};
 use dit_core::domain::actions;
 use dit_core::domain::app::{check_record, RawApp, APP_FIELDS};
-use dit_core::domain::boundary::{MessageSender, Principal};
+use dit_core::domain::boundary::{FileOrigin, MessageSender, Principal};
 use dit_core::domain::dnc::{read_record, DNC_FIELDS};
 use dit_core::domain::envelope::{scan, FileName, FileType, LineReader, QuarantineReason};
 use dit_core::domain::messages::MessageType;
@@ -739,7 +739,8 @@ fn the_inbound_service_quarantines_or_processes_every_mutated_file() {
                     .put(Area::Inbound, &key, bytes.clone(), "text/plain")
                     .await
                     .unwrap();
-                let report = process_inbound(&ports.context(at()), &key, None).await;
+                let report =
+                    process_inbound(&ports.context(at()), &key, &FileOrigin::Operator, None).await;
                 let report = match report {
                     Ok(report) => report,
                     Err(err) => {

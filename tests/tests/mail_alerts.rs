@@ -438,9 +438,14 @@ async fn ses_sends_each_alert_once_however_often_a_file_is_delivered() {
     // their notifications again, and still no alert goes out twice.
     assert_eq!(interrupt_every_file(&aws.dynamo).await, names.len());
     for name in names {
-        let report = dit_core::service::inbound::process_inbound(&ctx, name, None)
-            .await
-            .unwrap();
+        let report = dit_core::service::inbound::process_inbound(
+            &ctx,
+            name,
+            &dit_core::domain::boundary::FileOrigin::Operator,
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!(report.outcome, Outcome::Processed, "{name}: {report:?}");
     }
     assert_eq!(aws.moto.sent_emails().len(), sent.len());

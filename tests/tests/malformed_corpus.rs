@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use chrono::{TimeZone, Utc};
+use dit_core::domain::boundary::FileOrigin;
 use dit_core::ports::Area;
 use dit_core::service::inbound::process_inbound;
 use dit_core::service::report::Outcome;
@@ -87,9 +88,14 @@ async fn every_malformed_file_is_quarantined_with_its_reason_and_line() {
             )
             .await
             .unwrap();
-        let report = process_inbound(&ports.context(now), &expected.drop_as, None)
-            .await
-            .unwrap_or_else(|e| panic!("{}: an error, not a quarantine: {e}", expected.corpus));
+        let report = process_inbound(
+            &ports.context(now),
+            &expected.drop_as,
+            &FileOrigin::Operator,
+            None,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}: an error, not a quarantine: {e}", expected.corpus));
         let name = &report.file;
         let got = report.quarantine.clone();
         let (code, line) = got

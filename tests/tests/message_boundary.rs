@@ -499,6 +499,7 @@ async fn the_handler_judges_a_queue_message_by_its_sqs_sender_id_on_moto() {
                 blobs: Box::new(S3Blobs::new(s3, layout)),
                 organisations: Organisations::from_toml(&config, "test").unwrap(),
                 settings: Settings::default(),
+                mailer: Box::new(dit_core::ports::NoMailer),
             };
             let response = trust_messages::handle(
                 &ports,

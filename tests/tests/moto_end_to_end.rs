@@ -15,6 +15,7 @@ use aws_sdk_s3::types::{
 use chrono::Utc;
 use dit_aws::dynamo::DynamoStore;
 use dit_aws::s3::{S3Blobs, S3Layout};
+use dit_core::domain::boundary::{drop_folder, FileOrigin};
 use dit_core::domain::envelope::business_order_key;
 use dit_core::domain::org::Organisations;
 use dit_core::ports::{Area, BlobStore};
@@ -256,7 +257,7 @@ async fn files_dropped_in_s3_give_the_same_outputs_as_the_embedded_run() {
     let deps = deps(&aws, aws.moto.dynamo_client().await).await;
 
     for (name, bytes) in sample_files() {
-        let key = format!("incoming/{name}");
+        let key = format!("incoming/{}{name}", drop_folder(&name));
         aws.s3
             .put_object()
             .bucket(INBOUND)
@@ -293,7 +294,9 @@ async fn files_dropped_in_s3_give_the_same_outputs_as_the_embedded_run() {
             .put(Area::Inbound, &name, bytes, "text/plain")
             .await
             .unwrap();
-        process_inbound(&ctx, &name, None).await.unwrap();
+        process_inbound(&ctx, &name, &FileOrigin::Operator, None)
+            .await
+            .unwrap();
     }
 
     let outbound_s3 = bucket_objects(&aws.s3, OUTBOUND, "").await;
@@ -334,8 +337,8 @@ async fn files_dropped_in_s3_give_the_same_outputs_as_the_embedded_run() {
     assert_eq!(quarantine_s3, quarantine_local);
     // Quarantined files left the incoming prefix; processed ones stay for replay.
     let incoming = bucket_objects(&aws.s3, INBOUND, "incoming/").await;
-    assert!(incoming.contains_key("DE_KSS_APP_20261121_00000042.DAT"));
-    assert!(!incoming.contains_key("DE_KSS_APP_20261121_00000054.DAT"));
+    assert!(incoming.contains_key("tis/DE_KSS_APP_20261121_00000042.DAT"));
+    assert!(!incoming.contains_key("tis/DE_KSS_APP_20261121_00000054.DAT"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -348,7 +351,7 @@ async fn a_notification_delivered_twice_changes_nothing_the_second_time() {
         "DE_KSS_APP_20261121_00000042.DAT",
     ] {
         let bytes = files.iter().find(|(n, _)| n == name).unwrap().1.clone();
-        let key = format!("incoming/{name}");
+        let key = format!("incoming/{}{name}", drop_folder(name));
         aws.s3
             .put_object()
             .bucket(INBOUND)
@@ -426,7 +429,7 @@ async fn loading_an_app_file_costs_at_most_one_write_request_per_ten_records() {
         ("DE_KSS_APP_20261121_00000100.DAT", app),
     ] {
         counter.reset();
-        let key = format!("incoming/{name}");
+        let key = format!("incoming/{}{name}", drop_folder(name));
         aws.s3
             .put_object()
             .bucket(INBOUND)

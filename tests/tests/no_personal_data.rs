@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use aws_lambda_events::event::sqs::SqsEvent;
+use dit_core::domain::boundary::drop_folder;
 use dit_core::ports::Area;
 use dit_embedded::sqlite::SqliteStore;
 use dit_test_support::personal;
@@ -207,12 +208,14 @@ async fn no_personal_value_of_the_inputs_reaches_a_log_or_an_operator_output() {
     files.extend(corpus_files());
     for (name, bytes) in &files {
         values.extend(personal::of_file(bytes));
+        // In its sender's folder, where inbound-file takes it from (section 7).
+        let key = format!("{}{name}", drop_folder(name));
         ports
             .blobs
-            .put(Area::Inbound, name, bytes.clone(), "text/plain")
+            .put(Area::Inbound, &key, bytes.clone(), "text/plain")
             .await
             .unwrap();
-        let response = inbound_file::handle(&deps, sqs(&[notification(name)]))
+        let response = inbound_file::handle(&deps, sqs(&[notification(&key)]))
             .await
             .unwrap();
         assert!(response.batch_item_failures.is_empty(), "{name}");

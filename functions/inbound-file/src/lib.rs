@@ -9,6 +9,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
 use dit_aws::s3_notification::{self, Notification};
 use dit_aws::sqs::{handle_batch, Disposition};
+use dit_core::domain::boundary::FileOrigin;
 use dit_core::service::inbound::process_inbound;
 use dit_core::service::report::FileReport;
 use dit_core::service::Ports;
@@ -62,7 +63,9 @@ async fn handle_message(deps: &Deps, body: &str) -> Disposition {
             warn!(key = %object.key, prefix = %deps.inbound_prefix, "object outside the inbound prefix; skipped");
             continue;
         };
-        match process_inbound(&deps.ports.context(Utc::now()), key, None).await {
+        // The sender is the folder it could write (bucket policy): tis/, trusts/<VPD>/.
+        let origin = FileOrigin::of_inbound_key(key);
+        match process_inbound(&deps.ports.context(Utc::now()), key, &origin, None).await {
             Ok(report) => log_report(&report),
             Err(err) if err.is_transient() => {
                 warn!(file = %key, error = %err, "transient failure; the message will be retried");

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use aws_lambda_events::event::sqs::SqsEvent;
+use dit_core::domain::boundary::drop_folder;
 use dit_core::ports::{Area, StateStore};
 use dit_embedded::sqlite::SqliteStore;
 use dit_test_support::samples::{
@@ -16,13 +17,22 @@ fn event(name: &str) -> LambdaEvent<SqsEvent> {
     sqs_event("s3-via-sqs", name)
 }
 
-/// A data dir whose inbound folder holds the sample files (as if dropped under `incoming/`).
+/// A data dir whose inbound folder holds the sample files, each in its sender's folder (as if
+/// dropped under `incoming/tis/` or `incoming/trusts/<VPD>/`), and a few in the wrong one.
 fn deps_with(store: Box<dyn StateStore>) -> (tempfile::TempDir, Deps) {
     let dir = tempfile::tempdir().unwrap();
     let inbound = dir.path().join("inbound");
-    std::fs::create_dir_all(&inbound).unwrap();
     for path in sample_files() {
-        std::fs::copy(&path, inbound.join(path.file_name().unwrap())).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        for folder in [drop_folder(&name)].into_iter().chain(
+            MISPLACED
+                .iter()
+                .filter(|(n, _)| *n == name)
+                .map(|(_, f)| f.to_string()),
+        ) {
+            std::fs::create_dir_all(inbound.join(&folder)).unwrap();
+            std::fs::copy(&path, inbound.join(&folder).join(&name)).unwrap();
+        }
     }
     let deps = Deps {
         ports: ports_with(store, dir.path()),
@@ -31,6 +41,14 @@ fn deps_with(store: Box<dyn StateStore>) -> (tempfile::TempDir, Deps) {
     };
     (dir, deps)
 }
+
+/// The drops of `foreign-prefix-drops.json`: files in a folder their sender may not write.
+const MISPLACED: [(&str, &str); 4] = [
+    ("ESR_505_POS_20261121_00000001.DAT", "trusts/504/"),
+    ("DE_KSS_APP_20261121_00000043.DAT", "trusts/504/"),
+    ("ESR_504_POS_20261121_00000001.DAT", "tis/"),
+    ("DE_KSS_APP_20261121_00000045.DAT", ""),
+];
 
 fn deps() -> (tempfile::TempDir, Deps) {
     deps_with(Box::new(SqliteStore::in_memory().unwrap()))
@@ -131,7 +149,7 @@ async fn when_a_file_is_quarantined_should_move_it_with_its_reason_and_not_retry
         .unwrap();
     assert!(failures(&response).is_empty());
     let name = "DE_KSS_APP_20261121_00000054.DAT";
-    assert!(!dir.path().join("inbound").join(name).exists());
+    assert!(!dir.path().join("inbound/tis").join(name).exists());
     assert!(dir.path().join("quarantine").join(name).is_file());
     let reason: serde_json::Value = serde_json::from_slice(
         &std::fs::read(
@@ -152,6 +170,44 @@ async fn when_a_file_is_quarantined_should_move_it_with_its_reason_and_not_retry
 }
 
 #[tokio::test]
+async fn when_a_file_is_dropped_in_a_folder_its_sender_may_not_write_should_quarantine_it() {
+    let (dir, deps) = deps();
+    let response = handle(&deps, event("foreign-prefix-drops.json"))
+        .await
+        .unwrap();
+    assert!(failures(&response).is_empty());
+    for (name, folder) in MISPLACED {
+        let reason: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join(format!("quarantine/{name}.reason.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(reason["code"], "wrong_sender", "{name}");
+        assert_eq!(
+            reason["reason"],
+            format!("{name} is not accepted from incoming/{folder}")
+        );
+        assert!(dir.path().join("quarantine").join(name).is_file());
+        assert!(!dir.path().join("inbound").join(folder).join(name).exists());
+        // The same file in its sender's own folder is untouched.
+        assert!(dir
+            .path()
+            .join("inbound")
+            .join(drop_folder(name))
+            .join(name)
+            .is_file());
+    }
+    // Nothing was applied: no position of 505 taken in by 504's folder, no APC.
+    assert!(deps
+        .ports
+        .store
+        .trust_positions("505")
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(!dir.path().join("outbound/tis").exists());
+}
+
+#[tokio::test]
 async fn when_a_notification_names_another_bucket_should_skip_it() {
     let (dir, mut deps) = deps();
     deps.inbound_bucket = "some-other-bucket".into();
@@ -161,7 +217,7 @@ async fn when_a_notification_names_another_bucket_should_skip_it() {
     assert!(deps
         .ports
         .blobs
-        .get(Area::Inbound, "DE_KSS_APP_20261121_00000042.DAT")
+        .get(Area::Inbound, "tis/DE_KSS_APP_20261121_00000042.DAT")
         .await
         .unwrap()
         .is_some());
@@ -183,7 +239,7 @@ async fn when_the_store_is_unavailable_should_report_only_that_message_for_retry
     );
     assert!(dir
         .path()
-        .join("inbound/DE_KSS_APP_20261121_00000042.DAT")
+        .join("inbound/tis/DE_KSS_APP_20261121_00000042.DAT")
         .is_file());
     assert!(!dir
         .path()

@@ -2,6 +2,7 @@
 
 use chrono::{TimeZone, Utc};
 use dit_core::domain::app::APP_FIELDS;
+use dit_core::domain::boundary::FileOrigin;
 use dit_core::domain::org::Organisations;
 use dit_core::ports::{Area, BlobStore, StateStore};
 use dit_core::service::inbound::{process_inbound, Context, Settings};
@@ -61,7 +62,9 @@ impl Env {
             progress: &NoProgress,
             now: Utc.with_ymd_and_hms(2026, 11, 21, 14, 0, 0).unwrap(),
         };
-        process_inbound(&ctx, name, None).await.unwrap()
+        process_inbound(&ctx, name, &FileOrigin::Operator, None)
+            .await
+            .unwrap()
     }
 
     async fn outbound(&self, key: &str) -> String {

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_trait::async_trait;
 use chrono::{Days, NaiveDate, TimeZone, Utc};
 use dit_core::domain::app::APP_FIELDS;
+use dit_core::domain::boundary::FileOrigin;
 use dit_core::domain::lifecycle::{ApplicantState, Transition};
 use dit_core::domain::model::Cause;
 use dit_core::domain::org::Organisations;
@@ -213,7 +214,9 @@ impl Env {
                 organisations: &loading,
                 ..env.ctx()
             };
-            let report = process_inbound(&ctx, name, None).await.unwrap();
+            let report = process_inbound(&ctx, name, &FileOrigin::Operator, None)
+                .await
+                .unwrap();
             assert_eq!(report.outcome, Outcome::Processed, "{name}");
             assert_eq!(report.rejected, 0, "{name}: {report:?}");
         }

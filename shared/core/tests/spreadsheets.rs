@@ -4,6 +4,7 @@
 mod xlsx;
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use dit_core::domain::boundary::FileOrigin;
 use dit_core::domain::dnc::DNC_FIELDS;
 use dit_core::domain::org::Organisations;
 use dit_core::ports::{Area, BlobStore};
@@ -62,7 +63,9 @@ impl Env {
             progress: &NoProgress,
             now: Utc.with_ymd_and_hms(2026, 11, 21, 14, 0, 0).unwrap(),
         };
-        let report = process_inbound(&ctx, name, None).await.unwrap();
+        let report = process_inbound(&ctx, name, &FileOrigin::Operator, None)
+            .await
+            .unwrap();
         assert_eq!(report.outcome, Outcome::Processed, "{name}: {report:?}");
         report
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use dit_core::domain::app::APP_FIELDS;
-use dit_core::domain::boundary::{MessageSender, Principal};
+use dit_core::domain::boundary::{FileOrigin, MessageSender, Principal};
 use dit_core::domain::org::Organisations;
 use dit_core::ports::{Area, BlobStore, StateStore};
 use dit_core::service::inbound::{process_inbound, Context, Settings};
@@ -70,7 +70,8 @@ pub fn at(minute: u32) -> DateTime<Utc> {
         .expect("a valid time")
 }
 
-fn envelope(kind: &str, source: &str, seq: u32, lines: &[String]) -> String {
+/// A file of `kind` from `source` (an LO or a VPD), dated 2026-11-21, with these data lines.
+pub fn envelope(kind: &str, source: &str, seq: u32, lines: &[String]) -> String {
     let mut text = format!("HDR,{kind},{source},20261121,{seq:08},2026-11-21T13:00:00Z,1\n");
     for line in lines {
         text.push_str(line);
@@ -80,7 +81,8 @@ fn envelope(kind: &str, source: &str, seq: u32, lines: &[String]) -> String {
     text
 }
 
-fn pos(id: &str, dpn: &str, host_lead: &str, vpd: &str) -> String {
+/// One POS line of trust `vpd`: position `id` with its DPN, `Lead Employer` or `Host Employer`.
+pub fn pos(id: &str, dpn: &str, host_lead: &str, vpd: &str) -> String {
     format!("POS,{id},{id},{id}|Foundation|F1|Medicine,{dpn},KSS,{host_lead},2020-01-01,,N1L,F1,Site,RXX,{vpd} Org")
 }
 
@@ -186,8 +188,16 @@ impl Env {
     /// # Panics
     /// When the store or blob store fails.
     pub async fn process(&self, name: &str, text: &str) -> FileReport {
+        self.process_from(&FileOrigin::Operator, name, text).await
+    }
+
+    /// Drops a file at `key` of the inbound area and processes it as sent by `origin`.
+    ///
+    /// # Panics
+    /// When the store or blob store fails.
+    pub async fn process_from(&self, origin: &FileOrigin, key: &str, text: &str) -> FileReport {
         self.blobs
-            .put(Area::Inbound, name, text.as_bytes().to_vec(), "text/plain")
+            .put(Area::Inbound, key, text.as_bytes().to_vec(), "text/plain")
             .await
             .expect("drop a file");
         let ctx = Context {
@@ -199,7 +209,7 @@ impl Env {
             progress: &NoProgress,
             now: at(0),
         };
-        process_inbound(&ctx, name, None)
+        process_inbound(&ctx, key, origin, None)
             .await
             .expect("process a file")
     }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use dit_aws::dynamo::DynamoStore;
+use dit_core::domain::boundary::FileOrigin;
 use dit_core::domain::envelope::business_order_key;
 use dit_core::domain::org::Organisations;
 use dit_core::ports::{Area, StateStore};
@@ -105,7 +106,9 @@ pub async fn process_samples(ctx: &Context<'_>, names: Option<&[&str]>) {
             )
             .await
             .unwrap();
-        process_inbound(ctx, &name, None).await.unwrap();
+        process_inbound(ctx, &name, &FileOrigin::Operator, None)
+            .await
+            .unwrap();
     }
 }
 

@@ -125,6 +125,41 @@ pub const TRUSTS_FOLDER: &str = "trusts/";
 /// How the inbound area is named in reasons (`incoming/` in the inbound bucket).
 pub const INBOUND_PREFIX_SHOWN: &str = "incoming/";
 
+/// The folder of the inbound area a file's sender drops it in: `tis/` for a TIS file
+/// (`DE_<LO>_...`), `trusts/<VPD>/` for a trust's POS file (`ESR_<VPD>_POS_...`); anything else
+/// has no sender's folder (`""`: directly under the inbound area, where nothing is accepted).
+pub fn drop_folder(file_name: &str) -> String {
+    let name = file_name.rsplit('/').next().unwrap_or(file_name);
+    let parts: Vec<&str> = name.split('_').collect();
+    match parts.as_slice() {
+        ["ESR", vpd, "POS", ..] if is_vpd(vpd) => format!("{TRUSTS_FOLDER}{vpd}/"),
+        ["DE", ..] => TIS_FOLDER.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The name a refused file is kept under in the quarantine: the last segment of its key, with
+/// anything that could not be one file name as it is (`..`, an empty segment after `//`, a
+/// character outside `A-Z a-z 0-9 . _ -`) cleaned, so no file is left stranded because its key
+/// was odd.
+pub fn quarantine_name(key: &str) -> String {
+    let last = key.rsplit('/').next().unwrap_or(key);
+    let mut name: String = last
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() || name.starts_with('.') {
+        name.insert(0, '_');
+    }
+    name
+}
+
 /// Where a file came from, which bounds what it may be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileOrigin {
@@ -317,6 +352,36 @@ mod tests {
                 .reason,
             "DE_KSS_APP_20261121_00000042.DAT is not accepted from incoming/"
         );
+    }
+
+    #[test]
+    fn each_file_has_its_senders_folder() {
+        assert_eq!(drop_folder("DE_KSS_APP_20261121_00000042.DAT"), "tis/");
+        assert_eq!(drop_folder("DE_XYZ_APP_20261121_00000050.DAT"), "tis/");
+        assert_eq!(
+            drop_folder("ESR_504_POS_20261121_00000001.DAT"),
+            "trusts/504/"
+        );
+        assert_eq!(drop_folder("notes.txt"), "");
+        assert_eq!(drop_folder("ESR_5/4_POS_20261121_00000001.DAT"), "");
+    }
+
+    #[test]
+    fn odd_keys_get_a_clean_quarantine_name() {
+        for (key, name) in [
+            (
+                "tis/DE_KSS_APP_20261121_00000042.DAT",
+                "DE_KSS_APP_20261121_00000042.DAT",
+            ),
+            ("tis/..", "_.."),
+            ("tis/", "_"),
+            ("", "_"),
+            ("a//b/.hidden", "_.hidden"),
+            ("x/DE KSS?.DAT", "DE_KSS_.DAT"),
+            ("x/Ämter.DAT", "_mter.DAT"),
+        ] {
+            assert_eq!(quarantine_name(key), name, "{key}");
+        }
     }
 
     #[test]

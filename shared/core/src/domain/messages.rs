@@ -125,6 +125,13 @@ impl Message {
         ))
     }
 
+    /// The file's local office neither manages the trust nor is one it accepts (2.5, 7).
+    pub fn organisation_not_managed(vpd: &str, local_office: &str) -> Self {
+        Message::error(format!(
+            "Organisation {vpd} is not managed by local office {local_office}. Application rejected."
+        ))
+    }
+
     pub fn value_ignored(field: &str, value: &str) -> Self {
         Message::warning(format!(
             "Value for {field} does not exist in ESR. The value {value} will be ignored."
@@ -170,6 +177,10 @@ mod tests {
         assert_eq!(
             Message::hire_too_soon(d("2026-11-22"), d("2026-11-21")).text,
             "Projected hire date 2026-11-22 is less than 2 days after the file date 2026-11-21. Application rejected."
+        );
+        assert_eq!(
+            Message::organisation_not_managed("504", "LDN").text,
+            "Organisation 504 is not managed by local office LDN. Application rejected."
         );
         assert_eq!(
             Message::person_match(PersonMatch::ExistingEmployee).text,

@@ -227,6 +227,14 @@ fn rejected_application(
     }
 }
 
+/// Whether records of local office `lo` may act on trust `vpd`: its managing office or one of
+/// its `accept_local_offices`. A trust not configured is left to the "not live" rule.
+fn managed_by(ctx: &Context<'_>, vpd: &str, lo: &str) -> bool {
+    ctx.organisations
+        .get(vpd)
+        .is_none_or(|org| org.accepts_local_office(lo))
+}
+
 /// Every record's outcome, in input order (one result per line).
 ///
 /// Applicant numbers are reserved per chunk of the file, once (keyed by the file's identity and
@@ -310,6 +318,14 @@ async fn decide_records(
             )]);
             continue;
         }
+        if !managed_by(ctx, &position.vpd, &file.name.source) {
+            results[index].outcome =
+                RecordOutcome::Rejected(vec![Message::organisation_not_managed(
+                    &position.vpd,
+                    &file.name.source,
+                )]);
+            continue;
+        }
         if ctx.organisations.live(&position.vpd).is_none() {
             results[index].outcome =
                 RecordOutcome::Rejected(vec![Message::organisation_not_live(&position.vpd)]);
@@ -350,6 +366,17 @@ async fn decide_records(
             .collect();
         if let [only] = active.as_slice() {
             result.vpd = Some(only.vpd.clone());
+        }
+    }
+    // A record acts only on trusts its local office manages (2.5, 7): no other trust is told about
+    // it, and its rejection is not filed under one.
+    for result in &mut results {
+        if result
+            .vpd
+            .as_deref()
+            .is_some_and(|vpd| !managed_by(ctx, vpd, &file.name.source))
+        {
+            result.vpd = None;
         }
     }
 

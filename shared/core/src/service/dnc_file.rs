@@ -280,6 +280,19 @@ impl Run<'_, '_> {
         record_number: u64,
         line: u64,
     ) -> Result<Answer, StoreError> {
+        // A record acts only on trusts its local office manages (2.5, 7).
+        let lo = &self.file.name.source;
+        if self
+            .ctx
+            .organisations
+            .get(&record.vpd)
+            .is_some_and(|org| !org.accepts_local_office(lo))
+        {
+            return Ok(Answer::fail(format!(
+                "Organisation {} is not managed by local office {lo}. Notification rejected.",
+                record.vpd
+            )));
+        }
         if self.ctx.organisations.live(&record.vpd).is_none() {
             return Ok(Answer::fail(format!(
                 "Organisation {} is not live on the interface. Notification rejected.",

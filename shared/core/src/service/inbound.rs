@@ -9,6 +9,7 @@ pub use super::context::{Context, ProcessError, Settings, DEFAULT_MAX_FILE_BYTES
 use super::output::{hex, put_json};
 use super::report::{FileReport, Outcome};
 use super::{app_file, dnc_file, pos_file};
+use crate::domain::boundary::{quarantine_name, FileOrigin};
 use crate::domain::envelope::{self, FileName, FileType, QuarantineReason};
 use crate::domain::model::{FileClaim, FileStatus, ProcessedFile};
 use crate::ports::Area;
@@ -25,7 +26,9 @@ pub(crate) struct Accepted<'f> {
     pub generated_at: String,
 }
 
-/// Processes the inbound object `key` (relative to the inbound area).
+/// Processes the inbound object `key` (relative to the inbound area), dropped by `origin`: in AWS
+/// the folder of the key ([`FileOrigin::of_inbound_key`]), locally `dit process --from` (or the
+/// trusted local operator). A file its sender may not send is quarantined (section 7).
 ///
 /// `as_of` overrides the business date, which otherwise is the date in the file's name.
 ///
@@ -34,9 +37,10 @@ pub(crate) struct Accepted<'f> {
 pub async fn process_inbound(
     ctx: &Context<'_>,
     key: &str,
+    origin: &FileOrigin,
     as_of: Option<NaiveDate>,
 ) -> Result<FileReport, ProcessError> {
-    let display = key.rsplit('/').next().unwrap_or(key).to_string();
+    let display = quarantine_name(key);
     let name = match FileName::parse(key) {
         Ok(name) => name,
         Err(reason) => {
@@ -58,6 +62,9 @@ pub async fn process_inbound(
             ),
             None,
         );
+        return quarantine(ctx, key, &display, reason).await;
+    }
+    if let Err(reason) = origin.accepts(&name) {
         return quarantine(ctx, key, &display, reason).await;
     }
     let Some(size) = ctx.blobs.size(Area::Inbound, key).await? else {
