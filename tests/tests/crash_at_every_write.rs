@@ -21,6 +21,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use dit_aws::dynamo::DynamoStore;
 use dit_aws::s3::{S3Blobs, S3Layout};
+use dit_core::domain::boundary::{FileOrigin, MessageSender, Principal};
 use dit_core::domain::model::RejectedLookup;
 use dit_core::domain::org::Organisations;
 use dit_core::ports::{Area, BlobStore, StateStore};
@@ -162,7 +163,7 @@ async fn drop_and_process(world: &World, name: &str, bytes: Vec<u8>) -> Result<(
 }
 
 async fn process(world: &World, name: &str) -> Result<(), String> {
-    process_inbound(&world.ctx(), name, None)
+    process_inbound(&world.ctx(), name, &FileOrigin::Operator, None)
         .await
         .map(|_| ())
         .map_err(|e| e.to_string())
@@ -195,9 +196,14 @@ fn walkthrough() -> Vec<String> {
 
 async fn send_batch(world: &World) -> Result<(), String> {
     for body in walkthrough() {
-        handle_message(&world.ctx(), &body)
-            .await
-            .map_err(|e| e.to_string())?;
+        // The local operator's authority (dit action without --as), as the walkthrough is sent.
+        handle_message(
+            &world.ctx(),
+            &MessageSender::Known(Principal::Operator),
+            &body,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
     }
     Ok(())
 }
