@@ -10,7 +10,9 @@
 #     quarantine with its reasons (a malformed file dropped lands there with its reason);
 #  3. a file the function cannot read (archived: storage class GLACIER) fails on every delivery
 #     and its notification ends in the dead-letter queue after the template's maxReceiveCount,
-#     the file still in incoming/;
+#     the file still in incoming/tis/;
+#  3a. the retention of section 8 as the emulator holds it: lifecycle rules per prefix (current and
+#     noncurrent versions), dead-letter queues at 4 days, the table's TTL attribute;
 #  4. `local-cloud.sh down` leaves no process behind.
 #
 # Needs what scripts/test.sh installs (moto_server, boto3, cargo-lambda on PATH or in DIT_VENV).
@@ -108,6 +110,22 @@ diff -r "$work/dit/outbound" "$work/cloud/outbound" || fail "the outbound bucket
 diff -r "$work/dit/quarantine" "$work/cloud/quarantine" || fail "the quarantine differs from dit's"
 echo "outbound bucket and quarantine: $(find "$work/cloud/outbound" "$work/cloud/quarantine" -type f | wc -l) files, same as dit"
 
+step "retention (spec section 8) as the emulator has the stack"
+"$cloud" retention >"$work/retention.out"
+for expected in \
+  'bucket InboundBucket incoming/ current 30 noncurrent 1' \
+  'bucket InboundBucket quarantine/ current 30 noncurrent 1' \
+  'bucket OutboundBucket tis/ current 30 noncurrent 1' \
+  'bucket OutboundBucket trusts/ current 90 noncurrent 1' \
+  'bucket OutboundBucket trac/ current 90 noncurrent 1' \
+  'bucket OutboundBucket operator/ current 365 noncurrent 1' \
+  'queue InboundDeadLetterQueue retention 4 days' \
+  'queue TrustMessagesDeadLetterQueue retention 4 days' \
+  'queue ScheduledJobsDeadLetterQueue retention 4 days' \
+  'table StateTable ttl expires_at ENABLED'; do
+  grep -qxF "$expected" "$work/retention.out" || { cat "$work/retention.out"; fail "retention: no '$expected'"; }
+done
+
 step "a file the function cannot read ends in the dead-letter queue"
 archived="$work/DE_KSS_APP_20261123_00000001.DAT"
 cp events/files/DE_KSS_APP_20261121_00000043.DAT "$archived"
@@ -121,7 +139,7 @@ done
 failures="$(grep '"source":"InboundQueue"' "$DIT_LOCAL_CLOUD_DIR/runs.jsonl" | grep -c '"failed":1' || true)"
 [ "$failures" = 5 ] || fail "expected 5 failed deliveries (maxReceiveCount) before the redrive, saw $failures"
 "$cloud" status --verbose >"$work/status.out"
-grep -Eq '^ *incoming/(tis/)?DE_KSS_APP_20261123_00000001.DAT \(GLACIER\)$' "$work/status.out" ||
+grep -Eq '^ *incoming/tis/DE_KSS_APP_20261123_00000001.DAT \(GLACIER\)$' "$work/status.out" ||
   { cat "$work/status.out"; fail "the unreadable file left incoming/"; }
 grep -q 'InboundDeadLetterQueue *visible *1 ' "$work/status.out" || { cat "$work/status.out"; fail "status does not show the DLQ depth"; }
 

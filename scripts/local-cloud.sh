@@ -11,6 +11,7 @@
 #   scripts/local-cloud.sh status [--verbose]    (processes, what ran, queue depths, objects)
 #   scripts/local-cloud.sh pull inbound|outbound DIR   (download a bucket)
 #   scripts/local-cloud.sh depth QUEUE           (messages on a queue, e.g. InboundDeadLetterQueue)
+#   scripts/local-cloud.sh retention             (lifecycle rules, queue retention, table TTL)
 #   scripts/local-cloud.sh logs                  (the log files)
 #   scripts/local-cloud.sh down                  (stops everything `up` started, by PID)
 #
@@ -257,9 +258,10 @@ case "$command" in
     need_up
     [ $# -eq 2 ] || die "pull inbound|outbound DIR"
     case "$1" in inbound) helper pull InboundBucket "$2" ;; outbound) helper pull OutboundBucket "$2" ;; *) die "pull inbound|outbound DIR" ;; esac ;;
+  retention) need_up; helper retention ;;
   depth) need_up; [ $# -eq 1 ] || die "depth QUEUE (a logical id of the template)"; helper depth "$1" ;;
   logs) cmd_logs ;;
   descendants) [ $# -eq 1 ] || die "descendants PID"; descendants "$1" ;;
   down) cmd_down ;;
-  *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; [ -z "$command" ] || exit 2 ;;
+  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; [ -z "$command" ] || exit 2 ;;
 esac

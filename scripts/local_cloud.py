@@ -275,6 +275,11 @@ def create_buckets(stack, s3, region):
             s3.put_bucket_versioning(
                 Bucket=name, VersioningConfiguration={"Status": "Enabled"}
             )
+        rules = [lifecycle_rule(rule)
+                 for rule in props.get("LifecycleConfiguration", {}).get("Rules", [])]
+        if rules:
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=name, LifecycleConfiguration={"Rules": rules})
         notifications = props.get("NotificationConfiguration", {})
         configurations = []
         for queue in notifications.get("QueueConfigurations", []):
@@ -288,6 +293,51 @@ def create_buckets(stack, s3, region):
                 Bucket=name,
                 NotificationConfiguration={"QueueConfigurations": configurations},
             )
+
+
+def lifecycle_rule(rule):
+    """A lifecycle rule of the template in the S3 API's shape."""
+    api = {"ID": rule["Id"], "Status": rule["Status"],
+           "Filter": {"Prefix": rule.get("Prefix", "")}}
+    expiration = {}
+    if "ExpirationInDays" in rule:
+        expiration["Days"] = int(rule["ExpirationInDays"])
+    if rule.get("ExpiredObjectDeleteMarker"):
+        expiration["ExpiredObjectDeleteMarker"] = True
+    if expiration:
+        api["Expiration"] = expiration
+    if "NoncurrentVersionExpiration" in rule:
+        api["NoncurrentVersionExpiration"] = {
+            "NoncurrentDays": int(rule["NoncurrentVersionExpiration"]["NoncurrentDays"])}
+    if "AbortIncompleteMultipartUpload" in rule:
+        api["AbortIncompleteMultipartUpload"] = {
+            "DaysAfterInitiation": int(
+                rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])}
+    return api
+
+
+def cmd_retention(args):
+    """Section 8 as the stack has it: each bucket's lifecycle rules, each queue's retention, the
+    table's TTL attribute (read back from the emulator, not from the template)."""
+    description, aws = load_stack(args)
+    for logical, bucket in sorted(description["buckets"].items()):
+        try:
+            rules = aws["s3"].get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+        except aws["s3"].exceptions.ClientError:
+            rules = []
+        for rule in rules:
+            prefix = rule.get("Filter", {}).get("Prefix", rule.get("Prefix", ""))
+            current = rule.get("Expiration", {}).get("Days", "-")
+            noncurrent = rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays", "-")
+            print(f"bucket {logical} {prefix or '*'} current {current} noncurrent {noncurrent}")
+    for logical, url in sorted(description["queues"].items()):
+        seconds = int(aws["sqs"].get_queue_attributes(
+            QueueUrl=url, AttributeNames=["MessageRetentionPeriod"]
+        )["Attributes"]["MessageRetentionPeriod"])
+        print(f"queue {logical} retention {seconds // 86400} days")
+    for logical, table in sorted(description["tables"].items()):
+        ttl = aws["dynamodb"].describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+        print(f"table {logical} ttl {ttl.get('AttributeName', '-')} {ttl['TimeToLiveStatus']}")
 
 
 def describe(stack, urls):
@@ -616,6 +666,9 @@ def main():
     pull.add_argument("bucket", choices=["InboundBucket", "OutboundBucket"])
     pull.add_argument("target")
     pull.set_defaults(run=cmd_pull)
+
+    retention = sub.add_parser("retention")
+    retention.set_defaults(run=cmd_retention)
 
     depth = sub.add_parser("depth")
     depth.add_argument("queue", help="logical id, e.g. InboundDeadLetterQueue")
