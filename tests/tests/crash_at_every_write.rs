@@ -6,7 +6,10 @@
 //! through store reads), and byte-identical files in every area.
 //!
 //! The paths: an APP file of 120 records, a POS file, a DNC and a DNF file, a batch of trust
-//! messages, the new-starter reminder over two dates, the RMC export. On SQLite (in memory) and
+//! messages, the new-starter reminder over two dates, the RMC export. Each notification, reminder
+//! and report the paths write for trust 504 is e-mailed (its `alert_emails`): an alert handed
+//! over is a write too, and the rerun must have sent each alert exactly once (`.eml` files
+//! locally, SES on moto). On SQLite (in memory) and
 //! folders for every N and each of the three faults; on DynamoDB and S3 (moto) for a sample of N.
 //! A write of many records is faulted between any two of them (see `dit_test_support::faults`).
 //!
@@ -21,17 +24,20 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use dit_aws::dynamo::DynamoStore;
 use dit_aws::s3::{S3Blobs, S3Layout};
+use dit_aws::ses::SesMailer;
 use dit_core::domain::boundary::{FileOrigin, MessageSender, Principal};
+use dit_core::domain::mail::FromAddress;
 use dit_core::domain::model::RejectedLookup;
 use dit_core::domain::org::Organisations;
-use dit_core::ports::{Area, BlobStore, StateStore};
+use dit_core::ports::{Area, BlobStore, Mailer, StateStore};
 use dit_core::service::export::export_changes;
 use dit_core::service::inbound::process_inbound;
 use dit_core::service::messages::handle_message;
 use dit_core::service::{reminders, Context};
 use dit_embedded::folders::FolderBlobs;
+use dit_embedded::mail::EmlMailer;
 use dit_embedded::sqlite::SqliteStore;
-use dit_test_support::faults::{Fault, Faults, FaultyBlobs, FaultyStore};
+use dit_test_support::faults::{Fault, Faults, FaultyBlobs, FaultyMailer, FaultyStore};
 use dit_test_support::samples::{repo, sample_organisations};
 use dit_test_support::Moto;
 use serde_json::Value;
@@ -54,6 +60,8 @@ fn date(text: &str) -> NaiveDate {
 struct World {
     store: Arc<dyn StateStore>,
     blobs: Arc<dyn BlobStore>,
+    /// E-mail alerts: `.eml` files in the outbound area locally, SES on moto.
+    mailer: Arc<dyn Mailer>,
     organisations: Arc<Organisations>,
     /// Text in outputs that differs between worlds of the same content (the data folder in a
     /// local link), replaced before comparing.
@@ -68,6 +76,7 @@ impl World {
             &self.organisations,
             now(),
         )
+        .with_mailer(self.mailer.as_ref())
     }
 
     fn faulty(&self, faults: &Arc<Faults>) -> World {
@@ -78,6 +87,10 @@ impl World {
             )),
             blobs: Arc::new(FaultyBlobs::new(
                 Arc::clone(&self.blobs),
+                Arc::clone(faults),
+            )),
+            mailer: Arc::new(FaultyMailer::new(
+                Arc::clone(&self.mailer),
                 Arc::clone(faults),
             )),
             ..self.clone()
@@ -99,6 +112,11 @@ struct Fresh {
 const TABLE: &str = "dit-state";
 const INBOUND: &str = "dit-inbound";
 const OUTBOUND: &str = "dit-outbound";
+const MAIL_FROM: &str = "dit@example.nhs.uk";
+
+fn mail_from() -> FromAddress {
+    FromAddress::parse(MAIL_FROM).unwrap()
+}
 
 impl Ground {
     async fn fresh(&self) -> Fresh {
@@ -109,6 +127,7 @@ impl Ground {
                     world: World {
                         store: Arc::new(SqliteStore::in_memory().unwrap()),
                         blobs: Arc::new(FolderBlobs::new(dir.path())),
+                        mailer: Arc::new(EmlMailer::new(dir.path(), mail_from())),
                         organisations: Arc::new(sample_organisations()),
                         local_root: Some(dir.path().display().to_string()),
                     },
@@ -117,8 +136,9 @@ impl Ground {
             }
             Ground::Moto(moto) => {
                 moto.reset();
-                moto.create_table(TABLE).await;
+                let dynamo = moto.create_table(TABLE).await;
                 moto.create_buckets(INBOUND, OUTBOUND).await;
+                let ses = moto.ses_client(MAIL_FROM).await;
                 let layout = S3Layout {
                     inbound_bucket: INBOUND.into(),
                     inbound_prefix: "incoming/".into(),
@@ -127,8 +147,13 @@ impl Ground {
                 };
                 Fresh {
                     world: World {
-                        store: Arc::new(DynamoStore::new(moto.dynamo_client().await, TABLE)),
+                        store: Arc::new(DynamoStore::new(dynamo.clone(), TABLE)),
                         blobs: Arc::new(S3Blobs::new(moto.s3_client().await, layout)),
+                        mailer: Arc::new(SesMailer::new(
+                            ses,
+                            DynamoStore::new(dynamo, TABLE),
+                            mail_from(),
+                        )),
                         organisations: Arc::new(sample_organisations()),
                         local_root: None,
                     },
@@ -151,6 +176,8 @@ struct Path {
     setup: fn(World) -> Run,
     /// The step faulted and rerun.
     step: fn(World) -> Run,
+    /// Whether the step writes a notification, reminder or report for trust 504 (e-mailed).
+    alerts: bool,
 }
 
 async fn drop_and_process(world: &World, name: &str, bytes: Vec<u8>) -> Result<(), String> {
@@ -429,36 +456,43 @@ fn paths() -> Vec<Path> {
             name: "APP file of 120 records",
             setup: setup_app,
             step: step_app,
+            alerts: true,
         },
         Path {
             name: "POS file",
             setup: setup_pos,
             step: step_pos,
+            alerts: true,
         },
         Path {
             name: "DNC file",
             setup: setup_dnc,
             step: step_dnc,
+            alerts: true,
         },
         Path {
             name: "DNF file",
             setup: setup_dnf,
             step: step_dnf,
+            alerts: true,
         },
         Path {
             name: "trust-message batch",
             setup: setup_messages,
             step: step_messages,
+            alerts: false,
         },
         Path {
             name: "reminder over two dates",
             setup: setup_reminder,
             step: step_reminder,
+            alerts: true,
         },
         Path {
             name: "RMC export",
             setup: setup_export,
             step: step_export,
+            alerts: false,
         },
     ]
 }
@@ -473,8 +507,9 @@ fn json<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap()
 }
 
-/// Everything the store and the blob store hold that the paths can touch, by name.
-async fn snapshot(world: &World, highest_number: u64) -> Snapshot {
+/// Everything the store and the blob store hold that the paths can touch, by name, and on moto
+/// the e-mails SES accepted (locally they are `.eml` files in the outbound area).
+async fn snapshot(ground: &Ground, world: &World, highest_number: u64) -> Snapshot {
     let store = world.store.as_ref();
     let mut snap = Snapshot::new();
     let mut persons = Vec::new();
@@ -563,6 +598,24 @@ async fn snapshot(world: &World, highest_number: u64) -> Snapshot {
                 Value::String(comparable(world, &key, bytes)),
             );
         }
+    }
+    if let Ground::Moto(moto) = ground {
+        // What SES was asked to send, each mail as it went out (the id is moto's own); sorted,
+        // so that a mail sent twice shows as two.
+        let mut sent: Vec<Value> = moto
+            .sent_emails()
+            .into_iter()
+            .map(|m| {
+                serde_json::json!({
+                    "source": m["source"],
+                    "destinations": m["destinations"],
+                    "subject": m["subject"],
+                    "body": m["body"],
+                })
+            })
+            .collect();
+        sent.sort_by_key(|m| m.to_string());
+        snap.insert("ses sent".into(), Value::Array(sent));
     }
     snap
 }
@@ -657,20 +710,51 @@ fn quiet_injected_panics() {
 struct Clean {
     snapshot: Snapshot,
     writes: u64,
+    /// The numbers of the step's writes that hand an e-mail alert over.
+    mail_writes: Vec<u64>,
+    /// E-mail alerts sent by the step of the clean run.
+    mails: usize,
+}
+
+fn mails(snap: &Snapshot) -> usize {
+    let local = snap
+        .keys()
+        .filter(|k| k.starts_with("outbound/mail/"))
+        .count();
+    let ses = snap
+        .get("ses sent")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    local + ses
 }
 
 async fn clean_run(ground: &Ground, path: &Path) -> Clean {
     let fresh = ground.fresh().await;
     (path.setup)(fresh.world.clone()).await.unwrap();
+    let mails_before = mails(&snapshot(ground, &fresh.world, 0).await);
     let counter = Faults::none();
     (path.step)(fresh.world.faulty(&counter)).await.unwrap();
     // Twice: the step is idempotent by itself (a redelivery after success changes nothing).
     (path.step)(fresh.world.clone()).await.unwrap();
-    let first = snapshot(&fresh.world, 0).await;
-    let snapshot = snapshot(&fresh.world, highest_number(&first)).await;
+    let first = snapshot(ground, &fresh.world, 0).await;
+    let snapshot = snapshot(ground, &fresh.world, highest_number(&first)).await;
+    assert_eq!(
+        mails(&snapshot) > mails_before,
+        path.alerts,
+        "{}: e-mail alerts sent by the step",
+        path.name
+    );
+    assert_eq!(
+        counter.writes_of("mail").len(),
+        mails(&snapshot) - mails_before,
+        "{}: one hand-over per alert",
+        path.name
+    );
     Clean {
+        mails: mails(&snapshot) - mails_before,
         snapshot,
         writes: counter.writes(),
+        mail_writes: counter.writes_of("mail"),
     }
 }
 
@@ -702,7 +786,7 @@ async fn crash_and_rerun(
     (path.step)(fresh.world.clone())
         .await
         .map_err(|e| format!("the rerun failed ({stopped}): {e}"))?;
-    let got = snapshot(&fresh.world, highest_number(clean)).await;
+    let got = snapshot(ground, &fresh.world, highest_number(clean)).await;
     let differences = differences(clean, &got);
     if differences.is_empty() {
         Ok(())
@@ -750,9 +834,10 @@ async fn sqlite_every_path_converges_after_a_fault_at_every_write() {
             }
         }
         table.push(format!(
-            "{}: {} writes, {} faults injected, {survived} converged",
+            "{}: {} writes ({} e-mail alerts), {} faults injected, {survived} converged",
             path.name,
             clean.writes,
+            clean.mails,
             clean.writes * 3
         ));
     }
@@ -760,13 +845,20 @@ async fn sqlite_every_path_converges_after_a_fault_at_every_write() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// The writes faulted on moto: the first, the last and one between, one fault kind each.
-fn moto_sample(writes: u64) -> Vec<(u64, Fault)> {
+/// The writes faulted on moto: the first, the last and one between, one fault kind each; and
+/// where the step e-mails, the first hand-over to SES with its acknowledgement lost (the rerun
+/// must not send it again) and the last one failing (the rerun must send it).
+fn moto_sample(writes: u64, mail_writes: &[u64]) -> Vec<(u64, Fault)> {
     let mut sample = vec![
         (1, Fault::FailAfter),
         (writes.div_ceil(2), Fault::Panic),
         (writes, Fault::Fail),
     ];
+    if let (Some(&first), Some(&last)) = (mail_writes.first(), mail_writes.last()) {
+        sample.push((first, Fault::FailAfter));
+        sample.push((last, Fault::Fail));
+    }
+    sample.sort_by_key(|(n, _)| *n);
     sample.dedup_by_key(|(n, _)| *n);
     sample
 }
@@ -779,7 +871,7 @@ async fn moto_every_path_converges_after_a_fault_at_sampled_writes() {
     let mut table = Vec::new();
     for path in paths() {
         let clean = clean_run(&ground, &path).await;
-        let sample = moto_sample(clean.writes);
+        let sample = moto_sample(clean.writes, &clean.mail_writes);
         let mut survived = 0;
         for &(n, fault) in &sample {
             match crash_and_rerun(&ground, &path, &clean.snapshot, n, fault).await {
@@ -791,10 +883,13 @@ async fn moto_every_path_converges_after_a_fault_at_sampled_writes() {
             }
         }
         table.push(format!(
-            "{}: {} writes, faults at {:?}, {survived} converged",
+            "{}: {} writes ({} e-mail alerts, at {:?}), {} faults injected at {:?}, {survived} converged",
             path.name,
             clean.writes,
-            sample.iter().map(|(n, _)| n).collect::<Vec<_>>()
+            clean.mails,
+            clean.mail_writes,
+            sample.len(),
+            sample
         ));
     }
     eprintln!("crash at sampled writes (moto):\n  {}", table.join("\n  "));

@@ -1,7 +1,8 @@
-//! Injected faults: a [`StateStore`] and a [`BlobStore`] that pass everything to the real ones
-//! but fail (a transient error), panic, or lose the acknowledgement at chosen writes.
+//! Injected faults: a [`StateStore`], a [`BlobStore`] and a [`Mailer`] that pass everything to
+//! the real ones but fail (a transient error), panic, or lose the acknowledgement at chosen writes.
 //!
-//! Writes are numbered from 1 across the store and the blob store that share one [`Faults`].
+//! Writes are numbered from 1 across the store, the blob store and the mailer that share one
+//! [`Faults`] (an e-mail alert handed over is a write).
 //! A write of many records (applicants, positions, rotation rows, TIS positions) is passed on one
 //! record at a time, each a write of its own: so a fault can fall between any two records, as a
 //! process can die between two DynamoDB requests. Reads are never faulted.
@@ -19,8 +20,8 @@ use dit_core::domain::model::{
 };
 use dit_core::domain::pos::Position;
 use dit_core::ports::{
-    Area, BlobError, BlobStore, Counter, CreateOutcome, MoveOutcome, NewApplicant, StateStore,
-    StoreError,
+    Area, BlobError, BlobStore, Counter, CreateOutcome, Mail, MailError, MailOutcome, Mailer,
+    MoveOutcome, NewApplicant, StateStore, StoreError,
 };
 
 /// What happens at a faulted write.
@@ -54,6 +55,8 @@ pub struct Faults {
     writes: AtomicU64,
     injected: AtomicU64,
     plan: Mutex<Plan>,
+    /// What each write was, in order (`put`, `mail`, `create_applicant`, ...).
+    kinds: Mutex<Vec<String>>,
 }
 
 impl Faults {
@@ -63,6 +66,7 @@ impl Faults {
             writes: AtomicU64::new(0),
             injected: AtomicU64::new(0),
             plan: Mutex::new(Plan::Never),
+            kinds: Mutex::new(Vec::new()),
         })
     }
 
@@ -94,6 +98,16 @@ impl Faults {
         self.writes.load(Ordering::SeqCst)
     }
 
+    /// The numbers (from 1) of the writes of this kind seen so far, e.g. `"mail"`.
+    pub fn writes_of(&self, kind: &str) -> Vec<u64> {
+        let kinds = self.kinds.lock().unwrap_or_else(|p| p.into_inner());
+        (1..)
+            .zip(kinds.iter())
+            .filter(|(_, k)| k.as_str() == kind)
+            .map(|(n, _)| n)
+            .collect()
+    }
+
     /// Faults injected so far.
     pub fn injected(&self) -> u64 {
         self.injected.load(Ordering::SeqCst)
@@ -123,7 +137,12 @@ impl Faults {
         error: impl Fn(String) -> E,
         write: impl std::future::Future<Output = Result<T, E>>,
     ) -> Result<T, E> {
-        let (n, fault) = self.next();
+        let (n, fault) = {
+            // Numbered and logged under one lock, so the log's order is the numbers' order.
+            let mut kinds = self.kinds.lock().unwrap_or_else(|p| p.into_inner());
+            kinds.push(what.to_string());
+            self.next()
+        };
         match fault {
             None => write.await,
             Some(Fault::Fail) => Err(error(format!("injected fault at write {n} ({what})"))),
@@ -454,5 +473,30 @@ impl BlobStore for FaultyBlobs {
 
     async fn list(&self, area: Area, prefix: &str) -> Result<Vec<String>, BlobError> {
         self.inner.list(area, prefix).await
+    }
+}
+
+fn mail_error(message: String) -> MailError {
+    MailError::Unavailable(message)
+}
+
+/// A [`Mailer`] whose sends meet the [`Faults`] plan: a fault before the hand-over (the mail
+/// service unreachable, or the process dying) or after it (the acknowledgement lost).
+pub struct FaultyMailer {
+    inner: Arc<dyn Mailer>,
+    faults: Arc<Faults>,
+}
+
+impl FaultyMailer {
+    pub fn new(inner: Arc<dyn Mailer>, faults: Arc<Faults>) -> FaultyMailer {
+        FaultyMailer { inner, faults }
+    }
+}
+
+#[async_trait]
+impl Mailer for FaultyMailer {
+    async fn send(&self, mail: &Mail) -> Result<MailOutcome, MailError> {
+        let write = self.inner.send(mail);
+        self.faults.write("mail", mail_error, write).await
     }
 }

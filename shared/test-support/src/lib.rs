@@ -223,8 +223,10 @@ impl Moto {
     pub fn sent_emails(&self) -> Vec<serde_json::Value> {
         let addr = self.endpoint.trim_start_matches("http://");
         let mut stream = TcpStream::connect(addr).expect("connect to moto");
+        // moto serialises every model it holds (each item, object and message) for this answer:
+        // seconds on a busy machine once a table holds a few hundred items.
         stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(Duration::from_secs(120)))
             .expect("read timeout");
         write!(
             stream,
