@@ -106,6 +106,16 @@ impl DynamoStore {
                 .map_err(build_error)?;
             requests.push(WriteRequest::builder().put_request(put).build());
         }
+        self.batch_write(requests, "items").await
+    }
+
+    /// Sends write requests in BatchWriteItem chunks of 25, retrying what DynamoDB leaves
+    /// unprocessed; `what` names the requests in the retry's error.
+    async fn batch_write(
+        &self,
+        requests: Vec<WriteRequest>,
+        what: &'static str,
+    ) -> Result<(), StoreError> {
         for chunk in requests.chunks(BATCH_WRITE_LIMIT) {
             let mut pending = chunk.to_vec();
             let mut attempt = 0;
@@ -122,8 +132,7 @@ impl DynamoStore {
                     .and_then(|mut u| u.remove(&self.table))
                     .unwrap_or_default();
                 if !pending.is_empty() {
-                    retry_unprocessed("BatchWriteItem", "items", pending.len(), &mut attempt)
-                        .await?;
+                    retry_unprocessed("BatchWriteItem", what, pending.len(), &mut attempt).await?;
                 }
             }
         }
@@ -219,27 +228,6 @@ impl DynamoStore {
                 .map_err(build_error)?;
             requests.push(WriteRequest::builder().delete_request(delete).build());
         }
-        for chunk in requests.chunks(BATCH_WRITE_LIMIT) {
-            let mut pending = chunk.to_vec();
-            let mut attempt = 0;
-            while !pending.is_empty() {
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, pending)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("BatchWriteItem", &e))?;
-                pending = out
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(&self.table))
-                    .unwrap_or_default();
-                if !pending.is_empty() {
-                    retry_unprocessed("BatchWriteItem", "deletes", pending.len(), &mut attempt)
-                        .await?;
-                }
-            }
-        }
-        Ok(())
+        self.batch_write(requests, "deletes").await
     }
 }
