@@ -107,15 +107,7 @@ pub(crate) async fn process(
         } else {
             report.rejected += 1;
         }
-        let field = |name: &str| {
-            DNC_FIELDS
-                .iter()
-                .position(|f| *f == name)
-                .and_then(|i| record.get(i))
-                .unwrap_or("")
-                .trim()
-                .to_string()
-        };
+        let field = |name: &str| dnc_field(&record, name);
         let message: String = answer.message.chars().take(MAX_MESSAGE_CHARS).collect();
         dcc.line([
             "DCC".to_string(),
@@ -253,15 +245,7 @@ impl Run<'_, '_> {
         if self.file.name.file_type != FileType::Dnf {
             return;
         }
-        let field = |name: &str| {
-            DNC_FIELDS
-                .iter()
-                .position(|f| *f == name)
-                .and_then(|i| record.get(i))
-                .unwrap_or("")
-                .trim()
-                .to_string()
-        };
+        let field = |name: &str| dnc_field(record, name);
         if field("NOTIFICATION_TYPE") != "1" {
             return;
         }
@@ -627,4 +611,15 @@ fn location(record: &DncRecord, position: Option<&Position>) -> String {
     } else {
         record.site.clone()
     }
+}
+
+/// A DNC/DNF field of a raw record by its column name, trimmed ("" when the line is short).
+fn dnc_field(record: &csv::StringRecord, name: &str) -> String {
+    DNC_FIELDS
+        .iter()
+        .position(|f| *f == name)
+        .and_then(|i| record.get(i))
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }
