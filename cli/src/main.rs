@@ -6,6 +6,7 @@ mod bench;
 mod export;
 mod process;
 mod progress;
+mod purge;
 mod remind;
 mod serve;
 mod show;
@@ -102,6 +103,13 @@ enum Commands {
         as_sender: Option<Principal>,
         /// File of messages, or - to read them from stdin.
         file: PathBuf,
+    },
+    /// Remove what is past its retention on a date (spec section 8): records in state.db and
+    /// files in the data directory, as DynamoDB's TTL and the buckets' lifecycle do in AWS.
+    Purge {
+        /// The date (YYYY-MM-DD) retention is judged on.
+        #[arg(long, value_parser = parse_date)]
+        date: chrono::NaiveDate,
     },
     /// New-starter reminder: each trust's trainees due to start 5 days after the business date
     /// (dates missed since the last run are caught up; a date already done sends nothing new).
@@ -233,6 +241,7 @@ fn main() -> ExitCode {
                 local_office,
             } => export::run(&cli.data_dir, date, full, local_office.as_deref()).await,
             Commands::Remind { date } => remind::run(&cli.data_dir, date).await,
+            Commands::Purge { date } => purge::run(&cli.data_dir, date),
             Commands::Serve { who, port, assets } => {
                 serve::run(&cli.data_dir, &who, port, assets.as_deref()).await
             }

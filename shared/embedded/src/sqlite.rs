@@ -19,6 +19,7 @@ use dit_core::domain::model::{
     PlacementLink, ProcessedFile, RejectedApplication, RejectedLookup,
 };
 use dit_core::domain::pos::Position;
+use dit_core::domain::retention;
 use dit_core::ports::{
     without_values, Counter, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError,
 };
@@ -1043,6 +1044,107 @@ impl StateStore for SqliteStore {
                 .query_map([vpd], |row| row.get::<_, String>(0))
                 .map_err(unavailable)?;
             rows.map(|row| row.map_err(unavailable)).collect()
+        })
+    }
+}
+
+/// What `SqliteStore::purge` removed, by kind (counts only: never what).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub applicants: u64,
+    pub history: u64,
+    pub placements: u64,
+    pub person_updates: u64,
+    pub persons: u64,
+    pub rejected_applications: u64,
+    pub rotation_rows: u64,
+}
+
+impl SqliteStore {
+    /// Removes every record past its retention on `date` (section 8, [`retention`]): applicants
+    /// (with their history, placement link, person updates and their place in the person record),
+    /// rejected applications, rotation grid rows and processed-file records. One transaction: a
+    /// crash removes nothing, a rerun removes the same.
+    ///
+    /// # Errors
+    /// [`StoreError`] when SQLite fails or a stored record cannot be read.
+    pub fn purge(&self, date: NaiveDate) -> Result<Purged, StoreError> {
+        self.with(|connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let mut purged = Purged::default();
+            let applicants: Vec<Applicant> =
+                Self::bodies(&tx, "SELECT body FROM applicants", [])?;
+            for applicant in applicants
+                .iter()
+                .filter(|a| retention::expired(retention::applicant_kept_until(a), date))
+            {
+                let number = applicant.applicant_number.as_str();
+                let count = |sql: &str| tx.execute(sql, [number]).map_err(unavailable);
+                purged.history += count("DELETE FROM history WHERE applicant_number = ?1")? as u64;
+                purged.placements +=
+                    count("DELETE FROM placements WHERE applicant_number = ?1")? as u64;
+                purged.person_updates +=
+                    count("DELETE FROM person_updates WHERE applicant_number = ?1")? as u64;
+                purged.applicants +=
+                    count("DELETE FROM applicants WHERE applicant_number = ?1")? as u64;
+                if let Some(key) = &applicant.person_key {
+                    update_person(&tx, &applicant.vpd, key, |person| {
+                        person.applicant_numbers.retain(|n| n != number);
+                    })?;
+                }
+            }
+            purged.persons += tx
+                .execute(
+                    "DELETE FROM persons WHERE json_array_length(body, '$.applicant_numbers') = 0",
+                    [],
+                )
+                .map_err(unavailable)? as u64;
+            // Person updates whose applicant is gone already.
+            let orphans: Vec<PersonUpdate> = Self::bodies(
+                &tx,
+                "SELECT body FROM person_updates WHERE applicant_number NOT IN (SELECT applicant_number FROM applicants)",
+                [],
+            )?;
+            for update in orphans
+                .iter()
+                .filter(|u| retention::expired(retention::person_update_kept_until(u), date))
+            {
+                purged.person_updates += tx
+                    .execute(
+                        "DELETE FROM person_updates WHERE applicant_number = ?1 AND message_id = ?2",
+                        params![update.applicant_number, update.message_id],
+                    )
+                    .map_err(unavailable)? as u64;
+            }
+            let rejected: Vec<RejectedApplication> =
+                Self::bodies(&tx, "SELECT body FROM rejected_applications", [])?;
+            for record in rejected
+                .iter()
+                .filter(|r| retention::expired(retention::rejected_kept_until(r), date))
+            {
+                purged.rejected_applications += tx
+                    .execute(
+                        "DELETE FROM rejected_applications WHERE source_file = ?1 AND record_number = ?2",
+                        params![record.source_file, record.record_number as i64],
+                    )
+                    .map_err(unavailable)? as u64;
+            }
+            let rows: Vec<RotationEntry> = Self::bodies(&tx, "SELECT body FROM rotation", [])?;
+            for row in rows
+                .iter()
+                .filter(|r| retention::expired(retention::rotation_kept_until(r), date))
+            {
+                purged.rotation_rows += tx
+                    .execute(
+                        "DELETE FROM rotation WHERE vpd = ?1 AND position_key = ?2",
+                        params![row.vpd, row.position_key],
+                    )
+                    .map_err(unavailable)? as u64;
+            }
+            tx.commit().map_err(unavailable)?;
+            Ok(purged)
         })
     }
 }

@@ -10,6 +10,8 @@ pub(super) struct Prepared {
     pub(super) applicant: Item,
     pub(super) history: Vec<Item>,
     pub(super) person: Option<(String, String)>,
+    /// The applicant's TTL value, which its person record gets too.
+    pub(super) expires_at: AttributeValue,
 }
 
 /// What each action of a transaction is, to read its cancellation reason.
@@ -39,12 +41,13 @@ pub(super) fn prepare(new: &NewApplicant) -> Result<Prepared, StoreError> {
                 entry.seq
             )));
         }
-        history.push(history_item(&number, entry)?);
+        history.push(history_item(applicant, entry)?);
     }
     Ok(Prepared {
         placement_id: applicant.placement_id.clone(),
         applicant_number: number,
-        link: link_item(&link)?,
+        link: link_item(&link, applicant)?,
+        expires_at: applicant_expiry(applicant).1,
         applicant: applicant_item(applicant)?,
         history,
         person: applicant
@@ -111,13 +114,17 @@ impl DynamoStore {
         vpd: &str,
         person_key: &str,
         numbers: Vec<String>,
+        expires_at: AttributeValue,
     ) -> Result<TransactWriteItem, StoreError> {
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(person_key_item(vpd, person_key)))
             .update_expression(
-                "ADD #numbers :numbers SET #employee = if_not_exists(#employee, :false), #vpd = :vpd, #key = :key",
+                "ADD #numbers :numbers SET #employee = if_not_exists(#employee, :false), #vpd = :vpd, #key = :key, #expires = :expires",
             )
+            // Kept as long as the person's newest applicant (section 8).
+            .expression_attribute_names("#expires", TTL_ATTRIBUTE)
+            .expression_attribute_values(":expires", expires_at)
             .expression_attribute_names("#numbers", "applicant_numbers")
             .expression_attribute_names("#employee", "employee")
             .expression_attribute_names("#vpd", "vpd")
@@ -138,7 +145,7 @@ impl DynamoStore {
     ) -> Result<(Vec<TransactWriteItem>, Vec<Role>), StoreError> {
         let mut actions = Vec::new();
         let mut roles = Vec::new();
-        let mut persons: Vec<((String, String), Vec<String>)> = Vec::new();
+        let mut persons: Vec<((String, String), Vec<String>, AttributeValue)> = Vec::new();
         for &index in group {
             let p = &prepared[index];
             actions.push(self.put_action(p.link.clone(), "attribute_not_exists(#pk)", true)?);
@@ -154,14 +161,23 @@ impl DynamoStore {
                 roles.push(Role::History(index));
             }
             if let Some(person) = &p.person {
-                match persons.iter_mut().find(|(k, _)| k == person) {
-                    Some((_, numbers)) => numbers.push(p.applicant_number.clone()),
-                    None => persons.push((person.clone(), vec![p.applicant_number.clone()])),
+                match persons.iter_mut().find(|(k, _, _)| k == person) {
+                    Some((_, numbers, expires_at)) => {
+                        numbers.push(p.applicant_number.clone());
+                        if ttl_value(&p.expires_at) > ttl_value(expires_at) {
+                            *expires_at = p.expires_at.clone();
+                        }
+                    }
+                    None => persons.push((
+                        person.clone(),
+                        vec![p.applicant_number.clone()],
+                        p.expires_at.clone(),
+                    )),
                 }
             }
         }
-        for ((vpd, person_key), numbers) in persons {
-            actions.push(self.person_action(&vpd, &person_key, numbers)?);
+        for ((vpd, person_key), numbers, expires_at) in persons {
+            actions.push(self.person_action(&vpd, &person_key, numbers, expires_at)?);
             roles.push(Role::Person);
         }
         Ok((actions, roles))
@@ -261,5 +277,13 @@ impl DynamoStore {
             backoff(attempt).await;
         }
         Ok(requests)
+    }
+}
+
+/// The number in a TTL attribute (0 when it is not one).
+fn ttl_value(value: &AttributeValue) -> i64 {
+    match value {
+        AttributeValue::N(text) => text.parse().unwrap_or(0),
+        _ => 0,
     }
 }

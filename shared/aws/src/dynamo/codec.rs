@@ -94,10 +94,24 @@ pub(super) fn position_item(position: &Position) -> Result<Item, StoreError> {
     Ok(item)
 }
 
+/// DynamoDB's TTL attribute (section 8): removed after the end of `kept_until`.
+pub(super) fn expires_at(kept_until: NaiveDate) -> (String, AttributeValue) {
+    (
+        TTL_ATTRIBUTE.to_string(),
+        n(retention::ttl_seconds(kept_until)),
+    )
+}
+
+/// The TTL of everything kept as long as this applicant: its item, history, placement link.
+pub(super) fn applicant_expiry(applicant: &Applicant) -> (String, AttributeValue) {
+    expires_at(retention::applicant_kept_until(applicant))
+}
+
 pub(super) fn applicant_item(applicant: &Applicant) -> Result<Item, StoreError> {
     let number = &applicant.applicant_number;
     let item = encode(&format!("applicant {number}"), applicant)?;
     let mut item = with_keys(item, applicant_key(number));
+    item.extend([applicant_expiry(applicant)]);
     item.insert(
         GSI1PK.to_string(),
         s(format!(
@@ -115,23 +129,30 @@ pub(super) fn applicant_item(applicant: &Applicant) -> Result<Item, StoreError> 
     Ok(item)
 }
 
+/// A history entry of `applicant`, kept as long as the applicant (as it is after the entry).
 pub(super) fn history_item(
-    applicant_number: &str,
+    applicant: &Applicant,
     entry: &HistoryEntry,
 ) -> Result<Item, StoreError> {
+    let applicant_number = &applicant.applicant_number;
     let item = encode(
         &format!("history {} of applicant {applicant_number}", entry.seq),
         entry,
     )?;
-    Ok(with_keys(
+    let mut item = with_keys(
         item,
         key(applicant_pk(applicant_number), &history_sk(entry.seq)),
-    ))
+    );
+    item.extend([applicant_expiry(applicant)]);
+    Ok(item)
 }
 
-pub(super) fn link_item(link: &PlacementLink) -> Result<Item, StoreError> {
+/// The placement link of `applicant`, kept as long as the applicant.
+pub(super) fn link_item(link: &PlacementLink, applicant: &Applicant) -> Result<Item, StoreError> {
     let item = encode(&format!("placement {}", link.placement_id), link)?;
-    Ok(with_keys(item, placement_key(&link.placement_id)))
+    let mut item = with_keys(item, placement_key(&link.placement_id));
+    item.extend([applicant_expiry(applicant)]);
+    Ok(item)
 }
 
 pub(super) fn decode_person(item: Item) -> Result<Person, StoreError> {

@@ -43,6 +43,7 @@ use dit_core::domain::model::{
     PlacementLink, ProcessedFile, RejectedApplication, RejectedLookup,
 };
 use dit_core::domain::pos::Position;
+use dit_core::domain::retention::{self, TTL_ATTRIBUTE};
 use dit_core::ports::{Counter, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
@@ -71,6 +72,72 @@ const REFUSED_CODES: [&str; 2] = [
 pub struct DynamoStore {
     client: aws_sdk_dynamodb::Client,
     table: String,
+}
+
+impl DynamoStore {
+    /// Gives the applicant's history entries and placement link the applicant's TTL where they
+    /// have another (after a move changed it).
+    async fn restamp(&self, applicant: &Applicant) -> Result<(), StoreError> {
+        let (attribute, value) = applicant_expiry(applicant);
+        let mut stale: Vec<Item> = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :history)")
+                .projection_expression("#pk, #sk, #expires")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_names("#expires", &attribute)
+                .expression_attribute_values(":pk", s(applicant_pk(&applicant.applicant_number)))
+                .expression_attribute_values(":history", s(HISTORY_PREFIX))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("Query", &e))?;
+            for item in page.items.unwrap_or_default() {
+                if item.get(&attribute) != Some(&value) {
+                    stale.push(
+                        item.into_iter()
+                            .filter(|(name, _)| name == PK || name == SK)
+                            .collect(),
+                    );
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        stale.push(placement_key(&applicant.placement_id));
+        for key in stale {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key))
+                .update_expression("SET #expires = :expires")
+                .condition_expression("attribute_exists(#pk)")
+                .expression_attribute_names("#expires", &attribute)
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_values(":expires", value.clone())
+                .send()
+                .await;
+            match result {
+                Ok(_) => {}
+                // A placement link that is not there (never written, or already expired).
+                Err(err)
+                    if matches!(
+                        err.as_service_error(),
+                        Some(UpdateItemError::ConditionalCheckFailedException(_))
+                    ) => {}
+                Err(err) => return Err(sdk_error("UpdateItem", &err)),
+            }
+        }
+        Ok(())
+    }
 }
 
 impl DynamoStore {
@@ -542,7 +609,7 @@ impl StateStore for DynamoStore {
             .build()
             .map_err(build_error)?;
         let put_history = self.put_action(
-            history_item(number, entry)?,
+            history_item(applicant, entry)?,
             "attribute_not_exists(#pk)",
             false,
         )?;
@@ -566,6 +633,10 @@ impl StateStore for DynamoStore {
                         to = %entry.to,
                         "applicant move stored"
                     );
+                    // A withdrawal or a new end date moves the retention of everything kept
+                    // with the applicant (section 8). A failure here leaves older entries kept
+                    // longer, never shorter; the next move of the applicant stamps them again.
+                    self.restamp(applicant).await?;
                     return Ok(MoveOutcome::Stored);
                 }
                 Err(err) => err,
@@ -641,6 +712,9 @@ impl StateStore for DynamoStore {
                 item,
                 rotation_key(&entry.vpd, &entry.position_key),
             ));
+            if let Some(item) = items.last_mut() {
+                item.extend([expires_at(retention::rotation_kept_until(entry))]);
+            }
         }
         self.batch_put(items).await
     }
@@ -678,10 +752,17 @@ impl StateStore for DynamoStore {
             format!("PERSONUPDATE#{}", update.vpd),
             &format!("{}#{}", update.applicant_number, update.message_id),
         );
+        // Kept as long as its applicant (section 8), or a year after it took effect without one.
+        let kept_until = match self.applicant(&update.applicant_number).await? {
+            Some(applicant) => retention::applicant_kept_until(&applicant),
+            None => retention::person_update_kept_until(update),
+        };
+        let mut item = with_keys(item, keys);
+        item.extend([expires_at(kept_until)]);
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(with_keys(item, keys)))
+            .set_item(Some(item))
             .send()
             .await
             .map_err(|e| sdk_error("PutItem", &e))?;

@@ -38,6 +38,7 @@ fn rejected_item(rejected: &RejectedApplication) -> Result<Item, StoreError> {
             &sort_key,
         ),
     );
+    item.extend([expires_at(retention::rejected_kept_until(rejected))]);
     if let Some(vpd) = rejected.vpd.as_deref().filter(|v| !v.is_empty()) {
         item.insert(GSI1PK.to_string(), s(trust_partition(vpd)));
         item.insert(GSI1SK.to_string(), s(sort_key.clone()));

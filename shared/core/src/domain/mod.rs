@@ -12,4 +12,5 @@ pub mod model;
 pub mod notify;
 pub mod org;
 pub mod pos;
+pub mod retention;
 pub mod sheets;
