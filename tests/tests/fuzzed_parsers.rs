@@ -613,7 +613,9 @@ fn check_message(body: &str) -> Result<(), TestCaseError> {
             }
         }
         Err(unreadable) => {
-            prop_assert!(["not_json", "not_object", "missing_id"].contains(&unreadable.code()));
+            prop_assert!(
+                ["not_json", "not_object", "missing_id", "invalid_id"].contains(&unreadable.code())
+            );
             prop_assert!(!unreadable.to_string().trim().is_empty());
         }
     }
