@@ -11,11 +11,22 @@ pub mod ses;
 pub mod sqs;
 
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 
 /// The AWS configuration from the standard chain (environment, profile, container or instance
 /// role). An endpoint override comes from the standard `AWS_ENDPOINT_URL` variables.
 pub async fn aws_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
+        .load()
+        .await
+}
+
+/// The SDK's HTTPS client: rustls with ring's cryptography and the system's root certificates.
+pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
 
 /// An S3 client; path-style addressing when `AWS_S3_FORCE_PATH_STYLE=true` or when an endpoint

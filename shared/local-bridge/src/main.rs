@@ -263,7 +263,9 @@ async fn run(stack_path: &Path, retry_after: i32, invoking: Invoking) -> Result<
     let endpoint = stack["endpoint"]
         .as_str()
         .ok_or("stack.json has no endpoint")?;
+    // The local stack's emulator speaks plain HTTP.
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
         .region(aws_config::Region::new(region.clone()))
         .endpoint_url(endpoint)
         .load()

@@ -5,6 +5,7 @@
 //! inbound service on any store and sends them trust and Trac messages.
 
 pub mod applicants;
+pub mod capacity;
 pub mod faults;
 pub mod fixtures;
 pub mod personal;
@@ -19,7 +20,8 @@ use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::interceptors::{
-    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+    AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextRef,
+    BeforeTransmitInterceptorContextRef,
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Credentials, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
@@ -76,6 +78,11 @@ pub struct Moto {
 }
 
 impl Moto {
+    /// CPU time moto_server has used so far (user and system); `None` where `/proc` is missing.
+    pub fn cpu_time(&self) -> Option<Duration> {
+        cpu_time_of(self.child.id())
+    }
+
     /// Starts `moto_server` (from `$MOTO_SERVER`, else `PATH`) and waits until it answers.
     ///
     /// # Panics
@@ -157,6 +164,7 @@ impl Moto {
     /// AWS configuration pointing at this moto: region eu-west-2, static test credentials.
     pub async fn sdk_config(&self) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
             .region(Region::new(REGION))
             .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
             .endpoint_url(&self.endpoint)
@@ -412,6 +420,22 @@ impl Drop for Moto {
     }
 }
 
+/// CPU time this process has used so far (user and system); `None` where `/proc` is missing.
+pub fn own_cpu_time() -> Option<Duration> {
+    cpu_time_of(std::process::id())
+}
+
+fn cpu_time_of(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name (which may hold spaces) start at field 3.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf only reads a system constant.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    let per_second = u64::try_from(per_second).ok().filter(|&t| t > 0)?;
+    Some(Duration::from_millis(ticks * 1000 / per_second))
+}
+
 /// An HTTP client that lets one request at a time through to moto (per [`Moto`]).
 #[derive(Debug, Clone)]
 struct OneAtATime {
@@ -473,14 +497,24 @@ pub const WRITE_OPERATIONS: [&str; 5] = [
     "TransactWriteItems",
 ];
 
-/// Counts DynamoDB requests (every attempt) by operation, from the `x-amz-target` header, and the
+/// Counts DynamoDB requests (every attempt) by operation, from the `x-amz-target` header; the
 /// items each read operation went through, from its deserialized response: `ScannedCount` (the
 /// items evaluated, what DynamoDB bills) of every Query and Scan page, the items a GetItem or
-/// BatchGetItem returned.
+/// BatchGetItem returned; and the write capacity units and items of every write operation, from
+/// its input (see [`capacity`]).
 #[derive(Debug, Clone, Default)]
 pub struct RequestCounter {
     counts: Arc<Mutex<HashMap<String, u64>>>,
     items: Arc<Mutex<HashMap<String, u64>>>,
+    writes: Arc<Mutex<HashMap<String, Written>>>,
+}
+
+/// What the write operations of one kind wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Written {
+    /// Write capacity units (standard: 1 per started KB of item; in a transaction: 2).
+    pub units: u64,
+    pub items: u64,
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -523,15 +557,46 @@ impl RequestCounter {
         self.items_read("Query") + self.items_read("Scan")
     }
 
+    /// Write capacity units of every write operation.
+    pub fn write_units(&self) -> u64 {
+        locked(&self.writes).values().map(|w| w.units).sum()
+    }
+
+    /// Items written by every write operation (a transaction's condition checks included).
+    pub fn items_written(&self) -> u64 {
+        locked(&self.writes).values().map(|w| w.items).sum()
+    }
+
+    /// Units and items written, by operation.
+    pub fn written(&self) -> HashMap<String, Written> {
+        locked(&self.writes).clone()
+    }
+
     pub fn reset(&self) {
         locked(&self.counts).clear();
         locked(&self.items).clear();
+        locked(&self.writes).clear();
     }
 }
 
 impl Intercept for RequestCounter {
     fn name(&self) -> &'static str {
         "RequestCounter"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some((operation, units, items)) = capacity::write_units(context.input()) else {
+            return Ok(());
+        };
+        let mut writes = locked(&self.writes);
+        let written = writes.entry(operation.to_string()).or_default();
+        written.units += units;
+        written.items += items;
+        Ok(())
     }
 
     fn read_before_transmit(

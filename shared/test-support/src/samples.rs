@@ -127,6 +127,7 @@ pub fn unreachable_dynamo() -> Box<dyn StateStore> {
             "x", "x", None, None, "test",
         ))
         .endpoint_url("http://127.0.0.1:9")
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
         .build();
     Box::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::from_conf(config),

@@ -8,7 +8,6 @@ use super::*;
 /// DynamoDB limits.
 pub(super) const BATCH_GET_LIMIT: usize = 100;
 pub(super) const BATCH_WRITE_LIMIT: usize = 25;
-pub(super) const TRANSACTION_LIMIT: usize = 100;
 
 /// Attempts for unprocessed batch items and cancelled (conflicting or throttled) transactions.
 pub(super) const MAX_ATTEMPTS: u32 = 8;
@@ -61,18 +60,27 @@ impl DynamoStore {
         Ok(out.item.filter(|item| !item.is_empty()))
     }
 
-    /// BatchGetItem in chunks of 100 (consistent reads), retrying unprocessed keys.
-    pub(super) async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+    /// BatchGetItem in chunks of 100 (consistent reads), retrying unprocessed keys; `only` reads
+    /// just that attribute.
+    pub(super) async fn batch_get(
+        &self,
+        keys: Vec<Item>,
+        only: Option<&str>,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(BATCH_GET_LIMIT) {
             let mut pending = chunk.to_vec();
             let mut attempt = 0;
             while !pending.is_empty() {
-                let request = KeysAndAttributes::builder()
+                let mut request = KeysAndAttributes::builder()
                     .set_keys(Some(pending))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(build_error)?;
+                    .consistent_read(true);
+                if let Some(attribute) = only {
+                    request = request
+                        .projection_expression("#only")
+                        .expression_attribute_names("#only", attribute);
+                }
+                let request = request.build().map_err(build_error)?;
                 let out = self
                     .client
                     .batch_get_item()
@@ -170,16 +178,6 @@ impl DynamoStore {
             }
         }
         Ok(items)
-    }
-
-    pub(super) async fn placement_link(
-        &self,
-        placement_id: &str,
-    ) -> Result<Option<PlacementLink>, StoreError> {
-        match self.get_item(placement_key(placement_id)).await? {
-            Some(item) => Ok(Some(decode(&format!("placement {placement_id}"), item)?)),
-            None => Ok(None),
-        }
     }
 
     /// Raises the highest SEQ seen for the file's source and type; returns the one before.

@@ -147,6 +147,45 @@ pub(super) fn history_item(
     Ok(item)
 }
 
+/// The history entries an applicant is created with (received, loaded), as one item under the
+/// last entry's sort key (so a move can never be stored with that seq): written once with the
+/// applicant, read back by [`decode_history`].
+pub(super) fn creation_history_item(
+    applicant: &Applicant,
+    entries: &[HistoryEntry],
+) -> Result<Item, StoreError> {
+    let applicant_number = &applicant.applicant_number;
+    let what = format!("creation history of applicant {applicant_number}");
+    let last = entries.iter().map(|e| e.seq).max().unwrap_or(1);
+    let mut values = Vec::with_capacity(entries.len());
+    for entry in entries {
+        values.push(AttributeValue::M(encode(&what, entry)?));
+    }
+    let mut item = key(applicant_pk(applicant_number), &history_sk(last));
+    item.insert(HISTORY_ENTRIES.to_string(), AttributeValue::L(values));
+    item.extend([applicant_expiry(applicant)]);
+    Ok(item)
+}
+
+/// The entries of one history item: a move's entry, or a creation's entries.
+pub(super) fn decode_history(what: &str, mut item: Item) -> Result<Vec<HistoryEntry>, StoreError> {
+    match item.remove(HISTORY_ENTRIES) {
+        Some(AttributeValue::L(values)) => values
+            .into_iter()
+            .map(|value| match value {
+                AttributeValue::M(entry) => decode(what, entry),
+                _ => Err(StoreError::Corrupt(format!(
+                    "unreadable {what}: an entry is not a map"
+                ))),
+            })
+            .collect(),
+        Some(_) => Err(StoreError::Corrupt(format!(
+            "unreadable {what}: entries are not a list"
+        ))),
+        None => Ok(vec![decode(what, item)?]),
+    }
+}
+
 /// The placement link of `applicant`, kept as long as the applicant.
 pub(super) fn link_item(link: &PlacementLink, applicant: &Applicant) -> Result<Item, StoreError> {
     let item = encode(&format!("placement {}", link.placement_id), link)?;

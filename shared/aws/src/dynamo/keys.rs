@@ -28,6 +28,8 @@ pub(super) const ALERT_SK: &str = "ALERT";
 /// The processing summary is kept as JSON text so that it round-trips exactly.
 pub(super) const SUMMARY_JSON: &str = "summary_json";
 pub(super) const LAST_SEQ: &str = "last_seq";
+/// The entries of a creation history item.
+pub(super) const HISTORY_ENTRIES: &str = "entries";
 
 pub(super) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())

@@ -21,7 +21,7 @@
 //! Error messages and logs carry ids and counts only: never names, GMC/NI numbers or dates of
 //! birth (so never a person key, and never the `Debug` form of an SDK error, which may hold items).
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -30,7 +30,7 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, KeysAndAttributes, Put, PutRequest, ReturnValue,
+    AttributeValue, KeysAndAttributes, Put, PutRequest, ReturnValue,
     ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
 };
 use chrono::{DateTime, NaiveDate, Utc};
@@ -56,7 +56,6 @@ mod keys;
 mod rejected;
 
 pub use alerts::AlertClaim;
-use applicants::*;
 use batching::*;
 use codec::*;
 use keys::*;
@@ -276,7 +275,7 @@ impl StateStore for DynamoStore {
         let unique: BTreeSet<&String> = ids.iter().collect();
         let keys = unique.into_iter().map(|id| position_key(id)).collect();
         let mut found = HashMap::new();
-        for item in self.batch_get(keys).await? {
+        for item in self.batch_get(keys, None).await? {
             let position: Position = decode("position", item)?;
             found.insert(position.position_id.clone(), position);
         }
@@ -344,13 +343,15 @@ impl StateStore for DynamoStore {
         &self,
         ids: &[String],
     ) -> Result<HashMap<String, PlacementLink>, StoreError> {
-        let unique: BTreeSet<&String> = ids.iter().collect();
-        let keys = unique.into_iter().map(|id| placement_key(id)).collect();
-        let mut found = HashMap::new();
-        for item in self.batch_get(keys).await? {
-            let link: PlacementLink = decode("placement link", item)?;
-            found.insert(link.placement_id.clone(), link);
-        }
+        // A link whose applicant is not written yet is a creation in progress or interrupted
+        // (see `applicants`): not loaded yet.
+        let found: HashMap<String, PlacementLink> = self
+            .stored_links(ids)
+            .await?
+            .into_iter()
+            .filter(|(_, (_, complete))| *complete)
+            .map(|(id, (stored, _))| (id, stored.link))
+            .collect();
         tracing::debug!(asked = ids.len(), found = found.len(), "placements read");
         Ok(found)
     }
@@ -365,7 +366,7 @@ impl StateStore for DynamoStore {
             .map(|(vpd, key)| person_key_item(vpd, key))
             .collect();
         let mut found = HashMap::new();
-        for item in self.batch_get(items).await? {
+        for item in self.batch_get(items, None).await? {
             let person = decode_person(item)?;
             found.insert((person.vpd.clone(), person.person_key.clone()), person);
         }
@@ -456,7 +457,17 @@ impl StateStore for DynamoStore {
             item.insert("holder".to_string(), s(holder));
             let actions = vec![
                 TransactWriteItem::builder().update(advance).build(),
-                self.put_action(item, "attribute_not_exists(#pk)", false)?,
+                TransactWriteItem::builder()
+                    .put(
+                        Put::builder()
+                            .table_name(&self.table)
+                            .set_item(Some(item))
+                            .condition_expression("attribute_not_exists(#pk)")
+                            .expression_attribute_names("#pk", PK)
+                            .build()
+                            .map_err(build_error)?,
+                    )
+                    .build(),
             ];
             let result = self
                 .client
@@ -490,54 +501,7 @@ impl StateStore for DynamoStore {
         &self,
         applicants: &[NewApplicant],
     ) -> Result<Vec<CreateOutcome>, StoreError> {
-        let prepared = applicants
-            .iter()
-            .map(prepare)
-            .collect::<Result<Vec<_>, _>>()?;
-        for p in &prepared {
-            let actions = 3 + p.history.len();
-            if actions > TRANSACTION_LIMIT {
-                return Err(StoreError::Corrupt(format!(
-                    "applicant {} needs {actions} writes, more than one transaction holds",
-                    p.applicant_number
-                )));
-            }
-        }
-        let mut outcomes: Vec<Option<CreateOutcome>> = vec![None; applicants.len()];
-        // Placements already loaded (a redelivered file) cost reads, not cancelled transactions;
-        // one taken between this read and the write is caught by the transaction's condition.
-        let ids: Vec<String> = prepared.iter().map(|p| p.placement_id.clone()).collect();
-        let taken = self.placements(&ids).await?;
-        let mut queue = VecDeque::with_capacity(applicants.len());
-        for (index, p) in prepared.iter().enumerate() {
-            match taken.get(&p.placement_id) {
-                Some(link) => outcomes[index] = Some(CreateOutcome::PlacementTaken(link.clone())),
-                None => queue.push_back(index),
-            }
-        }
-        let mut requests = 0;
-        while !queue.is_empty() {
-            let group = next_group(&mut queue, &prepared);
-            requests += self.write_group(group, &prepared, &mut outcomes).await?;
-        }
-        let outcomes: Vec<CreateOutcome> = outcomes
-            .into_iter()
-            .map(|o| {
-                o.ok_or_else(|| StoreError::Corrupt("an applicant was left unwritten".to_string()))
-            })
-            .collect::<Result<_, _>>()?;
-        let created = outcomes
-            .iter()
-            .filter(|o| matches!(o, CreateOutcome::Created))
-            .count();
-        tracing::info!(
-            applicants = applicants.len(),
-            created,
-            taken = applicants.len() - created,
-            transactions = requests,
-            "applicants created"
-        );
-        Ok(outcomes)
+        self.create(applicants).await
     }
 
     async fn applicant(&self, applicant_number: &str) -> Result<Option<Applicant>, StoreError> {
@@ -583,10 +547,10 @@ impl StateStore for DynamoStore {
             )
             .await?;
         let what = format!("history of applicant {applicant_number}");
-        let mut entries = items
-            .into_iter()
-            .map(|item| decode(&what, item))
-            .collect::<Result<Vec<HistoryEntry>, _>>()?;
+        let mut entries = Vec::with_capacity(items.len() + 1);
+        for item in items {
+            entries.extend(decode_history(&what, item)?);
+        }
         entries.sort_by_key(|e| e.seq);
         Ok(entries)
     }
@@ -598,6 +562,13 @@ impl StateStore for DynamoStore {
         entry: &HistoryEntry,
     ) -> Result<MoveOutcome, StoreError> {
         let number = &applicant.applicant_number;
+        if entry.seq <= expected_version {
+            // Entries 1 to the stored version exist (a creation's under one item).
+            return Err(StoreError::Corrupt(format!(
+                "applicant {number} is at version {expected_version}: history {} exists",
+                entry.seq
+            )));
+        }
         let put_applicant = Put::builder()
             .table_name(&self.table)
             .set_item(Some(applicant_item(applicant)?))
@@ -608,14 +579,17 @@ impl StateStore for DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(build_error)?;
-        let put_history = self.put_action(
-            history_item(applicant, entry)?,
-            "attribute_not_exists(#pk)",
-            false,
-        )?;
+        let put_history = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(history_item(applicant, entry)?))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .build()
+            .map_err(build_error)?;
+        // The version condition on the applicant must hold for its history entry to be written.
         let actions = vec![
             TransactWriteItem::builder().put(put_applicant).build(),
-            put_history,
+            TransactWriteItem::builder().put(put_history).build(),
         ];
         let mut attempt = 0;
         loop {
