@@ -1,19 +1,27 @@
 //! Retention of personal data (section 8), a test per row of the table: on DynamoDB (moto) every
 //! item holding personal data carries the TTL attribute the policy gives it; on SQLite
 //! `SqliteStore::purge` removes exactly what is past its time on a date. (The buckets' lifecycle
-//! rules and the dead-letter queues are checked on moto by scripts/local-cloud-test.sh; files of
-//! the data directory by `dit purge` in cli/tests/purge.rs.)
+//! rules, the dead-letter queues' retention and the table's TTL setting are read back from moto by
+//! scripts/local-cloud-test.sh; files of the data directory are removed by `dit purge`, tested in
+//! cli/tests/purge.rs.)
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::NaiveDate;
+use dit_core::domain::app::APP_FIELDS;
 use dit_core::domain::boundary::Principal;
+use dit_core::domain::dnc::DNC_FIELDS;
 use dit_core::domain::lifecycle::ApplicantState;
 use dit_core::domain::model::RejectedLookup;
 use dit_core::domain::retention::{ttl_seconds, TTL_ATTRIBUTE};
-use dit_test_support::applicants::{action, app, Env, DPN_100, LEAD_504, SECOND_504};
+use dit_core::service::messages::AnswerStatus;
+use dit_core::service::report::Outcome;
+use dit_test_support::applicants::{
+    action, app, envelope, Env, DPN_100, DPN_101, LEAD_504, SECOND_504,
+};
 use dit_test_support::Moto;
+use serde_json::json;
 
 const TABLE: &str = "dit-state";
 
@@ -21,9 +29,34 @@ fn d(text: &str) -> NaiveDate {
     text.parse().unwrap()
 }
 
+/// The placement of the hired applicant [`prepare`] makes.
+const HIRED_PLACEMENT: &str = "5";
+
+/// A DNC record of KSS for trust 504 with these fields.
+fn dnc(fields: &[(&str, &str)]) -> String {
+    let mut line: Vec<String> = DNC_FIELDS.iter().map(|_| String::new()).collect();
+    for (field, value) in [
+        ("RECORD_CODE", "DNC"),
+        ("MANAGING_DEANERY_BODY", "KSS"),
+        ("VPD", "504"),
+        ("POST_SPECIALTY", "Cardiology"),
+        ("SITE", "Example Hospital"),
+    ]
+    .iter()
+    .chain(fields)
+    {
+        let i = DNC_FIELDS.iter().position(|f| f == field).unwrap();
+        line[i] = (*value).to_string();
+    }
+    line.join(",")
+}
+
 /// The fixtures' applicants, then: SECOND_504 withdrawn by its trust (2026-11-21), one APP record
-/// rejected (no LAST_NAME) in a file of 2026-11-21.
-async fn prepare(env: &Env) {
+/// rejected (no LAST_NAME) in a file of 2026-11-21; an applicant (placement 5) loaded with the
+/// projected end date 2029-08-31, hired, given a person update, then re-dated by a DNC of
+/// 2026-11-21 to end on 2029-09-30; that DNC also sets the rotation row of position 100 and names
+/// a current holder (GMC 7000099) who has no applicant. Returns the hired applicant's number.
+async fn prepare(env: &Env) -> String {
     env.load().await;
     let result = env
         .send_as(
@@ -44,6 +77,75 @@ async fn prepare(env: &Env) {
     let rejected = app("90", "100", DPN_100, "7000090").replacen(",Trainee,", ",,", 1);
     let report = env.process_app(9, &[rejected]).await;
     assert_eq!(report.rejected, 1, "{report:?}");
+
+    let mut with_end: Vec<String> = app(HIRED_PLACEMENT, "101", DPN_101, "7000005")
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let end = APP_FIELDS
+        .iter()
+        .position(|f| *f == "PROJECTED_END_DATE")
+        .unwrap();
+    with_end[end] = "2029-08-31".to_string();
+    let report = env.process_app(10, &[with_end.join(",")]).await;
+    assert_eq!(report.loaded, 1, "{report:?}");
+    let number = env
+        .store
+        .placements(&[HIRED_PLACEMENT.to_string()])
+        .await
+        .unwrap()
+        .remove(HIRED_PLACEMENT)
+        .expect("the placement link")
+        .applicant_number;
+    for step in ["offer", "accept", "hire"] {
+        let mut body = action(&format!("{step}-h"), step, "504", &number);
+        body["person_type"] = json!("Employee");
+        let result = env.send(&body.to_string()).await;
+        assert_eq!(result.answer.status, AnswerStatus::Accepted, "{result:?}");
+    }
+    let mut update = action("pu-h", "person_update", "504", &number);
+    update["effective_date"] = json!("2027-03-01");
+    update["person"] = json!({"MOBILE_TEL": "07700900111"});
+    let result = env.send(&update.to_string()).await;
+    assert_eq!(result.answer.status, AnswerStatus::Accepted, "{result:?}");
+    assert_eq!(env.store.person_updates("504").await.unwrap().len(), 1);
+
+    let report = env
+        .process(
+            "DE_KSS_DNC_20261121_00000040.DAT",
+            &envelope(
+                "DNC",
+                "KSS",
+                40,
+                &[
+                    dnc(&[
+                        ("NOTIFICATION_TYPE", "1"),
+                        ("DEANERY_POST_NUMBER", DPN_100),
+                        ("POSITION_ID", "100"),
+                        ("CURRENT_LAST_NAME", "Holder"),
+                        ("CURRENT_FIRST_NAME", "Current"),
+                        ("CURRENT_GMC_NUMBER", "7000099"),
+                    ]),
+                    dnc(&[
+                        ("NOTIFICATION_TYPE", "4"),
+                        ("DEANERY_POST_NUMBER", DPN_101),
+                        ("POSITION_ID", "101"),
+                        ("CURRENT_LAST_NAME", "Trainee"),
+                        ("CURRENT_FIRST_NAME", "Test"),
+                        ("CURRENT_GMC_NUMBER", "7000005"),
+                        ("CHANGE_OF_PROJECTED_END_DATE", "2029-09-30"),
+                    ]),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(report.outcome, Outcome::Processed, "{report:?}");
+    assert_eq!(report.loaded, 2, "{report:?}");
+    let hired = env.store.applicant(&number).await.unwrap().unwrap();
+    assert_eq!(hired.state, ApplicantState::Hired);
+    assert_eq!(hired.projected_end_date, Some(d("2029-09-30")));
+    assert_eq!(env.store.rotation_grid("504").await.unwrap().len(), 1);
+    number
 }
 
 async fn item(
@@ -90,7 +192,7 @@ async fn items_of(
 async fn every_item_with_personal_data_carries_its_ttl_on_moto() {
     let moto = Moto::start();
     let env = Env::moto(&moto).await;
-    prepare(&env).await;
+    let hired = prepare(&env).await;
     let client = moto.dynamo_client().await;
 
     // Hired and other live applicants: a year after the projected end date (here none: the
@@ -143,10 +245,55 @@ async fn every_item_with_personal_data_carries_its_ttl_on_moto() {
         .unwrap()
         .items
         .unwrap_or_default();
-    assert!(!persons.is_empty());
+    assert!(
+        persons.len() >= 5,
+        "four fixtures, the hired one and 7000099"
+    );
     for person in &persons {
         assert!(ttl(person) >= withdrawn, "{:?}", person.get("PK"));
     }
+
+    // Hired: a year after the projected end date as the DNC re-dated it (2029-09-30), on the
+    // applicant, its history, its placement link and its person update written before the DNC.
+    let hired_until = ttl_seconds(d("2030-09-30"));
+    let entries = items_of(&client, &format!("APPLICANT#{hired}")).await;
+    assert!(
+        entries.len() >= 5,
+        "the applicant, its load, offer, accept, hire"
+    );
+    for entry in &entries {
+        assert_eq!(ttl(entry), hired_until, "{:?}", entry.get("SK"));
+    }
+    assert_eq!(
+        ttl(&item(
+            &client,
+            &format!("PLACEMENT#{HIRED_PLACEMENT}"),
+            "PLACEMENT"
+        )
+        .await),
+        hired_until
+    );
+    let person = env
+        .store
+        .applicant(&hired)
+        .await
+        .unwrap()
+        .unwrap()
+        .person_key
+        .expect("a person key");
+    assert_eq!(
+        ttl(&item(&client, &format!("PERSON#504#{person}"), "PERSON").await),
+        hired_until,
+        "the person record is kept as long as its applicant"
+    );
+    let updates = items_of(&client, "PERSONUPDATE#504").await;
+    assert_eq!(updates.len(), 1);
+    assert_eq!(ttl(&updates[0]), hired_until);
+
+    // Rotation rows (the MEDROT's names): 90 days after the file that set them (2026-11-21).
+    let rows = items_of(&client, "ROTATION#504").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(ttl(&rows[0]), ttl_seconds(d("2027-02-19")));
 }
 
 #[tokio::test]
@@ -159,7 +306,7 @@ async fn purge_removes_each_kind_on_its_day_on_sqlite() {
         store.clone(),
         std::sync::Arc::new(dit_embedded::folders::FolderBlobs::new(dir.path())),
     );
-    prepare(&env).await;
+    let hired = prepare(&env).await;
     let rejected = |env: &Env| {
         let env = env.clone();
         async move {
@@ -170,22 +317,24 @@ async fn purge_removes_each_kind_on_its_day_on_sqlite() {
                 .len()
         }
     };
-    let present = |env: &Env, number: &'static str| {
+    let present = |env: &Env, number: &str| {
         let env = env.clone();
-        async move { env.store.applicant(number).await.unwrap().is_some() }
+        let number = number.to_string();
+        async move { env.store.applicant(&number).await.unwrap().is_some() }
     };
 
-    // Rejected applications: kept up to 90 days after their file, gone the day after.
-    assert_eq!(
-        store.purge(d("2027-02-19")).unwrap().rejected_applications,
-        0
-    );
+    // Rejected applications and rotation rows: kept up to 90 days after their file, gone the day
+    // after.
+    let purged = store.purge(d("2027-02-19")).unwrap();
+    assert_eq!(purged.rejected_applications, 0, "{purged:?}");
+    assert_eq!(purged.rotation_rows, 0, "{purged:?}");
     assert_eq!(rejected(&env).await, 1);
-    assert_eq!(
-        store.purge(d("2027-02-20")).unwrap().rejected_applications,
-        1
-    );
+    assert_eq!(env.store.rotation_grid("504").await.unwrap().len(), 1);
+    let purged = store.purge(d("2027-02-20")).unwrap();
+    assert_eq!(purged.rejected_applications, 1, "{purged:?}");
+    assert_eq!(purged.rotation_rows, 1, "{purged:?}");
     assert_eq!(rejected(&env).await, 0);
+    assert!(env.store.rotation_grid("504").await.unwrap().is_empty());
 
     // Withdrawn: a year after the withdrawal, with its history and placement link.
     assert_eq!(store.purge(d("2027-11-21")).unwrap().applicants, 0);
@@ -215,4 +364,17 @@ async fn purge_removes_each_kind_on_its_day_on_sqlite() {
         store.purge(d("2028-02-04")).unwrap(),
         dit_embedded::sqlite::Purged::default()
     );
+
+    // Hired and its person updates: a year after the projected end date as re-dated.
+    let purged = store.purge(d("2030-09-30")).unwrap();
+    assert_eq!(purged, dit_embedded::sqlite::Purged::default());
+    assert!(present(&env, &hired).await);
+    assert_eq!(env.store.person_updates("504").await.unwrap().len(), 1);
+    let purged = store.purge(d("2030-10-01")).unwrap();
+    assert_eq!(purged.applicants, 1, "{purged:?}");
+    assert_eq!(purged.person_updates, 1, "{purged:?}");
+    assert_eq!(purged.placements, 1, "{purged:?}");
+    assert!(purged.history >= 5, "{purged:?}");
+    assert!(!present(&env, &hired).await);
+    assert!(env.store.person_updates("504").await.unwrap().is_empty());
 }

@@ -74,51 +74,42 @@ pub struct DynamoStore {
 }
 
 impl DynamoStore {
-    /// Gives the applicant's history entries and placement link the applicant's TTL where they
-    /// have another (after a move changed it).
+    /// Gives the applicant's history entries, person updates and placement link the applicant's
+    /// TTL where they have another (after a move changed it), and raises its person record's to it.
     async fn restamp(&self, applicant: &Applicant) -> Result<(), StoreError> {
         let (attribute, value) = applicant_expiry(applicant);
+        let number = &applicant.applicant_number;
         let mut stale: Vec<Item> = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :history)")
-                .projection_expression("#pk, #sk, #expires")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_names("#expires", &attribute)
-                .expression_attribute_values(":pk", s(applicant_pk(&applicant.applicant_number)))
-                .expression_attribute_values(":history", s(HISTORY_PREFIX))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("Query", &e))?;
-            for item in page.items.unwrap_or_default() {
-                if item.get(&attribute) != Some(&value) {
-                    stale.push(
-                        item.into_iter()
-                            .filter(|(name, _)| name == PK || name == SK)
-                            .collect(),
-                    );
-                }
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
+        for (pk, sk_prefix) in [
+            (applicant_pk(number), HISTORY_PREFIX.to_string()),
+            (
+                format!("PERSONUPDATE#{}", applicant.vpd),
+                format!("{number}#"),
+            ),
+        ] {
+            self.stale_ttls(&pk, &sk_prefix, &attribute, &value, &mut stale)
+                .await?;
         }
         stale.push(placement_key(&applicant.placement_id));
-        for key in stale {
+        let mut updates: Vec<(Item, &str)> = stale
+            .into_iter()
+            .map(|key| (key, "attribute_exists(#pk)"))
+            .collect();
+        // The person record is kept as long as the person's longest-kept applicant: only raised.
+        if let Some(person_key) = &applicant.person_key {
+            updates.push((
+                person_key_item(&applicant.vpd, person_key),
+                "attribute_exists(#pk) AND (attribute_not_exists(#expires) OR #expires < :expires)",
+            ));
+        }
+        for (key, condition) in updates {
             let result = self
                 .client
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(key))
                 .update_expression("SET #expires = :expires")
-                .condition_expression("attribute_exists(#pk)")
+                .condition_expression(condition)
                 .expression_attribute_names("#expires", &attribute)
                 .expression_attribute_names("#pk", PK)
                 .expression_attribute_values(":expires", value.clone())
@@ -126,7 +117,7 @@ impl DynamoStore {
                 .await;
             match result {
                 Ok(_) => {}
-                // A placement link that is not there (never written, or already expired).
+                // Not there (never written, or already expired), or a person record kept longer.
                 Err(err)
                     if matches!(
                         err.as_service_error(),
@@ -136,6 +127,49 @@ impl DynamoStore {
             }
         }
         Ok(())
+    }
+
+    /// Adds to `stale` the keys of the items of partition `pk` whose sort key starts with
+    /// `sk_prefix` and whose TTL is not `value`.
+    async fn stale_ttls(
+        &self,
+        pk: &str,
+        sk_prefix: &str,
+        attribute: &str,
+        value: &AttributeValue,
+        stale: &mut Vec<Item>,
+    ) -> Result<(), StoreError> {
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .projection_expression("#pk, #sk, #expires")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_names("#expires", attribute)
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":prefix", s(sk_prefix))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("Query", &e))?;
+            for item in page.items.unwrap_or_default() {
+                if item.get(attribute) != Some(value) {
+                    stale.push(
+                        item.into_iter()
+                            .filter(|(name, _)| name == PK || name == SK)
+                            .collect(),
+                    );
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(());
+            }
+        }
     }
 }
 
@@ -663,7 +697,16 @@ impl StateStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(person_key_item(vpd, person_key)))
-            .update_expression("SET employee = :yes, vpd = :vpd, person_key = :key")
+            // A person known only from a notification (no applicant yet) holds personal data
+            // too: kept a year unless an applicant gives it its own time (section 8).
+            .update_expression(
+                "SET employee = :yes, vpd = :vpd, person_key = :key, #expires = if_not_exists(#expires, :expires)",
+            )
+            .expression_attribute_names("#expires", TTL_ATTRIBUTE)
+            .expression_attribute_values(
+                ":expires",
+                expires_at(retention::person_only_kept_until(Utc::now().date_naive())).1,
+            )
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .expression_attribute_values(":vpd", s(vpd))
             .expression_attribute_values(":key", s(person_key))

@@ -123,6 +123,12 @@ pub fn person_update_kept_until(update: &PersonUpdate) -> NaiveDate {
     )
 }
 
+/// The last day a person record known without an applicant (a notification named the person as
+/// a position's current holder on `today`) is kept: a year, unless an applicant gives it its own.
+pub fn person_only_kept_until(today: NaiveDate) -> NaiveDate {
+    plus(today, AFTER_END_DAYS)
+}
+
 /// The last day a rotation grid row (names of current and next trainees) is kept: 90 days after
 /// the file that last set it, like the MEDROT made from it.
 pub fn rotation_kept_until(entry: &RotationEntry) -> NaiveDate {
