@@ -10,7 +10,7 @@ use chrono::Utc;
 use dit_aws::s3_notification::{self, Notification};
 use dit_aws::sqs::{handle_batch, Disposition};
 use dit_core::domain::boundary::FileOrigin;
-use dit_core::service::inbound::process_inbound;
+use dit_core::service::inbound::process_received;
 use dit_core::service::report::FileReport;
 use dit_core::service::Ports;
 use lambda_runtime::{Error, LambdaEvent};
@@ -65,7 +65,9 @@ async fn handle_message(deps: &Deps, body: &str) -> Disposition {
         };
         // The sender is the folder it could write (bucket policy): tis/, trusts/<VPD>/.
         let origin = FileOrigin::of_inbound_key(key);
-        match process_inbound(&deps.ports.context(Utc::now()), key, &origin, None).await {
+        // The version this notification is about: its size is checked and it is what is read.
+        let version = object.version_id.as_deref();
+        match process_received(&deps.ports.context(Utc::now()), key, version, &origin, None).await {
             Ok(report) => log_report(&report),
             Err(err) if err.is_transient() => {
                 warn!(file = %key, error = %err, "transient failure; the message will be retried");

@@ -8,7 +8,7 @@ use aws_sdk_s3::operation::head_object::HeadObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use dit_core::ports::{Area, BlobError, BlobStore};
+use dit_core::ports::{Area, BlobError, BlobStore, ReceivedObject};
 
 /// Where each [`Area`] lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +43,19 @@ impl S3Blobs {
         }
     }
 
+    /// The bucket and full object key of a received object: the key as the sender wrote it. In S3
+    /// a key is a name, not a path, so `..` or `//` in it cannot leave the inbound prefix, and the
+    /// file must stay reachable to be moved to the quarantine.
+    fn locate_received(&self, key: &str) -> Result<(&str, String), BlobError> {
+        if key.is_empty() {
+            return Err(BlobError::BadKey(key.to_string()));
+        }
+        Ok((
+            &self.layout.inbound_bucket,
+            format!("{}{key}", self.layout.inbound_prefix),
+        ))
+    }
+
     /// The bucket and full object key of an area-relative key.
     fn locate(&self, area: Area, key: &str) -> Result<(&str, String), BlobError> {
         check_relative(key)?;
@@ -69,6 +82,11 @@ const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~')
     .remove(b'/');
+
+/// Whether a failed request's status says the object (or the version asked for) is not there.
+fn not_there(status: Option<u16>) -> bool {
+    status == Some(404)
+}
 
 /// Every S3 failure is worth retrying later (the keys themselves were checked before).
 fn sdk_error<E, R>(op: &str, key: &str, err: &SdkError<E, R>) -> BlobError
@@ -226,6 +244,109 @@ impl BlobStore for S3Blobs {
             .await
             .map_err(|e| sdk_error("presign GetObject", &object, &e))?;
         Ok(request.uri().to_string())
+    }
+
+    async fn head_received(
+        &self,
+        key: &str,
+        version: Option<&str>,
+    ) -> Result<Option<ReceivedObject>, BlobError> {
+        let (bucket, object) = self.locate_received(key)?;
+        match self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(&object)
+            .set_version_id(version.map(str::to_string))
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(ReceivedObject {
+                size: out
+                    .content_length
+                    .and_then(|len| u64::try_from(len).ok())
+                    .unwrap_or(0),
+                version: out.version_id,
+            })),
+            Err(err) if not_there(err.raw_response().map(|r| r.status().as_u16())) => Ok(None),
+            Err(err) => Err(sdk_error("HeadObject", &object, &err)),
+        }
+    }
+
+    async fn get_received(
+        &self,
+        key: &str,
+        version: Option<&str>,
+    ) -> Result<Option<Vec<u8>>, BlobError> {
+        let (bucket, object) = self.locate_received(key)?;
+        let out = match self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(&object)
+            .set_version_id(version.map(str::to_string))
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(err) if not_there(err.raw_response().map(|r| r.status().as_u16())) => {
+                return Ok(None)
+            }
+            Err(err) => return Err(sdk_error("GetObject", &object, &err)),
+        };
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| BlobError::Unavailable(format!("GetObject {object}: body: {e}")))?;
+        Ok(Some(bytes.into_bytes().to_vec()))
+    }
+
+    async fn quarantine_received(
+        &self,
+        key: &str,
+        version: Option<&str>,
+        to_key: &str,
+    ) -> Result<(), BlobError> {
+        let (from_bucket, from_object) = self.locate_received(key)?;
+        let (to_bucket, to_object) = self.locate(Area::Quarantine, to_key)?;
+        let mut source = format!(
+            "{from_bucket}/{}",
+            utf8_percent_encode(&from_object, COPY_SOURCE)
+        );
+        if let Some(version) = version {
+            source.push_str("?versionId=");
+            source.extend(utf8_percent_encode(version, NON_ALPHANUMERIC));
+        }
+        let result = self
+            .client
+            .copy_object()
+            .copy_source(source)
+            .bucket(to_bucket)
+            .key(&to_object)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if not_there(err.raw_response().map(|r| r.status().as_u16())) => {
+                tracing::debug!(from = %from_object, "nothing to copy");
+                Ok(())
+            }
+            Err(err) => Err(sdk_error("CopyObject", &from_object, &err)),
+        }
+    }
+
+    async fn delete_received(&self, key: &str, version: Option<&str>) -> Result<(), BlobError> {
+        let (bucket, object) = self.locate_received(key)?;
+        self.client
+            .delete_object()
+            .bucket(bucket)
+            .key(&object)
+            .set_version_id(version.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteObject", &object, &e))?;
+        Ok(())
     }
 
     async fn list(&self, area: Area, prefix: &str) -> Result<Vec<String>, BlobError> {

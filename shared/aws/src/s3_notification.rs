@@ -14,6 +14,8 @@ pub struct ObjectCreated {
     /// The decoded object key.
     pub key: String,
     pub size: Option<u64>,
+    /// The version created, in a bucket that keeps versions (moto's notifications leave it out).
+    pub version_id: Option<String>,
 }
 
 /// What an SQS body held.
@@ -54,6 +56,8 @@ struct Bucket {
 struct Object {
     key: String,
     size: Option<u64>,
+    #[serde(rename = "versionId")]
+    version_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +86,7 @@ pub fn parse(body: &str) -> Result<Notification, NotS3Notification> {
                 bucket: r.s3.bucket.name,
                 key: decode_key(&r.s3.object.key),
                 size: r.s3.object.size,
+                version_id: r.s3.object.version_id.filter(|v| !v.is_empty()),
             })
             .collect(),
     ))
@@ -116,6 +121,19 @@ mod tests {
         assert_eq!(objects[0].bucket, "inbound");
         assert_eq!(objects[0].size, Some(123));
         assert_eq!(objects[0].event_name, "ObjectCreated:Put");
+        assert_eq!(objects[0].version_id, None);
+    }
+
+    #[test]
+    fn the_version_created_is_read_when_s3_names_it() {
+        let body = r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"inbound"},"object":{"key":"incoming/tis/a.DAT","size":5,"versionId":"3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"}}}]}"#;
+        let Notification::Objects(objects) = parse(body).unwrap() else {
+            panic!("expected objects")
+        };
+        assert_eq!(
+            objects[0].version_id.as_deref(),
+            Some("3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY")
+        );
     }
 
     #[test]

@@ -370,6 +370,14 @@ pub enum Area {
     Quarantine,
 }
 
+/// One stored version of a received object: its size and, where the store keeps versions (S3),
+/// the version's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedObject {
+    pub size: u64,
+    pub version: Option<String>,
+}
+
 /// Folders locally, S3 buckets in AWS.
 #[async_trait]
 pub trait BlobStore: Send + Sync {
@@ -438,6 +446,72 @@ pub trait BlobStore: Send + Sync {
     /// # Errors
     /// [`BlobError`] when the store fails.
     async fn list(&self, area: Area, prefix: &str) -> Result<Vec<String>, BlobError>;
+
+    // A received object (the inbound area) is addressed by its key as the sender wrote it and,
+    // where the store keeps versions, by one version: the one a notification named or the one
+    // whose size was read, so the object checked is the object processed, and a replaced object
+    // is never handled under another's check. Stores whose keys are names, not paths (S3), take
+    // the key literally (`..` or `//` in it cannot leave the area), so such a file can still be
+    // read and moved to the quarantine; folders refuse keys that would leave the area.
+
+    /// The received object's size and version: version `version` when given, else the current
+    /// one; `None` when absent.
+    ///
+    /// # Errors
+    /// [`BlobError`] when the store fails or the key cannot be addressed.
+    async fn head_received(
+        &self,
+        key: &str,
+        version: Option<&str>,
+    ) -> Result<Option<ReceivedObject>, BlobError> {
+        let _ = version;
+        Ok(self
+            .size(Area::Inbound, key)
+            .await?
+            .map(|size| ReceivedObject {
+                size,
+                version: None,
+            }))
+    }
+
+    /// The bytes of version `version` of the received object (the current one without a version).
+    ///
+    /// # Errors
+    /// [`BlobError`] when the store fails or the key cannot be addressed.
+    async fn get_received(
+        &self,
+        key: &str,
+        version: Option<&str>,
+    ) -> Result<Option<Vec<u8>>, BlobError> {
+        let _ = version;
+        self.get(Area::Inbound, key).await
+    }
+
+    /// Copies version `version` of the received object to `to_key` of the quarantine (a no-op
+    /// when absent).
+    ///
+    /// # Errors
+    /// [`BlobError`] when the store fails or a key cannot be addressed.
+    async fn quarantine_received(
+        &self,
+        key: &str,
+        version: Option<&str>,
+        to_key: &str,
+    ) -> Result<(), BlobError> {
+        let _ = version;
+        self.copy(Area::Inbound, key, Area::Quarantine, to_key)
+            .await
+    }
+
+    /// Removes version `version` of the received object (the object without a version); absent
+    /// is not an error. Removing one version leaves a newer one the sender wrote since in place.
+    ///
+    /// # Errors
+    /// [`BlobError`] when the store fails or the key cannot be addressed.
+    async fn delete_received(&self, key: &str, version: Option<&str>) -> Result<(), BlobError> {
+        let _ = version;
+        self.delete(Area::Inbound, key).await
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -40,13 +40,31 @@ pub async fn process_inbound(
     origin: &FileOrigin,
     as_of: Option<NaiveDate>,
 ) -> Result<FileReport, ProcessError> {
+    process_received(ctx, key, None, origin, as_of).await
+}
+
+/// [`process_inbound`] of one version of the object (S3: the version its notification named):
+/// that version's size is checked and that version is read, quarantined or removed, never a newer
+/// one written since at the same key (which is handled on its own notification). Without a
+/// version, the version whose size is read is the one processed.
+///
+/// # Errors
+/// Only [`ProcessError`]s worth retrying; bad input ends in quarantine, never in an error.
+pub async fn process_received(
+    ctx: &Context<'_>,
+    key: &str,
+    version: Option<&str>,
+    origin: &FileOrigin,
+    as_of: Option<NaiveDate>,
+) -> Result<FileReport, ProcessError> {
     let display = quarantine_name(key);
+    let received = Received { key, version };
     let name = match FileName::parse(key) {
         Ok(name) => name,
         Err(reason) => {
             return quarantine(
                 ctx,
-                key,
+                &received,
                 &display,
                 QuarantineReason::new("bad_name", reason, None),
             )
@@ -62,17 +80,24 @@ pub async fn process_inbound(
             ),
             None,
         );
-        return quarantine(ctx, key, &display, reason).await;
+        return quarantine(ctx, &received, &display, reason).await;
     }
     if let Err(reason) = origin.accepts(&name) {
-        return quarantine(ctx, key, &display, reason).await;
+        return quarantine(ctx, &received, &display, reason).await;
     }
-    let Some(size) = ctx.blobs.size(Area::Inbound, key).await? else {
+    let Some(object) = ctx.blobs.head_received(key, version).await? else {
         let mut report = FileReport::new(&display, Outcome::Missing);
         report.message =
             Some("the file is no longer in the inbound area (already handled?)".into());
         return Ok(report);
     };
+    // From here on the version whose size was read is the one handled.
+    let pinned = version.map(str::to_string).or(object.version);
+    let received = Received {
+        key,
+        version: pinned.as_deref(),
+    };
+    let size = object.size;
     if size > ctx.settings.max_file_bytes {
         let reason = QuarantineReason::new(
             "too_large",
@@ -82,11 +107,24 @@ pub async fn process_inbound(
             ),
             None,
         );
-        return quarantine(ctx, key, &display, reason).await;
+        return quarantine(ctx, &received, &display, reason).await;
     }
-    let Some(bytes) = ctx.blobs.get(Area::Inbound, key).await? else {
+    let Some(bytes) = ctx.blobs.get_received(key, received.version).await? else {
         return Ok(FileReport::new(&display, Outcome::Missing));
     };
+    // A store without versions may hand back a file replaced since its size was read.
+    if bytes.len() as u64 > ctx.settings.max_file_bytes {
+        let reason = QuarantineReason::new(
+            "too_large",
+            format!(
+                "the file is {} bytes, larger than the configured maximum of {} bytes",
+                bytes.len(),
+                ctx.settings.max_file_bytes
+            ),
+            None,
+        );
+        return quarantine(ctx, &received, &display, reason).await;
+    }
 
     // Pass 1: the whole file must be sound before anything in it is applied.
     let mut per_position: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
@@ -110,7 +148,7 @@ pub async fn process_inbound(
     drop(per_position);
     let envelope = match scanned {
         Ok(envelope) => envelope,
-        Err(reason) => return quarantine(ctx, key, &display, reason).await,
+        Err(reason) => return quarantine(ctx, &received, &display, reason).await,
     };
 
     let sha256 = hex(&Sha256::digest(&bytes));
@@ -147,7 +185,7 @@ pub async fn process_inbound(
                 ),
                 None,
             );
-            return quarantine(ctx, key, &display, reason).await;
+            return quarantine(ctx, &received, &display, reason).await;
         }
         FileClaim::SameContent(existing) if existing.status == FileStatus::Processed => {
             let mut report = existing
@@ -225,14 +263,20 @@ struct QuarantineRecord<'a> {
     line: Option<u64>,
 }
 
+/// The received object being handled: its key as the sender wrote it and, once known, its version.
+struct Received<'k> {
+    key: &'k str,
+    version: Option<&'k str>,
+}
+
 async fn quarantine(
     ctx: &Context<'_>,
-    key: &str,
+    received: &Received<'_>,
     display: &str,
     reason: QuarantineReason,
 ) -> Result<FileReport, ProcessError> {
     ctx.blobs
-        .copy(Area::Inbound, key, Area::Quarantine, display)
+        .quarantine_received(received.key, received.version, display)
         .await?;
     let record = QuarantineRecord {
         file: display,
@@ -243,7 +287,9 @@ async fn quarantine(
     let reason_key = format!("{display}.reason.json");
     put_json(ctx.blobs, Area::Quarantine, &reason_key, &record).await?;
     // Deleted only once the copy and its reason are safe.
-    ctx.blobs.delete(Area::Inbound, key).await?;
+    ctx.blobs
+        .delete_received(received.key, received.version)
+        .await?;
     let mut report = FileReport::new(display, Outcome::Quarantined);
     report.file_type = FileName::parse(display)
         .ok()
