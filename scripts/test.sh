@@ -3,7 +3,8 @@
 #
 # Installs what the tests need into a project-local virtualenv (moto_server for DynamoDB/S3/SQS,
 # cfn-lint, cargo-lambda), then checks formatting and lints, runs every test (the moto tests start
-# and stop their own moto_server on a free loopback port), lints the SAM template, builds the
+# and stop their own moto_server on a free loopback port), lints the SAM template and audits its
+# IAM roles against what the tests saw each function use, builds the
 # Lambda package, runs the samples through dit and through the local cloud (scripts/local-cloud.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,10 +43,16 @@ done
 forbidden dit-cli '^(aws-|lambda_runtime) '
 
 step "cargo test (unit, handler, store contract, moto integration)"
+# tests/tests/iam_audit.rs records here what each function asks of AWS (checked below).
+iam_audit="${CARGO_TARGET_DIR:-target}/tmp/iam-audit"
+rm -rf "$iam_audit"
 cargo test --workspace --locked
 
 step "cfn-lint infra/template.yaml"
 cfn-lint infra/template.yaml
+
+step "IAM audit (each function's role grants exactly the actions and key kinds its code used on moto)"
+"$venv/bin/python" scripts/iam_audit.py infra/template.yaml "$iam_audit"
 
 step "cargo lambda build (the four bootstrap binaries in one build: one feature set, the SDK compiled once)"
 cargo lambda build --profile lambda --compiler cargo --locked \

@@ -8,8 +8,11 @@ pub mod applicants;
 pub mod capacity;
 pub mod faults;
 pub mod fixtures;
+pub mod iam;
 pub mod personal;
 pub mod samples;
+
+pub use iam::IamRecorder;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -196,6 +199,44 @@ impl Moto {
             .interceptor(counter)
             .build();
         aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    /// A DynamoDB client whose every request `interceptor` sees (e.g. an [`IamRecorder`]).
+    pub async fn dynamo_client_with(
+        &self,
+        interceptor: impl Intercept + 'static,
+    ) -> aws_sdk_dynamodb::Client {
+        let config = self
+            .dynamo_config(&self.sdk_config().await)
+            .interceptor(interceptor)
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    /// A path-style S3 client whose every request `interceptor` sees.
+    pub async fn s3_client_with(
+        &self,
+        interceptor: impl Intercept + 'static,
+    ) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::from(&self.sdk_config().await)
+            .force_path_style(true)
+            .interceptor(interceptor)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// An SES (v2) client whose every request `interceptor` sees, `identity` verified first (by
+    /// another client: verifying is no request of the code under test).
+    pub async fn ses_client_with(
+        &self,
+        identity: &str,
+        interceptor: impl Intercept + 'static,
+    ) -> aws_sdk_sesv2::Client {
+        self.ses_client(identity).await;
+        let config = aws_sdk_sesv2::config::Builder::from(&self.sdk_config().await)
+            .interceptor(interceptor)
+            .build();
+        aws_sdk_sesv2::Client::from_conf(config)
     }
 
     /// A path-style S3 client (moto serves buckets by path).

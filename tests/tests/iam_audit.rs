@@ -1,0 +1,252 @@
+//! What each function's code asks of AWS (issue 9 item 6, least privilege), recorded on moto: the
+//! inbound-file, trust-messages and scheduled-jobs handlers run the samples (every file of
+//! `events/files/` dropped where its sender drops it, every message of `events/sqs/`, every job of
+//! `events/schedules/`) through SDK clients that record the IAM action of each request and the
+//! partition key kind of each DynamoDB write. The records go to
+//! `$CARGO_TARGET_TMPDIR/iam-audit/<function>.json`, which scripts/iam_audit.py (run by
+//! scripts/test.sh after the tests) compares with each function's role in `infra/template.yaml`:
+//! an action or key kind used but not granted, or granted but never used, fails the test command.
+//!
+//! The portal's role is reviewed by hand (its pages need signed-in HTTP requests); see
+//! infra/README.md.
+
+use std::path::Path;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+use dit_aws::dynamo::DynamoStore;
+use dit_aws::s3::{S3Blobs, S3Layout};
+use dit_aws::ses::SesMailer;
+use dit_core::domain::boundary::drop_folder;
+use dit_core::domain::dnc::DNC_FIELDS;
+use dit_core::domain::mail::FromAddress;
+use dit_core::ports::Mailer;
+use dit_core::service::inbound::Settings;
+use dit_core::service::Ports;
+use dit_test_support::applicants::envelope;
+use dit_test_support::samples::{
+    batch_failures, json_event, repo, sample_files, sample_organisations,
+};
+use dit_test_support::{IamRecorder, Moto};
+use serde_json::json;
+
+const INBOUND: &str = "dit-inbound";
+const OUTBOUND: &str = "dit-outbound";
+const TABLE: &str = "dit-state";
+const FROM: &str = "dit@example.nhs.uk";
+
+fn audit_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_TARGET_TMPDIR"), "/iam-audit"))
+}
+
+fn layout() -> S3Layout {
+    S3Layout {
+        inbound_bucket: INBOUND.into(),
+        inbound_prefix: "incoming/".into(),
+        quarantine_prefix: "quarantine/".into(),
+        outbound_bucket: OUTBOUND.into(),
+    }
+}
+
+/// The adapters a function builds (`LambdaConfig::connect`), on clients recording into `recorder`;
+/// with `mail`, alerts go through SES as with `ALERT_FROM` set.
+async fn recorded_ports(moto: &Moto, recorder: &IamRecorder, mail: bool) -> Ports {
+    let dynamo = moto.dynamo_client_with(recorder.clone()).await;
+    let store = DynamoStore::new(dynamo, TABLE);
+    let mailer: Box<dyn Mailer> = if mail {
+        let ses = moto.ses_client_with(FROM, recorder.clone()).await;
+        Box::new(SesMailer::new(
+            ses,
+            store.clone(),
+            FromAddress::parse(FROM).unwrap(),
+        ))
+    } else {
+        Box::new(dit_core::ports::NoMailer)
+    };
+    Ports {
+        store: Box::new(store),
+        blobs: Box::new(S3Blobs::new(
+            moto.s3_client_with(recorder.clone()).await,
+            layout(),
+        )),
+        mailer,
+        organisations: sample_organisations(),
+        settings: Settings {
+            portal_url: "https://portal.example.nhs.uk".into(),
+            ..Settings::default()
+        },
+    }
+}
+
+/// An S3 notification of the version `version` of `key`, as the inbound queue delivers it.
+fn notification(key: &str, version: &str) -> SqsEvent {
+    let body = json!({"Records": [{
+        "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": INBOUND}, "object": {
+            "key": key.replace('/', "%2F"), "size": 1, "versionId": version}},
+    }]});
+    serde_json::from_value(json!({"Records": [{
+        "messageId": "m-1", "receiptHandle": "r-1", "body": body.to_string(), "eventSource": "aws:sqs",
+    }]}))
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_function_s_requests_are_recorded_for_the_iam_audit_on_moto() {
+    let moto = Moto::start();
+    moto.create_table(TABLE).await;
+    let s3 = moto.create_buckets(INBOUND, OUTBOUND).await;
+    // As the template has it: the inbound bucket keeps versions.
+    s3.put_bucket_versioning()
+        .bucket(INBOUND)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    // inbound-file: every sample file, dropped by its sender (a plain client: not the function).
+    let recorder = IamRecorder::new();
+    let deps = inbound_file::Deps {
+        ports: recorded_ports(&moto, &recorder, true).await,
+        inbound_bucket: INBOUND.into(),
+        inbound_prefix: "incoming/".into(),
+    };
+    for path in sample_files() {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let key = format!("incoming/{}{name}", drop_folder(&name));
+        let version = s3
+            .put_object()
+            .bucket(INBOUND)
+            .key(&key)
+            .body(ByteStream::from(std::fs::read(&path).unwrap()))
+            .send()
+            .await
+            .unwrap()
+            .version_id
+            .unwrap();
+        let response = inbound_file::handle(
+            &deps,
+            lambda_runtime::LambdaEvent::new(
+                notification(&key, &version),
+                lambda_runtime::Context::default(),
+            ),
+        )
+        .await
+        .unwrap();
+        assert!(batch_failures(&response).is_empty(), "{name}");
+    }
+    assert!(recorder.actions().contains("s3:GetObjectVersion"));
+    assert!(recorder.leading_keys().contains("APPLICANT#"));
+    recorder.save(audit_dir(), "inbound-file");
+
+    // trust-messages: every sample message (its ports have no mailer, as deployed).
+    let recorder = IamRecorder::new();
+    let ports = recorded_ports(&moto, &recorder, false).await;
+    let mut samples: Vec<_> = std::fs::read_dir(repo().join("events/sqs"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    samples.sort();
+    for name in samples {
+        let event = dit_test_support::samples::sqs_event("sqs", &name);
+        let response = trust_messages::handle(&ports, event).await.unwrap();
+        assert!(batch_failures(&response).is_empty(), "{name}");
+    }
+    assert!(recorder.leading_keys().contains("APPLICANT#"));
+    recorder.save(audit_dir(), "trust-messages");
+
+    // inbound-file again: a DNC re-dating applicant 5000001, who now has a person update (whose
+    // TTL follows the applicant's).
+    let recorder = IamRecorder::new();
+    let deps = inbound_file::Deps {
+        ports: recorded_ports(&moto, &recorder, true).await,
+        ..deps
+    };
+    let applicant = deps
+        .ports
+        .store
+        .applicant("5000001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!deps
+        .ports
+        .store
+        .person_updates("504")
+        .await
+        .unwrap()
+        .is_empty());
+    let mut line: Vec<String> = DNC_FIELDS.iter().map(|_| String::new()).collect();
+    for (field, value) in [
+        ("RECORD_CODE", "DNC"),
+        ("NOTIFICATION_TYPE", "4"),
+        ("DEANERY_POST_NUMBER", applicant.dpn.as_str()),
+        ("MANAGING_DEANERY_BODY", applicant.local_office.as_str()),
+        ("POSITION_ID", applicant.position_id.as_str()),
+        ("VPD", applicant.vpd.as_str()),
+        ("POST_SPECIALTY", "Cardiology"),
+        ("SITE", "Example Hospital"),
+        ("CURRENT_LAST_NAME", "Trainee"),
+        ("CURRENT_FIRST_NAME", "Test"),
+        ("CURRENT_GMC_NUMBER", applicant.gmc_number().unwrap_or("")),
+        ("CHANGE_OF_PROJECTED_END_DATE", "2030-08-31"),
+    ] {
+        line[DNC_FIELDS.iter().position(|f| *f == field).unwrap()] = value.to_string();
+    }
+    let name = "DE_KSS_DNC_20261121_00000090.DAT";
+    let key = format!("incoming/tis/{name}");
+    let text = envelope("DNC", "KSS", 90, &[line.join(",")]);
+    let version = s3
+        .put_object()
+        .bucket(INBOUND)
+        .key(&key)
+        .body(ByteStream::from(text.into_bytes()))
+        .send()
+        .await
+        .unwrap()
+        .version_id
+        .unwrap();
+    let response = inbound_file::handle(
+        &deps,
+        lambda_runtime::LambdaEvent::new(
+            notification(&key, &version),
+            lambda_runtime::Context::default(),
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(batch_failures(&response).is_empty());
+    let redated = deps
+        .ports
+        .store
+        .applicant("5000001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        redated.projected_end_date.map(|d| d.to_string()).as_deref(),
+        Some("2030-08-31")
+    );
+    assert!(recorder.leading_keys().contains("PERSONUPDATE#"));
+    recorder.save(audit_dir(), "inbound-file");
+
+    // scheduled-jobs: every job payload.
+    let recorder = IamRecorder::new();
+    let ports = recorded_ports(&moto, &recorder, true).await;
+    for name in [
+        "tis-export.json",
+        "new-starter-reminder.json",
+        "manual-business-date.json",
+    ] {
+        scheduled_jobs::handle(&ports, json_event("schedules", name))
+            .await
+            .unwrap();
+    }
+    assert!(recorder.leading_keys().contains("WATERMARK#"));
+    recorder.save(audit_dir(), "scheduled-jobs");
+}
