@@ -235,15 +235,16 @@ async fn each_function_s_requests_are_recorded_for_the_iam_audit_on_moto() {
     assert!(recorder.leading_keys().contains("PERSONUPDATE#"));
     recorder.save(audit_dir(), "inbound-file");
 
-    // scheduled-jobs: every job payload.
+    // scheduled-jobs: every job payload (a job added with its sample is audited with it).
     let recorder = IamRecorder::new();
     let ports = recorded_ports(&moto, &recorder, true).await;
-    for name in [
-        "tis-export.json",
-        "new-starter-reminder.json",
-        "manual-business-date.json",
-    ] {
-        scheduled_jobs::handle(&ports, json_event("schedules", name))
+    let mut jobs: Vec<_> = std::fs::read_dir(repo().join("events/schedules"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    jobs.sort();
+    for name in jobs {
+        scheduled_jobs::handle(&ports, json_event("schedules", &name))
             .await
             .unwrap();
     }

@@ -99,31 +99,15 @@ pub async fn process_received(
     };
     let size = object.size;
     if size > ctx.settings.max_file_bytes {
-        let reason = QuarantineReason::new(
-            "too_large",
-            format!(
-                "the file is {size} bytes, larger than the configured maximum of {} bytes",
-                ctx.settings.max_file_bytes
-            ),
-            None,
-        );
-        return quarantine(ctx, &received, &display, reason).await;
+        return quarantine(ctx, &received, &display, too_large(size, ctx)).await;
     }
     let Some(bytes) = ctx.blobs.get_received(key, received.version).await? else {
         return Ok(FileReport::new(&display, Outcome::Missing));
     };
     // A store without versions may hand back a file replaced since its size was read.
-    if bytes.len() as u64 > ctx.settings.max_file_bytes {
-        let reason = QuarantineReason::new(
-            "too_large",
-            format!(
-                "the file is {} bytes, larger than the configured maximum of {} bytes",
-                bytes.len(),
-                ctx.settings.max_file_bytes
-            ),
-            None,
-        );
-        return quarantine(ctx, &received, &display, reason).await;
+    let read = bytes.len() as u64;
+    if read > ctx.settings.max_file_bytes {
+        return quarantine(ctx, &received, &display, too_large(read, ctx)).await;
     }
 
     // Pass 1: the whole file must be sound before anything in it is applied.
@@ -261,6 +245,17 @@ struct QuarantineRecord<'a> {
     reason: &'a str,
     code: &'a str,
     line: Option<u64>,
+}
+
+fn too_large(size: u64, ctx: &Context<'_>) -> QuarantineReason {
+    QuarantineReason::new(
+        "too_large",
+        format!(
+            "the file is {size} bytes, larger than the configured maximum of {} bytes",
+            ctx.settings.max_file_bytes
+        ),
+        None,
+    )
 }
 
 /// The received object being handled: its key as the sender wrote it and, once known, its version.
