@@ -8,9 +8,11 @@ refused in AWS), or when its role grants an action or key kind it never used (un
 Actions the Lambda service takes with the role (logs, the SQS event source, the on-failure
 destination) are listed below as the platform's, not the code's.
 
-Usage: scripts/iam_audit.py TEMPLATE DIR   (run by scripts/test.sh after cargo test)
+Usage: scripts/iam_audit.py [--self-test] TEMPLATE DIR   (run by scripts/test.sh after cargo test)
+--self-test also checks that the audit catches each kind of mismatch in a mutated template.
 """
 
+import copy
 import json
 import os
 import sys
@@ -113,20 +115,17 @@ def matches(kind, pattern):
     return pattern.endswith("*") and kind == pattern[:-1]
 
 
-def main(template_path, directory):
-    template = cfn_yaml.load(template_path)
-    resources = template["Resources"]
-    problems = []
+def audit(resources, observed):
+    """The problems of each audited role against `observed` ({function: {"actions": [...],
+    "leading_keys": [...]}}), and a line per function of what it used."""
+    problems, summary = [], []
     for function, role_id in ROLES.items():
-        path = os.path.join(directory, f"{function}.json")
-        if not os.path.exists(path):
-            problems.append(f"{function}: no record of its requests at {path} "
+        if function not in observed:
+            problems.append(f"{function}: no record of its requests "
                             "(run cargo test --test iam_audit first)")
             continue
-        with open(path, encoding="utf-8") as f:
-            observed = json.load(f)
-        used = set(observed.get("actions", []))
-        kinds = set(observed.get("leading_keys", []))
+        used = set(observed[function].get("actions", []))
+        kinds = set(observed[function].get("leading_keys", []))
         actions, leading = granted(resources[role_id])
         for action in sorted(used - actions):
             problems.append(f"{function}: uses {action}, which {role_id} does not grant")
@@ -142,8 +141,64 @@ def main(template_path, directory):
                 problems.append(f"{function}: dynamodb:LeadingKeys {pattern} never written")
         for action in sorted(writes_unbounded(resources[role_id])):
             problems.append(f"{function}: {action} granted without dynamodb:LeadingKeys")
-        print(f"{function}: {len(used)} actions used, {len(kinds)} key kinds written: "
-              f"{', '.join(sorted(kinds))}")
+        summary.append(f"{function}: {len(used)} actions used, {len(kinds)} key kinds written: "
+                       f"{', '.join(sorted(kinds))}")
+    return problems, summary
+
+
+def read_observed(directory):
+    observed = {}
+    for function in ROLES:
+        path = os.path.join(directory, f"{function}.json")
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                observed[function] = json.load(f)
+    return observed
+
+
+def self_test(resources, observed):
+    """The audit must catch each kind of mismatch: one mutated copy of the template per case."""
+    def statement(mutated, role_id, sid):
+        return next(s for s in statements(mutated[role_id]) if s.get("Sid") == sid)
+
+    def leading_keys(mutated, role_id, sid):
+        return statement(mutated, role_id, sid)["Condition"]["ForAllValues:StringLike"][
+            "dynamodb:LeadingKeys"]
+
+    cases = [
+        ("inbound-file: writes ROTATION#... items, not in its dynamodb:LeadingKeys",
+         lambda r: leading_keys(r, "InboundFileFunctionRole", "StateWrite").remove("ROTATION#*")),
+        ("trust-messages: TrustMessagesFunctionRole grants dynamodb:Scan, never used",
+         lambda r: statement(r, "TrustMessagesFunctionRole", "StateRead")["Action"].append(
+             "dynamodb:Scan")),
+        ("inbound-file: uses s3:GetObjectVersion, which InboundFileFunctionRole does not grant",
+         lambda r: statement(r, "InboundFileFunctionRole", "ReceivedObjects")["Action"].remove(
+             "s3:GetObjectVersion")),
+        ("scheduled-jobs: dynamodb:PutItem granted without dynamodb:LeadingKeys",
+         lambda r: statement(r, "ScheduledJobsFunctionRole", "StateTableWrites").pop(
+             "Condition")),
+        ("trust-messages: dynamodb:LeadingKeys READ#* never written",
+         lambda r: leading_keys(r, "TrustMessagesFunctionRole", "StateWrite").append("READ#*")),
+    ]
+    failed = []
+    for expected, mutate in cases:
+        mutated = copy.deepcopy(resources)
+        mutate(mutated)
+        problems, _ = audit(mutated, observed)
+        if expected not in problems:
+            failed.append(f"self-test: expected {expected!r}, got {problems}")
+    return failed
+
+
+def main(template_path, directory, run_self_test):
+    resources = cfn_yaml.load(template_path)["Resources"]
+    observed = read_observed(directory)
+    problems, summary = audit(resources, observed)
+    print("\n".join(summary))
+    if run_self_test and not problems:
+        problems = self_test(resources, observed)
+        if not problems:
+            print("IAM audit self-test: each kind of mismatch is caught.")
     if problems:
         print("\n".join(problems))
         return 1
@@ -152,7 +207,8 @@ def main(template_path, directory):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    arguments = [a for a in sys.argv[1:] if a != "--self-test"]
+    if len(arguments) != 2:
         print(__doc__)
         sys.exit(2)
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(arguments[0], arguments[1], "--self-test" in sys.argv[1:]))

@@ -52,7 +52,7 @@ step "cfn-lint infra/template.yaml"
 cfn-lint infra/template.yaml
 
 step "IAM audit (each function's role grants exactly the actions and key kinds its code used on moto)"
-"$venv/bin/python" scripts/iam_audit.py infra/template.yaml "$iam_audit"
+"$venv/bin/python" scripts/iam_audit.py --self-test infra/template.yaml "$iam_audit"
 
 step "cargo lambda build (the four bootstrap binaries in one build: one feature set, the SDK compiled once)"
 cargo lambda build --profile lambda --compiler cargo --locked \
