@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 NEXT = b"GET /2018-06-01/runtime/invocation/next"
 
 ORGANISATIONS = REPO / "events" / "files" / "organisations.toml"
+ASSETS = REPO / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
 
 
 def environment(port: int) -> dict:
@@ -53,6 +54,11 @@ def environment(port: int) -> dict:
         "INBOUND_BUCKET": "dit-inbound",
         "OUTBOUND_BUCKET": "dit-outbound",
         "ORGANISATIONS_TOML": ORGANISATIONS.read_text(),
+        # The portal's own settings (a stand-in key; the styles as `npm ci` installs them, which
+        # the portal reads at start-up as it reads its layer in Lambda; without them it logs
+        # `no_styles` and starts all the same).
+        "PORTAL_CSRF_SECRET": "startup-probe-key-of-at-least-32-characters",
+        "PORTAL_ASSETS_DIR": str(ASSETS),
         "RUST_LOG": "info",
     }
 
@@ -62,17 +68,28 @@ def start_up_ms(binary: Path) -> float:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
         server.bind(("127.0.0.1", 0))
         server.listen(1)
-        server.settimeout(10)
         port = server.getsockname()[1]
         started = time.perf_counter()
         process = subprocess.Popen(
             [str(binary)],
             env=environment(port),
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         try:
-            connection, _ = server.accept()
+            connection = None
+            waited = time.perf_counter()
+            while connection is None:
+                # Short waits, so that a binary that exits at start-up is reported at once.
+                server.settimeout(0.1)
+                try:
+                    connection, _ = server.accept()
+                except TimeoutError:
+                    if process.poll() is not None:
+                        error = process.stderr.read().decode(errors="replace").strip()
+                        raise RuntimeError(f"{binary} exited at start-up: {error[-500:]}")
+                    if time.perf_counter() - waited > 10:
+                        raise
             with connection:
                 connection.settimeout(10)
                 received = b""
