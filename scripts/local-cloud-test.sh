@@ -3,9 +3,9 @@
 #
 #  1. `local-cloud.sh up` (moto_server on a free loopback port, the stack from the template,
 #     `cargo lambda watch`, the bridge), drop the sample files, send the walkthrough messages,
-#     tick 2027-01-29 (the new-starter reminder and the RMC export);
+#     tick 2027-01-29 (the new-starter reminder, the RMC export and the sequence check);
 #  2. the outbound bucket must equal what `dit` writes from the same inputs (process, action,
-#     remind, export), byte for byte once links (file paths vs presigned URLs) and answer times
+#     remind, export, check-sequences), byte for byte once links (file paths vs presigned URLs) and answer times
 #     are masked; the APC, a trust answer and the reminder are checked by name, and so is the
 #     quarantine with its reasons (a malformed file dropped lands there with its reason);
 #  3. a file the function cannot read (archived: storage class GLACIER) fails on every delivery
@@ -70,6 +70,7 @@ status=0
 "${dit[@]}" action events/messages/walkthrough.jsonl >/dev/null
 "${dit[@]}" remind --date 2027-01-29 >/dev/null
 "${dit[@]}" export --date 2027-01-29 >/dev/null
+"${dit[@]}" check-sequences --date 2027-01-29 >/dev/null
 
 # Links differ by nature (a file path, a presigned URL with its signing time), and so do the
 # time a message was handled and the RMC header's time (Scheduler's scheduled time in the

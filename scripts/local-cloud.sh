@@ -6,7 +6,7 @@
 #   scripts/local-cloud.sh up [--organisations FILE] [--no-reload]
 #   scripts/local-cloud.sh drop [--storage-class CLASS] FILE...   (uploaded in business order)
 #   scripts/local-cloud.sh send FILE...          (.json: one message, .jsonl: one per line)
-#   scripts/local-cloud.sh tick --date YYYY-MM-DD  (both daily jobs, with Scheduler's payload)
+#   scripts/local-cloud.sh tick --date YYYY-MM-DD  (every daily job, with Scheduler's payload)
 #   scripts/local-cloud.sh wait [--timeout SECONDS]  (until the queues are drained)
 #   scripts/local-cloud.sh status [--verbose]    (processes, what ran, queue depths, objects)
 #   scripts/local-cloud.sh pull inbound|outbound DIR   (download a bucket)

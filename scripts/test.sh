@@ -92,6 +92,10 @@ cargo run --quiet --locked --bin dit -- --data-dir "$demo" action events/message
 step "sample new-starter reminder (dit remind --date 2027-01-29 on the same data, after the messages)"
 cargo run --quiet --locked --bin dit -- --data-dir "$demo" remind --date 2027-01-29 > "$demo.out"
 grep -q "new-starters/2027-01-29.new-starter-reminder.html" "$demo.out" || { cat "$demo.out"; echo "no reminder written"; exit 1; }
+
+step "sample sequence check (dit check-sequences --date 2026-11-21 on the same data: APP 00000044 missing)"
+cargo run --quiet --locked --bin dit -- --data-dir "$demo" check-sequences --date 2026-11-21 > "$demo.out"
+grep -q "1 missing: 00000044" "$demo.out" || { cat "$demo.out"; echo "the sequence check did not list APP 00000044"; exit 1; }
 rm -f "$demo.out"
 
 step "local cloud end to end (scripts/local-cloud-test.sh: up, drop, send, tick on moto with cargo lambda watch, same bytes as dit, DLQ, down)"

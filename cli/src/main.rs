@@ -8,6 +8,7 @@ mod process;
 mod progress;
 mod purge;
 mod remind;
+mod sequences;
 mod serve;
 mod show;
 
@@ -131,6 +132,14 @@ enum Commands {
         #[arg(long)]
         assets: Option<PathBuf>,
     },
+    /// Sequence check: per TIS file type (APP, DNC, DNF) across all local offices, the numbers
+    /// between the lowest and highest received over the 30 days up to the date that have not
+    /// arrived (operator/schedules/sequence-check/<date>.json and .html).
+    CheckSequences {
+        /// Business date (YYYY-MM-DD): files dated up to it, over the last 30 days.
+        #[arg(long, value_parser = parse_date)]
+        date: chrono::NaiveDate,
+    },
     /// Where is my applicant? Show applicants by applicant number, GMC number or placement id.
     Show {
         /// Print JSON instead of text.
@@ -245,6 +254,7 @@ fn main() -> ExitCode {
             Commands::Serve { who, port, assets } => {
                 serve::run(&cli.data_dir, &who, port, assets.as_deref()).await
             }
+            Commands::CheckSequences { date } => sequences::run(&cli.data_dir, date).await,
         }
     });
     ExitCode::from(status)

@@ -27,15 +27,12 @@ async fn store(moto: &Moto) -> DynamoStore {
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn claim_file_new_same_different_and_previous_seq() {
+async fn claim_file_new_same_and_different() {
     let moto = Moto::start();
     let store = store(&moto).await;
 
     let first = file("LDN", "APP", 5, "aaa");
-    assert_eq!(
-        store.claim_file(&first).await.unwrap(),
-        FileClaim::New { previous_seq: None }
-    );
+    assert_eq!(store.claim_file(&first).await.unwrap(), FileClaim::New);
     assert_eq!(
         store.claim_file(&first).await.unwrap(),
         FileClaim::SameContent(first.clone())
@@ -48,57 +45,48 @@ async fn claim_file_new_same_different_and_previous_seq() {
         FileClaim::DifferentContent(first.clone())
     );
 
-    // previous_seq is the highest SEQ claimed before, per source and type.
+    // Other numbers, types and sources are new files.
     assert_eq!(
         store
             .claim_file(&file("LDN", "APP", 6, "ccc"))
             .await
             .unwrap(),
-        FileClaim::New {
-            previous_seq: Some(5)
-        }
+        FileClaim::New
     );
     assert_eq!(
         store
             .claim_file(&file("LDN", "APP", 9, "ddd"))
             .await
             .unwrap(),
-        FileClaim::New {
-            previous_seq: Some(6)
-        }
+        FileClaim::New
     );
-    // A late lower SEQ sees the highest so far (and does not lower it).
     assert_eq!(
         store
             .claim_file(&file("LDN", "APP", 7, "eee"))
             .await
             .unwrap(),
-        FileClaim::New {
-            previous_seq: Some(9)
-        }
+        FileClaim::New
     );
     assert_eq!(
         store
             .claim_file(&file("LDN", "APP", 10, "fff"))
             .await
             .unwrap(),
-        FileClaim::New {
-            previous_seq: Some(9)
-        }
+        FileClaim::New
     );
     assert_eq!(
         store
             .claim_file(&file("LDN", "POS", 5, "ggg"))
             .await
             .unwrap(),
-        FileClaim::New { previous_seq: None }
+        FileClaim::New
     );
     assert_eq!(
         store
             .claim_file(&file("KSS", "APP", 1, "hhh"))
             .await
             .unwrap(),
-        FileClaim::New { previous_seq: None }
+        FileClaim::New
     );
 
     // Completing keeps the summary exactly.
@@ -124,32 +112,6 @@ async fn claim_file_new_same_different_and_previous_seq() {
     assert_eq!(done.completed_at, Some(at(1, 10)));
     assert_eq!(done.summary, Some(summary));
     assert_eq!(done.claimed_at, first.claimed_at);
-
-    // A delivery interrupted between its claim and noting its SEQ is repaired when redelivered.
-    let raw = moto.dynamo_client().await;
-    let interrupted = file("LDN", "APP", 20, "iii");
-    store.claim_file(&interrupted).await.unwrap();
-    raw.put_item()
-        .table_name(TABLE)
-        .item("PK", AttributeValue::S("SEQ#LDN#APP".to_string()))
-        .item("SK", AttributeValue::S("SEQ".to_string()))
-        .item("last_seq", AttributeValue::N("10".to_string()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        store.claim_file(&interrupted).await.unwrap(),
-        FileClaim::SameContent(interrupted.clone())
-    );
-    assert_eq!(
-        store
-            .claim_file(&file("LDN", "APP", 21, "jjj"))
-            .await
-            .unwrap(),
-        FileClaim::New {
-            previous_seq: Some(20)
-        }
-    );
 
     // Completing a file never claimed is refused.
     let err = store

@@ -181,50 +181,38 @@ async fn assert_persons(
 
 async fn contract_claim_file(store: &dyn StateStore) {
     let first = file("LDN", "APP", 5, "sha-first");
-    assert_eq!(
-        store.claim_file(&first).await.unwrap(),
-        FileClaim::New { previous_seq: None }
-    );
+    assert_eq!(store.claim_file(&first).await.unwrap(), FileClaim::New);
     let second = file("LDN", "APP", 6, "sha-second");
-    assert_eq!(
-        store.claim_file(&second).await.unwrap(),
-        FileClaim::New {
-            previous_seq: Some(5)
-        }
-    );
-    // Each source and type has its own sequence.
+    assert_eq!(store.claim_file(&second).await.unwrap(), FileClaim::New);
+    // Other types and sources are new files too.
     assert_eq!(
         store
             .claim_file(&file("LDN", "POS", 9, "sha-pos"))
             .await
             .unwrap(),
-        FileClaim::New { previous_seq: None }
+        FileClaim::New
     );
     assert_eq!(
         store
             .claim_file(&file("KSS", "APP", 1, "sha-kss"))
             .await
             .unwrap(),
-        FileClaim::New { previous_seq: None }
+        FileClaim::New
     );
-    // A late lower SEQ sees the highest so far, and does not lower it.
+    // A late lower SEQ is a new file like any other.
     assert_eq!(
         store
             .claim_file(&file("LDN", "APP", 3, "sha-late"))
             .await
             .unwrap(),
-        FileClaim::New {
-            previous_seq: Some(6)
-        }
+        FileClaim::New
     );
     assert_eq!(
         store
             .claim_file(&file("LDN", "APP", 7, "sha-next"))
             .await
             .unwrap(),
-        FileClaim::New {
-            previous_seq: Some(6)
-        }
+        FileClaim::New
     );
 
     // The same file again: the claim as stored, still in progress.
@@ -285,10 +273,7 @@ contract!(contract_claim_file =>
 
 async fn contract_complete_unclaimed_file(store: &dyn StateStore) {
     let claimed = file("LDN", "APP", 5, "sha-5");
-    assert_eq!(
-        store.claim_file(&claimed).await.unwrap(),
-        FileClaim::New { previous_seq: None }
-    );
+    assert_eq!(store.claim_file(&claimed).await.unwrap(), FileClaim::New);
     let never = file("LDN", "APP", 6, "sha-6");
     let result = store
         .complete_file(&never.identity, &json!({"records": 1}), at(1, 10))
@@ -296,12 +281,7 @@ async fn contract_complete_unclaimed_file(store: &dyn StateStore) {
     let err = result.expect_err("completing a file never claimed is an error");
     assert!(!err.is_transient(), "retrying cannot help: {err}");
     // Nothing was created: the file is still new when it comes, after the one claimed.
-    assert_eq!(
-        store.claim_file(&never).await.unwrap(),
-        FileClaim::New {
-            previous_seq: Some(5)
-        }
-    );
+    assert_eq!(store.claim_file(&never).await.unwrap(), FileClaim::New);
     assert_eq!(
         store.claim_file(&claimed).await.unwrap(),
         FileClaim::SameContent(claimed.clone())
@@ -311,6 +291,80 @@ async fn contract_complete_unclaimed_file(store: &dyn StateStore) {
 contract!(contract_complete_unclaimed_file =>
     sqlite_completing_a_file_never_claimed_is_an_error,
     dynamo_completing_a_file_never_claimed_is_an_error);
+
+async fn contract_received_sequences(store: &dyn StateStore) {
+    use dit_core::domain::model::ReceivedSequence;
+    let received = |file_type: &str, seq: u64, source: &str, day: u32| ReceivedSequence {
+        file_type: file_type.into(),
+        seq,
+        source: source.into(),
+        business_date: date(2026, 11, day),
+        name: format!("DE_{source}_{file_type}_202611{day:02}_{seq:08}.DAT"),
+    };
+    let notes = [
+        received("APP", 12, "KSS", 20),
+        received("APP", 10, "NTH", 21),
+        received("APP", 11, "LDN", 19),
+        received("APP", 12, "NTH", 22),
+        received("APP", 9, "KSS", 30),
+        received("DNC", 10, "KSS", 21),
+    ];
+    for note in &notes {
+        store.note_received_sequence(note).await.unwrap();
+    }
+    // Noting the same file again changes nothing.
+    store.note_received_sequence(&notes[0]).await.unwrap();
+    let seqs = |found: Vec<ReceivedSequence>| -> Vec<(u64, String)> {
+        found.into_iter().map(|r| (r.seq, r.source)).collect()
+    };
+    let by_date = store
+        .received_sequences_between_dates("APP", date(2026, 11, 20), date(2026, 11, 22))
+        .await
+        .unwrap();
+    assert_eq!(by_date[0], notes[1], "read back whole");
+    assert_eq!(
+        seqs(by_date),
+        [(10, "NTH".into()), (12, "KSS".into()), (12, "NTH".into())],
+        "by number, then source; the dates at both ends included"
+    );
+    assert_eq!(
+        seqs(
+            store
+                .received_sequences_between_numbers("APP", 10, 11)
+                .await
+                .unwrap()
+        ),
+        [(10, "NTH".into()), (11, "LDN".into())]
+    );
+    assert_eq!(
+        seqs(
+            store
+                .received_sequences_between_numbers("APP", 1, 99_999_999)
+                .await
+                .unwrap()
+        )
+        .len(),
+        5
+    );
+    assert!(store
+        .received_sequences_between_dates("DNF", date(2026, 1, 1), date(2026, 12, 31))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        seqs(
+            store
+                .received_sequences_between_dates("DNC", date(2026, 11, 21), date(2026, 11, 21))
+                .await
+                .unwrap()
+        ),
+        [(10, "KSS".into())]
+    );
+}
+
+contract!(contract_received_sequences =>
+    sqlite_received_sequences_by_date_and_by_number,
+    dynamo_received_sequences_by_date_and_by_number);
 
 // ---------------------------------------------------------------------------------------------
 // Positions

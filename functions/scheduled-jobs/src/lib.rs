@@ -6,8 +6,9 @@
 //! ```
 //!
 //! The business date is the date part of `scheduled_time` as written (Scheduler writes UTC, e.g.
-//! `2027-01-29T06:00:00Z`). The schedules run in the morning, UK time (06:00 Europe/London, which
-//! is 06:00 or 05:00 UTC), so the UTC date is the UK date. A manual run may give
+//! `2027-01-29T06:00:00Z`). The schedules run between 06:00 and 23:00 UK time (06:00 Europe/London
+//! is 06:00 or 05:00 UTC; the sequence check's 23:00 is 23:00 or 22:00 UTC), so the UTC date is
+//! the UK date. A manual run may give
 //! `"business_date": "YYYY-MM-DD"` instead; it wins over `scheduled_time`.
 //!
 //! Scheduler invokes Lambda asynchronously: an error returned here is retried by Lambda's
@@ -24,6 +25,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use dit_core::domain::envelope::LOCAL_OFFICES;
 use dit_core::service::export::{export_changes, export_full, ExportReport};
 use dit_core::service::reminders::{self, ReminderReport};
+use dit_core::service::sequence_check::{self, SequenceCheckRun};
 use dit_core::service::{Ports, ProcessError};
 use lambda_runtime::{Error, LambdaEvent};
 use serde::Serialize;
@@ -42,6 +44,9 @@ pub enum Job {
         local_office: Option<String>,
         full: bool,
     },
+    /// The daily TIS file sequence check (spec 2.3): per file type, the numbers missing over the
+    /// 30 days up to the business date.
+    SequenceCheck,
 }
 
 /// The name of the export job in payloads.
@@ -49,12 +54,13 @@ pub const TIS_EXPORT: &str = "tis-export";
 
 impl Job {
     /// Every job's name, as the payload's `job` gives it.
-    pub const NAMES: [&'static str; 2] = [reminders::JOB, TIS_EXPORT];
+    pub const NAMES: [&'static str; 3] = [reminders::JOB, TIS_EXPORT, sequence_check::JOB];
 
     pub fn name(&self) -> &'static str {
         match self {
             Job::NewStarterReminder => reminders::JOB,
             Job::TisExport { .. } => TIS_EXPORT,
+            Job::SequenceCheck => sequence_check::JOB,
         }
     }
 
@@ -65,6 +71,7 @@ impl Job {
     pub fn parse(name: &str, payload: &Map<String, Value>) -> Result<Job, PayloadError> {
         match name.trim().to_ascii_lowercase().replace('_', "-").as_str() {
             reminders::JOB => Ok(Job::NewStarterReminder),
+            sequence_check::JOB => Ok(Job::SequenceCheck),
             TIS_EXPORT => {
                 let local_office = match payload.get("local_office") {
                     None | Some(Value::Null) => None,
@@ -191,6 +198,7 @@ fn date_part(value: &str) -> Option<NaiveDate> {
 pub enum JobReport {
     NewStarterReminder(ReminderReport),
     TisExport(Vec<ExportReport>),
+    SequenceCheck(SequenceCheckRun),
 }
 
 /// The handler's answer (also shown by `cargo lambda invoke`; Scheduler discards it).
@@ -271,6 +279,9 @@ pub async fn run(ports: &Ports, invocation: &Invocation) -> Result<JobReport, Pr
         Job::NewStarterReminder => reminders::run(&ctx, invocation.business_date)
             .await
             .map(JobReport::NewStarterReminder),
+        Job::SequenceCheck => sequence_check::run(&ctx, invocation.business_date)
+            .await
+            .map(JobReport::SequenceCheck),
         Job::TisExport { local_office, full } => {
             // Files are stamped with the scheduled time (or the business date), never the clock.
             let export = ports.context(invocation.scheduled_at.unwrap_or_else(|| {
@@ -309,6 +320,13 @@ fn log_report(report: &JobReport) {
             dates = r.dates.len(),
             starters = r.dates.iter().map(|d| d.starters).sum::<usize>(),
             notifications = r.notifications(),
+            "job done"
+        ),
+        JobReport::SequenceCheck(run) => info!(
+            job = sequence_check::JOB,
+            business_date = %run.check.business_date,
+            missing = run.check.missing_count,
+            file_types = run.check.file_types.len(),
             "job done"
         ),
         JobReport::TisExport(reports) => {
@@ -378,6 +396,21 @@ mod tests {
             "{\"job\": \"new-starter-reminder\", \"scheduled_time\": \"2027-01-29T06:00:00.000Z\"}"
         ));
         assert_eq!(string.unwrap().business_date, date("2027-01-29"));
+    }
+
+    #[test]
+    fn the_sequence_check_is_a_job() {
+        let invocation = parse(&json!({
+            "job": "sequence-check",
+            "scheduled_time": "2026-11-21T23:00:00Z"
+        }))
+        .unwrap();
+        assert_eq!(invocation.job, Job::SequenceCheck);
+        assert_eq!(invocation.business_date, date("2026-11-21"));
+        // Summer: 23:00 in London is 22:00 UTC, the same day.
+        let summer =
+            parse(&json!({"job": "Sequence_Check", "scheduled_time": "2027-07-01T22:00:00Z"}));
+        assert_eq!(summer.unwrap().business_date, date("2027-07-01"));
     }
 
     #[test]

@@ -281,3 +281,33 @@ async fn when_the_export_schedule_fires_should_write_the_rmc_once_per_local_offi
         "{rejected:?}"
     );
 }
+
+#[tokio::test]
+async fn when_the_sequence_check_fires_should_list_the_numbers_missing_per_file_type() {
+    let (dir, deps) = sample_deps().await;
+    let response = handle(&deps, event("sequence-check.json")).await.unwrap();
+    let JobResponse::Done {
+        job,
+        business_date,
+        report: JobReport::SequenceCheck(run),
+    } = response
+    else {
+        panic!("not done: {response:?}");
+    };
+    assert_eq!(job, "sequence-check");
+    assert_eq!(business_date, date("2026-11-21"));
+    let app = &run.check.file_types[0];
+    assert_eq!(app.file_type, "APP");
+    // The samples: KSS APP 42, 43 and 45 taken in (50-58 are quarantined); 44 never sent.
+    assert_eq!(app.missing, ["00000044"]);
+    assert_eq!(
+        (app.lowest.as_deref(), app.highest.as_deref()),
+        (Some("00000042"), Some("00000045"))
+    );
+    for base in ["json", "html"] {
+        let path = dir.path().join(format!(
+            "outbound/operator/schedules/sequence-check/2026-11-21.{base}"
+        ));
+        assert!(std::fs::read_to_string(path).unwrap().contains("00000044"));
+    }
+}

@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::domain::dnc::RotationEntry;
 use crate::domain::model::{
     Applicant, ApplicantSummary, FileClaim, HistoryEntry, Person, PersonUpdate, PlacementLink,
-    ProcessedFile, RejectedApplication, RejectedLookup,
+    ProcessedFile, ReceivedSequence, RejectedApplication, RejectedLookup,
 };
 use crate::domain::pos::Position;
 
@@ -120,6 +120,35 @@ pub trait StateStore: Send + Sync {
     /// # Errors
     /// [`StoreError`] when the store fails.
     async fn claim_file(&self, file: &ProcessedFile) -> Result<FileClaim, StoreError>;
+
+    /// Notes a TIS file number as received (idempotent: the same file again changes nothing).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn note_received_sequence(&self, received: &ReceivedSequence) -> Result<(), StoreError>;
+
+    /// The numbers of one file type received with a business date in `from..=to`, through a
+    /// per-type date index (never a scan of the whole store), ordered by number.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn received_sequences_between_dates(
+        &self,
+        file_type: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<ReceivedSequence>, StoreError>;
+
+    /// The numbers of one file type in `lowest..=highest` received on any date, ordered by number.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn received_sequences_between_numbers(
+        &self,
+        file_type: &str,
+        lowest: u64,
+        highest: u64,
+    ) -> Result<Vec<ReceivedSequence>, StoreError>;
 
     /// Marks a claimed file processed and stores its summary.
     ///

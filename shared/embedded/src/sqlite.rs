@@ -16,7 +16,7 @@ use serde::Serialize;
 use dit_core::domain::dnc::RotationEntry;
 use dit_core::domain::model::{
     Applicant, ApplicantSummary, FileClaim, FileStatus, HistoryEntry, Person, PersonUpdate,
-    PlacementLink, ProcessedFile, RejectedApplication, RejectedLookup,
+    PlacementLink, ProcessedFile, ReceivedSequence, RejectedApplication, RejectedLookup,
 };
 use dit_core::domain::pos::Position;
 use dit_core::domain::retention;
@@ -29,6 +29,10 @@ CREATE TABLE IF NOT EXISTS files (
     identity TEXT PRIMARY KEY, source TEXT NOT NULL, file_type TEXT NOT NULL, seq INTEGER NOT NULL,
     body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS files_by_source ON files(source, file_type, seq);
+CREATE TABLE IF NOT EXISTS received_sequences (
+    file_type TEXT NOT NULL, seq INTEGER NOT NULL, source TEXT NOT NULL, business_date TEXT NOT NULL,
+    body TEXT NOT NULL, PRIMARY KEY (file_type, seq, source));
+CREATE INDEX IF NOT EXISTS received_sequences_by_date ON received_sequences(file_type, business_date, seq);
 CREATE TABLE IF NOT EXISTS positions (
     position_id TEXT PRIMARY KEY, vpd TEXT NOT NULL, dpn TEXT NOT NULL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS positions_by_trust ON positions(vpd);
@@ -401,19 +405,62 @@ impl StateStore for SqliteStore {
                     FileClaim::DifferentContent(existing)
                 });
             }
-            let previous_seq: Option<i64> = query_one(
-                &tx,
-                "SELECT MAX(seq) FROM files WHERE source = ?1 AND file_type = ?2",
-                params![file.source, file.file_type],
-                |row| row.get(0),
-            )?
-            .flatten();
             execute(&tx, "INSERT INTO files (identity, source, file_type, seq, body) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![file.identity, file.source, file.file_type, file.seq as i64, to_json(file)?],)?;
             tx.commit().map_err(unavailable)?;
-            Ok(FileClaim::New {
-                previous_seq: previous_seq.map(|s| s as u64),
-            })
+            Ok(FileClaim::New)
+        })
+    }
+
+    async fn note_received_sequence(&self, received: &ReceivedSequence) -> Result<(), StoreError> {
+        self.with(|connection| {
+            connection
+                .execute(
+                    "INSERT INTO received_sequences (file_type, seq, source, business_date, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (file_type, seq, source) DO NOTHING",
+                    params![
+                        received.file_type,
+                        received.seq as i64,
+                        received.source,
+                        received.business_date.to_string(),
+                        to_json(received)?
+                    ],
+                )
+                .map_err(unavailable)?;
+            Ok(())
+        })
+    }
+
+    async fn received_sequences_between_dates(
+        &self,
+        file_type: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<ReceivedSequence>, StoreError> {
+        self.with(|connection| {
+            Self::bodies(
+                connection,
+                "SELECT body FROM received_sequences
+                 WHERE file_type = ?1 AND business_date BETWEEN ?2 AND ?3 ORDER BY seq, source",
+                params![file_type, from.to_string(), to.to_string()],
+            )
+        })
+    }
+
+    async fn received_sequences_between_numbers(
+        &self,
+        file_type: &str,
+        lowest: u64,
+        highest: u64,
+    ) -> Result<Vec<ReceivedSequence>, StoreError> {
+        self.with(|connection| {
+            Self::bodies(
+                connection,
+                "SELECT body FROM received_sequences
+                 WHERE file_type = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq, source",
+                params![file_type, lowest as i64, highest as i64],
+            )
         })
     }
 

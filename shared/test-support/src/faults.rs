@@ -16,7 +16,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use dit_core::domain::dnc::RotationEntry;
 use dit_core::domain::model::{
     Applicant, FileClaim, HistoryEntry, Person, PersonUpdate, PlacementLink, ProcessedFile,
-    RejectedApplication, RejectedLookup,
+    ReceivedSequence, RejectedApplication, RejectedLookup,
 };
 use dit_core::domain::pos::Position;
 use dit_core::ports::{
@@ -192,6 +192,35 @@ impl StateStore for FaultyStore {
     ) -> Result<(), StoreError> {
         let write = self.inner.complete_file(identity, summary, at);
         self.faults.write("complete_file", store_error, write).await
+    }
+
+    async fn note_received_sequence(&self, received: &ReceivedSequence) -> Result<(), StoreError> {
+        let write = self.inner.note_received_sequence(received);
+        self.faults
+            .write("note_received_sequence", store_error, write)
+            .await
+    }
+
+    async fn received_sequences_between_dates(
+        &self,
+        file_type: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<ReceivedSequence>, StoreError> {
+        self.inner
+            .received_sequences_between_dates(file_type, from, to)
+            .await
+    }
+
+    async fn received_sequences_between_numbers(
+        &self,
+        file_type: &str,
+        lowest: u64,
+        highest: u64,
+    ) -> Result<Vec<ReceivedSequence>, StoreError> {
+        self.inner
+            .received_sequences_between_numbers(file_type, lowest, highest)
+            .await
     }
 
     async fn positions(&self, ids: &[String]) -> Result<HashMap<String, Position>, StoreError> {

@@ -179,40 +179,6 @@ impl DynamoStore {
         }
         Ok(items)
     }
-
-    /// Raises the highest SEQ seen for the file's source and type; returns the one before.
-    pub(super) async fn note_seq(&self, file: &ProcessedFile) -> Result<Option<u64>, StoreError> {
-        let what = format!("highest SEQ of {}#{}", file.source, file.file_type);
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(seq_key(&file.source, &file.file_type)))
-            .update_expression("SET #last = :seq")
-            .condition_expression("attribute_not_exists(#last) OR #last < :seq")
-            .expression_attribute_names("#last", LAST_SEQ)
-            .expression_attribute_values(":seq", n(file.seq))
-            .return_values(ReturnValue::UpdatedOld)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(out) => number_attr(&out.attributes.unwrap_or_default(), LAST_SEQ, &what),
-            Err(err) => match err.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
-                    let item = match failed.item() {
-                        Some(item) if !item.is_empty() => item.clone(),
-                        _ => self
-                            .get_item(seq_key(&file.source, &file.file_type))
-                            .await?
-                            .unwrap_or_default(),
-                    };
-                    number_attr(&item, LAST_SEQ, &what)
-                }
-                _ => Err(sdk_error("UpdateItem", &err)),
-            },
-        }
-    }
 }
 
 impl DynamoStore {

@@ -15,7 +15,6 @@ pub(super) const GSI3PK: &str = "GSI3PK";
 pub(super) const GSI3SK: &str = "GSI3SK";
 
 pub(super) const FILE_SK: &str = "FILE";
-pub(super) const SEQ_SK: &str = "SEQ";
 pub(super) const POSITION_SK: &str = "POSITION";
 pub(super) const PLACEMENT_SK: &str = "PLACEMENT";
 pub(super) const APPLICANT_SK: &str = "A";
@@ -27,7 +26,6 @@ pub(super) const ALERT_SK: &str = "ALERT";
 
 /// The processing summary is kept as JSON text so that it round-trips exactly.
 pub(super) const SUMMARY_JSON: &str = "summary_json";
-pub(super) const LAST_SEQ: &str = "last_seq";
 /// The entries of a creation history item.
 pub(super) const HISTORY_ENTRIES: &str = "entries";
 
@@ -47,8 +45,19 @@ pub(super) fn file_key(identity: &str) -> Item {
     key(format!("FILE#{identity}"), FILE_SK)
 }
 
-pub(super) fn seq_key(source: &str, file_type: &str) -> Item {
-    key(format!("SEQ#{source}#{file_type}"), SEQ_SK)
+/// The partition of the TIS file numbers received of one type (the sequence check's reads).
+pub(super) fn received_pk(file_type: &str) -> String {
+    format!("RECEIVED#{file_type}")
+}
+
+/// A received number by business date: `D#<date>#<seq>#<source>` (a date range is one Query).
+pub(super) fn received_by_date_sk(date: NaiveDate, seq: u64, source: &str) -> String {
+    format!("D#{date}#{seq:08}#{source}")
+}
+
+/// A received number by number: `N#<seq>#<source>` (a number range is one Query).
+pub(super) fn received_by_number_sk(seq: u64, source: &str) -> String {
+    format!("N#{seq:08}#{source}")
 }
 
 pub(super) fn position_key(position_id: &str) -> Item {

@@ -4,7 +4,7 @@
 //! | Item            | PK                            | SK          | GSI1PK / GSI1SK                        | GSI2PK / GSI2SK                 |
 //! |-----------------|-------------------------------|-------------|----------------------------------------|---------------------------------|
 //! | processed file  | `FILE#<identity>`             | `FILE`      |                                        |                                 |
-//! | highest SEQ     | `SEQ#<source>#<type>`         | `SEQ`       |                                        |                                 |
+//! | TIS number seen | `RECEIVED#<type>`             | `D#<date>#<seq>#<LO>`, `N#<seq>#<LO>` |                   |                                 |
 //! | position        | `POSITION#<position_id>`      | `POSITION`  | `TRUST#<vpd>#POSITIONS` / `<position>` | `DPN#<dpn>` / `<vpd>#<position>` |
 //! | placement link  | `PLACEMENT#<placement_id>`    | `PLACEMENT` |                                        |                                 |
 //! | applicant       | `APPLICANT#<number>`          | `A`         | `HIRE#<date>` / `<vpd>#<number>`       | `GMC#<gmc>` / `<vpd>#<number>`  |
@@ -40,7 +40,7 @@ use serde::Serialize;
 use dit_core::domain::dnc::RotationEntry;
 use dit_core::domain::model::{
     Applicant, ApplicantSummary, FileClaim, FileStatus, HistoryEntry, Person, PersonUpdate,
-    PlacementLink, ProcessedFile, RejectedApplication, RejectedLookup,
+    PlacementLink, ProcessedFile, ReceivedSequence, RejectedApplication, RejectedLookup,
 };
 use dit_core::domain::pos::Position;
 use dit_core::domain::retention::{self, TTL_ATTRIBUTE};
@@ -252,15 +252,48 @@ impl StateStore for DynamoStore {
             if existing.sha256 != file.sha256 {
                 return Ok(FileClaim::DifferentContent(existing));
             }
-            if existing.status == FileStatus::InProgress {
-                // An interrupted delivery may have stopped before its SEQ was noted.
-                self.note_seq(&existing).await?;
-            }
             return Ok(FileClaim::SameContent(existing));
         }
-        let previous_seq = self.note_seq(file).await?;
-        tracing::info!(identity = %file.identity, ?previous_seq, "file claimed");
-        Ok(FileClaim::New { previous_seq })
+        tracing::info!(identity = %file.identity, "file claimed");
+        Ok(FileClaim::New)
+    }
+
+    async fn note_received_sequence(&self, received: &ReceivedSequence) -> Result<(), StoreError> {
+        let what = format!("received {} {}", received.file_type, received.seq);
+        let item = encode(&what, received)?;
+        let pk = received_pk(&received.file_type);
+        let by_date = received_by_date_sk(received.business_date, received.seq, &received.source);
+        let by_number = received_by_number_sk(received.seq, &received.source);
+        self.batch_put(vec![
+            with_keys(item.clone(), key(pk.clone(), &by_date)),
+            with_keys(item, key(pk, &by_number)),
+        ])
+        .await
+    }
+
+    async fn received_sequences_between_dates(
+        &self,
+        file_type: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<ReceivedSequence>, StoreError> {
+        // `~` sorts after every digit and `#`, so the range holds all of `to`'s numbers.
+        self.received_between(file_type, format!("D#{from}#"), format!("D#{to}#~"))
+            .await
+    }
+
+    async fn received_sequences_between_numbers(
+        &self,
+        file_type: &str,
+        lowest: u64,
+        highest: u64,
+    ) -> Result<Vec<ReceivedSequence>, StoreError> {
+        self.received_between(
+            file_type,
+            format!("N#{lowest:08}#"),
+            format!("N#{highest:08}#~"),
+        )
+        .await
     }
 
     async fn complete_file(
@@ -1089,5 +1122,34 @@ impl From<ListedApplicant> for ApplicantSummary {
             last_name: listed.details.last_name,
             gmc_number: listed.details.gmc_number,
         }
+    }
+}
+
+impl DynamoStore {
+    /// The received numbers of one type whose sort key lies in `from..=to`, ordered by number.
+    async fn received_between(
+        &self,
+        file_type: &str,
+        from: String,
+        to: String,
+    ) -> Result<Vec<ReceivedSequence>, StoreError> {
+        let items = self
+            .query_all(
+                None,
+                "#pk = :pk AND #sk BETWEEN :from AND :to",
+                &[("#pk", PK), ("#sk", SK)],
+                HashMap::from([
+                    (":pk".to_string(), s(received_pk(file_type))),
+                    (":from".to_string(), s(from)),
+                    (":to".to_string(), s(to)),
+                ]),
+            )
+            .await?;
+        let mut received = items
+            .into_iter()
+            .map(|item| decode(&format!("received {file_type} number"), item))
+            .collect::<Result<Vec<ReceivedSequence>, _>>()?;
+        received.sort_by(|a, b| (a.seq, &a.source).cmp(&(b.seq, &b.source)));
+        Ok(received)
     }
 }

@@ -66,6 +66,15 @@ impl FileType {
         )
     }
 
+    /// The file types TIS sends, each numbered with one sequence across all local offices (2.3):
+    /// the types the daily sequence check looks at.
+    pub const TIS_SEQUENCES: [FileType; 3] = [FileType::App, FileType::Dnc, FileType::Dnf];
+
+    /// A TIS file type with a sequence of its own (APP, DNC, DNF; not a trust's POS).
+    pub fn is_tis_sequence(self) -> bool {
+        Self::TIS_SEQUENCES.contains(&self)
+    }
+
     /// The record code of data lines and the number of fields on each (record code included).
     pub fn data_layout(self) -> Option<(&'static str, usize)> {
         match self {

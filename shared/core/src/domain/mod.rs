@@ -13,4 +13,5 @@ pub mod notify;
 pub mod org;
 pub mod pos;
 pub mod retention;
+pub mod sequence;
 pub mod sheets;

@@ -271,8 +271,9 @@ pub struct ProcessedFile {
 /// Outcome of claiming a file for processing.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FileClaim {
-    /// First time: go ahead. `previous_seq` is the highest SEQ processed before for this source and type.
-    New { previous_seq: Option<u64> },
+    /// First time: go ahead. (Sequence gaps are not judged per file: see the daily sequence
+    /// check, [`ReceivedSequence`].)
+    New,
     /// Same name and content already claimed (processed or interrupted).
     SameContent(ProcessedFile),
     /// The same `<source>,<type>,<seq>` was processed with different content.
@@ -315,4 +316,19 @@ pub enum RejectedLookup<'a> {
     Gmc(&'a str),
     /// Every rejected application that resolved to this trust.
     Trust(&'a str),
+}
+
+/// A TIS file number received (2.3): what the daily sequence check reads. TIS numbers its files
+/// with one sequence per file type across all local offices, so these are kept per file type,
+/// findable by business date and by number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivedSequence {
+    /// APP, DNC or DNF.
+    pub file_type: String,
+    pub seq: u64,
+    /// The local office that sent it.
+    pub source: String,
+    /// The file's business date (the date in its name, unless processed with another).
+    pub business_date: NaiveDate,
+    pub name: String,
 }

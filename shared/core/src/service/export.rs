@@ -198,7 +198,7 @@ pub async fn export_changes(
         FileClaim::SameContent(existing) | FileClaim::DifferentContent(existing) => {
             (existing.seq, Some(existing))
         }
-        FileClaim::New { .. } => (candidate, None),
+        FileClaim::New => (candidate, None),
     };
     let name = file_name(FileType::Rmc, local_office, date, seq);
     if let Some(earlier) = earlier {

@@ -11,7 +11,7 @@ use super::report::{FileReport, Outcome};
 use super::{app_file, dnc_file, pos_file};
 use crate::domain::boundary::{quarantine_name, FileOrigin};
 use crate::domain::envelope::{self, FileName, FileType, QuarantineReason};
-use crate::domain::model::{FileClaim, FileStatus, ProcessedFile};
+use crate::domain::model::{FileClaim, FileStatus, ProcessedFile, ReceivedSequence};
 use crate::ports::Area;
 
 /// ESR's limit on applicant records for one position in one APP file.
@@ -153,7 +153,6 @@ pub async fn process_received(
             summary: None,
         })
         .await?;
-    let mut operator_warnings = Vec::new();
     let business_date = match claim {
         FileClaim::DifferentContent(existing) => {
             let reason = QuarantineReason::new(
@@ -185,28 +184,21 @@ pub async fn process_received(
         }
         // Interrupted or concurrent run of this very file: redo it; every write is idempotent.
         FileClaim::SameContent(existing) => existing.business_date,
-        FileClaim::New { previous_seq } => {
-            if let Some(previous) = previous_seq {
-                let seq = name.seq_number();
-                if seq > previous + 1 {
-                    let missing: Vec<String> = (previous + 1..seq)
-                        .take(10)
-                        .map(|n| format!("{n:08}"))
-                        .collect();
-                    operator_warnings.push(format!(
-                        "sequence gap: {} {} {} follows {:08}; missing {}{}",
-                        name.source,
-                        name.file_type,
-                        name.seq,
-                        previous,
-                        missing.join(", "),
-                        if seq - previous - 1 > 10 { ", ..." } else { "" }
-                    ));
-                }
-            }
-            business_date
-        }
+        FileClaim::New => business_date,
     };
+    // Gaps are not judged per file (files arrive concurrently and out of order): the number is
+    // noted for the daily sequence check (2.3). Noted again when an interrupted run is redone.
+    if name.file_type.is_tis_sequence() {
+        ctx.store
+            .note_received_sequence(&ReceivedSequence {
+                file_type: name.file_type.to_string(),
+                seq: name.seq_number(),
+                source: name.source.clone(),
+                business_date,
+                name: name.name.clone(),
+            })
+            .await?;
+    }
 
     let accepted = Accepted {
         name: &name,
@@ -224,7 +216,6 @@ pub async fn process_received(
     };
     ctx.progress.end();
     let mut report = result?;
-    report.operator_warnings.splice(0..0, operator_warnings);
     report.file_type = Some(name.file_type.to_string());
     report.business_date = Some(business_date);
     report.records = envelope.data_lines;

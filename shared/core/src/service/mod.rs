@@ -12,6 +12,7 @@ pub mod output;
 mod pos_file;
 pub mod reminders;
 pub mod report;
+pub mod sequence_check;
 
 pub use context::{Context, Ports, ProcessError, Settings};
 

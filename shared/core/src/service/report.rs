@@ -32,7 +32,8 @@ pub struct FileReport {
     pub quarantine: Option<QuarantineReason>,
     /// Keys written, prefixed with their area (`outbound/...`, `quarantine/...`).
     pub outputs: Vec<String>,
-    /// Things an operator should look at (sequence gaps, records no trust can be told about).
+    /// Things an operator should look at (records no trust can be told about, an older POS file).
+    /// Sequence gaps are not judged per file: see the daily sequence check.
     pub operator_warnings: Vec<String>,
     pub message: Option<String>,
 }
