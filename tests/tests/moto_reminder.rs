@@ -1,6 +1,7 @@
 //! The new-starter reminder through the scheduled-jobs handler on DynamoDB and S3 (moto): its reads
-//! grow with the day's starters, not with the applicants stored, and its outputs are the embedded
-//! run's byte for byte.
+//! grow with the starters due within 5 days, not with the applicants stored (late starters, hired
+//! within the 5 days and never reminded, included), nobody is reminded twice, and its outputs are
+//! the embedded run's byte for byte.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +10,7 @@ use dit_aws::dynamo::DynamoStore;
 use dit_aws::s3::{S3Blobs, S3Layout};
 use dit_core::domain::lifecycle::ApplicantState;
 use dit_core::domain::org::Organisations;
+use dit_core::domain::model::Applicant;
 use dit_core::ports::{Area, BlobStore, NewApplicant, StateStore};
 use dit_core::service::inbound::{Context, Settings};
 use dit_core::service::reminders;
@@ -23,7 +25,7 @@ use scheduled_jobs::{handle, JobReport, JobResponse};
 const INBOUND: &str = "dit-inbound";
 const OUTBOUND: &str = "dit-outbound";
 const TABLE: &str = "dit-state";
-/// Applicants hired on the reminder's day. (moto copies the whole table for every transaction, so
+/// Applicants hired on the reminder's day + 5. (moto copies the whole table for every transaction, so
 /// loading grows with the square of the applicants: kept small, the ratio is what matters.)
 const STARTERS: usize = 12;
 /// Applicants hired on other days: ten times as many.
@@ -116,8 +118,43 @@ async fn s3_objects(s3: &aws_sdk_s3::Client) -> BTreeMap<String, Vec<u8>> {
     objects
 }
 
+/// The fixture applicants a run for `business_date` reads: hired from its next day to 5 days on.
+fn due_within_five_days(all: &[NewApplicant], business_date: chrono::NaiveDate) -> Vec<&Applicant> {
+    all.iter()
+        .map(|new| &new.applicant)
+        .filter(|a| {
+            a.projected_hire_date > business_date
+                && a.projected_hire_date <= business_date.checked_add_days(Days::new(5)).unwrap()
+        })
+        .collect()
+}
+
+fn job(business_date: &str) -> serde_json::Value {
+    serde_json::json!({
+        "job": "new-starter-reminder",
+        "scheduled_time": format!("{business_date}T06:00:00Z")
+    })
+}
+
+async fn run_job(deps: &Ports, business_date: &str) -> reminders::ReminderReport {
+    let response = handle(
+        deps,
+        lambda_runtime::LambdaEvent::new(job(business_date), lambda_runtime::Context::default()),
+    )
+    .await
+    .unwrap();
+    let JobResponse::Done {
+        report: JobReport::NewStarterReminder(report),
+        ..
+    } = response
+    else {
+        panic!("not done: {response:?}");
+    };
+    report
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_reminder_reads_only_the_days_starters_however_many_applicants_are_stored() {
+async fn the_reminder_reads_only_the_starters_due_within_five_days_however_many_applicants_are_stored() {
     let business_date = date(2027, 1, 29);
     let hire = date(2027, 2, 3);
     let moto = Moto::start();
@@ -145,23 +182,7 @@ async fn the_reminder_reads_only_the_days_starters_however_many_applicants_are_s
         organisations: organisations(),
         settings: Settings::default(),
     };
-    let payload = serde_json::json!({
-        "job": "new-starter-reminder",
-        "scheduled_time": "2027-01-29T06:00:00Z"
-    });
-    let response = handle(
-        &deps,
-        lambda_runtime::LambdaEvent::new(payload, lambda_runtime::Context::default()),
-    )
-    .await
-    .unwrap();
-    let JobResponse::Done {
-        report: JobReport::NewStarterReminder(report),
-        ..
-    } = response
-    else {
-        panic!("not done: {response:?}");
-    };
+    let report = run_job(&deps, "2027-01-29").await;
 
     let items = counter.items_queried_or_scanned();
     eprintln!(
@@ -174,15 +195,23 @@ async fn the_reminder_reads_only_the_days_starters_however_many_applicants_are_s
         counter.items_read("GetItem"),
         counter.items_read("BatchGetItem"),
     );
+    let due = due_within_five_days(&all, business_date);
+    // Those hired before D + 5 were never reminded (no earlier run): late.
+    let late = due.iter().filter(|a| a.projected_hire_date < hire).count();
+    assert!(late > 0 && due.len() < all.len() / 3, "{} of {}", due.len(), all.len());
     assert_eq!(counter.count("Scan"), 0, "no Scan");
     assert_eq!(
-        items, STARTERS as u64,
-        "items read by Query/Scan must equal the day's starters"
+        items,
+        due.len() as u64,
+        "items read by Query/Scan must equal the starters due within 5 days"
     );
+    // Each starter is marked reminded with one conditional write of the item as read: no reads.
+    assert_eq!(counter.count("GetItem"), 1, "the watermark only");
     assert_eq!(report.dates.len(), 1);
     let day = &report.dates[0];
-    assert_eq!(day.read, STARTERS);
-    assert_eq!(day.starters, STARTERS);
+    assert_eq!(day.read, due.len());
+    assert_eq!(day.starters, due.len());
+    assert_eq!(day.late, late);
     // One position lookup for the day (BatchGetItem pages of up to 100 keys).
     assert_eq!(counter.count("BatchGetItem"), 1);
     let vpds: Vec<&str> = day.trusts.iter().map(|t| t.vpd.as_str()).collect();
@@ -195,9 +224,37 @@ async fn the_reminder_reads_only_the_days_starters_however_many_applicants_are_s
         Some(business_date)
     );
 
+    // The next day reads the starters due within its 5 days and reminds only those hired on its
+    // D + 5: everyone else among them was reminded the day before.
+    counter.reset();
+    let next_date = date(2027, 1, 30);
+    let next = run_job(&deps, "2027-01-30").await;
+    let due_next = due_within_five_days(&all, next_date);
+    let new_due: Vec<_> = due_next
+        .iter()
+        .filter(|a| a.projected_hire_date == next_date.checked_add_days(Days::new(5)).unwrap())
+        .collect();
+    assert!(!new_due.is_empty());
+    assert_eq!(counter.count("Scan"), 0, "no Scan");
+    assert_eq!(counter.items_queried_or_scanned(), due_next.len() as u64);
+    // RQM is not live: its starters were not reminded, so they are still late starters (counted,
+    // not reminded); the live trusts' are not named again.
+    let not_live_late = due_next
+        .iter()
+        .filter(|a| a.vpd == "RQM" && a.projected_hire_date < next_date + Days::new(5))
+        .count();
+    assert!(not_live_late > 0);
+    let next_day = &next.dates[0];
+    assert_eq!(
+        (next_day.starters, next_day.late),
+        (new_due.len() + not_live_late, not_live_late)
+    );
+    assert!(next_day.trusts.iter().all(|t| t.late == 0), "{next_day:?}");
+    assert_eq!(next_day.read, due_next.len());
+
     // The counter sees what a read costs: another day's query reads that day's applicants.
     counter.reset();
-    let next_day = hire.checked_add_days(Days::new(1)).unwrap();
+    let next_day = hire.checked_add_days(Days::new(3)).unwrap();
     let expected = all
         .iter()
         .filter(|a| a.applicant.projected_hire_date == next_day)
@@ -225,6 +282,8 @@ async fn the_reminder_reads_only_the_days_starters_however_many_applicants_are_s
     };
     let local = reminders::run(&ctx, business_date).await.unwrap();
     assert_eq!(local.dates, report.dates);
+    let local_next = reminders::run(&ctx, next_date).await.unwrap();
+    assert_eq!(local_next.dates, next.dates);
     let mut embedded = BTreeMap::new();
     for key in blobs.list(Area::Outbound, "").await.unwrap() {
         let bytes = blobs.get(Area::Outbound, &key).await.unwrap().unwrap();
@@ -233,8 +292,8 @@ async fn the_reminder_reads_only_the_days_starters_however_many_applicants_are_s
     let from_s3 = s3_objects(&s3).await;
     assert_eq!(
         from_s3.len(),
-        5,
-        "two trusts x (JSON, HTML) + the operator record"
+        10,
+        "two days x (two trusts x (JSON, HTML) + the operator record)"
     );
     assert_eq!(from_s3, embedded);
 }

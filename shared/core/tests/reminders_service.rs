@@ -347,13 +347,15 @@ async fn only_loaded_offered_and_accepted_applicants_hired_in_five_days_are_remi
     assert_eq!(dates(&report), [D]);
     let day = &report.dates[0];
     assert_eq!(day.hire_date, date(HIRE));
-    // Placements 1-7, 10 and 11 are hired on D + 5; 5 (withdrawn), 6 (hired) and 7 (rejected) are not due.
-    assert_eq!(day.read, 9);
-    assert_eq!(day.starters, 6);
+    // Placements 1-7, 10 and 11 are hired on D + 5, 8 on D + 4 and 12 on D + 3 (never reminded:
+    // late); 5 (withdrawn), 6 (hired) and 7 (rejected) are not due; 9 (D + 6) is not read.
+    assert_eq!(day.read, 11);
+    assert_eq!(day.starters, 8);
+    assert_eq!(day.late, 2);
     assert_eq!(
         env.reminded("504", D).await,
-        env.numbers(&["1", "2", "3", "4"]).await,
-        "loaded, offered and accepted; not withdrawn, hired, rejected, nor D + 4 / D + 6"
+        env.numbers(&["1", "2", "3", "4", "8", "12"]).await,
+        "loaded, offered and accepted; not withdrawn, hired, rejected, nor D + 6"
     );
     assert_eq!(env.reminded("505", D).await, env.numbers(&["10"]).await);
 }
@@ -363,12 +365,12 @@ async fn each_live_trust_gets_one_reminder_and_others_are_counted() {
     let env = Env::new().await;
     let report = env.remind(D).await.unwrap();
     let day = &report.dates[0];
-    let trusts: Vec<(&str, usize, usize)> = day
+    let trusts: Vec<(&str, usize, usize, usize)> = day
         .trusts
         .iter()
-        .map(|t| (t.vpd.as_str(), t.starters, t.honorary))
+        .map(|t| (t.vpd.as_str(), t.starters, t.late, t.honorary))
         .collect();
-    assert_eq!(trusts, [("504", 4, 1), ("505", 1, 0)]);
+    assert_eq!(trusts, [("504", 6, 2, 1), ("505", 1, 0, 0)]);
     assert_eq!(day.not_notified.len(), 1);
     assert_eq!(day.not_notified[0].vpd, "506");
     assert_eq!(day.not_notified[0].starters, 1);
@@ -411,7 +413,8 @@ async fn a_host_employer_position_is_hired_as_honorary() {
             "Employee"
         };
         assert_eq!(starter["Hire As"], expected, "{starter}");
-        assert_eq!(starter["Projected Hire Date"], HIRE);
+        let late = starter["Projected Hire Date"] != HIRE;
+        assert_eq!(starter.get("Late").is_some(), late, "{starter}");
     }
     let html = String::from_utf8(
         env.blobs
@@ -421,8 +424,22 @@ async fn a_host_employer_position_is_hired_as_honorary() {
             .unwrap(),
     )
     .unwrap();
-    assert!(html.contains("<th>Position Number</th><th>Last Name</th><th>First Name</th><th>GMC Number</th><th>Projected Hire Date</th><th>Hire As</th>"));
-    assert!(html.contains("<tr><td>101</td><td>Trainee2</td><td>Test</td><td>7100002</td><td>03/02/2027</td><td>Honorary</td></tr>"));
+    assert!(html.contains("<th>Position Number</th><th>Last Name</th><th>First Name</th><th>GMC Number</th><th>Projected Hire Date</th><th>Hire As</th><th>Reminder</th>"));
+    assert!(html.contains("<tr><td>101</td><td>Trainee2</td><td>Test</td><td>7100002</td><td>03/02/2027</td><td>Honorary</td><td></td></tr>"));
+    assert!(html.contains("<tr><td>100</td><td>Trainee12</td><td>Test</td><td>7100012</td><td>01/02/2027</td><td>Employee</td><td>late</td></tr>"));
+    assert!(html.contains("<b>Late:</b> 2 trainee(s) marked late"));
+
+    // Without late starters the table is ESR's, as before.
+    let html_505 = String::from_utf8(
+        env.blobs
+            .get(Area::Outbound, &reminder_key("505", date(D), "html"))
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(html_505.contains("<th>Projected Hire Date</th><th>Hire As</th></tr>"));
+    assert!(!html_505.contains("Late"));
     assert!(html.contains("<b>Date of Notification:</b> 29/01/2027"));
 }
 

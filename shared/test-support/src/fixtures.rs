@@ -160,6 +160,7 @@ pub fn new_applicant(number: u64, i: usize) -> NewApplicant {
         created_at: created,
         updated_at: created,
         employment_checks: None,
+        reminded: None,
     };
     let cause = Cause::File {
         name: SOURCE_FILE.to_string(),

@@ -36,6 +36,21 @@ pub struct Applicant {
     /// Trac employment checks, transferred once at "outcome recruited" (identity data never kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub employment_checks: Option<EmploymentChecks>,
+    /// The last new-starter reminder that named this applicant (section 5): a starter is reminded
+    /// once per projected hire date, so one re-dated since is reminded again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminded: Option<Reminded>,
+}
+
+/// A new-starter reminder that named an applicant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reminded {
+    /// The projected hire date it was reminded for.
+    pub hire_date: NaiveDate,
+    /// The business date of the reminder run.
+    pub business_date: NaiveDate,
+    /// Reminded after its D + 5 run had passed (loaded or re-dated late).
+    pub late: bool,
 }
 
 /// Employment checks copied from Trac (DBS, registration, references, checklists, EU status).

@@ -425,6 +425,9 @@ pub struct Starter {
     /// Not in ESR's table; the number a trust action (`offer`, `hire`, ...) names.
     #[serde(rename = "Applicant Number")]
     pub applicant_number: String,
+    /// Loaded, or re-dated, after the run five days before its hire date: reminded in the next run.
+    #[serde(rename = "Late", default, skip_serializing_if = "std::ops::Not::not")]
+    pub late: bool,
 }
 
 /// "Deanery - Jnr. Doctor Starter(s) (<VPD>)": one trust's trainees starting on one date.
@@ -435,7 +438,8 @@ pub struct StarterReminder {
     pub trust_name: String,
     /// The business date the reminder is for (never the clock).
     pub date_of_notification: NaiveDate,
-    /// Every starter's projected hire date.
+    /// The projected hire date of the starters reminded on time (date of notification + 5 days);
+    /// a late starter's own date is in its row.
     pub projected_hire_date: NaiveDate,
     pub body: String,
     pub starters: Vec<Starter>,
@@ -465,10 +469,18 @@ impl StarterReminder {
             escape(&self.trust_name),
             short_date(self.date_of_notification),
         ));
+        let late = self.starters.iter().filter(|s| s.late).count();
+        let mut columns = STARTER_REMINDER_COLUMNS.to_vec();
+        if late > 0 {
+            html.push_str(&format!(
+                "<p><b>Late:</b> {late} trainee(s) marked late were loaded, or had their projected hire date changed, after their reminder was due. They start within the next 5 days: please hire them before their projected hire date.</p>\n"
+            ));
+            columns.push("Reminder");
+        }
         html.push_str(&table(
-            &STARTER_REMINDER_COLUMNS,
+            &columns,
             self.starters.iter().map(|s| {
-                vec![
+                let mut row = vec![
                     s.position_number.clone(),
                     s.last_name.clone(),
                     s.first_name.clone(),
@@ -478,7 +490,11 @@ impl StarterReminder {
                         PersonType::Employee => "Employee".to_string(),
                         PersonType::Honorary => "Honorary".to_string(),
                     },
-                ]
+                ];
+                if late > 0 {
+                    row.push(if s.late { "late" } else { "" }.to_string());
+                }
+                row
             }),
         ));
         html.push_str("</body></html>\n");

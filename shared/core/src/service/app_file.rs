@@ -525,6 +525,7 @@ fn new_applicant(
             created_at: ctx.now,
             updated_at: ctx.now,
             employment_checks: None,
+            reminded: None,
         },
         history,
     }

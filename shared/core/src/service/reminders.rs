@@ -2,33 +2,45 @@
 //! `offered` or `accepted` whose projected hire date is D + 5 days goes into one
 //! "Deanery - Jnr. Doctor Starter(s) (<VPD>)" reminder per live trust.
 //!
+//! Every starter is reminded once per projected hire date: one loaded, or re-dated by a DNC type
+//! 4, after its D + 5 run (hire date D + 1 to D + 4, not yet reminded for it) goes into the next
+//! run, marked late. Each reminded applicant keeps a [`Reminded`] mark (hire date, run), stored as
+//! a history entry with a conditional write after the reminder is written, so a re-dated starter
+//! is reminded again for its new date and a rerun of the same date gives the same reminder.
+//!
 //! The business date always comes from the caller (the schedule's payload, or `dit remind
 //! --date`), never from the clock. A watermark per job makes runs idempotent and lets a run catch
 //! up dates that were missed: each date from the watermark's next day to D is reminded once, and
 //! the watermark moves past a date only once all of its outputs are written. A run that stops half
 //! way is simply run again: the same date gives the same keys and the same bytes.
 //!
-//! Each date reads only that day's starters (`applicants_starting_on`, the hire-date index) and
-//! their positions in one lookup, so the cost follows the starters, not the applicants stored.
+//! Each date reads only the starters due within 5 days (`applicants_starting_on` for each of the
+//! dates D + 1 to D + 5, the hire-date index), their positions in one lookup, and writes one mark
+//! per starter reminded, so the cost follows those starters, not the applicants stored.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
 use super::context::{Context, ProcessError};
+use super::moves::{change, Decision};
 use super::output::{put_json, put_notification};
-use crate::domain::lifecycle::{ApplicantState, PersonType};
-use crate::domain::model::Applicant;
+use crate::domain::lifecycle::{ApplicantState, PersonType, Transition};
+use crate::domain::model::{Applicant, Cause, HistoryEntry, Reminded};
 use crate::domain::notify::{Starter, StarterReminder};
 use crate::domain::pos::HostLead;
-use crate::ports::Area;
+use crate::ports::{Area, MoveOutcome};
 
 /// The watermark's job name (and the file-name fragment of the outputs).
 pub const JOB: &str = "new-starter-reminder";
 /// Trainees are reminded this many days before their projected hire date.
 pub const DAYS_AHEAD: u64 = 5;
+/// Who a reminder mark is recorded as, in the applicant's history.
+const ACTOR: &str = "new-starter reminder";
+/// The history command of a reminder mark.
+pub const REMIND_COMMAND: &str = "remind";
 /// The states in which an applicant still has to be hired.
 pub const REMINDED_STATES: [ApplicantState; 3] = [
     ApplicantState::Loaded,
@@ -64,11 +76,16 @@ impl ReminderReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DateReport {
     pub business_date: NaiveDate,
+    /// The hire date of the starters reminded on time (business date + 5 days).
     pub hire_date: NaiveDate,
-    /// Applicants read with that hire date, in any state.
+    /// Applicants read with a hire date from the business date + 1 to + 5 days, in any state.
     pub read: usize,
-    /// Of those, the ones still to be hired (loaded, offered, accepted), in any trust.
+    /// Of those, the ones reminded (in any trust): due on `hire_date`, or late (loaded or
+    /// re-dated after their own D + 5 run, not yet reminded for their hire date).
     pub starters: usize,
+    /// Of the starters, the late ones.
+    #[serde(default)]
+    pub late: usize,
     /// Trusts reminded, by VPD.
     pub trusts: Vec<TrustReminded>,
     /// Trusts with starters that were not reminded (not configured, or not live).
@@ -81,6 +98,9 @@ pub struct DateReport {
 pub struct TrustReminded {
     pub vpd: String,
     pub starters: usize,
+    /// Starters reminded late.
+    #[serde(default)]
+    pub late: usize,
     /// Starters on Host Employer positions, to be hired as Honorary.
     pub honorary: usize,
     pub outputs: Vec<String>,
@@ -138,8 +158,11 @@ pub async fn run(
     if first < business_date {
         info!(job = JOB, from = %first, to = %business_date, "catching up missed dates");
     }
+    // Starters reminded by this run: a later date of a catch-up must not name them again, even
+    // where the hire-date index has not caught up with their mark yet.
+    let mut reminded: HashSet<(String, NaiveDate)> = HashSet::new();
     for date in first.iter_days().take_while(|d| *d <= business_date) {
-        let day = remind(ctx, date).await?;
+        let day = remind(ctx, date, &mut reminded).await?;
         ctx.store.advance_watermark(JOB, date).await?;
         report.watermark_after = Some(date);
         report.dates.push(day);
@@ -147,31 +170,64 @@ pub async fn run(
     Ok(report)
 }
 
-/// Writes the reminders of one business date (idempotent: same date, same keys and bytes).
-async fn remind(ctx: &Context<'_>, business_date: NaiveDate) -> Result<DateReport, ProcessError> {
+/// Whether `applicant` (hire date within 5 days of `business_date`) goes into that date's
+/// reminder, and whether late: due on D + 5, or not yet reminded for its hire date by another run.
+fn to_remind(
+    applicant: &Applicant,
+    business_date: NaiveDate,
+    due: NaiveDate,
+    reminded_now: &HashSet<(String, NaiveDate)>,
+) -> Option<bool> {
+    let hire = applicant.projected_hire_date;
+    if !REMINDED_STATES.contains(&applicant.state) || hire <= business_date || hire > due {
+        return None;
+    }
+    if hire == due {
+        return Some(false);
+    }
+    let reminded_before = applicant
+        .reminded
+        .is_some_and(|r| r.hire_date == hire && r.business_date != business_date)
+        || reminded_now.contains(&(applicant.applicant_number.clone(), hire));
+    (!reminded_before).then_some(true)
+}
+
+/// Writes the reminders of one business date (idempotent: same date, same keys and bytes), then
+/// marks every starter reminded.
+async fn remind(
+    ctx: &Context<'_>,
+    business_date: NaiveDate,
+    reminded_now: &mut HashSet<(String, NaiveDate)>,
+) -> Result<DateReport, ProcessError> {
     let hire_date = business_date
         .checked_add_days(Days::new(DAYS_AHEAD))
         .unwrap_or(business_date);
-    let read = ctx.store.applicants_starting_on(hire_date).await?;
+    let mut read = Vec::new();
+    for offset in 1..=DAYS_AHEAD {
+        if let Some(hire) = business_date.checked_add_days(Days::new(offset)) {
+            read.extend(ctx.store.applicants_starting_on(hire).await?);
+        }
+    }
     let mut day = DateReport {
         business_date,
         hire_date,
         read: read.len(),
         starters: 0,
+        late: 0,
         trusts: Vec::new(),
         not_notified: Vec::new(),
         outputs: Vec::new(),
     };
-    // The store's index gives this day's applicants; the date is checked again all the same.
-    let mut by_trust: BTreeMap<String, Vec<Applicant>> = BTreeMap::new();
+    // The store's index gives the applicants by hire date; the dates are checked again all the same.
+    let mut by_trust: BTreeMap<String, Vec<(Applicant, bool)>> = BTreeMap::new();
     for applicant in read {
-        if applicant.projected_hire_date == hire_date && REMINDED_STATES.contains(&applicant.state)
-        {
+        if let Some(late) = to_remind(&applicant, business_date, hire_date, reminded_now) {
             day.starters += 1;
+            day.late += usize::from(late);
             by_trust
                 .entry(applicant.vpd.clone())
                 .or_default()
-                .push(applicant);
+                .push((applicant, late));
         }
     }
     let mut live = BTreeMap::new();
@@ -196,7 +252,7 @@ async fn remind(ctx: &Context<'_>, business_date: NaiveDate) -> Result<DateRepor
     // One lookup for every reminded starter's position: Host Employer positions hire Honorary.
     let ids: Vec<String> = live
         .values()
-        .flat_map(|(_, starters)| starters.iter().map(|a| a.position_id.clone()))
+        .flat_map(|(_, starters)| starters.iter().map(|(a, _)| a.position_id.clone()))
         .filter(|id| !id.is_empty())
         .collect::<BTreeSet<_>>()
         .into_iter()
@@ -207,11 +263,12 @@ async fn remind(ctx: &Context<'_>, business_date: NaiveDate) -> Result<DateRepor
         ctx.store.positions(&ids).await?
     };
 
+    let mut to_mark: Vec<(Applicant, bool)> = Vec::new();
     for (vpd, (name, applicants)) in live {
         let mut reminder = StarterReminder::new(&vpd, &name, business_date, hire_date);
         reminder.starters = applicants
             .iter()
-            .map(|a| {
+            .map(|(a, late)| {
                 let host = positions
                     .get(&a.position_id)
                     .is_some_and(|p| p.host_lead == Some(HostLead::HostEmployer));
@@ -227,12 +284,14 @@ async fn remind(ctx: &Context<'_>, business_date: NaiveDate) -> Result<DateRepor
                         PersonType::Employee
                     },
                     applicant_number: a.applicant_number.clone(),
+                    late: *late,
                 }
             })
             .collect();
         // Stores return starters in different orders; the reminder's order must not depend on it.
         reminder.starters.sort_by(|a, b| {
             (
+                a.projected_hire_date,
                 &a.position_number,
                 &a.last_name,
                 &a.first_name,
@@ -240,6 +299,7 @@ async fn remind(ctx: &Context<'_>, business_date: NaiveDate) -> Result<DateRepor
                 &a.applicant_number,
             )
                 .cmp(&(
+                    b.projected_hire_date,
                     &b.position_number,
                     &b.last_name,
                     &b.first_name,
@@ -258,13 +318,27 @@ async fn remind(ctx: &Context<'_>, business_date: NaiveDate) -> Result<DateRepor
             .iter()
             .filter(|s| s.hire_as == PersonType::Honorary)
             .count();
-        info!(job = JOB, %business_date, %hire_date, vpd = %vpd, starters = reminder.starters.len(), honorary, "trust reminded");
+        let late = reminder.starters.iter().filter(|s| s.late).count();
+        info!(job = JOB, %business_date, %hire_date, vpd = %vpd, starters = reminder.starters.len(), late, honorary, "trust reminded");
         day.trusts.push(TrustReminded {
             vpd,
             starters: reminder.starters.len(),
+            late,
             honorary,
             outputs: outputs.to_vec(),
         });
+        to_mark.extend(applicants);
+    }
+    // Marked once the reminders are written: a run that stops before is redone with the same
+    // starters; a mark of this same date does not make a late starter "already reminded".
+    for (applicant, late) in &to_mark {
+        let mark = Reminded {
+            hire_date: applicant.projected_hire_date,
+            business_date,
+            late: *late,
+        };
+        mark_reminded(ctx, applicant, mark).await?;
+        reminded_now.insert((applicant.applicant_number.clone(), mark.hire_date));
     }
     for skipped in &day.not_notified {
         info!(job = JOB, %business_date, vpd = %skipped.vpd, starters = skipped.starters, reason = %skipped.reason, "trust not reminded");
@@ -272,6 +346,73 @@ async fn remind(ctx: &Context<'_>, business_date: NaiveDate) -> Result<DateRepor
     let operator = operator_key(business_date);
     day.outputs.push(format!("outbound/{operator}"));
     put_json(ctx.blobs, Area::Outbound, &operator, &day).await?;
-    info!(job = JOB, %business_date, %hire_date, read = day.read, starters = day.starters, trusts = day.trusts.len(), "date reminded");
+    info!(job = JOB, %business_date, %hire_date, read = day.read, starters = day.starters, late = day.late, trusts = day.trusts.len(), "date reminded");
     Ok(day)
+}
+
+/// Records on the applicant that it was reminded (a history entry, conditional on its version):
+/// first on the applicant as the index returned it, without reading it again; if it changed
+/// since, decided again on the stored one (a starter re-dated or moved meanwhile is not marked).
+async fn mark_reminded(
+    ctx: &Context<'_>,
+    applicant: &Applicant,
+    mark: Reminded,
+) -> Result<(), ProcessError> {
+    if applicant.reminded == Some(mark) {
+        return Ok(());
+    }
+    let cause = Cause::Schedule {
+        run: format!("{JOB} {}", mark.business_date),
+    };
+    let detail = format!(
+        "reminded for projected hire date {}{}",
+        mark.hire_date,
+        if mark.late { " (late)" } else { "" }
+    );
+    let mut marked = applicant.clone();
+    marked.reminded = Some(mark);
+    marked.version = applicant.version + 1;
+    marked.updated_at = ctx.now;
+    let mut entry = HistoryEntry::from_transition(
+        marked.version,
+        ctx.now,
+        REMIND_COMMAND,
+        Transition::Unchanged(applicant.state),
+        cause.clone(),
+        ACTOR,
+    );
+    entry.detail = Some(detail.clone());
+    if ctx
+        .store
+        .record_move(applicant.version, &marked, &entry)
+        .await?
+        == MoveOutcome::Stored
+    {
+        return Ok(());
+    }
+    change(
+        ctx.store,
+        &applicant.applicant_number,
+        ctx.now,
+        &cause,
+        ACTOR,
+        |current, _| {
+            if current.reminded == Some(mark)
+                || current.projected_hire_date != mark.hire_date
+                || !REMINDED_STATES.contains(&current.state)
+            {
+                return Decision::NoChange;
+            }
+            let mut updated = current.clone();
+            updated.reminded = Some(mark);
+            Decision::Apply {
+                updated,
+                command: REMIND_COMMAND.to_string(),
+                transition: Transition::Unchanged(current.state),
+                detail: Some(detail.clone()),
+            }
+        },
+    )
+    .await?;
+    Ok(())
 }
