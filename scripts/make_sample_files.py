@@ -220,6 +220,13 @@ def main():
             NEXT_PROJECTED_START_DATE="2027-02-10", NEXT_GRADE="F1", NEXT_WTE="1.0", POST_VACANT_AT_NEXT_ROTATION="N"),
     ])
 
+    # DNC 47 (the next day): applicant 5000008 (placement 7000031, APP 45) now starts on 2027-02-01,
+    # after its reminder date (2027-01-27) has passed: the 2027-01-29 reminder lists it, marked late.
+    write("DE_KSS_DNC_20261122_00000047.DAT", hdr("DNC", "KSS", "20261122", "00000047"), [
+        dnc("4", "10508064", dpn1, "Anaesthetics", NEXT_LAST_NAME="Gap", NEXT_FIRST_NAME="After", NEXT_GMC_NUMBER="7544170",
+            CHANGE_OF_PROJECTED_HIRE_DATE="2027-02-01"),
+    ])
+
     # An outbound type dropped inbound.
     write("DE_KSS_APC_20261121_00000042.DAT", hdr("APC", "KSS", "20261121", "00000042"), [])
 

@@ -50,17 +50,26 @@ fn print(data_dir: &Path, report: &ReminderReport) {
     }
     for day in &report.dates {
         println!(
-            "{}  starters hired on {}: {} (of {} applicants with that date)",
-            day.business_date, day.hire_date, day.starters, day.read
+            "{}  starters hired on {}: {}; late (hired sooner, not yet reminded): {} (of {} applicants hired within 5 days)",
+            day.business_date,
+            day.hire_date,
+            day.starters - day.late,
+            day.late,
+            day.read
         );
         for trust in &day.trusts {
+            let late = if trust.late > 0 {
+                format!(", {} late", trust.late)
+            } else {
+                String::new()
+            };
             let honorary = if trust.honorary > 0 {
                 format!(", {} as Honorary", trust.honorary)
             } else {
                 String::new()
             };
             println!(
-                "  trust {:<5} {} starter(s){honorary}",
+                "  trust {:<5} {} starter(s){late}{honorary}",
                 trust.vpd, trust.starters
             );
             for output in &trust.outputs {

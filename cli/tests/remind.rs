@@ -26,7 +26,19 @@ fn the_sample_data_gives_reminders_on_2027_01_29_and_nothing_new_the_second_time
 
     let (status, out) = dit(&data, &["remind", "--date", "2027-01-29"]);
     assert_eq!(status, 0, "{out}");
-    assert!(out.contains("starters hired on 2027-02-03: 6"), "{out}");
+    // DNC 47 moved applicant 5000008 to 2027-02-01, after its reminder date: reminded, late.
+    assert!(
+        out.contains(
+            "starters hired on 2027-02-03: 5; late (hired sooner, not yet reminded): 1"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("trust 504   5 starter(s), 1 late"), "{out}");
+    let reminder = std::fs::read_to_string(data.join(
+        "outbound/trusts/504/notifications/new-starters/2027-01-29.new-starter-reminder.json",
+    ))
+    .unwrap();
+    assert!(reminder.contains("\"Applicant Number\": \"5000008\",\n      \"Late\": true"));
     assert!(
         out.contains("trust 505   1 starter(s), 1 as Honorary"),
         "{out}"
