@@ -28,9 +28,7 @@ fn the_sample_data_gives_reminders_on_2027_01_29_and_nothing_new_the_second_time
     assert_eq!(status, 0, "{out}");
     // DNC 47 moved applicant 5000008 to 2027-02-01, after its reminder date: reminded, late.
     assert!(
-        out.contains(
-            "starters hired on 2027-02-03: 5; late (hired sooner, not yet reminded): 1"
-        ),
+        out.contains("starters hired on 2027-02-03: 5; late (hired sooner, not yet reminded): 1"),
         "{out}"
     );
     assert!(out.contains("trust 504   5 starter(s), 1 late"), "{out}");

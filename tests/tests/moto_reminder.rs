@@ -9,8 +9,8 @@ use chrono::{Days, Utc};
 use dit_aws::dynamo::DynamoStore;
 use dit_aws::s3::{S3Blobs, S3Layout};
 use dit_core::domain::lifecycle::ApplicantState;
-use dit_core::domain::org::Organisations;
 use dit_core::domain::model::Applicant;
+use dit_core::domain::org::Organisations;
 use dit_core::ports::{Area, BlobStore, NewApplicant, StateStore};
 use dit_core::service::inbound::{Context, Settings};
 use dit_core::service::reminders;
@@ -154,7 +154,8 @@ async fn run_job(deps: &Ports, business_date: &str) -> reminders::ReminderReport
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_reminder_reads_only_the_starters_due_within_five_days_however_many_applicants_are_stored() {
+async fn the_reminder_reads_only_the_starters_due_within_five_days_however_many_applicants_are_stored(
+) {
     let business_date = date(2027, 1, 29);
     let hire = date(2027, 2, 3);
     let moto = Moto::start();
@@ -198,7 +199,12 @@ async fn the_reminder_reads_only_the_starters_due_within_five_days_however_many_
     let due = due_within_five_days(&all, business_date);
     // Those hired before D + 5 were never reminded (no earlier run): late.
     let late = due.iter().filter(|a| a.projected_hire_date < hire).count();
-    assert!(late > 0 && due.len() < all.len() / 3, "{} of {}", due.len(), all.len());
+    assert!(
+        late > 0 && due.len() < all.len() / 3,
+        "{} of {}",
+        due.len(),
+        all.len()
+    );
     assert_eq!(counter.count("Scan"), 0, "no Scan");
     assert_eq!(
         items,
