@@ -578,6 +578,7 @@ mod tests {
             projected_hire_date: hire,
             hire_as: PersonType::Honorary,
             applicant_number: "5000001".into(),
+            late: false,
         });
         assert_eq!(n.title, "Deanery - Jnr. Doctor Starter(s) (505)");
         assert!(n.body.ends_with(
