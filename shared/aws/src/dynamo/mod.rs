@@ -636,34 +636,51 @@ impl StateStore for DynamoStore {
                 entry.seq
             )));
         }
-        let put_applicant = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(applicant_item(applicant)?))
-            .condition_expression("attribute_exists(#pk) AND #version = :expected")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_values(":expected", n(expected_version))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(build_error)?;
-        let put_history = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(history_item(applicant, entry)?))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .build()
-            .map_err(build_error)?;
-        // The version condition on the applicant must hold for its history entry to be written.
-        let actions = vec![
-            TransactWriteItem::builder().put(put_applicant).build(),
-            TransactWriteItem::builder().put(put_history).build(),
-        ];
+        let (ttl_attribute, ttl_value) = applicant_expiry(applicant);
+        // The move is first written on condition that the applicant's TTL stays as it was, which
+        // holds for most moves (an offer, a hire, a reminder mark). Only when that condition alone
+        // fails (a withdrawal, a new end date) is it written without it and the history entries
+        // and placement link restamped: a query and writes a move that keeps its TTL never pays.
+        let actions = |same_ttl: bool| -> Result<Vec<TransactWriteItem>, StoreError> {
+            let condition = if same_ttl {
+                "attribute_exists(#pk) AND #version = :expected AND #expires = :expires"
+            } else {
+                "attribute_exists(#pk) AND #version = :expected"
+            };
+            let mut put_applicant = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(applicant_item(applicant)?))
+                .condition_expression(condition)
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":expected", n(expected_version));
+            if same_ttl {
+                put_applicant = put_applicant
+                    .expression_attribute_names("#expires", &ttl_attribute)
+                    .expression_attribute_values(":expires", ttl_value.clone());
+            }
+            let put_history = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(history_item(applicant, entry)?))
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", PK)
+                .build()
+                .map_err(build_error)?;
+            // The version condition on the applicant must hold for its history entry to be written.
+            Ok(vec![
+                TransactWriteItem::builder()
+                    .put(put_applicant.build().map_err(build_error)?)
+                    .build(),
+                TransactWriteItem::builder().put(put_history).build(),
+            ])
+        };
+        let mut same_ttl = true;
         let mut attempt = 0;
         loop {
             let result = self
                 .client
                 .transact_write_items()
-                .set_transact_items(Some(actions.clone()))
+                .set_transact_items(Some(actions(same_ttl)?))
                 .send()
                 .await;
             let err = match result {
@@ -674,10 +691,12 @@ impl StateStore for DynamoStore {
                         to = %entry.to,
                         "applicant move stored"
                     );
-                    // A withdrawal or a new end date moves the retention of everything kept
-                    // with the applicant (section 8). A failure here leaves older entries kept
-                    // longer, never shorter; the next move of the applicant stamps them again.
-                    self.restamp(applicant).await?;
+                    if !same_ttl {
+                        // A withdrawal or a new end date moves the retention of everything kept
+                        // with the applicant (section 8). A failure here leaves older entries
+                        // kept longer, never shorter; the next such move stamps them again.
+                        self.restamp(applicant).await?;
+                    }
                     return Ok(MoveOutcome::Stored);
                 }
                 Err(err) => err,
@@ -693,6 +712,11 @@ impl StateStore for DynamoStore {
                 .map(|r| r.code().unwrap_or("None"))
                 .collect();
             match codes.as_slice() {
+                ["ConditionalCheckFailed", ..] if same_ttl => {
+                    // The version or the TTL differs: try again on the version alone.
+                    same_ttl = false;
+                    continue;
+                }
                 ["ConditionalCheckFailed", ..] => {
                     tracing::info!(
                         applicant_number = %number,
