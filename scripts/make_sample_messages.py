@@ -235,6 +235,12 @@ def main():
         (compact({"id": "504/../0001", "action": "offer", "vpd": "504", "applicant_number": "5000005"}), SENDERS["504"]),
     ], first=41))
     write_json(os.path.join(SQS, "trac-checks.json"), sqs_event([b["trac-5000001"]], first=31))
+    # A withdrawal moves the retention of what is kept with the applicant (section 8): its
+    # placement link and history are restamped, which the IAM audit must see trust-messages do.
+    write_json(os.path.join(SQS, "withdraw-5000009.json"), sqs_event([
+        (compact({"id": "504-0051", "action": "withdraw", "vpd": "504", "applicant_number": "5000009",
+                  "reason": "Trainee declined the post"}), SENDERS["504"]),
+    ], first=51))
 
 
 if __name__ == "__main__":
