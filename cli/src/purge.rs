@@ -38,6 +38,8 @@ pub fn run(data_dir: &Path, date: NaiveDate) -> u8 {
         ("person records", purged.persons),
         ("rejected applications", purged.rejected_applications),
         ("rotation grid rows", purged.rotation_rows),
+        ("processed-file records", purged.files),
+        ("TIS numbers received", purged.received_sequences),
     ] {
         println!("  {what:<24} {count}");
     }

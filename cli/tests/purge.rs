@@ -149,6 +149,8 @@ fn records_leave_state_db_on_their_day_and_a_rerun_removes_nothing_more() {
     assert!(count(&out, "placement links") > 0, "{out}");
     assert!(count(&out, "rejected applications") > 0, "{out}");
     assert!(count(&out, "rotation grid rows") > 0, "{out}");
+    assert!(count(&out, "processed-file records") > 0, "{out}");
+    assert!(count(&out, "TIS numbers received") > 0, "{out}");
     let (status, _, _) = dit(&data, &["show", "5000001"]);
     assert_ne!(status, 0, "applicant 5000001 is gone");
 
@@ -162,6 +164,8 @@ fn records_leave_state_db_on_their_day_and_a_rerun_removes_nothing_more() {
         "person records",
         "rejected applications",
         "rotation grid rows",
+        "processed-file records",
+        "TIS numbers received",
     ] {
         assert_eq!(count(&again, what), 0, "{what}: {again}");
     }

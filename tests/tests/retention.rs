@@ -1,5 +1,6 @@
 //! Retention of personal data (section 8), a test per row of the table: on DynamoDB (moto) every
-//! item holding personal data carries the TTL attribute the policy gives it; on SQLite
+//! item holding personal data, and every operator record (processed file, TIS number received),
+//! carries the TTL attribute the policy gives it; on SQLite
 //! `SqliteStore::purge` removes exactly what is past its time on a date. (The buckets' lifecycle
 //! rules, the dead-letter queues' retention and the table's TTL setting are read back from moto by
 //! scripts/local-cloud-test.sh; files of the data directory are removed by `dit purge`, tested in
@@ -13,7 +14,7 @@ use dit_core::domain::app::APP_FIELDS;
 use dit_core::domain::boundary::Principal;
 use dit_core::domain::dnc::DNC_FIELDS;
 use dit_core::domain::lifecycle::ApplicantState;
-use dit_core::domain::model::RejectedLookup;
+use dit_core::domain::model::{FileClaim, FileStatus, ProcessedFile, RejectedLookup};
 use dit_core::domain::retention::{ttl_seconds, TTL_ATTRIBUTE};
 use dit_core::service::messages::AnswerStatus;
 use dit_core::service::report::Outcome;
@@ -294,6 +295,26 @@ async fn every_item_with_personal_data_carries_its_ttl_on_moto() {
     let rows = items_of(&client, "ROTATION#504").await;
     assert_eq!(rows.len(), 1);
     assert_eq!(ttl(&rows[0]), ttl_seconds(d("2027-02-19")));
+
+    // Operator records (no personal data): processed-file records and the TIS numbers received,
+    // a year after their file's business date (2026-11-21).
+    let operator = ttl_seconds(d("2027-11-21"));
+    for identity in [
+        "KSS#APP#00000001",
+        "KSS#APP#00000010",
+        "KSS#DNC#00000040",
+        "504#POS#00000001",
+    ] {
+        let file = item(&client, &format!("FILE#{identity}"), "FILE").await;
+        assert_eq!(ttl(&file), operator, "{identity}");
+    }
+    for file_type in ["APP", "DNC"] {
+        let numbers = items_of(&client, &format!("RECEIVED#{file_type}")).await;
+        assert!(!numbers.is_empty(), "{file_type}");
+        for number in &numbers {
+            assert_eq!(ttl(number), operator, "{:?}", number.get("SK"));
+        }
+    }
 }
 
 #[tokio::test]
@@ -336,10 +357,50 @@ async fn purge_removes_each_kind_on_its_day_on_sqlite() {
     assert_eq!(rejected(&env).await, 0);
     assert!(env.store.rotation_grid("504").await.unwrap().is_empty());
 
-    // Withdrawn: a year after the withdrawal, with its history and placement link.
-    assert_eq!(store.purge(d("2027-11-21")).unwrap().applicants, 0);
+    // Withdrawn: a year after the withdrawal, with its history and placement link. Operator
+    // records (processed files, TIS numbers received): a year after their file (all 2026-11-21).
+    let app_numbers = |env: &Env| {
+        let env = env.clone();
+        async move {
+            env.store
+                .received_sequences_between_numbers("APP", 0, 99_999_999)
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    let first_app_again = ProcessedFile {
+        identity: "KSS#APP#00000001".into(),
+        source: "KSS".into(),
+        file_type: "APP".into(),
+        seq: 1,
+        name: "DE_KSS_APP_20261121_00000001.DAT".into(),
+        sha256: "other content".into(),
+        business_date: d("2026-11-21"),
+        status: FileStatus::InProgress,
+        claimed_at: "2027-11-23T09:00:00Z".parse().unwrap(),
+        completed_at: None,
+        summary: None,
+    };
+    let purged = store.purge(d("2027-11-21")).unwrap();
+    assert_eq!(purged.applicants, 0, "{purged:?}");
+    assert_eq!(purged.files, 0, "{purged:?}");
+    assert_eq!(purged.received_sequences, 0, "{purged:?}");
     assert!(present(&env, SECOND_504).await);
+    assert_eq!(app_numbers(&env).await, 3, "APP 1, 9 and 10");
+    assert!(matches!(
+        env.store.claim_file(&first_app_again).await.unwrap(),
+        FileClaim::DifferentContent(_)
+    ));
     let purged = store.purge(d("2027-11-22")).unwrap();
+    assert_eq!(purged.files, 7, "three POS, three APP, one DNC: {purged:?}");
+    assert_eq!(purged.received_sequences, 4, "{purged:?}");
+    assert_eq!(app_numbers(&env).await, 0);
+    assert_eq!(
+        env.store.claim_file(&first_app_again).await.unwrap(),
+        FileClaim::New,
+        "a file sent again after a year is judged afresh"
+    );
     assert_eq!(purged.applicants, 1, "{purged:?}");
     assert!(purged.history >= 2, "{purged:?}");
     assert_eq!(purged.placements, 1, "{purged:?}");

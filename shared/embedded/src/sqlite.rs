@@ -1105,12 +1105,15 @@ pub struct Purged {
     pub persons: u64,
     pub rejected_applications: u64,
     pub rotation_rows: u64,
+    pub files: u64,
+    pub received_sequences: u64,
 }
 
 impl SqliteStore {
     /// Removes every record past its retention on `date` (section 8, [`retention`]): applicants
     /// (with their history, placement link, person updates and their place in the person record),
-    /// rejected applications, rotation grid rows and processed-file records. One transaction: a
+    /// rejected applications, rotation grid rows, and the operator records: processed-file records
+    /// and TIS numbers received (a year after their file's business date). One transaction: a
     /// crash removes nothing, a rerun removes the same.
     ///
     /// # Errors
@@ -1187,6 +1190,26 @@ impl SqliteStore {
                     .execute(
                         "DELETE FROM rotation WHERE vpd = ?1 AND position_key = ?2",
                         params![row.vpd, row.position_key],
+                    )
+                    .map_err(unavailable)? as u64;
+            }
+            let files: Vec<ProcessedFile> = Self::bodies(&tx, "SELECT body FROM files", [])?;
+            for file in files.iter().filter(|f| {
+                retention::expired(retention::operator_record_kept_until(f.business_date), date)
+            }) {
+                purged.files += tx
+                    .execute("DELETE FROM files WHERE identity = ?1", [&file.identity])
+                    .map_err(unavailable)? as u64;
+            }
+            let received: Vec<ReceivedSequence> =
+                Self::bodies(&tx, "SELECT body FROM received_sequences", [])?;
+            for number in received.iter().filter(|r| {
+                retention::expired(retention::operator_record_kept_until(r.business_date), date)
+            }) {
+                purged.received_sequences += tx
+                    .execute(
+                        "DELETE FROM received_sequences WHERE file_type = ?1 AND seq = ?2 AND source = ?3",
+                        params![number.file_type, number.seq as i64, number.source],
                     )
                     .map_err(unavailable)? as u64;
             }

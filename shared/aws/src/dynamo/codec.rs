@@ -53,6 +53,9 @@ pub(super) fn file_item(file: &ProcessedFile) -> Result<Item, StoreError> {
         })?;
         item.insert(SUMMARY_JSON.to_string(), s(text));
     }
+    item.extend([expires_at(retention::operator_record_kept_until(
+        file.business_date,
+    ))]);
     Ok(with_keys(item, file_key(&file.identity)))
 }
 

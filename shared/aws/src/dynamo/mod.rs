@@ -260,7 +260,10 @@ impl StateStore for DynamoStore {
 
     async fn note_received_sequence(&self, received: &ReceivedSequence) -> Result<(), StoreError> {
         let what = format!("received {} {}", received.file_type, received.seq);
-        let item = encode(&what, received)?;
+        let mut item = encode(&what, received)?;
+        item.extend([expires_at(retention::operator_record_kept_until(
+            received.business_date,
+        ))]);
         let pk = received_pk(&received.file_type);
         let by_date = received_by_date_sk(received.business_date, received.seq, &received.source);
         let by_number = received_by_number_sk(received.seq, &received.source);

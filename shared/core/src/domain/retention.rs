@@ -135,6 +135,13 @@ pub fn rotation_kept_until(entry: &RotationEntry) -> NaiveDate {
     plus(entry.updated_on, TRUST_OUTPUT_DAYS)
 }
 
+/// The last day an operator record without personal data (a processed-file record, a TIS number
+/// received) is kept: a year after its file's business date. A file sent again after that is
+/// judged afresh (no duplicate found), and the sequence check no longer sees its number.
+pub fn operator_record_kept_until(business_date: NaiveDate) -> NaiveDate {
+    plus(business_date, OPERATOR_DAYS)
+}
+
 /// DynamoDB's TTL value for "kept until the end of `date`": the first second of the next day, UTC.
 pub fn ttl_seconds(kept_until: NaiveDate) -> i64 {
     plus(kept_until, 1)
@@ -181,5 +188,10 @@ mod tests {
         assert_eq!(ttl_seconds(d("1970-01-01")), 86_400);
         assert!(expired(d("2026-01-01"), d("2026-01-02")));
         assert!(!expired(d("2026-01-01"), d("2026-01-01")));
+    }
+
+    #[test]
+    fn operator_records_are_kept_a_year_after_their_file() {
+        assert_eq!(operator_record_kept_until(d("2026-03-01")), d("2027-03-01"));
     }
 }
