@@ -147,6 +147,23 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Every item of one partition: `key` (the table's `PK` or an index's partition key, with
+    /// `index`) equal to `partition`.
+    pub(super) async fn query_partition(
+        &self,
+        index: Option<&str>,
+        key: &str,
+        partition: impl Into<String>,
+    ) -> Result<Vec<Item>, StoreError> {
+        self.query_all(
+            index,
+            "#pk = :pk",
+            &[("#pk", key)],
+            HashMap::from([(":pk".to_string(), s(partition))]),
+        )
+        .await
+    }
+
     /// Every item of a query, following pages. Consistent reads only on the table itself.
     pub(super) async fn query_all(
         &self,

@@ -355,12 +355,7 @@ impl StateStore for DynamoStore {
 
     async fn trust_positions(&self, vpd: &str) -> Result<Vec<Position>, StoreError> {
         let items = self
-            .query_all(
-                Some(GSI1),
-                "#pk = :pk",
-                &[("#pk", GSI1PK)],
-                HashMap::from([(":pk".to_string(), s(format!("TRUST#{vpd}#POSITIONS")))]),
-            )
+            .query_partition(Some(GSI1), GSI1PK, format!("TRUST#{vpd}#POSITIONS"))
             .await?;
         let positions = items
             .into_iter()
@@ -375,12 +370,7 @@ impl StateStore for DynamoStore {
             return Ok(Vec::new());
         }
         let items = self
-            .query_all(
-                Some(GSI2),
-                "#pk = :pk",
-                &[("#pk", GSI2PK)],
-                HashMap::from([(":pk".to_string(), s(format!("DPN#{dpn}")))]),
-            )
+            .query_partition(Some(GSI2), GSI2PK, format!("DPN#{dpn}"))
             .await?;
         items
             .into_iter()
@@ -589,12 +579,7 @@ impl StateStore for DynamoStore {
             return Ok(Vec::new());
         }
         let items = self
-            .query_all(
-                Some(GSI2),
-                "#pk = :pk",
-                &[("#pk", GSI2PK)],
-                HashMap::from([(":pk".to_string(), s(format!("GMC#{gmc}")))]),
-            )
+            .query_partition(Some(GSI2), GSI2PK, format!("GMC#{gmc}"))
             .await?;
         let applicants = items
             .into_iter()
@@ -798,12 +783,7 @@ impl StateStore for DynamoStore {
 
     async fn rotation_grid(&self, vpd: &str) -> Result<Vec<RotationEntry>, StoreError> {
         let items = self
-            .query_all(
-                None,
-                "#pk = :pk",
-                &[("#pk", PK)],
-                HashMap::from([(":pk".to_string(), s(format!("ROTATION#{vpd}")))]),
-            )
+            .query_partition(None, PK, format!("ROTATION#{vpd}"))
             .await?;
         items
             .into_iter()
@@ -848,12 +828,7 @@ impl StateStore for DynamoStore {
 
     async fn person_updates(&self, vpd: &str) -> Result<Vec<PersonUpdate>, StoreError> {
         let items = self
-            .query_all(
-                None,
-                "#pk = :pk",
-                &[("#pk", PK)],
-                HashMap::from([(":pk".to_string(), s(format!("PERSONUPDATE#{vpd}")))]),
-            )
+            .query_partition(None, PK, format!("PERSONUPDATE#{vpd}"))
             .await?;
         let mut updates = items
             .into_iter()
@@ -871,12 +846,7 @@ impl StateStore for DynamoStore {
 
     async fn applicants_starting_on(&self, date: NaiveDate) -> Result<Vec<Applicant>, StoreError> {
         let items = self
-            .query_all(
-                Some(GSI1),
-                "#pk = :pk",
-                &[("#pk", GSI1PK)],
-                HashMap::from([(":pk".to_string(), s(format!("HIRE#{date}")))]),
-            )
+            .query_partition(Some(GSI1), GSI1PK, format!("HIRE#{date}"))
             .await?;
         let applicants = items
             .into_iter()
@@ -946,12 +916,7 @@ impl StateStore for DynamoStore {
         local_office: &str,
     ) -> Result<HashMap<String, Vec<String>>, StoreError> {
         let items = self
-            .query_all(
-                None,
-                "#pk = :pk",
-                &[("#pk", PK)],
-                HashMap::from([(":pk".to_string(), s(format!("TISVIEW#{local_office}")))]),
-            )
+            .query_partition(None, PK, format!("TISVIEW#{local_office}"))
             .await?;
         let mut sent = HashMap::new();
         for item in items {
@@ -1097,12 +1062,7 @@ impl StateStore for DynamoStore {
 
     async fn read_items(&self, vpd: &str) -> Result<HashSet<String>, StoreError> {
         let items = self
-            .query_all(
-                None,
-                "#pk = :pk",
-                &[("#pk", PK)],
-                HashMap::from([(":pk".to_string(), s(format!("READ#{vpd}")))]),
-            )
+            .query_partition(None, PK, format!("READ#{vpd}"))
             .await?;
         Ok(items
             .into_iter()

@@ -83,14 +83,7 @@ impl DynamoStore {
             }
             _ => return Ok(Vec::new()),
         };
-        let items = self
-            .query_all(
-                index,
-                "#pk = :pk",
-                &[("#pk", pk_name)],
-                HashMap::from([(":pk".to_string(), s(partition))]),
-            )
-            .await?;
+        let items = self.query_partition(index, pk_name, partition).await?;
         let mut found = items
             .into_iter()
             .map(|item| decode("rejected application", item))
