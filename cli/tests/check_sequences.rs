@@ -1,31 +1,17 @@
 //! `dit check-sequences` on the sample data, as the README shows it.
 
-use std::path::Path;
-use std::process::Command;
-
-fn dit(data_dir: &Path, args: &[&str]) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_dit"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-    )
-}
+mod common;
+use common::dit;
 
 #[test]
 fn the_sample_data_is_missing_app_44() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d");
-    let (status, out) = dit(&data, &["process", "events/files/"]);
+    let (status, out, _) = dit(&data, &["process", "events/files/"]);
     assert_eq!(status, 3, "the samples include quarantined files");
     assert!(!out.contains("sequence gap"), "no per-file warning: {out}");
 
-    let (status, out) = dit(&data, &["check-sequences", "--date", "2026-11-21"]);
+    let (status, out, _) = dit(&data, &["check-sequences", "--date", "2026-11-21"]);
     assert_eq!(status, 0, "{out}");
     assert!(
         out.contains("APP  3 received, 00000042 to 00000045; 1 missing: 00000044"),
@@ -38,6 +24,6 @@ fn the_sample_data_is_missing_app_44() {
     .unwrap();
     assert!(html.contains("<td>00000044</td>"), "{html}");
 
-    let (status, _) = dit(&data, &["check-sequences"]);
+    let (status, _, _) = dit(&data, &["check-sequences"]);
     assert_eq!(status, 2, "the date is required");
 }

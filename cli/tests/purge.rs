@@ -3,25 +3,12 @@
 //! what was removed is printed by count only.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use chrono::NaiveDate;
 
-fn dit(data_dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_dit"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
+mod common;
+use common::dit;
 
 /// Noon (UTC) of `days` days before `date`: the file's age as `dit purge --date date` sees it.
 fn days_before(date: NaiveDate, days: u64) -> SystemTime {

@@ -1,30 +1,16 @@
 //! `dit remind` on the sample data, as the README shows it.
 
-use std::path::Path;
-use std::process::Command;
-
-fn dit(data_dir: &Path, args: &[&str]) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_dit"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-    )
-}
+mod common;
+use common::dit;
 
 #[test]
 fn the_sample_data_gives_reminders_on_2027_01_29_and_nothing_new_the_second_time() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d");
-    let (status, _) = dit(&data, &["process", "events/files/"]);
+    let (status, _, _) = dit(&data, &["process", "events/files/"]);
     assert_eq!(status, 3, "the samples include quarantined files");
 
-    let (status, out) = dit(&data, &["remind", "--date", "2027-01-29"]);
+    let (status, out, _) = dit(&data, &["remind", "--date", "2027-01-29"]);
     assert_eq!(status, 0, "{out}");
     // DNC 47 moved applicant 5000008 to 2027-02-01, after its reminder date: reminded, late.
     assert!(
@@ -49,12 +35,12 @@ fn the_sample_data_gives_reminders_on_2027_01_29_and_nothing_new_the_second_time
             .is_file());
     }
 
-    let (status, out) = dit(&data, &["remind", "--date", "2027-01-29"]);
+    let (status, out, _) = dit(&data, &["remind", "--date", "2027-01-29"]);
     assert_eq!(status, 0);
     assert!(out.contains("Nothing new"), "{out}");
 
     // The DNC moved applicant 5000002 to 2027-02-10: reminded on 2027-02-05, after catching up.
-    let (status, out) = dit(&data, &["remind", "--date", "2027-02-05"]);
+    let (status, out, _) = dit(&data, &["remind", "--date", "2027-02-05"]);
     assert_eq!(status, 0);
     assert!(out.contains("Catching up 7 dates."), "{out}");
     let moved = std::fs::read_to_string(data.join(
@@ -67,13 +53,13 @@ fn the_sample_data_gives_reminders_on_2027_01_29_and_nothing_new_the_second_time
 #[test]
 fn a_missing_data_directory_or_date_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
-    let (status, _) = dit(
+    let (status, _, _) = dit(
         &dir.path().join("none"),
         &["remind", "--date", "2027-01-29"],
     );
     assert_eq!(status, 2);
-    let (status, _) = dit(dir.path(), &["remind"]);
+    let (status, _, _) = dit(dir.path(), &["remind"]);
     assert_eq!(status, 2);
-    let (status, _) = dit(dir.path(), &["remind", "--date", "29/01/2027"]);
+    let (status, _, _) = dit(dir.path(), &["remind", "--date", "29/01/2027"]);
     assert_eq!(status, 2);
 }

@@ -1,32 +1,18 @@
 //! `dit show` on the sample data, as the README shows it: applicants and rejected applications.
 
-use std::path::Path;
-use std::process::Command;
-
-fn dit(data_dir: &Path, args: &[&str]) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_dit"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-    )
-}
+mod common;
+use common::dit;
 
 #[test]
 fn a_rejected_sample_record_is_found_by_placement_and_gmc_number_with_every_message() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d");
-    let (status, _) = dit(&data, &["process", "events/files/"]);
+    let (status, _, _) = dit(&data, &["process", "events/files/"]);
     assert_eq!(status, 3, "the samples include quarantined files");
 
     // Record 16 of APP 42 misses two mandatory items.
     for key in ["7000016", "7544169"] {
-        let (status, out) = dit(&data, &["show", key]);
+        let (status, out, _) = dit(&data, &["show", key]);
         assert_eq!(status, 0, "{out}");
         assert!(out.contains("Rejected application  (rejected)"), "{out}");
         assert!(out.contains("Placement          7000016"), "{out}");
@@ -56,7 +42,7 @@ fn a_rejected_sample_record_is_found_by_placement_and_gmc_number_with_every_mess
         );
     }
 
-    let (status, out) = dit(&data, &["show", "--json", "7000016"]);
+    let (status, out, _) = dit(&data, &["show", "--json", "7000016"]);
     assert_eq!(status, 0, "{out}");
     let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
     let entries = shown.as_array().unwrap();
@@ -69,7 +55,7 @@ fn a_rejected_sample_record_is_found_by_placement_and_gmc_number_with_every_mess
     assert_eq!(rejected["messages"].as_array().unwrap().len(), 2);
 
     // A placement both loaded (record 1) and repeated (record 10): the applicant and the rejection.
-    let (status, out) = dit(&data, &["show", "7000001"]);
+    let (status, out, _) = dit(&data, &["show", "7000001"]);
     assert_eq!(status, 0, "{out}");
     assert!(out.contains("Applicant 5000001  (loaded)"), "{out}");
     assert!(
@@ -79,7 +65,7 @@ fn a_rejected_sample_record_is_found_by_placement_and_gmc_number_with_every_mess
         "{out}"
     );
 
-    let (status, _) = dit(&data, &["show", "7999999"]);
+    let (status, _, _) = dit(&data, &["show", "7999999"]);
     assert_eq!(status, 4, "nothing matches");
 }
 
@@ -87,7 +73,7 @@ fn a_rejected_sample_record_is_found_by_placement_and_gmc_number_with_every_mess
 fn the_next_days_samples_load_a_corrected_placement_an_employee_and_a_dnf_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d");
-    let (status, out) = dit(&data, &["process", "events/files/"]);
+    let (status, out, _) = dit(&data, &["process", "events/files/"]);
     assert_eq!(status, 3, "the samples include quarantined files");
     assert!(
         out.contains("snapshot: grid of trust 504 now 2 row(s), 1 dropped"),
@@ -95,7 +81,7 @@ fn the_next_days_samples_load_a_corrected_placement_an_employee_and_a_dnf_snapsh
     );
 
     // Placement 7000004, rejected in APP 42, loads from APP 59; the rejection stays findable.
-    let (status, out) = dit(&data, &["show", "7000004"]);
+    let (status, out, _) = dit(&data, &["show", "7000004"]);
     assert_eq!(status, 0, "{out}");
     assert!(
         out.contains("Loaded from        DE_KSS_APP_20261122_00000059.DAT record 1"),
@@ -107,7 +93,7 @@ fn the_next_days_samples_load_a_corrected_placement_an_employee_and_a_dnf_snapsh
     );
 
     // GMC 7100001, the current holder of 10508064 in DNF 1, is an employee of trust 504.
-    let (status, out) = dit(&data, &["show", "7000041"]);
+    let (status, out, _) = dit(&data, &["show", "7000041"]);
     assert_eq!(status, 0, "{out}");
     assert!(
         out.contains("INFO Application is from an EXISTING Employee"),
