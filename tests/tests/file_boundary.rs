@@ -2,62 +2,15 @@
 //! and S3 emulated by moto: a file is taken only from its sender's folder, and a record acts only
 //! on trusts that the file's local office manages.
 
-use std::sync::Arc;
-
-use dit_aws::dynamo::DynamoStore;
-use dit_aws::s3::{S3Blobs, S3Layout};
 use dit_core::domain::boundary::FileOrigin;
 use dit_core::domain::dnc::DNC_FIELDS;
 use dit_core::domain::lifecycle::ApplicantState;
 use dit_core::domain::org::Organisations;
 use dit_core::ports::Area;
 use dit_core::service::report::Outcome;
-use dit_embedded::folders::FolderBlobs;
-use dit_embedded::sqlite::SqliteStore;
-use dit_test_support::applicants::{app, envelope, pos, Env, DPN_100, LEAD_504, ORGANISATIONS};
-use dit_test_support::Moto;
-
-const TABLE: &str = "dit-state";
-const INBOUND: &str = "dit-inbound";
-const OUTBOUND: &str = "dit-outbound";
-
-async fn on_sqlite<F, Fut>(rule: F)
-where
-    F: FnOnce(Env) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let env = Env::new(
-        Arc::new(SqliteStore::in_memory().unwrap()),
-        Arc::new(FolderBlobs::new(dir.path())),
-    );
-    env.load().await;
-    rule(env).await;
-}
-
-async fn on_moto<F, Fut>(rule: F)
-where
-    F: FnOnce(Env) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let moto = Moto::start();
-    moto.create_table(TABLE).await;
-    moto.create_buckets(INBOUND, OUTBOUND).await;
-    let env = Env::new(
-        Arc::new(DynamoStore::new(moto.dynamo_client().await, TABLE)),
-        Arc::new(S3Blobs::new(
-            moto.s3_client().await,
-            S3Layout {
-                inbound_bucket: INBOUND.into(),
-                inbound_prefix: "incoming/".into(),
-                quarantine_prefix: "quarantine/".into(),
-                outbound_bucket: OUTBOUND.into(),
-            },
-        )),
-    );
-    env.load().await;
-    rule(env).await;
-}
+use dit_test_support::applicants::{
+    app, envelope, on_moto, on_sqlite, pos, Env, DPN_100, LEAD_504, ORGANISATIONS,
+};
 
 /// Drops `text` at `key` of the inbound area and processes it as inbound-file does: the sender is
 /// the folder the key is in.

@@ -10,9 +10,9 @@ use dit_core::domain::boundary::{MessageSender, Principal};
 use dit_core::domain::lifecycle::ApplicantState;
 use dit_core::ports::Area;
 use dit_core::service::messages::{answer_key, trac_answer_key, Answer, AnswerStatus};
-use dit_embedded::folders::FolderBlobs;
-use dit_embedded::sqlite::SqliteStore;
-use dit_test_support::applicants::{action, outbound, Env, HOST_505_PART, LEAD_504, SECOND_504};
+use dit_test_support::applicants::{
+    action, on_moto, on_sqlite, outbound, Env, HOST_505_PART, LEAD_504, SECOND_504,
+};
 use dit_test_support::Moto;
 use serde::Deserialize;
 use serde_json::json;
@@ -23,44 +23,6 @@ const OUTBOUND: &str = "dit-outbound";
 
 fn trust(vpd: &str) -> Principal {
     Principal::Trust(vpd.into())
-}
-
-async fn on_sqlite<F, Fut>(rule: F)
-where
-    F: FnOnce(Env) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let env = Env::new(
-        Arc::new(SqliteStore::in_memory().unwrap()),
-        Arc::new(FolderBlobs::new(dir.path())),
-    );
-    env.load().await;
-    rule(env).await;
-}
-
-async fn on_moto<F, Fut>(rule: F)
-where
-    F: FnOnce(Env) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let moto = Moto::start();
-    moto.create_table(TABLE).await;
-    moto.create_buckets(INBOUND, OUTBOUND).await;
-    let env = Env::new(
-        Arc::new(DynamoStore::new(moto.dynamo_client().await, TABLE)),
-        Arc::new(S3Blobs::new(
-            moto.s3_client().await,
-            S3Layout {
-                inbound_bucket: INBOUND.into(),
-                inbound_prefix: "incoming/".into(),
-                quarantine_prefix: "quarantine/".into(),
-                outbound_bucket: OUTBOUND.into(),
-            },
-        )),
-    );
-    env.load().await;
-    rule(env).await;
 }
 
 async fn read<T: for<'de> Deserialize<'de>>(env: &Env, key: &str) -> Option<T> {

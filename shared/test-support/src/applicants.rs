@@ -330,3 +330,50 @@ pub async fn outbound(blobs: &dyn BlobStore) -> Vec<(String, Vec<u8>)> {
     found.sort();
     found
 }
+
+/// Runs `rule` on the fixture applicants (`Env::load`) held by SQLite in memory and folders.
+pub async fn on_sqlite<F, Fut>(rule: F)
+where
+    F: FnOnce(Env) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let env = Env::new(
+        Arc::new(dit_embedded::sqlite::SqliteStore::in_memory().unwrap()),
+        Arc::new(dit_embedded::folders::FolderBlobs::new(dir.path())),
+    );
+    env.load().await;
+    rule(env).await;
+}
+
+/// Runs `rule` on the fixture applicants (`Env::load`) held by DynamoDB and S3 on a moto_server
+/// of its own (table `dit-state`, buckets `dit-inbound` and `dit-outbound`).
+pub async fn on_moto<F, Fut>(rule: F)
+where
+    F: FnOnce(Env) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    const TABLE: &str = "dit-state";
+    const INBOUND: &str = "dit-inbound";
+    const OUTBOUND: &str = "dit-outbound";
+    let moto = crate::Moto::start();
+    moto.create_table(TABLE).await;
+    moto.create_buckets(INBOUND, OUTBOUND).await;
+    let env = Env::new(
+        Arc::new(dit_aws::dynamo::DynamoStore::new(
+            moto.dynamo_client().await,
+            TABLE,
+        )),
+        Arc::new(dit_aws::s3::S3Blobs::new(
+            moto.s3_client().await,
+            dit_aws::s3::S3Layout {
+                inbound_bucket: INBOUND.into(),
+                inbound_prefix: "incoming/".into(),
+                quarantine_prefix: "quarantine/".into(),
+                outbound_bucket: OUTBOUND.into(),
+            },
+        )),
+    );
+    env.load().await;
+    rule(env).await;
+}
