@@ -235,6 +235,27 @@ pub trait StateStore: Send + Sync {
         applicants: &[NewApplicant],
     ) -> Result<Vec<CreateOutcome>, StoreError>;
 
+    /// A bulk load (the records of one APP file) starts. Until [`StateStore::end_bulk`] the
+    /// store may make its writes durable in groups rather than one call at a time. Each call
+    /// stays atomic and later calls see it; a crash before a group is made durable loses that
+    /// group, which running the same file again redoes (every write of a load is idempotent).
+    /// Stores whose every write is durable at once need do nothing.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn begin_bulk(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// The bulk load has ended, successfully or not: everything written is made durable before
+    /// this returns.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails; the writes since the last durable group are lost.
+    async fn end_bulk(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// # Errors
     /// [`StoreError`] when the store fails.
     async fn applicant(&self, applicant_number: &str) -> Result<Option<Applicant>, StoreError>;

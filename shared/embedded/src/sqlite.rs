@@ -80,8 +80,34 @@ const PAGE_SIZE: i64 = 16_384;
 /// Page cache of the connection, in KiB: holds the indexes a chunk of applicants writes into.
 const CACHE_KIB: i64 = 8_192;
 
+/// Applicants a bulk load writes between commits (see [`StateStore::begin_bulk`]): every commit
+/// rewrites each index page the applicants since the last one touched, and the indexes by trust,
+/// GMC number and person take their entries all over the tree, so committing every chunk of 500
+/// wrote each of those pages about ten times over.
+const BULK_COMMIT_EVERY: usize = 5_000;
+
 pub struct SqliteStore {
-    connection: Mutex<Connection>,
+    db: Mutex<Db>,
+}
+
+struct Db {
+    connection: Connection,
+    /// Between `begin_bulk` and `end_bulk`.
+    bulk: bool,
+    /// Applicants written into the open bulk transaction, while one is open.
+    uncommitted: Option<usize>,
+    bulk_commit_every: usize,
+}
+
+impl Db {
+    fn commit_bulk(&mut self) -> Result<(), StoreError> {
+        if self.uncommitted.take().is_some() {
+            self.connection
+                .execute_batch("COMMIT")
+                .map_err(unavailable)?;
+        }
+        Ok(())
+    }
 }
 
 fn unavailable(err: rusqlite::Error) -> StoreError {
@@ -203,18 +229,101 @@ impl SqliteStore {
         connection.set_prepared_statement_cache_capacity(64);
         connection.execute_batch(SCHEMA).map_err(unavailable)?;
         Ok(SqliteStore {
-            connection: Mutex::new(connection),
+            db: Mutex::new(Db {
+                connection,
+                bulk: false,
+                uncommitted: None,
+                bulk_commit_every: BULK_COMMIT_EVERY,
+            }),
         })
     }
 
+    /// Commits a bulk load every `applicants` applicants instead of every
+    /// [`BULK_COMMIT_EVERY`] (for tests that need several groups in a small file).
+    #[must_use]
+    pub fn with_bulk_commit_every(mut self, applicants: usize) -> SqliteStore {
+        if let Ok(db) = self.db.get_mut() {
+            db.bulk_commit_every = applicants.max(1);
+        }
+        self
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Db>, StoreError> {
+        self.db.lock().map_err(|_| {
+            StoreError::Unavailable("sqlite connection poisoned by an earlier panic".into())
+        })
+    }
+
+    /// Runs `work` on the connection with no bulk transaction open: what a bulk load wrote is
+    /// committed first, so `work` may open a transaction of its own.
     fn with<T>(
         &self,
         work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut connection = self.connection.lock().map_err(|_| {
-            StoreError::Unavailable("sqlite connection poisoned by an earlier panic".into())
-        })?;
-        work(&mut connection)
+        let mut db = self.lock()?;
+        db.commit_bulk()?;
+        work(&mut db.connection)
+    }
+
+    /// Runs a read of the load path, inside the bulk transaction when one is open (so it sees
+    /// what the load wrote, and commits nothing).
+    fn read<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut db = self.lock()?;
+        work(&mut db.connection)
+    }
+
+    /// Runs a write of the load path atomically: in a transaction of its own or, during a bulk
+    /// load, in the bulk transaction, which is committed once it holds [`BULK_COMMIT_EVERY`]
+    /// applicants (or the number set by [`SqliteStore::with_bulk_commit_every`]). `applicants` is how many applicants `work` writes.
+    fn write<T>(
+        &self,
+        applicants: usize,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut db = self.lock()?;
+        if !db.bulk {
+            let tx = db
+                .connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let done = work(&tx)?;
+            tx.commit().map_err(unavailable)?;
+            return Ok(done);
+        }
+        let written = match db.uncommitted {
+            Some(written) => written,
+            None => {
+                db.connection
+                    .execute_batch("BEGIN IMMEDIATE")
+                    .map_err(unavailable)?;
+                0
+            }
+        };
+        db.uncommitted = Some(written);
+        match work(&db.connection) {
+            Ok(done) => {
+                db.uncommitted = Some(written + applicants);
+                if written + applicants >= db.bulk_commit_every {
+                    db.commit_bulk()?;
+                }
+                Ok(done)
+            }
+            Err(error) => {
+                // No savepoint per call (its journal would copy every page the load touches):
+                // a failed write takes the bulk transaction back to its last commit instead,
+                // which a rerun of the file redoes.
+                db.uncommitted = None;
+                if !db.connection.is_autocommit() {
+                    db.connection
+                        .execute_batch("ROLLBACK")
+                        .map_err(unavailable)?;
+                }
+                Err(error)
+            }
+        }
     }
 
     fn bodies<T: DeserializeOwned>(
@@ -242,26 +351,41 @@ impl SqliteStore {
         K: LookupKey,
         T: DeserializeOwned,
     {
+        // Inside a bulk transaction the reads already share its snapshot.
+        if !connection.is_autocommit() {
+            return Self::bodies_by_key_in(connection, sql, keys);
+        }
         let tx = connection.transaction().map_err(unavailable)?;
+        let found = Self::bodies_by_key_in(&tx, sql, keys)?;
+        tx.commit().map_err(unavailable)?;
+        Ok(found)
+    }
+
+    fn bodies_by_key_in<K, T>(
+        connection: &Connection,
+        sql: &str,
+        keys: &[K],
+    ) -> Result<HashMap<K, T>, StoreError>
+    where
+        K: LookupKey,
+        T: DeserializeOwned,
+    {
         let mut found = HashMap::with_capacity(keys.len());
-        {
-            let mut statement = tx.prepare_cached(sql).map_err(unavailable)?;
-            for key in keys {
-                key.bind(&mut statement).map_err(unavailable)?;
-                let mut rows = statement.raw_query();
-                if let Some(row) = rows.next().map_err(unavailable)? {
-                    found.insert(key.clone(), body_of(row)?);
-                }
+        let mut statement = connection.prepare_cached(sql).map_err(unavailable)?;
+        for key in keys {
+            key.bind(&mut statement).map_err(unavailable)?;
+            let mut rows = statement.raw_query();
+            if let Some(row) = rows.next().map_err(unavailable)? {
+                found.insert(key.clone(), body_of(row)?);
             }
         }
-        tx.commit().map_err(unavailable)?;
         Ok(found)
     }
 }
 
 /// Reads a person (or a new one), lets `change` amend it, and writes it back, inside `tx`.
 fn update_person(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     vpd: &str,
     key: &str,
     change: impl FnOnce(&mut Person),
@@ -291,11 +415,7 @@ fn update_person(
     Ok(())
 }
 
-fn insert_applicant(
-    tx: &rusqlite::Transaction<'_>,
-    applicant: &Applicant,
-    body: &str,
-) -> Result<(), StoreError> {
+fn insert_applicant(tx: &Connection, applicant: &Applicant, body: &str) -> Result<(), StoreError> {
     execute(
         tx,
         "INSERT INTO applicants (applicant_number, vpd, gmc, hire_date, version, body)
@@ -313,7 +433,7 @@ fn insert_applicant(
 }
 
 fn insert_history(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     applicant_number: &str,
     seq: u32,
     body: &str,
@@ -353,8 +473,11 @@ impl EncodedApplicant {
 /// Batches smaller than this are encoded on the writing thread: a helper thread would cost more
 /// than it saves.
 const ENCODE_ON_HELPER_FROM: usize = 32;
-/// Encoded applicants the helper may run ahead of the writer (bounds the memory they take).
-const ENCODE_AHEAD: usize = 64;
+/// Applicants the helper encodes before handing them over together: a hand-over per applicant
+/// woke the other thread twice per applicant, which cost about a tenth of a bulk load.
+const ENCODE_BATCH: usize = 64;
+/// Encoded batches the helper may run ahead of the writer (bounds the memory they take).
+const ENCODE_AHEAD: usize = 2;
 
 /// Gives each applicant of `applicants`, in order, with its JSON bodies to `write`. Large batches
 /// are encoded on a helper thread while this one writes, so a bulk load uses two cores: encoding
@@ -372,18 +495,22 @@ fn with_encoded(
     std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel(ENCODE_AHEAD);
         scope.spawn(move || {
-            for new in applicants {
+            for batch in applicants.chunks(ENCODE_BATCH) {
+                let encoded: Result<Vec<_>, _> =
+                    batch.iter().map(EncodedApplicant::encode).collect();
                 // The writer hung up (it failed): stop encoding.
-                if sender.send(EncodedApplicant::encode(new)).is_err() {
+                if sender.send(encoded).is_err() {
                     break;
                 }
             }
         });
-        for new in applicants {
+        for batch in applicants.chunks(ENCODE_BATCH) {
             let encoded = receiver.recv().map_err(|_| {
                 StoreError::Unavailable("the JSON encoding thread stopped early".into())
             })??;
-            write(new, encoded)?;
+            for (new, encoded) in batch.iter().zip(encoded) {
+                write(new, encoded)?;
+            }
         }
         Ok(())
     })
@@ -499,7 +626,7 @@ impl StateStore for SqliteStore {
     }
 
     async fn positions(&self, ids: &[String]) -> Result<HashMap<String, Position>, StoreError> {
-        self.with(|connection| {
+        self.read(|connection| {
             Self::bodies_by_key(
                 connection,
                 "SELECT body FROM positions WHERE position_id = ?1",
@@ -523,7 +650,7 @@ impl StateStore for SqliteStore {
         if dpn.is_empty() {
             return Ok(Vec::new());
         }
-        self.with(|connection| {
+        self.read(|connection| {
             Self::bodies(
                 connection,
                 "SELECT body FROM positions WHERE dpn = ?1 ORDER BY vpd, position_id",
@@ -550,7 +677,7 @@ impl StateStore for SqliteStore {
         &self,
         ids: &[String],
     ) -> Result<HashMap<String, PlacementLink>, StoreError> {
-        self.with(|connection| {
+        self.read(|connection| {
             Self::bodies_by_key(
                 connection,
                 "SELECT body FROM placements WHERE placement_id = ?1",
@@ -563,7 +690,7 @@ impl StateStore for SqliteStore {
         &self,
         keys: &[(String, String)],
     ) -> Result<HashMap<(String, String), Person>, StoreError> {
-        self.with(|connection| {
+        self.read(|connection| {
             Self::bodies_by_key(
                 connection,
                 "SELECT body FROM persons WHERE vpd = ?1 AND person_key = ?2",
@@ -601,10 +728,7 @@ impl StateStore for SqliteStore {
             Counter::ApplicantNumbers => "numbers".to_string(),
             Counter::Sequence(sequence) => format!("sequence:{sequence}"),
         };
-        self.with(|connection| {
-            let tx = connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
+        self.write(0, |tx| {
             let reserved: Option<(i64, i64)> = tx
                 .query_row(
                     "SELECT first, count FROM reservations WHERE counter = ?1 AND holder = ?2",
@@ -632,7 +756,6 @@ impl StateStore for SqliteStore {
                 )
                 .map_err(unavailable)?;
             }
-            tx.commit().map_err(unavailable)?;
             Ok(first as u64..first as u64 + count)
         })
     }
@@ -641,15 +764,12 @@ impl StateStore for SqliteStore {
         &self,
         applicants: &[NewApplicant],
     ) -> Result<Vec<CreateOutcome>, StoreError> {
-        self.with(|connection| {
-            let tx = connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
+        self.write(applicants.len(), |tx| {
             let mut outcomes = Vec::with_capacity(applicants.len());
             let write = |new: &NewApplicant, encoded: EncodedApplicant| {
                 let a = &new.applicant;
                 let existing: Option<String> = query_one(
-                    &tx,
+                    tx,
                     "SELECT body FROM placements WHERE placement_id = ?1",
                     [&a.placement_id],
                     |row| row.get(0),
@@ -659,16 +779,16 @@ impl StateStore for SqliteStore {
                     return Ok(());
                 }
                 execute(
-                    &tx,
+                    tx,
                     "INSERT INTO placements (placement_id, applicant_number, body) VALUES (?1, ?2, ?3)",
                     params![a.placement_id, a.applicant_number, encoded.link],
                 )?;
-                insert_applicant(&tx, a, &encoded.applicant)?;
+                insert_applicant(tx, a, &encoded.applicant)?;
                 for (entry, body) in new.history.iter().zip(&encoded.history) {
-                    insert_history(&tx, &a.applicant_number, entry.seq, body)?;
+                    insert_history(tx, &a.applicant_number, entry.seq, body)?;
                 }
                 if let Some(key) = &a.person_key {
-                    update_person(&tx, &a.vpd, key, |person| {
+                    update_person(tx, &a.vpd, key, |person| {
                         if !person.applicant_numbers.contains(&a.applicant_number) {
                             person.applicant_numbers.push(a.applicant_number.clone());
                         }
@@ -678,13 +798,26 @@ impl StateStore for SqliteStore {
                 Ok(())
             };
             with_encoded(applicants, write)?;
-            tx.commit().map_err(unavailable)?;
             Ok(outcomes)
         })
     }
 
+    async fn begin_bulk(&self) -> Result<(), StoreError> {
+        let mut db = self.lock()?;
+        // What an abandoned load left open (it panicked before end_bulk) is kept.
+        db.commit_bulk()?;
+        db.bulk = true;
+        Ok(())
+    }
+
+    async fn end_bulk(&self) -> Result<(), StoreError> {
+        let mut db = self.lock()?;
+        db.bulk = false;
+        db.commit_bulk()
+    }
+
     async fn applicant(&self, applicant_number: &str) -> Result<Option<Applicant>, StoreError> {
-        self.with(|connection| {
+        self.read(|connection| {
             Ok(Self::bodies(
                 connection,
                 "SELECT body FROM applicants WHERE applicant_number = ?1",
@@ -952,10 +1085,7 @@ impl StateStore for SqliteStore {
         if rejected.is_empty() {
             return Ok(());
         }
-        self.with(|connection| {
-            let tx = connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
+        self.write(0, |tx| {
             {
                 let mut insert = tx
                     .prepare_cached(
@@ -981,7 +1111,7 @@ impl StateStore for SqliteStore {
                         .map_err(unavailable)?;
                 }
             }
-            tx.commit().map_err(unavailable)
+            Ok(())
         })
     }
 

@@ -296,6 +296,14 @@ impl StateStore for FaultyStore {
         Ok(outcomes)
     }
 
+    async fn begin_bulk(&self) -> Result<(), StoreError> {
+        self.inner.begin_bulk().await
+    }
+
+    async fn end_bulk(&self) -> Result<(), StoreError> {
+        self.inner.end_bulk().await
+    }
+
     async fn applicant(&self, applicant_number: &str) -> Result<Option<Applicant>, StoreError> {
         self.inner.applicant(applicant_number).await
     }

@@ -1,0 +1,236 @@
+//! A bulk load on SQLite commits its applicants in groups rather than chunk by chunk (see
+//! `StateStore::begin_bulk`). These tests hold it to what that promises: a process that dies in
+//! the middle of an APP file keeps the groups committed before and loses the rest whole (never
+//! half an applicant), and running the file again loads every record once, with the numbers and
+//! outputs a clean run gives.
+
+use std::sync::Arc;
+
+use dit_core::domain::model::RejectedLookup;
+use dit_core::ports::StateStore;
+use dit_core::service::report::Outcome;
+use dit_embedded::folders::FolderBlobs;
+use dit_embedded::sqlite::SqliteStore;
+use dit_test_support::applicants::{app, envelope, pos, Env};
+use dit_test_support::faults::{Fault, Faults, FaultyStore};
+use dit_test_support::samples::files_under;
+
+/// Three chunks of the APP pipeline (500, 500, 200), one record in 50 rejected.
+const RECORDS: usize = 1_200;
+/// Two commits before the crash: after 400 and 800 applicants.
+const GROUP: usize = 400;
+const APP_NAME: &str = "DE_KSS_APP_20261121_00000001.DAT";
+
+/// ESR allows 40 records per position in one file.
+const POSITIONS: usize = 40;
+
+fn position(k: usize) -> (String, String) {
+    let id = 1_000 + k;
+    (id.to_string(), format!("KSS/RJZ01/030/STR/{id}"))
+}
+
+fn app_file() -> String {
+    let lines: Vec<String> = (1..=RECORDS)
+        .map(|i| {
+            let (position, dpn) = position(i % POSITIONS);
+            // A DPN that is not its position's is rejected (and told to the position's trust).
+            let dpn = if i % 50 == 0 { format!("{dpn}X") } else { dpn };
+            let gmc = (7_100_000 + i).to_string();
+            app(&i.to_string(), &position, &dpn, &gmc)
+        })
+        .collect();
+    envelope("APP", "KSS", 1, &lines)
+}
+
+fn store(dir: &std::path::Path) -> SqliteStore {
+    SqliteStore::open(&dir.join("state.db"))
+        .expect("open the store")
+        .with_bulk_commit_every(GROUP)
+}
+
+async fn load_positions(env: &Env) {
+    let lines: Vec<String> = (0..POSITIONS)
+        .map(|k| {
+            let (id, dpn) = position(k);
+            pos(&id, &dpn, "Lead Employer", "504")
+        })
+        .collect();
+    let report = env
+        .process(
+            "ESR_504_POS_20261121_00000001.DAT",
+            &envelope("POS", "504", 1, &lines),
+        )
+        .await;
+    assert_eq!(report.outcome, Outcome::Processed);
+}
+
+/// Every record's placement: its applicant number, or `None` when it has no applicant.
+async fn placements(store: &dyn StateStore) -> Vec<Option<String>> {
+    let ids: Vec<String> = (1..=RECORDS).map(|i| i.to_string()).collect();
+    let links = store.placements(&ids).await.expect("read placements");
+    let mut found = Vec::with_capacity(RECORDS);
+    for id in &ids {
+        let number = match links.get(id) {
+            Some(link) => {
+                let applicant = store
+                    .applicant(&link.applicant_number)
+                    .await
+                    .expect("read an applicant");
+                // A link is never written without its applicant, nor an applicant without its
+                // history and person.
+                let applicant =
+                    applicant.unwrap_or_else(|| panic!("placement {id}: link without applicant"));
+                let history = store
+                    .history(&applicant.applicant_number)
+                    .await
+                    .expect("read history");
+                assert_eq!(history.len(), 2, "placement {id}: history");
+                Some(applicant.applicant_number)
+            }
+            None => None,
+        };
+        found.push(number);
+    }
+    found
+}
+
+async fn process_app(env: &Env) -> dit_core::service::report::FileReport {
+    env.process(APP_NAME, &app_file()).await
+}
+
+#[tokio::test]
+async fn a_crash_in_a_bulk_load_loses_whole_groups_and_the_rerun_converges_on_a_clean_run() {
+    // The clean run.
+    let clean_dir = tempfile::tempdir().unwrap();
+    let clean = Env::new(
+        Arc::new(store(clean_dir.path())),
+        Arc::new(FolderBlobs::new(clean_dir.path())),
+    );
+    load_positions(&clean).await;
+    let report = process_app(&clean).await;
+    assert_eq!((report.loaded, report.rejected), (1_176, 24), "{report:?}");
+    let clean_placements = placements(clean.store.as_ref()).await;
+    assert_eq!(clean_placements.iter().flatten().count(), 1_176);
+
+    // Which write is the 1,000th applicant's (the fault wrapper passes applicants on one at a
+    // time, so the store commits after the 400th and the 800th).
+    let counting_dir = tempfile::tempdir().unwrap();
+    let counting = Env::new(
+        Arc::new(store(counting_dir.path())),
+        Arc::new(FolderBlobs::new(counting_dir.path())),
+    );
+    load_positions(&counting).await;
+    let counted = Faults::none();
+    let faulty = Env::new(
+        Arc::new(FaultyStore::new(
+            counting.store.clone(),
+            Arc::clone(&counted),
+        )),
+        counting.blobs.clone(),
+    );
+    process_app(&faulty).await;
+    let thousandth = counted.writes_of("create_applicants")[999];
+
+    // The crashed run: the process dies just before that write.
+    let dir = tempfile::tempdir().unwrap();
+    let env = Env::new(
+        Arc::new(store(dir.path())),
+        Arc::new(FolderBlobs::new(dir.path())),
+    );
+    load_positions(&env).await;
+    let faulty = Env::new(
+        Arc::new(FaultyStore::new(
+            env.store.clone(),
+            Faults::at(thousandth, Fault::Panic),
+        )),
+        env.blobs.clone(),
+    );
+    let store_alive = Arc::downgrade(&env.store);
+    drop(env);
+    let crashed = tokio::spawn(async move { process_app(&faulty).await }).await;
+    assert!(
+        crashed.is_err_and(|e| e.is_panic()),
+        "the run should have died"
+    );
+    // The process is gone: nothing holds the store, whose connection closed with the third
+    // group uncommitted.
+    assert!(
+        store_alive.upgrade().is_none(),
+        "the store outlived the crash"
+    );
+
+    let env = Env::new(
+        Arc::new(store(dir.path())),
+        Arc::new(FolderBlobs::new(dir.path())),
+    );
+    let kept = placements(env.store.as_ref()).await;
+    assert_eq!(
+        kept.iter().flatten().count(),
+        800,
+        "the two committed groups, whole, and nothing of the third"
+    );
+    for (kept, clean) in kept.iter().zip(&clean_placements) {
+        if kept.is_some() {
+            assert_eq!(
+                kept, clean,
+                "a kept applicant has the number a clean run gives"
+            );
+        }
+    }
+    assert!(
+        !files_under(dir.path(), "outbound")
+            .iter()
+            .any(|(path, _)| path.contains("DE_KSS_AP")),
+        "no APC or notification of the file before its load is committed"
+    );
+
+    // The rerun.
+    let report = process_app(&env).await;
+    assert_eq!((report.loaded, report.rejected), (1_176, 24), "{report:?}");
+    assert_eq!(placements(env.store.as_ref()).await, clean_placements);
+    let rejected = |env: &Env| {
+        let store = env.store.clone();
+        async move {
+            store
+                .rejected_applications(RejectedLookup::Trust("504"))
+                .await
+                .expect("read rejections")
+                .len()
+        }
+    };
+    assert_eq!(rejected(&env).await, rejected(&clean).await);
+    assert_eq!(
+        files_under(dir.path(), "outbound"),
+        files_under(clean_dir.path(), "outbound"),
+        "the rerun's APC and notifications are the clean run's, byte for byte"
+    );
+}
+
+#[tokio::test]
+async fn grouping_the_commits_changes_no_number_and_no_output_and_the_end_of_the_load_commits_the_rest(
+) {
+    // Committing after every write (as before bulk loads), in groups of 400, and in the
+    // default groups (larger than the file).
+    let mut runs = Vec::new();
+    for group in [1, GROUP, usize::MAX] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("state.db"))
+            .expect("open the store")
+            .with_bulk_commit_every(group);
+        let env = Env::new(Arc::new(store), Arc::new(FolderBlobs::new(dir.path())));
+        load_positions(&env).await;
+        let report = process_app(&env).await;
+        assert_eq!(report.loaded, 1_176, "group {group}");
+        drop(env);
+        // What a second process opening the database sees once the load has ended.
+        let reopened = SqliteStore::open(&dir.path().join("state.db")).expect("reopen");
+        runs.push((
+            placements(&reopened).await,
+            files_under(dir.path(), "outbound"),
+        ));
+    }
+    assert_eq!(runs[0].0.iter().flatten().count(), 1_176);
+    assert!(!runs[0].1.is_empty());
+    assert_eq!(runs[1], runs[0], "groups of {GROUP}");
+    assert_eq!(runs[2], runs[0], "one group");
+}
