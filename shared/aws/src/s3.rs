@@ -8,7 +8,7 @@ use aws_sdk_s3::operation::head_object::HeadObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use dit_core::ports::{Area, BlobError, BlobStore, ReceivedObject};
+use dit_core::ports::{Area, BlobError, BlobStore, NewObject, ReceivedObject};
 
 /// Where each [`Area`] lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +176,42 @@ impl BlobStore for S3Blobs {
             .map_err(|e| sdk_error("PutObject", &object, &e))?;
         tracing::debug!(bucket, key = %object, bytes = len, "object written");
         Ok(())
+    }
+
+    async fn put_all(&self, objects: Vec<NewObject>) -> Result<(), BlobError> {
+        // Side by side: each PUT waits mostly on the network.
+        let mut puts = tokio::task::JoinSet::new();
+        for object in objects {
+            let (bucket, key) = self.locate(object.area, &object.key)?;
+            let request = self
+                .client
+                .put_object()
+                .bucket(bucket)
+                .key(&key)
+                .content_type(object.content_type)
+                .body(ByteStream::from(object.bytes));
+            puts.spawn(async move {
+                request
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("PutObject", &key, &e))?;
+                tracing::debug!(key = %key, "object written");
+                Ok(())
+            });
+        }
+        let mut result = Ok(());
+        while let Some(done) = puts.join_next().await {
+            let done = done.unwrap_or_else(|e| {
+                Err(BlobError::Unavailable(format!(
+                    "a PutObject task failed: {e}"
+                )))
+            });
+            // The first failure is reported; the other writes still finish.
+            if result.is_ok() {
+                result = done;
+            }
+        }
+        result
     }
 
     async fn delete(&self, area: Area, key: &str) -> Result<(), BlobError> {

@@ -409,6 +409,15 @@ pub trait StateStore: Send + Sync {
     async fn read_items(&self, vpd: &str) -> Result<std::collections::HashSet<String>, StoreError>;
 }
 
+/// An object for [`BlobStore::put_all`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewObject {
+    pub area: Area,
+    pub key: String,
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
+}
+
 /// The three areas of file storage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Area {
@@ -454,6 +463,20 @@ pub trait BlobStore: Send + Sync {
         bytes: Vec<u8>,
         content_type: &str,
     ) -> Result<(), BlobError>;
+
+    /// Writes every object as [`BlobStore::put`] would, in any order and where the store can,
+    /// several at once (the default writes them in turn). A failure may leave some written,
+    /// never half of one; writing them all again is safe.
+    ///
+    /// # Errors
+    /// [`BlobError`] when the store fails.
+    async fn put_all(&self, objects: Vec<NewObject>) -> Result<(), BlobError> {
+        for object in objects {
+            self.put(object.area, &object.key, object.bytes, object.content_type)
+                .await?;
+        }
+        Ok(())
+    }
 
     /// Removes the object; absent objects are not an error.
     ///

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::context::{Context, ProcessError};
 use super::inbound::Accepted;
-use super::output::{file_made_at, put_notification};
+use super::output::{file_made_at, put_notifications, TrustOutput};
 use super::report::{FileReport, Outcome};
 use crate::domain::app::{check_record, CheckedApp, RawApp};
 use crate::domain::envelope::{FileType, LineReader, OutboundFile};
@@ -25,6 +25,8 @@ const CHUNK: usize = 500;
 const APPLICANT_NUMBER_BASE: u64 = 5_000_000;
 const ASSIGNMENT_ID_BASE: u64 = 30_000_000;
 const ACTOR: &str = "interface";
+/// Trusts whose notifications are written together at the end of a file.
+const TRUSTS_WRITTEN_TOGETHER: usize = 8;
 
 /// One data line as read in pass 2.
 struct Line {
@@ -695,12 +697,28 @@ impl<'c> Outputs<'c> {
         report.outputs.push(format!("outbound/{apc_key}"));
         let stem = name.name.trim_end_matches(".DAT");
         let made_at = file_made_at(&file.generated_at, file.business_date);
-        for (vpd, pending) in notifications {
-            let notification = pending.into_notification();
-            let base = format!("trusts/{vpd}/notifications/{stem}.deanery-applicant-notification");
-            let html = notification.render_html();
-            let written = put_notification(ctx, &vpd, &base, &notification, html, made_at).await?;
-            report.outputs.extend(written);
+        // A few trusts at a time: their objects are written together (at once where the store
+        // can), and only their rendered notifications are held.
+        let mut pending = notifications.into_iter().peekable();
+        while pending.peek().is_some() {
+            let outputs: Vec<TrustOutput<ApplicantNotification>> = pending
+                .by_ref()
+                .take(TRUSTS_WRITTEN_TOGETHER)
+                .map(|(vpd, pending)| {
+                    let value = pending.into_notification();
+                    TrustOutput {
+                        base: format!(
+                            "trusts/{vpd}/notifications/{stem}.deanery-applicant-notification"
+                        ),
+                        html: value.render_html(),
+                        vpd,
+                        value,
+                    }
+                })
+                .collect();
+            report
+                .outputs
+                .extend(put_notifications(ctx, outputs, made_at).await?);
         }
         Ok(report)
     }

@@ -7,7 +7,7 @@ use tracing::{info, warn};
 
 use super::{Context, ProcessError};
 use crate::domain::mail::{compose, Alerting};
-use crate::ports::{Area, BlobError, BlobStore};
+use crate::ports::{Area, BlobError, BlobStore, NewObject};
 
 /// Writes `value` as pretty JSON under `key`.
 pub async fn put_json<T: Serialize>(
@@ -16,9 +16,15 @@ pub async fn put_json<T: Serialize>(
     key: &str,
     value: &T,
 ) -> Result<(), BlobError> {
+    blobs
+        .put(area, key, json_bytes(value), "application/json")
+        .await
+}
+
+fn json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
     bytes.push(b'\n');
-    blobs.put(area, key, bytes, "application/json").await
+    bytes
 }
 
 /// Writes a structured output as `<base>.json` and its rendering for people as `<base>.html`,
@@ -62,12 +68,79 @@ pub async fn put_notification<T: Serialize + Alerting>(
     made_at: DateTime<Utc>,
 ) -> Result<[String; 2], ProcessError> {
     let written = put_json_and_html(ctx.blobs, base, value, html).await?;
+    alert(ctx, vpd, base, value, made_at)
+        .await
+        .map(|()| written)
+}
+
+/// One trust's notification, reminder or report for [`put_notifications`].
+pub struct TrustOutput<T> {
+    pub vpd: String,
+    /// The objects' key without `.json` or `.html`.
+    pub base: String,
+    pub value: T,
+    pub html: String,
+}
+
+/// Writes several trusts' outputs as [`put_notification`] writes one: every object through one
+/// [`BlobStore::put_all`] (so a store that can writes them at once), then each trust's alert,
+/// in order. Returns the outputs (`outbound/...`), JSON then HTML for each trust in order.
+///
+/// # Errors
+/// As [`put_notification`].
+pub async fn put_notifications<T: Serialize + Alerting>(
+    ctx: &Context<'_>,
+    outputs: Vec<TrustOutput<T>>,
+    made_at: DateTime<Utc>,
+) -> Result<Vec<String>, ProcessError> {
+    let mut objects = Vec::with_capacity(outputs.len() * 2);
+    let mut written = Vec::with_capacity(outputs.len() * 2);
+    let mut alerts = Vec::with_capacity(outputs.len());
+    for TrustOutput {
+        vpd,
+        base,
+        value,
+        html,
+    } in outputs
+    {
+        let (json_key, html_key) = (format!("{base}.json"), format!("{base}.html"));
+        written.push(format!("outbound/{json_key}"));
+        written.push(format!("outbound/{html_key}"));
+        objects.push(NewObject {
+            area: Area::Outbound,
+            key: json_key,
+            bytes: json_bytes(&value),
+            content_type: "application/json",
+        });
+        objects.push(NewObject {
+            area: Area::Outbound,
+            key: html_key,
+            bytes: html.into_bytes(),
+            content_type: "text/html; charset=utf-8",
+        });
+        alerts.push((vpd, base, value));
+    }
+    ctx.blobs.put_all(objects).await?;
+    for (vpd, base, value) in alerts {
+        alert(ctx, &vpd, &base, &value, made_at).await?;
+    }
+    Ok(written)
+}
+
+/// Alerts trust `vpd`'s `alert_emails` (if any) that the output at `base` is there.
+async fn alert<T: Alerting>(
+    ctx: &Context<'_>,
+    vpd: &str,
+    base: &str,
+    value: &T,
+    made_at: DateTime<Utc>,
+) -> Result<(), ProcessError> {
     let Some(organisation) = ctx
         .organisations
         .get(vpd)
         .filter(|o| !o.alert_emails.is_empty())
     else {
-        return Ok(written);
+        return Ok(());
     };
     let mail = compose(
         &value.alert_facts(),
@@ -87,12 +160,12 @@ pub async fn put_notification<T: Serialize + Alerting>(
                 ?outcome,
                 "alert"
             );
-            Ok(written)
+            Ok(())
         }
         Err(err) if err.is_transient() => Err(err.into()),
         Err(err) => {
             warn!(vpd, key = base, error = %err, "alert refused, not sent");
-            Ok(written)
+            Ok(())
         }
     }
 }

@@ -1,0 +1,78 @@
+//! `BlobStore::put_all` (the objects of several trusts' notifications written together, side
+//! by side where the store can): on folders and on S3 (moto), every object is written whole,
+//! and a failure is reported rather than lost.
+
+use dit_aws::s3::{S3Blobs, S3Layout};
+use dit_core::ports::{Area, BlobError, BlobStore, NewObject};
+use dit_embedded::folders::FolderBlobs;
+use dit_test_support::Moto;
+
+fn objects(count: usize) -> Vec<NewObject> {
+    (0..count)
+        .map(|i| NewObject {
+            area: Area::Outbound,
+            // Two objects per folder, as a trust's JSON and HTML.
+            key: format!("trusts/{}/notifications/n{i}.json", 100 + i / 2),
+            bytes: format!("object {i}\n").repeat(i + 1).into_bytes(),
+            content_type: "application/json",
+        })
+        .collect()
+}
+
+async fn every_object_is_written_whole(blobs: &dyn BlobStore) {
+    let written = objects(17);
+    blobs.put_all(written.clone()).await.expect("put all");
+    for object in &written {
+        let read = blobs
+            .get(object.area, &object.key)
+            .await
+            .expect("read back");
+        assert_eq!(read.as_deref(), Some(&object.bytes[..]), "{}", object.key);
+    }
+    // Writing them again (a rerun) is safe and changes nothing.
+    blobs.put_all(written.clone()).await.expect("put all again");
+    assert_eq!(
+        blobs
+            .list(Area::Outbound, "trusts/")
+            .await
+            .expect("list")
+            .len(),
+        17
+    );
+}
+
+#[tokio::test]
+async fn folders_write_every_object_and_refuse_a_key_leaving_the_area() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = FolderBlobs::new(dir.path());
+    every_object_is_written_whole(&blobs).await;
+
+    let mut bad = objects(4);
+    bad[3].key = "../outside.json".into();
+    assert!(matches!(
+        blobs.put_all(bad).await,
+        Err(BlobError::BadKey(key)) if key == "../outside.json"
+    ));
+    assert!(!dir.path().join("outside.json").exists());
+}
+
+#[tokio::test]
+async fn s3_writes_every_object_and_reports_a_failed_put() {
+    let moto = Moto::start();
+    moto.create_buckets("put-all-in", "put-all-out").await;
+    let layout = |outbound: &str| S3Layout {
+        inbound_bucket: "put-all-in".into(),
+        inbound_prefix: "incoming/".into(),
+        quarantine_prefix: "quarantine/".into(),
+        outbound_bucket: outbound.into(),
+    };
+    let blobs = S3Blobs::new(moto.s3_client().await, layout("put-all-out"));
+    every_object_is_written_whole(&blobs).await;
+
+    let missing = S3Blobs::new(moto.s3_client().await, layout("no-such-bucket"));
+    let failed = missing.put_all(objects(5)).await;
+    assert!(
+        matches!(&failed, Err(BlobError::Unavailable(message)) if message.contains("PutObject")),
+        "{failed:?}"
+    );
+}
