@@ -7,12 +7,13 @@
 use std::sync::Arc;
 
 use dit_core::domain::model::RejectedLookup;
-use dit_core::ports::StateStore;
+use dit_core::ports::{NewApplicant, StateStore};
 use dit_core::service::report::Outcome;
 use dit_embedded::folders::FolderBlobs;
 use dit_embedded::sqlite::SqliteStore;
 use dit_test_support::applicants::{app, envelope, pos, Env};
 use dit_test_support::faults::{Fault, Faults, FaultyStore};
+use dit_test_support::fixtures::batch;
 use dit_test_support::samples::files_under;
 
 /// Three chunks of the APP pipeline (500, 500, 200), one record in 50 rejected.
@@ -233,4 +234,39 @@ async fn grouping_the_commits_changes_no_number_and_no_output_and_the_end_of_the
     assert!(!runs[0].1.is_empty());
     assert_eq!(runs[1], runs[0], "groups of {GROUP}");
     assert_eq!(runs[2], runs[0], "one group");
+}
+
+#[tokio::test]
+async fn a_failed_write_fails_every_bulk_load_running_on_the_store_not_only_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let ids = |news: &[NewApplicant]| -> Vec<String> {
+        news.iter()
+            .map(|n| n.applicant.placement_id.clone())
+            .collect()
+    };
+    // Loads A and B side by side on one store.
+    store.begin_bulk().await.unwrap();
+    store.begin_bulk().await.unwrap();
+    let b = batch(5_000_001, 0..10);
+    store.create_applicants(&b).await.expect("B's applicants");
+    // A's write fails (an applicant number B already has), taking the group back with B's.
+    let clash = batch(5_000_001, 20..21);
+    assert!(store.create_applicants(&clash).await.is_err());
+    assert!(store.placements(&ids(&b)).await.unwrap().is_empty());
+    // So B must not go on as if its applicants were stored: its next write and its end fail.
+    assert!(store
+        .create_applicants(&batch(5_000_100, 30..31))
+        .await
+        .is_err());
+    assert!(store.end_bulk().await.is_err(), "A's end");
+    assert!(store.end_bulk().await.is_err(), "B's end");
+
+    // Run again, B's applicants are stored and kept.
+    store.begin_bulk().await.unwrap();
+    store.create_applicants(&b).await.expect("B again");
+    store.end_bulk().await.expect("B's end");
+    drop(store);
+    let reopened = SqliteStore::open(&dir.path().join("state.db")).unwrap();
+    assert_eq!(reopened.placements(&ids(&b)).await.unwrap().len(), 10);
 }

@@ -92,8 +92,12 @@ pub struct SqliteStore {
 
 struct Db {
     connection: Connection,
-    /// Between `begin_bulk` and `end_bulk`.
-    bulk: bool,
+    /// Bulk loads begun and not yet ended (more than one only if loads run side by side on this
+    /// store, or a load died without ending).
+    bulk_loads: usize,
+    /// A write failed during the bulk loads now running and took their group back: each of them
+    /// must fail (a load that went on would report applicants that are gone).
+    bulk_failed: bool,
     /// Applicants written into the open bulk transaction, while one is open.
     uncommitted: Option<usize>,
     bulk_commit_every: usize,
@@ -231,7 +235,8 @@ impl SqliteStore {
         Ok(SqliteStore {
             db: Mutex::new(Db {
                 connection,
-                bulk: false,
+                bulk_loads: 0,
+                bulk_failed: false,
                 uncommitted: None,
                 bulk_commit_every: BULK_COMMIT_EVERY,
             }),
@@ -284,7 +289,7 @@ impl SqliteStore {
         work: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut db = self.lock()?;
-        if !db.bulk {
+        if db.bulk_loads == 0 {
             let tx = db
                 .connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -292,6 +297,9 @@ impl SqliteStore {
             let done = work(&tx)?;
             tx.commit().map_err(unavailable)?;
             return Ok(done);
+        }
+        if db.bulk_failed {
+            return Err(bulk_rolled_back());
         }
         let written = match db.uncommitted {
             Some(written) => written,
@@ -316,6 +324,7 @@ impl SqliteStore {
                 // a failed write takes the bulk transaction back to its last commit instead,
                 // which a rerun of the file redoes.
                 db.uncommitted = None;
+                db.bulk_failed = true;
                 if !db.connection.is_autocommit() {
                     db.connection
                         .execute_batch("ROLLBACK")
@@ -514,6 +523,16 @@ fn with_encoded(
         }
         Ok(())
     })
+}
+
+/// What every write and end of the bulk loads running when a write of one failed is told: their
+/// writes since the last commit are gone, so none may go on as if stored.
+fn bulk_rolled_back() -> StoreError {
+    StoreError::Unavailable(
+        "a write of this bulk load, or of one running beside it, failed and took back the \
+         writes since the last commit: the load must run again"
+            .into(),
+    )
 }
 
 #[async_trait]
@@ -806,14 +825,22 @@ impl StateStore for SqliteStore {
         let mut db = self.lock()?;
         // What an abandoned load left open (it panicked before end_bulk) is kept.
         db.commit_bulk()?;
-        db.bulk = true;
+        db.bulk_loads += 1;
         Ok(())
     }
 
     async fn end_bulk(&self) -> Result<(), StoreError> {
         let mut db = self.lock()?;
-        db.bulk = false;
-        db.commit_bulk()
+        db.bulk_loads = db.bulk_loads.saturating_sub(1);
+        let failed = db.bulk_failed;
+        if db.bulk_loads == 0 {
+            db.bulk_failed = false;
+        }
+        db.commit_bulk()?;
+        if failed {
+            return Err(bulk_rolled_back());
+        }
+        Ok(())
     }
 
     async fn applicant(&self, applicant_number: &str) -> Result<Option<Applicant>, StoreError> {
