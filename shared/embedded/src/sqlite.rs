@@ -105,12 +105,28 @@ struct Db {
 
 impl Db {
     fn commit_bulk(&mut self) -> Result<(), StoreError> {
-        if self.uncommitted.take().is_some() {
-            self.connection
-                .execute_batch("COMMIT")
-                .map_err(unavailable)?;
+        if self.uncommitted.is_none() {
+            return Ok(());
         }
+        if let Err(error) = self.connection.execute_batch("COMMIT") {
+            self.roll_back_bulk();
+            return Err(unavailable(error));
+        }
+        self.uncommitted = None;
         Ok(())
+    }
+
+    /// Takes the open bulk transaction back to its last commit: every bulk load running loses
+    /// its writes since then, so each must fail (see `bulk_failed`).
+    fn roll_back_bulk(&mut self) {
+        self.uncommitted = None;
+        if self.bulk_loads > 0 {
+            self.bulk_failed = true;
+        }
+        if !self.connection.is_autocommit() {
+            // If even this fails the connection is unusable, and the next write says so.
+            let _ = self.connection.execute_batch("ROLLBACK");
+        }
     }
 }
 
@@ -323,13 +339,7 @@ impl SqliteStore {
                 // No savepoint per call (its journal would copy every page the load touches):
                 // a failed write takes the bulk transaction back to its last commit instead,
                 // which a rerun of the file redoes.
-                db.uncommitted = None;
-                db.bulk_failed = true;
-                if !db.connection.is_autocommit() {
-                    db.connection
-                        .execute_batch("ROLLBACK")
-                        .map_err(unavailable)?;
-                }
+                db.roll_back_bulk();
                 Err(error)
             }
         }
