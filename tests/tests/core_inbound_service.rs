@@ -2,69 +2,30 @@
 
 use chrono::{TimeZone, Utc};
 use dit_core::domain::app::APP_FIELDS;
-use dit_core::domain::boundary::FileOrigin;
-use dit_core::domain::org::Organisations;
 use dit_core::ports::{Area, BlobStore, StateStore};
-use dit_core::service::inbound::{process_inbound, Context, Settings};
-use dit_core::service::report::{FileReport, Outcome};
-use dit_core::service::NoProgress;
-use dit_embedded::folders::FolderBlobs;
-use dit_embedded::sqlite::SqliteStore;
+use dit_core::service::inbound::Context;
+use dit_core::service::report::Outcome;
+use dit_test_support::one_trust::OneTrust;
 
-const ORGS: &str = r#"
-[[organisation]]
-vpd = "504"
-name = "Example Hospital NHS Trust"
-local_office = "KSS"
-mode = "full"
-live = true
-"#;
+/// The one-trust environment, with readers of its outputs.
+struct Env(OneTrust);
 
-struct Env {
-    dir: tempfile::TempDir,
-    store: SqliteStore,
-    blobs: FolderBlobs,
-    organisations: Organisations,
-    settings: Settings,
+impl std::ops::Deref for Env {
+    type Target = OneTrust;
+    fn deref(&self) -> &OneTrust {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Env {
+    fn deref_mut(&mut self) -> &mut OneTrust {
+        &mut self.0
+    }
 }
 
 impl Env {
     fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        Env {
-            blobs: FolderBlobs::new(dir.path()),
-            dir,
-            store: SqliteStore::in_memory().unwrap(),
-            organisations: Organisations::from_toml(ORGS, "test").unwrap(),
-            settings: Settings::default(),
-        }
-    }
-
-    async fn drop_file(&self, name: &str, text: &str) {
-        self.blobs
-            .put(Area::Inbound, name, text.as_bytes().to_vec(), "text/plain")
-            .await
-            .unwrap();
-    }
-
-    async fn process(&self, name: &str, text: &str) -> FileReport {
-        self.drop_file(name, text).await;
-        self.run(name).await
-    }
-
-    async fn run(&self, name: &str) -> FileReport {
-        let ctx = Context {
-            store: &self.store,
-            blobs: &self.blobs,
-            mailer: &dit_core::ports::NoMailer,
-            organisations: &self.organisations,
-            settings: &self.settings,
-            progress: &NoProgress,
-            now: Utc.with_ymd_and_hms(2026, 11, 21, 14, 0, 0).unwrap(),
-        };
-        process_inbound(&ctx, name, &FileOrigin::Operator, None)
-            .await
-            .unwrap()
+        Env(OneTrust::new())
     }
 
     async fn outbound(&self, key: &str) -> String {

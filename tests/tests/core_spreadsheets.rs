@@ -3,75 +3,33 @@
 
 mod xlsx;
 
-use chrono::{NaiveDate, TimeZone, Utc};
-use dit_core::domain::boundary::FileOrigin;
+use chrono::NaiveDate;
 use dit_core::domain::dnc::DNC_FIELDS;
-use dit_core::domain::org::Organisations;
 use dit_core::ports::{Area, BlobStore};
-use dit_core::service::inbound::{process_inbound, Context, Settings};
 use dit_core::service::report::{FileReport, Outcome};
-use dit_core::service::NoProgress;
-use dit_embedded::folders::FolderBlobs;
-use dit_embedded::sqlite::SqliteStore;
+use dit_test_support::one_trust::OneTrust;
 use xlsx::{Cell, Xlsx};
-
-const ORGS: &str = r#"
-[[organisation]]
-vpd = "504"
-name = "Example Hospital NHS Trust"
-local_office = "KSS"
-mode = "full"
-live = true
-"#;
 
 /// Text that a spreadsheet program would take for a formula if it were typed into a cell.
 const HYPERLINK: &str = r#"=HYPERLINK("http://x","y")"#;
 const FORMULA_LIKE: [&str; 4] = [HYPERLINK, "+1", "-2", "@SUM(A1)"];
 
-struct Env {
-    /// Kept so the folders live as long as the environment.
-    _dir: tempfile::TempDir,
-    store: SqliteStore,
-    blobs: FolderBlobs,
-    organisations: Organisations,
-    settings: Settings,
-}
+/// The one-trust environment, every file expected to be processed.
+struct Env(OneTrust);
 
 impl Env {
     fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        Env {
-            blobs: FolderBlobs::new(dir.path()),
-            _dir: dir,
-            store: SqliteStore::in_memory().unwrap(),
-            organisations: Organisations::from_toml(ORGS, "test").unwrap(),
-            settings: Settings::default(),
-        }
+        Env(OneTrust::new())
     }
 
     async fn process(&self, name: &str, text: &str) -> FileReport {
-        self.blobs
-            .put(Area::Inbound, name, text.as_bytes().to_vec(), "text/plain")
-            .await
-            .unwrap();
-        let ctx = Context {
-            store: &self.store,
-            blobs: &self.blobs,
-            mailer: &dit_core::ports::NoMailer,
-            organisations: &self.organisations,
-            settings: &self.settings,
-            progress: &NoProgress,
-            now: Utc.with_ymd_and_hms(2026, 11, 21, 14, 0, 0).unwrap(),
-        };
-        let report = process_inbound(&ctx, name, &FileOrigin::Operator, None)
-            .await
-            .unwrap();
+        let report = self.0.process(name, text).await;
         assert_eq!(report.outcome, Outcome::Processed, "{name}: {report:?}");
         report
     }
 
     async fn outbound(&self, key: &str) -> Option<Vec<u8>> {
-        self.blobs.get(Area::Outbound, key).await.unwrap()
+        self.0.blobs.get(Area::Outbound, key).await.unwrap()
     }
 
     async fn xlsx(&self, key: &str) -> Xlsx {
@@ -400,7 +358,8 @@ async fn a_later_file_that_changes_the_grid_regenerates_the_medrot_and_notifies_
     let medrot_3 = "trusts/504/medrot/DE_KSS_504_MEDROT_DNC_20261121_00000003.xlsx";
     assert!(report.outputs.contains(&format!("outbound/{medrot_3}")));
     assert!(
-        env.blobs
+        env.0
+            .blobs
             .list(Area::Outbound, "trusts/999/")
             .await
             .unwrap()

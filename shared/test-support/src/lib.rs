@@ -9,6 +9,7 @@ pub mod capacity;
 pub mod faults;
 pub mod fixtures;
 pub mod iam;
+pub mod one_trust;
 pub mod personal;
 pub mod samples;
 
