@@ -286,6 +286,15 @@ impl SqliteStore {
         work(&mut db.connection)
     }
 
+    /// Runs `work` in a transaction of its own (taking the write lock at once), committed when
+    /// `work` succeeds and rolled back when it fails.
+    fn transaction<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.with(|connection| in_transaction(connection, work))
+    }
+
     /// Runs a read of the load path, inside the bulk transaction when one is open (so it sees
     /// what the load wrote, and commits nothing).
     fn read<T>(
@@ -306,13 +315,7 @@ impl SqliteStore {
     ) -> Result<T, StoreError> {
         let mut db = self.lock()?;
         if db.bulk_loads == 0 {
-            let tx = db
-                .connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            let done = work(&tx)?;
-            tx.commit().map_err(unavailable)?;
-            return Ok(done);
+            return in_transaction(&mut db.connection, work);
         }
         if db.bulk_failed {
             return Err(bulk_rolled_back());
@@ -400,6 +403,20 @@ impl SqliteStore {
         }
         Ok(found)
     }
+}
+
+/// Runs `work` in an immediate transaction on `connection`: committed when it succeeds, rolled
+/// back (dropped) when it fails.
+fn in_transaction<T>(
+    connection: &mut Connection,
+    work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(unavailable)?;
+    let done = work(&tx)?;
+    tx.commit().map_err(unavailable)?;
+    Ok(done)
 }
 
 /// Reads a person (or a new one), lets `change` amend it, and writes it back, inside `tx`.
@@ -548,11 +565,8 @@ fn bulk_rolled_back() -> StoreError {
 #[async_trait]
 impl StateStore for SqliteStore {
     async fn claim_file(&self, file: &ProcessedFile) -> Result<FileClaim, StoreError> {
-        self.with(|connection| {
-            let tx = connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            let existing: Option<String> = query_one(&tx, "SELECT body FROM files WHERE identity = ?1", [&file.identity], |row| row.get(0))?;
+        self.transaction(|tx| {
+            let existing: Option<String> = query_one(tx, "SELECT body FROM files WHERE identity = ?1", [&file.identity], |row| row.get(0))?;
             if let Some(body) = existing {
                 let existing: ProcessedFile = from_json(&body)?;
                 return Ok(if existing.sha256 == file.sha256 {
@@ -561,9 +575,8 @@ impl StateStore for SqliteStore {
                     FileClaim::DifferentContent(existing)
                 });
             }
-            execute(&tx, "INSERT INTO files (identity, source, file_type, seq, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            execute(tx, "INSERT INTO files (identity, source, file_type, seq, body) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![file.identity, file.source, file.file_type, file.seq as i64, to_json(file)?],)?;
-            tx.commit().map_err(unavailable)?;
             Ok(FileClaim::New)
         })
     }
@@ -626,12 +639,9 @@ impl StateStore for SqliteStore {
         summary: &serde_json::Value,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.with(|connection| {
-            let tx = connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
+        self.transaction(|tx| {
             let body: Option<String> = query_one(
-                &tx,
+                tx,
                 "SELECT body FROM files WHERE identity = ?1",
                 [identity],
                 |row| row.get(0),
@@ -646,11 +656,11 @@ impl StateStore for SqliteStore {
             file.completed_at.get_or_insert(at);
             file.summary = Some(summary.clone());
             execute(
-                &tx,
+                tx,
                 "UPDATE files SET body = ?2 WHERE identity = ?1",
                 params![identity, to_json(&file)?],
             )?;
-            tx.commit().map_err(unavailable)
+            Ok(())
         })
     }
 
@@ -689,16 +699,13 @@ impl StateStore for SqliteStore {
     }
 
     async fn save_positions(&self, positions: &[Position]) -> Result<(), StoreError> {
-        self.with(|connection| {
-            let tx = connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
+        self.transaction(|tx| {
             for p in positions {
-                execute(&tx, "INSERT INTO positions (position_id, vpd, dpn, body) VALUES (?1, ?2, ?3, ?4)
+                execute(tx, "INSERT INTO positions (position_id, vpd, dpn, body) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (position_id) DO UPDATE SET vpd = excluded.vpd, dpn = excluded.dpn, body = excluded.body",
                     params![p.position_id, p.vpd, p.dpn, to_json(p)?],)?;
             }
-            tx.commit().map_err(unavailable)
+            Ok(())
         })
     }
 
@@ -729,19 +736,15 @@ impl StateStore for SqliteStore {
     }
 
     async fn allocate_numbers(&self, count: u64) -> Result<u64, StoreError> {
-        self.with(|connection| {
-            let tx = connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
+        self.transaction(|tx| {
             let next: i64 = query_one(
-                &tx,
+                tx,
                 "INSERT INTO counters (name, value) VALUES ('numbers', ?1)
                  ON CONFLICT (name) DO UPDATE SET value = value + ?1 RETURNING value",
                 [count as i64],
                 |row| row.get(0),
             )?
             .ok_or_else(|| StoreError::Corrupt("the number counter returned nothing".into()))?;
-            tx.commit().map_err(unavailable)?;
             Ok(next as u64 - count + 1)
         })
     }
@@ -926,29 +929,23 @@ impl StateStore for SqliteStore {
     }
 
     async fn mark_employee(&self, vpd: &str, person_key: &str) -> Result<(), StoreError> {
-        self.with(|connection| {
-            let tx = connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            update_person(&tx, vpd, person_key, |person| person.employee = true)?;
-            tx.commit().map_err(unavailable)
+        self.transaction(|tx| {
+            update_person(tx, vpd, person_key, |person| person.employee = true)?;
+            Ok(())
         })
     }
 
     async fn save_rotation(&self, entries: &[RotationEntry]) -> Result<(), StoreError> {
-        self.with(|connection| {
-            let tx = connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
+        self.transaction(|tx| {
             for entry in entries {
                 execute(
-                    &tx,
+                    tx,
                     "INSERT INTO rotation (vpd, position_key, body) VALUES (?1, ?2, ?3)
                      ON CONFLICT (vpd, position_key) DO UPDATE SET body = excluded.body",
                     params![entry.vpd, entry.position_key, to_json(entry)?],
                 )?;
             }
-            tx.commit().map_err(unavailable)
+            Ok(())
         })
     }
 
@@ -966,10 +963,7 @@ impl StateStore for SqliteStore {
         if position_keys.is_empty() {
             return Ok(());
         }
-        self.with(|connection| {
-            let tx = connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
+        self.transaction(|tx| {
             for key in position_keys {
                 tx.execute(
                     "DELETE FROM rotation WHERE vpd = ?1 AND position_key = ?2",
@@ -977,7 +971,7 @@ impl StateStore for SqliteStore {
                 )
                 .map_err(unavailable)?;
             }
-            tx.commit().map_err(unavailable)
+            Ok(())
         })
     }
 
@@ -1092,26 +1086,23 @@ impl StateStore for SqliteStore {
         local_office: &str,
         sent: &[(String, Option<Vec<String>>)],
     ) -> Result<(), StoreError> {
-        self.with(|connection| {
-            let tx = connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
+        self.transaction(|tx| {
             for (id, fields) in sent {
                 match fields {
                     Some(fields) => execute(
-                        &tx,
+                        tx,
                         "INSERT INTO tis_positions (local_office, position_id, body) VALUES (?1, ?2, ?3)
                          ON CONFLICT (local_office, position_id) DO UPDATE SET body = excluded.body",
                         params![local_office, id, to_json(fields)?],
                     ),
                     None => execute(
-                        &tx,
+                        tx,
                         "DELETE FROM tis_positions WHERE local_office = ?1 AND position_id = ?2",
                         params![local_office, id],
                     ),
                 }?;
             }
-            tx.commit().map_err(unavailable)
+            Ok(())
         })
     }
 
