@@ -2,6 +2,7 @@
 //! their prefixes), everything written for TIS, trusts and operators in the outbound bucket.
 
 use async_trait::async_trait;
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::operation::head_object::HeadObjectError;
@@ -56,6 +57,36 @@ impl S3Blobs {
         ))
     }
 
+    /// One PutObject, checked and ready to send: the future owns all it needs, so `put_all` can
+    /// run several side by side.
+    fn put_object(
+        &self,
+        area: Area,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<impl std::future::Future<Output = Result<(), BlobError>> + Send + 'static, BlobError>
+    {
+        let (bucket, object) = self.locate(area, key)?;
+        let bucket = bucket.to_string();
+        let len = bytes.len();
+        let request = self
+            .client
+            .put_object()
+            .bucket(&bucket)
+            .key(&object)
+            .content_type(content_type)
+            .body(ByteStream::from(bytes));
+        Ok(async move {
+            request
+                .send()
+                .await
+                .map_err(|e| sdk_error("PutObject", &object, &e))?;
+            tracing::debug!(bucket, key = %object, bytes = len, "object written");
+            Ok(())
+        })
+    }
+
     /// The bucket and full object key of an area-relative key.
     fn locate(&self, area: Area, key: &str) -> Result<(&str, String), BlobError> {
         check_relative(key)?;
@@ -84,8 +115,18 @@ const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'/');
 
 /// Whether a failed request's status says the object (or the version asked for) is not there.
-fn not_there(status: Option<u16>) -> bool {
-    status == Some(404)
+fn not_there<E>(err: &SdkError<E, HttpResponse>) -> bool {
+    err.raw_response().map(|r| r.status().as_u16()) == Some(404)
+}
+
+/// The `x-amz-copy-source` of an object (of one version of it, if given).
+fn copy_source(bucket: &str, object: &str, version: Option<&str>) -> String {
+    let mut source = format!("{bucket}/{}", utf8_percent_encode(object, COPY_SOURCE));
+    if let Some(version) = version {
+        source.push_str("?versionId=");
+        source.extend(utf8_percent_encode(version, NON_ALPHANUMERIC));
+    }
+    source
 }
 
 /// Every S3 failure is worth retrying later (the keys themselves were checked before).
@@ -163,41 +204,19 @@ impl BlobStore for S3Blobs {
         bytes: Vec<u8>,
         content_type: &str,
     ) -> Result<(), BlobError> {
-        let (bucket, object) = self.locate(area, key)?;
-        let len = bytes.len();
-        self.client
-            .put_object()
-            .bucket(bucket)
-            .key(&object)
-            .content_type(content_type)
-            .body(ByteStream::from(bytes))
-            .send()
-            .await
-            .map_err(|e| sdk_error("PutObject", &object, &e))?;
-        tracing::debug!(bucket, key = %object, bytes = len, "object written");
-        Ok(())
+        self.put_object(area, key, bytes, content_type)?.await
     }
 
     async fn put_all(&self, objects: Vec<NewObject>) -> Result<(), BlobError> {
         // Side by side: each PUT waits mostly on the network.
         let mut puts = tokio::task::JoinSet::new();
         for object in objects {
-            let (bucket, key) = self.locate(object.area, &object.key)?;
-            let request = self
-                .client
-                .put_object()
-                .bucket(bucket)
-                .key(&key)
-                .content_type(object.content_type)
-                .body(ByteStream::from(object.bytes));
-            puts.spawn(async move {
-                request
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("PutObject", &key, &e))?;
-                tracing::debug!(key = %key, "object written");
-                Ok(())
-            });
+            puts.spawn(self.put_object(
+                object.area,
+                &object.key,
+                object.bytes,
+                object.content_type,
+            )?);
         }
         let mut result = Ok(());
         while let Some(done) = puts.join_next().await {
@@ -237,10 +256,7 @@ impl BlobStore for S3Blobs {
     ) -> Result<(), BlobError> {
         let (from_bucket, from_object) = self.locate(from, from_key)?;
         let (to_bucket, to_object) = self.locate(to, to_key)?;
-        let source = format!(
-            "{from_bucket}/{}",
-            utf8_percent_encode(&from_object, COPY_SOURCE)
-        );
+        let source = copy_source(from_bucket, &from_object, None);
         let result = self
             .client
             .copy_object()
@@ -304,7 +320,7 @@ impl BlobStore for S3Blobs {
                     .unwrap_or(0),
                 version: out.version_id,
             })),
-            Err(err) if not_there(err.raw_response().map(|r| r.status().as_u16())) => Ok(None),
+            Err(err) if not_there(&err) => Ok(None),
             Err(err) => Err(sdk_error("HeadObject", &object, &err)),
         }
     }
@@ -325,9 +341,7 @@ impl BlobStore for S3Blobs {
             .await
         {
             Ok(out) => out,
-            Err(err) if not_there(err.raw_response().map(|r| r.status().as_u16())) => {
-                return Ok(None)
-            }
+            Err(err) if not_there(&err) => return Ok(None),
             Err(err) => return Err(sdk_error("GetObject", &object, &err)),
         };
         let bytes = out
@@ -346,14 +360,7 @@ impl BlobStore for S3Blobs {
     ) -> Result<(), BlobError> {
         let (from_bucket, from_object) = self.locate_received(key)?;
         let (to_bucket, to_object) = self.locate(Area::Quarantine, to_key)?;
-        let mut source = format!(
-            "{from_bucket}/{}",
-            utf8_percent_encode(&from_object, COPY_SOURCE)
-        );
-        if let Some(version) = version {
-            source.push_str("?versionId=");
-            source.extend(utf8_percent_encode(version, NON_ALPHANUMERIC));
-        }
+        let source = copy_source(from_bucket, &from_object, version);
         let result = self
             .client
             .copy_object()
@@ -364,7 +371,7 @@ impl BlobStore for S3Blobs {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(err) if not_there(err.raw_response().map(|r| r.status().as_u16())) => {
+            Err(err) if not_there(&err) => {
                 tracing::debug!(from = %from_object, "nothing to copy");
                 Ok(())
             }
