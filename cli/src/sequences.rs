@@ -6,7 +6,6 @@ use std::path::Path;
 
 use chrono::{NaiveDate, Utc};
 use dit_core::service::sequence_check::{self, SequenceCheckRun};
-use dit_core::service::Context;
 
 use crate::process::open;
 use crate::EXIT_FAILED;
@@ -19,7 +18,7 @@ pub async fn run(data_dir: &Path, date: NaiveDate) -> u8 {
             return status;
         }
     };
-    let ctx = Context::new(&local.store, &local.blobs, &local.organisations, Utc::now());
+    let ctx = local.context(Utc::now());
     match sequence_check::run(&ctx, date).await {
         Ok(run) => {
             print(data_dir, &run);
