@@ -43,17 +43,7 @@ fn print(data_dir: &Path, run: &SequenceCheckRun) {
                 let missing = if t.missing.is_empty() {
                     "none missing".to_string()
                 } else {
-                    let more = t.missing_count - t.missing.len() as u64;
-                    format!(
-                        "{} missing: {}{}",
-                        t.missing_count,
-                        t.missing.join(", "),
-                        if more > 0 {
-                            format!(", ... ({more} more)")
-                        } else {
-                            String::new()
-                        }
-                    )
+                    format!("{} missing: {}", t.missing_count, t.listed_missing())
                 };
                 println!(
                     "  {:<4} {} received, {lowest} to {highest}; {missing}",

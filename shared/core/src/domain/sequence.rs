@@ -104,6 +104,22 @@ pub fn type_sequence(
     }
 }
 
+impl TypeSequence {
+    /// The missing numbers listed, comma-separated, and how many more there are when not all
+    /// could be listed.
+    pub fn listed_missing(&self) -> String {
+        let listed = self.missing.join(", ");
+        if self.truncated {
+            format!(
+                "{listed}, ... ({} more)",
+                self.missing_count - self.missing.len() as u64
+            )
+        } else {
+            listed
+        }
+    }
+}
+
 impl SequenceCheck {
     pub fn new(business_date: NaiveDate, file_types: Vec<TypeSequence>) -> SequenceCheck {
         let (window_from, window_to) = window(business_date);
@@ -140,14 +156,8 @@ impl SequenceCheck {
             self.file_types.iter().map(|t| {
                 let listed = if t.missing.is_empty() {
                     "none".to_string()
-                } else if t.truncated {
-                    format!(
-                        "{}, ... ({} more)",
-                        t.missing.join(", "),
-                        t.missing_count - t.missing.len() as u64
-                    )
                 } else {
-                    t.missing.join(", ")
+                    t.listed_missing()
                 };
                 vec![
                     t.file_type.clone(),
