@@ -35,20 +35,41 @@ pub async fn put_json_and_html<T: Serialize>(
     value: &T,
     html: String,
 ) -> Result<[String; 2], BlobError> {
+    let (objects, written) = json_and_html(base, value, html);
+    for object in objects {
+        blobs
+            .put(object.area, &object.key, object.bytes, object.content_type)
+            .await?;
+    }
+    Ok(written)
+}
+
+/// The objects of [`put_json_and_html`] and the outputs they are reported as.
+fn json_and_html<T: Serialize>(
+    base: &str,
+    value: &T,
+    html: String,
+) -> ([NewObject; 2], [String; 2]) {
     let (json_key, html_key) = (format!("{base}.json"), format!("{base}.html"));
-    put_json(blobs, Area::Outbound, &json_key, value).await?;
-    blobs
-        .put(
-            Area::Outbound,
-            &html_key,
-            html.into_bytes(),
-            "text/html; charset=utf-8",
-        )
-        .await?;
-    Ok([
+    let written = [
         format!("outbound/{json_key}"),
         format!("outbound/{html_key}"),
-    ])
+    ];
+    let objects = [
+        NewObject {
+            area: Area::Outbound,
+            key: json_key,
+            bytes: json_bytes(value),
+            content_type: "application/json",
+        },
+        NewObject {
+            area: Area::Outbound,
+            key: html_key,
+            bytes: html.into_bytes(),
+            content_type: "text/html; charset=utf-8",
+        },
+    ];
+    (objects, written)
 }
 
 /// Writes a notification, reminder or report for trust `vpd` (as [`put_json_and_html`]), then
@@ -103,21 +124,9 @@ pub async fn put_notifications<T: Serialize + Alerting>(
         html,
     } in outputs
     {
-        let (json_key, html_key) = (format!("{base}.json"), format!("{base}.html"));
-        written.push(format!("outbound/{json_key}"));
-        written.push(format!("outbound/{html_key}"));
-        objects.push(NewObject {
-            area: Area::Outbound,
-            key: json_key,
-            bytes: json_bytes(&value),
-            content_type: "application/json",
-        });
-        objects.push(NewObject {
-            area: Area::Outbound,
-            key: html_key,
-            bytes: html.into_bytes(),
-            content_type: "text/html; charset=utf-8",
-        });
+        let (pair, paths) = json_and_html(&base, &value, html);
+        objects.extend(pair);
+        written.extend(paths);
         alerts.push((vpd, base, value));
     }
     ctx.blobs.put_all(objects).await?;
