@@ -699,8 +699,8 @@ impl<'c> Outputs<'c> {
         let made_at = file_made_at(&file.generated_at, file.business_date);
         // A few trusts at a time: their objects are written together (at once where the store
         // can), and only their rendered notifications are held.
-        let mut pending = notifications.into_iter().peekable();
-        while pending.peek().is_some() {
+        let mut pending = notifications.into_iter();
+        loop {
             let outputs: Vec<TrustOutput<ApplicantNotification>> = pending
                 .by_ref()
                 .take(TRUSTS_WRITTEN_TOGETHER)
@@ -716,6 +716,9 @@ impl<'c> Outputs<'c> {
                     }
                 })
                 .collect();
+            if outputs.is_empty() {
+                break;
+            }
             report
                 .outputs
                 .extend(put_notifications(ctx, outputs, made_at).await?);
