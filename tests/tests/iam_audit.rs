@@ -92,6 +92,37 @@ fn notification(key: &str, version: &str) -> SqsEvent {
     .unwrap()
 }
 
+/// Puts `bytes` at `key` of the inbound bucket as its sender would (a plain client, not the
+/// function) and hands the notification of that version to the inbound-file handler; returns the
+/// batch item failures.
+async fn drop_and_handle(
+    s3: &aws_sdk_s3::Client,
+    deps: &inbound_file::Deps,
+    key: &str,
+    bytes: Vec<u8>,
+) -> Vec<String> {
+    let version = s3
+        .put_object()
+        .bucket(INBOUND)
+        .key(key)
+        .body(ByteStream::from(bytes))
+        .send()
+        .await
+        .unwrap()
+        .version_id
+        .unwrap();
+    let response = inbound_file::handle(
+        deps,
+        lambda_runtime::LambdaEvent::new(
+            notification(key, &version),
+            lambda_runtime::Context::default(),
+        ),
+    )
+    .await
+    .unwrap();
+    batch_failures(&response)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_function_s_requests_are_recorded_for_the_iam_audit_on_moto() {
     let moto = Moto::start();
@@ -119,26 +150,8 @@ async fn each_function_s_requests_are_recorded_for_the_iam_audit_on_moto() {
     for path in sample_files() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let key = format!("incoming/{}{name}", drop_folder(&name));
-        let version = s3
-            .put_object()
-            .bucket(INBOUND)
-            .key(&key)
-            .body(ByteStream::from(std::fs::read(&path).unwrap()))
-            .send()
-            .await
-            .unwrap()
-            .version_id
-            .unwrap();
-        let response = inbound_file::handle(
-            &deps,
-            lambda_runtime::LambdaEvent::new(
-                notification(&key, &version),
-                lambda_runtime::Context::default(),
-            ),
-        )
-        .await
-        .unwrap();
-        assert!(batch_failures(&response).is_empty(), "{name}");
+        let failures = drop_and_handle(&s3, &deps, &key, std::fs::read(&path).unwrap()).await;
+        assert!(failures.is_empty(), "{name}");
     }
     assert!(recorder.actions().contains("s3:GetObjectVersion"));
     assert!(recorder.leading_keys().contains("APPLICANT#"));
@@ -201,26 +214,9 @@ async fn each_function_s_requests_are_recorded_for_the_iam_audit_on_moto() {
     let name = "DE_KSS_DNC_20261121_00000090.DAT";
     let key = format!("incoming/tis/{name}");
     let text = envelope("DNC", "KSS", 90, &[line.join(",")]);
-    let version = s3
-        .put_object()
-        .bucket(INBOUND)
-        .key(&key)
-        .body(ByteStream::from(text.into_bytes()))
-        .send()
+    assert!(drop_and_handle(&s3, &deps, &key, text.into_bytes())
         .await
-        .unwrap()
-        .version_id
-        .unwrap();
-    let response = inbound_file::handle(
-        &deps,
-        lambda_runtime::LambdaEvent::new(
-            notification(&key, &version),
-            lambda_runtime::Context::default(),
-        ),
-    )
-    .await
-    .unwrap();
-    assert!(batch_failures(&response).is_empty());
+        .is_empty());
     let redated = deps
         .ports
         .store
