@@ -5,6 +5,7 @@ use dit_core::domain::app::APP_FIELDS;
 use dit_core::ports::{Area, BlobStore, StateStore};
 use dit_core::service::inbound::Context;
 use dit_core::service::report::Outcome;
+use dit_test_support::applicants::envelope;
 use dit_test_support::one_trust::OneTrust;
 
 /// The one-trust environment, with readers of its outputs.
@@ -54,16 +55,6 @@ impl Env {
     }
 }
 
-fn file(kind: &str, source: &str, seq: &str, lines: &[String]) -> String {
-    let mut text = format!("HDR,{kind},{source},20261121,{seq},2026-11-21T13:00:00Z,1\n");
-    for line in lines {
-        text.push_str(line);
-        text.push('\n');
-    }
-    text.push_str(&format!("TRL,{}\n", lines.len()));
-    text
-}
-
 fn pos(id: &str, dpn: &str) -> String {
     format!("POS,{id},{id},{id}|Foundation|F1|Medicine,{dpn},KSS,Lead Employer,2020-01-01,,N1L,F1,Site,RXX,504 Org")
 }
@@ -98,10 +89,10 @@ async fn with_positions() -> Env {
     let report = env
         .process(
             POS_FILE,
-            &file(
+            &envelope(
                 "POS",
                 "504",
-                "00000001",
+                1,
                 &[pos("100", DPN), pos("101", "KSS/RJZ01/030/STR/002")],
             ),
         )
@@ -152,7 +143,7 @@ async fn a_person_seen_earlier_in_the_file_or_store_is_an_existing_applicant() {
     ];
     env.process(
         "DE_KSS_APP_20261121_00000001.DAT",
-        &file("APP", "KSS", "00000001", &lines),
+        &envelope("APP", "KSS", 1, &lines),
     )
     .await;
     let infos: Vec<String> = env
@@ -173,7 +164,7 @@ async fn a_person_seen_earlier_in_the_file_or_store_is_an_existing_applicant() {
     );
     env.process(
         "DE_KSS_APP_20261121_00000002.DAT",
-        &file("APP", "KSS", "00000002", &[app("6", "100", DPN, &[])]),
+        &envelope("APP", "KSS", 2, &[app("6", "100", DPN, &[])]),
     )
     .await;
     let rows = env.apc("DE_KSS_APC_20261121_00000002.DAT").await;
@@ -189,7 +180,7 @@ async fn apc_lines_carry_numbers_only_on_success_and_record_numbers_count_data_l
     ];
     env.process(
         "DE_KSS_APP_20261121_00000001.DAT",
-        &file("APP", "KSS", "00000001", &lines),
+        &envelope("APP", "KSS", 1, &lines),
     )
     .await;
     let rows = env.apc("DE_KSS_APC_20261121_00000001.DAT").await;
@@ -225,14 +216,14 @@ async fn a_placement_loaded_by_an_earlier_file_is_rejected_naming_its_applicant(
     let env = with_positions().await;
     env.process(
         "DE_KSS_APP_20261121_00000001.DAT",
-        &file("APP", "KSS", "00000001", &[app("1", "100", DPN, &[])]),
+        &envelope("APP", "KSS", 1, &[app("1", "100", DPN, &[])]),
     )
     .await;
     let first = env.apc("DE_KSS_APC_20261121_00000001.DAT").await;
     let number = first[0][6].clone();
     env.process(
         "DE_KSS_APP_20261121_00000002.DAT",
-        &file("APP", "KSS", "00000002", &[app("1", "100", DPN, &[])]),
+        &envelope("APP", "KSS", 2, &[app("1", "100", DPN, &[])]),
     )
     .await;
     let rows = env.apc("DE_KSS_APC_20261121_00000002.DAT").await;
@@ -246,10 +237,10 @@ async fn a_placement_loaded_by_an_earlier_file_is_rejected_naming_its_applicant(
 async fn an_interrupted_run_of_a_file_is_resumed_with_the_same_answers() {
     let env = with_positions().await;
     let name = "DE_KSS_APP_20261121_00000001.DAT";
-    let text = file(
+    let text = envelope(
         "APP",
         "KSS",
-        "00000001",
+        1,
         &[
             app("1", "100", DPN, &[]),
             app(
@@ -268,10 +259,10 @@ async fn an_interrupted_run_of_a_file_is_resumed_with_the_same_answers() {
     let report = fresh
         .process(
             POS_FILE,
-            &file(
+            &envelope(
                 "POS",
                 "504",
-                "00000001",
+                1,
                 &[pos("100", DPN), pos("101", "KSS/RJZ01/030/STR/002")],
             ),
         )
@@ -320,15 +311,12 @@ async fn an_interrupted_run_of_a_file_is_resumed_with_the_same_answers() {
 async fn a_rerun_of_a_processed_file_after_new_positions_still_changes_nothing() {
     let env = Env::new();
     let name = "DE_KSS_APP_20261121_00000001.DAT";
-    let text = file("APP", "KSS", "00000001", &[app("1", "100", DPN, &[])]);
+    let text = envelope("APP", "KSS", 1, &[app("1", "100", DPN, &[])]);
     env.process(name, &text).await;
     let rows = env.apc("DE_KSS_APC_20261121_00000001.DAT").await;
     assert_eq!(rows[0][3], "FAIL");
-    env.process(
-        POS_FILE,
-        &file("POS", "504", "00000001", &[pos("100", DPN)]),
-    )
-    .await;
+    env.process(POS_FILE, &envelope("POS", "504", 1, &[pos("100", DPN)]))
+        .await;
     let report = env.process(name, &text).await;
     assert_eq!(report.outcome, Outcome::Duplicate);
     assert!(env
@@ -358,7 +346,7 @@ async fn concurrent_deliveries_of_one_file_create_each_applicant_once() {
             )
         })
         .collect();
-    env.drop_file(name, &file("APP", "KSS", "00000001", &lines))
+    env.drop_file(name, &envelope("APP", "KSS", 1, &lines))
         .await;
     let (a, b) = tokio::join!(env.run(name), env.run(name));
     assert!(matches!(a.outcome, Outcome::Processed | Outcome::Duplicate));
@@ -382,13 +370,13 @@ async fn a_gap_in_the_sequence_is_processed_without_a_per_file_warning_and_liste
     let env = with_positions().await;
     env.process(
         "DE_KSS_APP_20261121_00000039.DAT",
-        &file("APP", "KSS", "00000039", &[app("1", "100", DPN, &[])]),
+        &envelope("APP", "KSS", 39, &[app("1", "100", DPN, &[])]),
     )
     .await;
     let report = env
         .process(
             "DE_KSS_APP_20261121_00000041.DAT",
-            &file("APP", "KSS", "00000041", &[app("2", "100", DPN, &[])]),
+            &envelope("APP", "KSS", 41, &[app("2", "100", DPN, &[])]),
         )
         .await;
     assert_eq!(report.outcome, Outcome::Processed);
@@ -425,7 +413,7 @@ async fn files_over_the_size_limit_are_quarantined_without_being_read() {
     let report = env
         .process(
             name,
-            &file("APP", "KSS", "00000001", &[app("1", "100", DPN, &[])]),
+            &envelope("APP", "KSS", 1, &[app("1", "100", DPN, &[])]),
         )
         .await;
     assert_eq!(report.outcome, Outcome::Quarantined);
@@ -451,14 +439,14 @@ async fn forty_records_for_one_position_load_and_forty_one_quarantine_the_file()
     let ok = env
         .process(
             "DE_KSS_APP_20261121_00000001.DAT",
-            &file("APP", "KSS", "00000001", &lines(40)),
+            &envelope("APP", "KSS", 1, &lines(40)),
         )
         .await;
     assert_eq!((ok.outcome, ok.loaded), (Outcome::Processed, 40));
     let refused = env
         .process(
             "DE_KSS_APP_20261121_00000002.DAT",
-            &file("APP", "KSS", "00000002", &lines(41)),
+            &envelope("APP", "KSS", 2, &lines(41)),
         )
         .await;
     assert_eq!(refused.outcome, Outcome::Quarantined);
@@ -481,7 +469,7 @@ async fn a_pos_snapshot_marks_missing_positions_removed_and_keeps_unchanged_stam
     let before = env.store.trust_positions("504").await.unwrap();
     assert_eq!(before.len(), 2);
     let second = "ESR_504_POS_20261121_00000002.DAT";
-    env.process(second, &file("POS", "504", "00000002", &[pos("100", DPN)]))
+    env.process(second, &envelope("POS", "504", 2, &[pos("100", DPN)]))
         .await;
     let after = env.store.trust_positions("504").await.unwrap();
     let by_id = |id: &str| after.iter().find(|p| p.position_id == id).unwrap().clone();
@@ -512,10 +500,10 @@ async fn apps_resolve_only_usable_positions() {
     let dup = "KSS/RJZ01/030/STR/009";
     env.process(
         POS_FILE,
-        &file(
+        &envelope(
             "POS",
             "504",
-            "00000001",
+            1,
             &[
                 pos("100", DPN),
                 pos("200", dup),
@@ -532,7 +520,7 @@ async fn apps_resolve_only_usable_positions() {
     ];
     env.process(
         "DE_KSS_APP_20261121_00000001.DAT",
-        &file("APP", "KSS", "00000001", &lines),
+        &envelope("APP", "KSS", 1, &lines),
     )
     .await;
     let rows = env.apc("DE_KSS_APC_20261121_00000001.DAT").await;
@@ -583,7 +571,7 @@ async fn with_applicant() -> Env {
     let report = env
         .process(
             "DE_KSS_APP_20261121_00000001.DAT",
-            &file("APP", "KSS", "00000001", &[app("1", "100", DPN, &[])]),
+            &envelope("APP", "KSS", 1, &[app("1", "100", DPN, &[])]),
         )
         .await;
     assert_eq!(report.loaded, 1);
@@ -631,7 +619,7 @@ async fn a_withdrawal_moves_the_matching_applicant_and_tells_the_trust() {
     let report = env
         .process(
             "DE_KSS_DNC_20261121_00000002.DAT",
-            &file("DNC", "KSS", "00000002", &lines),
+            &envelope("DNC", "KSS", 2, &lines),
         )
         .await;
     // Revision 2 (2.7): the withdrawal that matches no applicant fails in the DCC.
@@ -687,7 +675,7 @@ async fn a_withdrawal_moves_the_matching_applicant_and_tells_the_trust() {
     let again = env
         .process(
             "DE_KSS_DNC_20261121_00000002.DAT",
-            &file("DNC", "KSS", "00000002", &lines),
+            &envelope("DNC", "KSS", 2, &lines),
         )
         .await;
     assert_eq!(again.outcome, Outcome::Duplicate);
@@ -709,7 +697,7 @@ async fn a_date_change_moves_the_applicants_dates_and_its_reminder_day() {
     )];
     env.process(
         "DE_KSS_DNC_20261121_00000002.DAT",
-        &file("DNC", "KSS", "00000002", &lines),
+        &envelope("DNC", "KSS", 2, &lines),
     )
     .await;
     let applicant = env.store.applicant("5000001").await.unwrap().unwrap();
@@ -769,7 +757,7 @@ async fn rotation_rows_are_stored_per_position_and_a_later_file_replaces_them() 
     ];
     env.process(
         "DE_KSS_DNF_20261121_00000001.DAT",
-        &file("DNF", "KSS", "00000001", &first),
+        &envelope("DNF", "KSS", 1, &first),
     )
     .await;
     let grid = env.store.rotation_grid("504").await.unwrap();
@@ -784,7 +772,7 @@ async fn rotation_rows_are_stored_per_position_and_a_later_file_replaces_them() 
     )];
     env.process(
         "DE_KSS_DNC_20261121_00000002.DAT",
-        &file("DNC", "KSS", "00000002", &second),
+        &envelope("DNC", "KSS", 2, &second),
     )
     .await;
     let grid = env.store.rotation_grid("504").await.unwrap();
@@ -845,7 +833,7 @@ async fn notifications_are_grouped_per_trust_and_title_and_bad_records_fail_with
     let report = env
         .process(
             "DE_KSS_DNC_20261121_00000003.DAT",
-            &file("DNC", "KSS", "00000003", &lines),
+            &envelope("DNC", "KSS", 3, &lines),
         )
         .await;
     assert_eq!((report.loaded, report.rejected), (4, 4));
@@ -925,7 +913,7 @@ async fn a_withdrawal_of_a_hired_trainee_is_refused_in_history_and_the_trust_sti
     let lines = [dnc("2", &[("WITHDRAWN_GMC_NUMBER", "7000001")])];
     env.process(
         "DE_KSS_DNC_20261121_00000002.DAT",
-        &file("DNC", "KSS", "00000002", &lines),
+        &envelope("DNC", "KSS", 2, &lines),
     )
     .await;
     assert_eq!(
@@ -1018,7 +1006,7 @@ async fn the_rmc_sends_each_change_once_and_nothing_when_nothing_is_new() {
     ];
     env.process(
         "ESR_504_POS_20261123_00000002.DAT",
-        &file("POS", "504", "00000002", &snapshot).replace("20261121", "20261123"),
+        &envelope("POS", "504", 2, &snapshot).replace("20261121", "20261123"),
     )
     .await;
     let third = export_changes(&ctx, "KSS", day(23)).await.unwrap();

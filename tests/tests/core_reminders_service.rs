@@ -20,6 +20,7 @@ use dit_core::service::report::Outcome;
 use dit_core::service::NoProgress;
 use dit_embedded::folders::FolderBlobs;
 use dit_embedded::sqlite::SqliteStore;
+use dit_test_support::applicants::envelope;
 
 fn orgs(live_506: bool) -> Organisations {
     let mut text = String::new();
@@ -125,16 +126,6 @@ fn app(placement: &str, position: &str, dpn: &str, hire: &str) -> String {
     fields.join(",")
 }
 
-fn file(kind: &str, source: &str, lines: &[String]) -> String {
-    let mut text = format!("HDR,{kind},{source},20261121,00000001,2026-11-21T13:00:00Z,1\n");
-    for line in lines {
-        text.push_str(line);
-        text.push('\n');
-    }
-    text.push_str(&format!("TRL,{}\n", lines.len()));
-    text
-}
-
 const DPN_100: &str = "KSS/RJZ01/030/STR/001";
 const DPN_101: &str = "KSS/RJZ01/030/STR/002";
 const DPN_200: &str = "KSS/RJZ02/030/STR/001";
@@ -176,9 +167,10 @@ impl Env {
         let files = [
             (
                 "ESR_504_POS_20261121_00000001.DAT",
-                file(
+                envelope(
                     "POS",
                     "504",
+                    1,
                     &[
                         pos("100", DPN_100, "Lead Employer"),
                         pos("101", DPN_101, "Host Employer"),
@@ -187,17 +179,18 @@ impl Env {
             ),
             (
                 "ESR_505_POS_20261121_00000001.DAT",
-                file("POS", "505", &[pos("200", DPN_200, "Lead Employer")]),
+                envelope("POS", "505", 1, &[pos("200", DPN_200, "Lead Employer")]),
             ),
             (
                 "ESR_506_POS_20261121_00000001.DAT",
-                file("POS", "506", &[pos("300", DPN_300, "Lead Employer")]),
+                envelope("POS", "506", 1, &[pos("300", DPN_300, "Lead Employer")]),
             ),
             (
                 "DE_KSS_APP_20261121_00000001.DAT",
-                file(
+                envelope(
                     "APP",
                     "KSS",
+                    1,
                     &PLACEMENTS
                         .iter()
                         .map(|(p, position, dpn, hire, _)| app(p, position, dpn, hire))

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use dit_core::domain::dnc::DNC_FIELDS;
 use dit_core::ports::{Area, BlobStore};
 use dit_core::service::report::{FileReport, Outcome};
+use dit_test_support::applicants::envelope;
 use dit_test_support::one_trust::OneTrust;
 use xlsx::{Cell, Xlsx};
 
@@ -59,16 +60,6 @@ fn csv_field(value: &str) -> String {
     } else {
         value.to_string()
     }
-}
-
-fn file(kind: &str, source: &str, seq: &str, lines: &[String]) -> String {
-    let mut text = format!("HDR,{kind},{source},20261121,{seq},2026-11-21T13:00:00Z,1\n");
-    for line in lines {
-        text.push_str(line);
-        text.push('\n');
-    }
-    text.push_str(&format!("TRL,{}\n", lines.len()));
-    text
 }
 
 /// A POS line: position id (also its number), name, DPN and managing deanery body.
@@ -185,7 +176,7 @@ async fn the_medrot_shows_each_position_under_a_two_level_header_in_position_ord
     let report = env
         .process(
             "DE_KSS_DNF_20261121_00000001.DAT",
-            &file("DNF", "KSS", "00000001", &lines),
+            &envelope("DNF", "KSS", 1, &lines),
         )
         .await;
     assert!(report.outputs.contains(&format!("outbound/{MEDROT_1}")));
@@ -316,10 +307,10 @@ async fn a_later_file_that_changes_the_grid_regenerates_the_medrot_and_notifies_
     let env = Env::new();
     env.process(
         "DE_KSS_DNF_20261121_00000001.DAT",
-        &file(
+        &envelope(
             "DNF",
             "KSS",
-            "00000001",
+            1,
             &[rotation("100", &[]), rotation("101", &[])],
         ),
     )
@@ -331,7 +322,7 @@ async fn a_later_file_that_changes_the_grid_regenerates_the_medrot_and_notifies_
     let report = env
         .process(
             "DE_KSS_DNC_20261121_00000002.DAT",
-            &file("DNC", "KSS", "00000002", &[new_post]),
+            &envelope("DNC", "KSS", 2, &[new_post]),
         )
         .await;
     assert!(!report.outputs.iter().any(|o| o.contains("medrot")));
@@ -352,7 +343,7 @@ async fn a_later_file_that_changes_the_grid_regenerates_the_medrot_and_notifies_
     let report = env
         .process(
             "DE_KSS_DNC_20261121_00000003.DAT",
-            &file("DNC", "KSS", "00000003", &lines),
+            &envelope("DNC", "KSS", 3, &lines),
         )
         .await;
     let medrot_3 = "trusts/504/medrot/DE_KSS_504_MEDROT_DNC_20261121_00000003.xlsx";
@@ -392,10 +383,10 @@ async fn a_later_file_that_changes_the_grid_regenerates_the_medrot_and_notifies_
 
 #[tokio::test]
 async fn the_same_notification_file_gives_the_same_medrot_bytes_in_another_run() {
-    let text = file(
+    let text = envelope(
         "DNF",
         "KSS",
-        "00000001",
+        1,
         &[rotation("100", &[("CURRENT_LAST_NAME", HYPERLINK)])],
     );
     let mut outputs = Vec::new();
@@ -447,7 +438,7 @@ async fn the_dpn_readiness_spreadsheet_has_summary_duplicates_and_all_positions_
     let report = env
         .process(
             "ESR_504_POS_20261121_00000001.DAT",
-            &file("POS", "504", "00000001", &lines),
+            &envelope("POS", "504", 1, &lines),
         )
         .await;
     assert!(report.outputs.contains(&format!("outbound/{REPORT}")));
@@ -611,7 +602,7 @@ async fn the_dpn_readiness_spreadsheet_has_summary_duplicates_and_all_positions_
     again
         .process(
             "ESR_504_POS_20261121_00000001.DAT",
-            &file("POS", "504", "00000001", &lines),
+            &envelope("POS", "504", 1, &lines),
         )
         .await;
     assert_eq!(

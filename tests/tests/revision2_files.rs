@@ -20,7 +20,7 @@ use dit_core::ports::Area;
 use dit_core::service::report::Outcome;
 use dit_embedded::folders::FolderBlobs;
 use dit_embedded::sqlite::SqliteStore;
-use dit_test_support::applicants::{app, outbound, Env, DPN_100, DPN_101};
+use dit_test_support::applicants::{app, envelope, outbound, Env, DPN_100, DPN_101};
 use dit_test_support::Moto;
 
 const TABLE: &str = "dit-state";
@@ -236,17 +236,6 @@ async fn rejected_records_are_kept_and_block_nothing(env: &Env) {
 scenario!(rejected_records_are_kept_and_block_nothing =>
     sqlite_rejected_app_records_are_kept_findable_and_block_nothing,
     moto_rejected_app_records_are_kept_findable_and_block_nothing);
-
-/// A file of `kind` from `source` dated 2026-11-21 with these data lines.
-fn envelope(kind: &str, source: &str, seq: u32, lines: &[String]) -> String {
-    let mut text = format!("HDR,{kind},{source},20261121,{seq:08},2026-11-21T13:00:00Z,1\n");
-    for line in lines {
-        text.push_str(line);
-        text.push('\n');
-    }
-    text.push_str(&format!("TRL,{}\n", lines.len()));
-    text
-}
 
 /// A DNC line of `kind` for trust `vpd`, position `position` with DPN `dpn`; `edits` set fields.
 fn dnc(kind: &str, vpd: &str, position: &str, dpn: &str, edits: &[(&str, &str)]) -> String {
