@@ -30,7 +30,7 @@ cargo fmt --all -- --check
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "crate boundaries (the core links no AWS SDK, SQLite or Lambda runtime; functions no SQLite; dit no AWS)"
+step "crate boundaries (the domain links no tokio, async, AWS SDK, SQLite, Lambda runtime or web stack; the services no AWS, SQLite or Lambda; functions no SQLite; dit no AWS)"
 # Each pattern matches a `cargo tree --prefix none` line ("name vX.Y.Z"), with every edge kind
 # (normal, build and dev): the service and handler tests that run on SQLite live in tests/, so not
 # even a test of dit-core or a function pulls SQLite in.
@@ -46,6 +46,12 @@ forbidden() { # package, pattern
 # A pattern that matched nothing would pass every crate: each must find what it forbids where it belongs.
 crates_of inbound-file | grep -E "^($aws) " >/dev/null && crates_of inbound-file | grep -E "^($lambda) " >/dev/null \
   && crates_of dit-cli | grep -E "^($sqlite) " >/dev/null || { echo "a crate-boundary pattern matches nothing"; exit 1; }
+# dit-domain is pure and synchronous: no runtime, no async traits, no HTTP or web stack either.
+runtime='tokio|async-trait|futures[a-z-]*|mio'
+web='hyper[a-z-]*|http|http-body[a-z-]*|axum[a-z-]*|tower[a-z-]*|askama[a-z_-]*|reqwest|rustls[a-z-]*'
+crates_of dit-portal | grep -E "^($web) " >/dev/null && crates_of dit-core | grep -E "^($runtime) " >/dev/null \
+  || { echo "a crate-boundary pattern matches nothing"; exit 1; }
+forbidden dit-domain "$aws|$lambda|$sqlite|$runtime|$web"
 forbidden dit-core "$aws|$lambda|$sqlite"
 for function in inbound-file trust-messages scheduled-jobs portal; do
   forbidden "$function" "$sqlite"

@@ -5,8 +5,8 @@ use std::io::Read;
 use std::path::Path;
 
 use chrono::Utc;
-use dit_core::domain::boundary::{MessageSender, Principal};
 use dit_core::service::messages::{handle_message, AnswerStatus, MessageResult};
+use dit_domain::boundary::{MessageSender, Principal};
 
 use crate::process::open;
 use crate::{EXIT_FAILED, EXIT_USAGE};

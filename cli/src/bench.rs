@@ -10,11 +10,11 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use chrono::Utc;
-use dit_core::domain::boundary::FileOrigin;
-use dit_core::domain::org::Organisations;
 use dit_core::ports::{Area, BlobStore};
 use dit_core::service::inbound::process_inbound;
 use dit_core::service::Context;
+use dit_domain::boundary::FileOrigin;
+use dit_domain::org::Organisations;
 use dit_embedded::folders::FolderBlobs;
 use dit_embedded::sqlite::SqliteStore;
 

@@ -23,8 +23,8 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Parser, Subcommand};
-use dit_core::domain::boundary::{FileOrigin, Principal};
-use dit_core::domain::mail::FromAddress;
+use dit_domain::boundary::{FileOrigin, Principal};
+use dit_domain::mail::FromAddress;
 
 /// Exit status for a usage error (bad arguments, missing configuration).
 pub const EXIT_USAGE: u8 = 2;

@@ -3,13 +3,13 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, Utc};
-use dit_core::domain::boundary::FileOrigin;
-use dit_core::domain::envelope::business_order_key;
-use dit_core::domain::org::Organisations;
 use dit_core::ports::Area;
 use dit_core::service::inbound::process_inbound;
 use dit_core::service::report::{FileReport, Outcome};
 use dit_core::service::{Context, Settings};
+use dit_domain::boundary::FileOrigin;
+use dit_domain::envelope::business_order_key;
+use dit_domain::org::Organisations;
 use dit_embedded::folders::FolderBlobs;
 use dit_embedded::mail::EmlMailer;
 use dit_embedded::sqlite::SqliteStore;

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use dit_core::domain::retention::{self, BLOB_RULES};
+use dit_domain::retention::{self, BLOB_RULES};
 
 use crate::process::open;
 use crate::EXIT_FAILED;

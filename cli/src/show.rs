@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use dit_core::domain::model::{
-    Applicant, HistoryEntry, HistoryOutcome, PersonUpdate, RejectedApplication, RejectedLookup,
-};
 use dit_core::ports::{StateStore, StoreError};
 use dit_core::service::messages::status_text;
+use dit_domain::model::{
+    Applicant, HistoryEntry, HistoryOutcome, PersonUpdate, RejectedApplication, RejectedLookup,
+};
 
 use crate::process::open;
 use crate::EXIT_FAILED;

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
-use dit_core::domain::boundary::drop_folder;
+use dit_domain::boundary::drop_folder;
 use dit_test_support::{own_cpu_time, RequestCounter};
 use dit_tests::inbound_on_moto::{
     aws, deliver_until, deps, generated_files, generated_placement, INBOUND,

@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use dit_core::domain::model::RejectedLookup;
 use dit_core::ports::{NewApplicant, StateStore};
 use dit_core::service::report::Outcome;
+use dit_domain::model::RejectedLookup;
 use dit_embedded::folders::FolderBlobs;
 use dit_embedded::sqlite::SqliteStore;
 use dit_test_support::applicants::{app, envelope, pos, Env};

@@ -1,10 +1,10 @@
 //! The inbound service end to end on the embedded adapters: SQLite (in memory) and folders.
 
 use chrono::{TimeZone, Utc};
-use dit_core::domain::app::APP_FIELDS;
 use dit_core::ports::{Area, BlobStore, StateStore};
 use dit_core::service::inbound::Context;
 use dit_core::service::report::Outcome;
+use dit_domain::app::APP_FIELDS;
 use dit_test_support::applicants::envelope;
 use dit_test_support::one_trust::OneTrust;
 
@@ -269,7 +269,7 @@ async fn an_interrupted_run_of_a_file_is_resumed_with_the_same_answers() {
         .await;
     assert_eq!(report.outcome, Outcome::Processed);
     fresh.drop_file(name, &text).await;
-    let claim = dit_core::domain::model::ProcessedFile {
+    let claim = dit_domain::model::ProcessedFile {
         identity: "KSS#APP#00000001".into(),
         source: "KSS".into(),
         file_type: "APP".into(),
@@ -277,7 +277,7 @@ async fn an_interrupted_run_of_a_file_is_resumed_with_the_same_answers() {
         name: name.into(),
         sha256: String::new(),
         business_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
-        status: dit_core::domain::model::FileStatus::InProgress,
+        status: dit_domain::model::FileStatus::InProgress,
         claimed_at: Utc::now(),
         completed_at: None,
         summary: None,
@@ -292,7 +292,7 @@ async fn an_interrupted_run_of_a_file_is_resumed_with_the_same_answers() {
     };
     fresh
         .store
-        .claim_file(&dit_core::domain::model::ProcessedFile {
+        .claim_file(&dit_domain::model::ProcessedFile {
             sha256: sha,
             ..claim
         })
@@ -480,7 +480,7 @@ async fn a_pos_snapshot_marks_missing_positions_removed_and_keeps_unchanged_stam
     );
     assert_eq!(
         by_id("101").status,
-        dit_core::domain::pos::PositionStatus::Removed
+        dit_domain::pos::PositionStatus::Removed
     );
     assert_eq!(by_id("101").changed_in, second);
     let report: serde_json::Value = serde_json::from_str(
@@ -542,9 +542,9 @@ async fn apps_resolve_only_usable_positions() {
 // Notification files (DNC/DNF)
 // ---------------------------------------------------------------------------------------------
 
-use dit_core::domain::dnc::DNC_FIELDS;
-use dit_core::domain::lifecycle::ApplicantState;
-use dit_core::domain::model::{Cause, HistoryOutcome};
+use dit_domain::dnc::DNC_FIELDS;
+use dit_domain::lifecycle::ApplicantState;
+use dit_domain::model::{Cause, HistoryOutcome};
 
 fn dnc(kind: &str, edits: &[(&str, &str)]) -> String {
     let mut fields: Vec<String> = DNC_FIELDS.iter().map(|_| String::new()).collect();
@@ -888,8 +888,8 @@ async fn notifications_are_grouped_per_trust_and_title_and_bad_records_fail_with
 
 #[tokio::test]
 async fn a_withdrawal_of_a_hired_trainee_is_refused_in_history_and_the_trust_still_told() {
-    use dit_core::domain::lifecycle::Transition;
     use dit_core::service::moves::{change, Decision};
+    use dit_domain::lifecycle::Transition;
     let env = with_applicant().await;
     let cause = Cause::Message {
         id: "setup".into(),
@@ -1047,21 +1047,21 @@ async fn the_rmf_holds_every_current_position_and_resets_what_tis_knows() {
 
 #[tokio::test]
 async fn person_updates_go_in_the_rmc_once_and_only_for_full_records_trusts() {
-    use dit_core::domain::model::{PersonUpdate, PersonUpdateStatus};
+    use dit_domain::model::{PersonUpdate, PersonUpdateStatus};
     let env = with_applicant().await;
     let ctx = export_ctx(&env);
     export_changes(&ctx, "KSS", day(21)).await.unwrap();
     // An accepted update changes the stored person (the messages service does this); the PER
     // line carries the person's current values, read from the applicant.
     let mut applicant = env.store.applicant("5000001").await.unwrap().unwrap();
-    let entry = dit_core::domain::model::HistoryEntry {
+    let entry = dit_domain::model::HistoryEntry {
         seq: applicant.version + 1,
         at: Utc::now(),
         command: "person_update".into(),
         from: Some(applicant.state),
         to: applicant.state,
-        outcome: dit_core::domain::model::HistoryOutcome::Moved,
-        cause: dit_core::domain::model::Cause::Message {
+        outcome: dit_domain::model::HistoryOutcome::Moved,
+        cause: dit_domain::model::Cause::Message {
             id: "m-1".into(),
             sender: None,
         },

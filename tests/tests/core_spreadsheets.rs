@@ -4,9 +4,9 @@
 mod xlsx;
 
 use chrono::NaiveDate;
-use dit_core::domain::dnc::DNC_FIELDS;
 use dit_core::ports::{Area, BlobStore};
 use dit_core::service::report::{FileReport, Outcome};
+use dit_domain::dnc::DNC_FIELDS;
 use dit_test_support::applicants::envelope;
 use dit_test_support::one_trust::OneTrust;
 use xlsx::{Cell, Xlsx};

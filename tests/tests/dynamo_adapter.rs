@@ -5,12 +5,12 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::Duration;
 use dit_aws::dynamo::DynamoStore;
 use dit_aws::s3::{S3Blobs, S3Layout};
-use dit_core::domain::lifecycle::ApplicantState;
-use dit_core::domain::model::{Cause, FileClaim, FileStatus, HistoryEntry, HistoryOutcome};
-use dit_core::domain::pos::PositionStatus;
 use dit_core::ports::{
     Area, BlobError, BlobStore, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError,
 };
+use dit_domain::lifecycle::ApplicantState;
+use dit_domain::model::{Cause, FileClaim, FileStatus, HistoryEntry, HistoryOutcome};
+use dit_domain::pos::PositionStatus;
 use dit_test_support::fixtures::{at, batch, file, link_of, new_applicant, offer, position};
 use dit_test_support::{Moto, RequestCounter};
 

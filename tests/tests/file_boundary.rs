@@ -2,12 +2,12 @@
 //! and S3 emulated by moto: a file is taken only from its sender's folder, and a record acts only
 //! on trusts that the file's local office manages.
 
-use dit_core::domain::boundary::FileOrigin;
-use dit_core::domain::dnc::DNC_FIELDS;
-use dit_core::domain::lifecycle::ApplicantState;
-use dit_core::domain::org::Organisations;
 use dit_core::ports::Area;
 use dit_core::service::report::Outcome;
+use dit_domain::boundary::FileOrigin;
+use dit_domain::dnc::DNC_FIELDS;
+use dit_domain::lifecycle::ApplicantState;
+use dit_domain::org::Organisations;
 use dit_test_support::applicants::{
     app, envelope, on_moto, on_sqlite, pos, Env, DPN_100, LEAD_504, ORGANISATIONS,
 };

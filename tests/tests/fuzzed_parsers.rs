@@ -16,17 +16,17 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use dit_core::domain::actions;
-use dit_core::domain::app::{check_record, RawApp, APP_FIELDS};
-use dit_core::domain::boundary::{FileOrigin, MessageSender, Principal};
-use dit_core::domain::dnc::{read_record, DNC_FIELDS};
-use dit_core::domain::envelope::{scan, FileName, FileType, LineReader, QuarantineReason};
-use dit_core::domain::messages::MessageType;
-use dit_core::domain::pos::{read_position, POS_FIELDS};
 use dit_core::ports::Area;
 use dit_core::service::inbound::process_inbound;
 use dit_core::service::messages::handle_message;
 use dit_core::service::report::Outcome;
+use dit_domain::actions;
+use dit_domain::app::{check_record, RawApp, APP_FIELDS};
+use dit_domain::boundary::{FileOrigin, MessageSender, Principal};
+use dit_domain::dnc::{read_record, DNC_FIELDS};
+use dit_domain::envelope::{scan, FileName, FileType, LineReader, QuarantineReason};
+use dit_domain::messages::MessageType;
+use dit_domain::pos::{read_position, POS_FIELDS};
 use dit_test_support::samples::{embedded_ports, process_samples_into, repo};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -494,9 +494,7 @@ fn the_envelope_scan_of_mutated_sample_files_never_panics() {
 }
 
 /// Record messages: errors with text, warnings and infos with text.
-fn app_messages_are_typed(
-    messages: &[dit_core::domain::messages::Message],
-) -> Result<(), TestCaseError> {
+fn app_messages_are_typed(messages: &[dit_domain::messages::Message]) -> Result<(), TestCaseError> {
     for message in messages {
         prop_assert!(!message.text.trim().is_empty(), "empty message");
     }

@@ -18,12 +18,12 @@ use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use dit_aws::dynamo::DynamoStore;
 use dit_aws::s3::{S3Blobs, S3Layout};
 use dit_aws::ses::SesMailer;
-use dit_core::domain::boundary::drop_folder;
-use dit_core::domain::dnc::DNC_FIELDS;
-use dit_core::domain::mail::FromAddress;
 use dit_core::ports::Mailer;
 use dit_core::service::inbound::Settings;
 use dit_core::service::Ports;
+use dit_domain::boundary::drop_folder;
+use dit_domain::dnc::DNC_FIELDS;
+use dit_domain::mail::FromAddress;
 use dit_test_support::applicants::envelope;
 use dit_test_support::samples::{
     batch_failures, json_event, repo, sample_files, sample_organisations,

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use dit_core::domain::boundary::drop_folder;
 use dit_core::ports::{Area, StateStore};
+use dit_domain::boundary::drop_folder;
 use dit_embedded::sqlite::SqliteStore;
 use dit_test_support::samples::{
     batch_failures as failures, files_under, ports_with, sample_files, sqs_event,

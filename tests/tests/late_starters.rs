@@ -4,10 +4,10 @@
 //! being reminded is reminded again for its new date; nobody is reminded twice for one date.
 
 use chrono::NaiveDate;
-use dit_core::domain::app::APP_FIELDS;
-use dit_core::domain::dnc::DNC_FIELDS;
 use dit_core::ports::Area;
 use dit_core::service::reminders::{self, reminder_key, ReminderReport, REMIND_COMMAND};
+use dit_domain::app::APP_FIELDS;
+use dit_domain::dnc::DNC_FIELDS;
 use dit_test_support::applicants::{
     app, at, Env, DPN_100, DPN_101, HOST_505_PART, HOST_506_FULL, LEAD_504, SECOND_504,
 };

@@ -11,10 +11,11 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use dit_aws::dynamo::DynamoStore;
 use dit_aws::s3::{S3Blobs, S3Layout};
 use dit_aws::ses::SesMailer;
-use dit_core::domain::mail::FromAddress;
-use dit_core::ports::{Mail, MailOutcome, Mailer};
+use dit_core::ports::{MailOutcome, Mailer};
 use dit_core::service::report::Outcome;
 use dit_core::service::{reminders, Ports, Settings};
+use dit_domain::mail::FromAddress;
+use dit_domain::mail::Mail;
 use dit_embedded::mail::EmlMailer;
 use dit_embedded::sqlite::SqliteStore;
 use dit_test_support::samples::{
@@ -289,7 +290,7 @@ async fn a_trust_without_alert_emails_gets_no_mail() {
         .join("\n");
     let mut ports = ports_with(Box::new(SqliteStore::in_memory().unwrap()), dir.path());
     ports.organisations =
-        dit_core::domain::org::Organisations::from_toml(&text, "organisations.toml").unwrap();
+        dit_domain::org::Organisations::from_toml(&text, "organisations.toml").unwrap();
     ports.mailer = Box::new(EmlMailer::new(dir.path(), from()));
     process_samples(&ports.context(Utc::now()), None).await;
     assert!(!files_under(dir.path(), "outbound/trusts/504").is_empty());
@@ -441,7 +442,7 @@ async fn ses_sends_each_alert_once_however_often_a_file_is_delivered() {
         let report = dit_core::service::inbound::process_inbound(
             &ctx,
             name,
-            &dit_core::domain::boundary::FileOrigin::Operator,
+            &dit_domain::boundary::FileOrigin::Operator,
             None,
         )
         .await

@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use chrono::{TimeZone, Utc};
-use dit_core::domain::boundary::FileOrigin;
 use dit_core::ports::Area;
 use dit_core::service::inbound::process_inbound;
 use dit_core::service::report::Outcome;
+use dit_domain::boundary::FileOrigin;
 use dit_test_support::personal;
 use dit_test_support::samples::{embedded_ports, process_samples_into};
 use serde::Deserialize;

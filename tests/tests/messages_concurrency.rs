@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use dit_aws::dynamo::DynamoStore;
 use dit_aws::s3::{S3Blobs, S3Layout};
-use dit_core::domain::boundary::{MessageSender, Principal};
-use dit_core::domain::envelope::business_order_key;
-use dit_core::domain::lifecycle::ApplicantState;
-use dit_core::domain::model::{Applicant, Cause, HistoryEntry, HistoryOutcome};
 use dit_core::ports::Area;
 use dit_core::service::messages::{answer_key, handle_message, AnswerStatus, MessageResult};
+use dit_domain::boundary::{MessageSender, Principal};
+use dit_domain::envelope::business_order_key;
+use dit_domain::lifecycle::ApplicantState;
+use dit_domain::model::{Applicant, Cause, HistoryEntry, HistoryOutcome};
 use dit_embedded::folders::FolderBlobs;
 use dit_embedded::sqlite::SqliteStore;
 use dit_test_support::applicants::{action, at, outbound, Env, LEAD_504};

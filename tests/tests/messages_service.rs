@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use dit_core::domain::lifecycle::ApplicantState;
-use dit_core::domain::model::{Cause, HistoryOutcome, PersonUpdateStatus};
 use dit_core::ports::Area;
 use dit_core::service::messages::{answer_key, Answer, AnswerStatus};
+use dit_domain::lifecycle::ApplicantState;
+use dit_domain::model::{Cause, HistoryOutcome, PersonUpdateStatus};
 use dit_embedded::folders::FolderBlobs;
 use dit_embedded::sqlite::SqliteStore;
 use dit_test_support::applicants::{

@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use dit_core::domain::boundary::drop_folder;
 use dit_core::ports::Area;
+use dit_domain::boundary::drop_folder;
 use dit_embedded::sqlite::SqliteStore;
 use dit_test_support::personal;
 use dit_test_support::samples::{files_under, payload, ports_with, repo, sample_files};

@@ -3,10 +3,10 @@
 //! second update never reverts the first), invalid values and unknown keys are refused by name.
 
 use chrono::NaiveDate;
-use dit_core::domain::model::HistoryOutcome;
 use dit_core::ports::Area;
 use dit_core::service::export::export_changes;
 use dit_core::service::messages::AnswerStatus;
+use dit_domain::model::HistoryOutcome;
 use dit_test_support::applicants::{action, at, Env, LEAD_504};
 use dit_test_support::on_both_stores;
 use serde_json::{json, Value};

@@ -10,14 +10,14 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::NaiveDate;
-use dit_core::domain::app::APP_FIELDS;
-use dit_core::domain::boundary::Principal;
-use dit_core::domain::dnc::DNC_FIELDS;
-use dit_core::domain::lifecycle::ApplicantState;
-use dit_core::domain::model::{FileClaim, FileStatus, ProcessedFile, RejectedLookup};
-use dit_core::domain::retention::{ttl_seconds, TTL_ATTRIBUTE};
 use dit_core::service::messages::AnswerStatus;
 use dit_core::service::report::Outcome;
+use dit_domain::app::APP_FIELDS;
+use dit_domain::boundary::Principal;
+use dit_domain::dnc::DNC_FIELDS;
+use dit_domain::lifecycle::ApplicantState;
+use dit_domain::model::{FileClaim, FileStatus, ProcessedFile, RejectedLookup};
+use dit_domain::retention::{ttl_seconds, TTL_ATTRIBUTE};
 use dit_test_support::applicants::{
     action, app, envelope, Env, DPN_100, DPN_101, LEAD_504, SECOND_504,
 };

@@ -12,12 +12,12 @@ use std::sync::Arc;
 
 use dit_aws::dynamo::DynamoStore;
 use dit_aws::s3::{S3Blobs, S3Layout};
-use dit_core::domain::dnc::DNC_FIELDS;
-use dit_core::domain::messages::MessageType;
-use dit_core::domain::model::{person_key, RejectedApplication, RejectedLookup};
-use dit_core::domain::pos::{Position, PositionStatus};
 use dit_core::ports::Area;
 use dit_core::service::report::Outcome;
+use dit_domain::dnc::DNC_FIELDS;
+use dit_domain::messages::MessageType;
+use dit_domain::model::{person_key, RejectedApplication, RejectedLookup};
+use dit_domain::pos::{Position, PositionStatus};
 use dit_embedded::folders::FolderBlobs;
 use dit_embedded::sqlite::SqliteStore;
 use dit_test_support::applicants::{app, envelope, outbound, Env, DPN_100, DPN_101};

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use dit_aws::dynamo::DynamoStore;
-use dit_core::domain::model::ReceivedSequence;
-use dit_core::domain::sequence::SequenceCheck;
 use dit_core::ports::Area;
 use dit_core::service::report::Outcome;
 use dit_core::service::sequence_check::{self, operator_base};
+use dit_domain::model::ReceivedSequence;
+use dit_domain::sequence::SequenceCheck;
 use dit_embedded::folders::FolderBlobs;
 use dit_test_support::applicants::{at, Env};
 use dit_test_support::{on_both_stores, Moto, RequestCounter};

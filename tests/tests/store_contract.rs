@@ -9,14 +9,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use dit_aws::dynamo::DynamoStore;
-use dit_core::domain::lifecycle::{decide, ApplicantState, Command};
-use dit_core::domain::messages::Message;
-use dit_core::domain::model::{
+use dit_core::ports::{Counter, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
+use dit_domain::lifecycle::{decide, ApplicantState, Command};
+use dit_domain::messages::Message;
+use dit_domain::model::{
     Applicant, ApplicantSummary, Cause, FileClaim, FileStatus, HistoryEntry, RejectedApplication,
     RejectedLookup,
 };
-use dit_core::domain::pos::{Position, PositionStatus};
-use dit_core::ports::{Counter, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
+use dit_domain::pos::{Position, PositionStatus};
 use dit_embedded::sqlite::SqliteStore;
 use dit_test_support::fixtures::{at, batch, date, file, link_of, position, SOURCE_SHA};
 use dit_test_support::Moto;
@@ -293,7 +293,7 @@ contract!(contract_complete_unclaimed_file =>
     dynamo_completing_a_file_never_claimed_is_an_error);
 
 async fn contract_received_sequences(store: &dyn StateStore) {
-    use dit_core::domain::model::ReceivedSequence;
+    use dit_domain::model::ReceivedSequence;
     let received = |file_type: &str, seq: u64, source: &str, day: u32| ReceivedSequence {
         file_type: file_type.into(),
         seq,
@@ -1004,8 +1004,8 @@ contract!(contract_watermarks_and_sequences =>
 /// Rotation rows replace by trust and position; person updates are idempotent by message id;
 /// marking an employee creates or updates the person.
 async fn contract_rotation_person_updates_and_employees(store: &dyn StateStore) {
-    use dit_core::domain::dnc::{NamedTrainee, RotationEntry};
-    use dit_core::domain::model::{PersonUpdate, PersonUpdateStatus};
+    use dit_domain::dnc::{NamedTrainee, RotationEntry};
+    use dit_domain::model::{PersonUpdate, PersonUpdateStatus};
     let row = |vpd: &str, key: &str, next: &str| RotationEntry {
         vpd: vpd.into(),
         position_key: key.into(),
@@ -1323,7 +1323,7 @@ contract!(contract_trust_applicants_and_read_marks =>
 /// Rotation rows are removed by trust and position key; other trusts' rows, and keys not in the
 /// grid, are left alone; removing twice is no error.
 async fn contract_remove_rotation(store: &dyn StateStore) {
-    use dit_core::domain::dnc::{NamedTrainee, RotationEntry};
+    use dit_domain::dnc::{NamedTrainee, RotationEntry};
     let row = |vpd: &str, key: &str| RotationEntry {
         vpd: vpd.into(),
         position_key: key.into(),

@@ -3,10 +3,10 @@
 //! named, and checks are taken only for live `trac = true` trusts and offered or accepted
 //! applicants.
 
-use dit_core::domain::model::HistoryOutcome;
-use dit_core::domain::org::Organisations;
 use dit_core::ports::Area;
 use dit_core::service::messages::{trac_answer_key, Answer, AnswerStatus};
+use dit_domain::model::HistoryOutcome;
+use dit_domain::org::Organisations;
 use dit_test_support::applicants::{action, Env, HOST_505_PART, LEAD_504, SECOND_504};
 use dit_test_support::on_both_stores;
 use serde_json::json;

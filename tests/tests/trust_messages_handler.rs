@@ -3,10 +3,10 @@
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::Utc;
-use dit_core::domain::lifecycle::ApplicantState;
-use dit_core::domain::model::{Cause, HistoryOutcome, PersonUpdateStatus};
 use dit_core::ports::Area;
 use dit_core::service::Ports;
+use dit_domain::lifecycle::ApplicantState;
+use dit_domain::model::{Cause, HistoryOutcome, PersonUpdateStatus};
 use dit_test_support::samples::{
     batch_failures as failures, embedded_ports, ports_with, process_samples_into, sqs_event,
     unreachable_dynamo,

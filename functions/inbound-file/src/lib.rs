@@ -9,10 +9,10 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
 use dit_aws::s3_notification::{self, Notification};
 use dit_aws::sqs::{handle_batch, Disposition};
-use dit_core::domain::boundary::FileOrigin;
 use dit_core::service::inbound::process_received;
 use dit_core::service::report::FileReport;
 use dit_core::service::Ports;
+use dit_domain::boundary::FileOrigin;
 use lambda_runtime::{Error, LambdaEvent};
 use tracing::{error, info, warn};
 

@@ -2,11 +2,11 @@
 //! built once per cold start, and the organisation configuration (inline or from S3).
 
 use dit_core::config::{optional, organisations, required, ConfigError, OrganisationsSource};
-use dit_core::domain::mail::FromAddress;
-use dit_core::domain::org::Organisations;
 use dit_core::ports::{Mailer, NoMailer};
 use dit_core::service::context::DEFAULT_PORTAL_URL;
 use dit_core::service::{Ports, Settings};
+use dit_domain::mail::FromAddress;
+use dit_domain::org::Organisations;
 
 use crate::dynamo::DynamoStore;
 use crate::s3::{S3Blobs, S3Layout};

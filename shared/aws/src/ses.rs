@@ -10,8 +10,9 @@ use async_trait::async_trait;
 use aws_sdk_sesv2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use chrono::Utc;
-use dit_core::domain::mail::FromAddress;
-use dit_core::ports::{Mail, MailError, MailOutcome, Mailer};
+use dit_core::ports::{MailOutcome, Mailer};
+use dit_domain::mail::FromAddress;
+use dit_domain::mail::{Mail, MailError};
 use tracing::warn;
 
 use crate::dynamo::{AlertClaim, DynamoStore};

@@ -2,7 +2,7 @@
 //! production, a map in tests) and parsing the organisation configuration.
 //! A mistake fails the cold start, not a message.
 
-use crate::domain::org::Organisations;
+use dit_domain::org::Organisations;
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]

@@ -5,8 +5,9 @@
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use dit_core::domain::mail::{eml_key, render_eml, FromAddress};
-use dit_core::ports::{Area, BlobStore, Mail, MailError, MailOutcome, Mailer};
+use dit_core::ports::{Area, BlobStore, MailOutcome, Mailer};
+use dit_domain::mail::{eml_key, render_eml, FromAddress};
+use dit_domain::mail::{Mail, MailError};
 
 use crate::folders::FolderBlobs;
 

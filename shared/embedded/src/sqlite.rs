@@ -13,16 +13,16 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use dit_core::domain::dnc::RotationEntry;
-use dit_core::domain::model::{
-    Applicant, ApplicantSummary, FileClaim, FileStatus, HistoryEntry, Person, PersonUpdate,
-    PlacementLink, ProcessedFile, ReceivedSequence, RejectedApplication, RejectedLookup,
-};
-use dit_core::domain::pos::Position;
-use dit_core::domain::retention;
 use dit_core::ports::{
     without_values, Counter, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError,
 };
+use dit_domain::dnc::RotationEntry;
+use dit_domain::model::{
+    Applicant, ApplicantSummary, FileClaim, FileStatus, HistoryEntry, Person, PersonUpdate,
+    PlacementLink, ProcessedFile, ReceivedSequence, RejectedApplication, RejectedLookup,
+};
+use dit_domain::pos::Position;
+use dit_domain::retention;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS files (

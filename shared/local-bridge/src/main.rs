@@ -114,7 +114,7 @@ fn order(mut files: Vec<PathBuf>) {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
     };
-    files.sort_by_cached_key(|path| dit_core::domain::envelope::business_order_key(&name(path)));
+    files.sort_by_cached_key(|path| dit_domain::envelope::business_order_key(&name(path)));
     for file in files {
         println!("{}", file.display());
     }

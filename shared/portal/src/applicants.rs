@@ -15,14 +15,14 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use dit_core::domain::actions::MAX_REASON_CHARS;
-use dit_core::domain::lifecycle::{decide, ApplicantState, Command, PersonType, Transition};
-use dit_core::domain::model::{
-    Applicant, ApplicantSummary, HistoryEntry, HistoryOutcome, RejectedApplication, RejectedLookup,
-};
-use dit_core::domain::pos::HostLead;
 use dit_core::ports::Area;
 use dit_core::service::messages::{answer_key, handle_portal_action, Answer, AnswerStatus};
+use dit_domain::actions::MAX_REASON_CHARS;
+use dit_domain::lifecycle::{decide, ApplicantState, Command, PersonType, Transition};
+use dit_domain::model::{
+    Applicant, ApplicantSummary, HistoryEntry, HistoryOutcome, RejectedApplication, RejectedLookup,
+};
+use dit_domain::pos::HostLead;
 
 use crate::csrf::{is_action_id, new_action_id};
 use crate::format;

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use dit_core::domain::boundary::Principal;
+use dit_domain::boundary::Principal;
 
 /// What the signed-in person may see and do.
 #[derive(Debug, Clone, PartialEq, Eq)]

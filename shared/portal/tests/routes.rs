@@ -9,9 +9,9 @@ use axum::Router;
 use chrono::{DateTime, TimeZone, Utc};
 use tower::ServiceExt;
 
-use dit_core::domain::lifecycle::ApplicantState;
 use dit_core::ports::{Area, BlobStore, StateStore};
 use dit_core::service::context::{Ports, Settings};
+use dit_domain::lifecycle::ApplicantState;
 use dit_embedded::folders::FolderBlobs;
 use dit_embedded::sqlite::SqliteStore;
 use dit_portal::{Assets, CsrfKey, Downloads, Identity, Portal};
@@ -671,7 +671,7 @@ async fn a_refused_move_is_recorded_and_answered_and_a_withdrawal_needs_a_reason
         .unwrap();
     assert!(matches!(
         last.outcome,
-        dit_core::domain::model::HistoryOutcome::Refused { .. }
+        dit_domain::model::HistoryOutcome::Refused { .. }
     ));
     assert_eq!(last.actor, "alice@example.nhs.uk (trust 504, portal)");
     let shown = get(

@@ -4,14 +4,14 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
-use dit_core::domain::app::APP_FIELDS;
-use dit_core::domain::boundary::{FileOrigin, MessageSender, Principal};
-use dit_core::domain::org::Organisations;
 use dit_core::ports::{Area, BlobStore, StateStore};
 use dit_core::service::inbound::{process_inbound, Context, Settings};
 use dit_core::service::messages::{handle_message, MessageResult};
 use dit_core::service::report::{FileReport, Outcome};
 use dit_core::service::NoProgress;
+use dit_domain::app::APP_FIELDS;
+use dit_domain::boundary::{FileOrigin, MessageSender, Principal};
+use dit_domain::org::Organisations;
 
 /// 504 Full Records (Trac enabled), 505 Part Records, 506 Full Records (hosting trainees on a
 /// Host Employer post); a sender for each of 504 and 505, and one for Trac.

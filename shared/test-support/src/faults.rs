@@ -13,16 +13,17 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use dit_core::domain::dnc::RotationEntry;
-use dit_core::domain::model::{
+use dit_core::ports::{
+    Area, BlobError, BlobStore, Counter, CreateOutcome, MailOutcome, Mailer, MoveOutcome,
+    NewApplicant, StateStore, StoreError,
+};
+use dit_domain::dnc::RotationEntry;
+use dit_domain::mail::{Mail, MailError};
+use dit_domain::model::{
     Applicant, FileClaim, HistoryEntry, Person, PersonUpdate, PlacementLink, ProcessedFile,
     ReceivedSequence, RejectedApplication, RejectedLookup,
 };
-use dit_core::domain::pos::Position;
-use dit_core::ports::{
-    Area, BlobError, BlobStore, Counter, CreateOutcome, Mail, MailError, MailOutcome, Mailer,
-    MoveOutcome, NewApplicant, StateStore, StoreError,
-};
+use dit_domain::pos::Position;
 
 /// What happens at a faulted write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -436,7 +437,7 @@ impl StateStore for FaultyStore {
     async fn trust_applicants(
         &self,
         vpd: &str,
-    ) -> Result<Vec<dit_core::domain::model::ApplicantSummary>, StoreError> {
+    ) -> Result<Vec<dit_domain::model::ApplicantSummary>, StoreError> {
         self.inner.trust_applicants(vpd).await
     }
 

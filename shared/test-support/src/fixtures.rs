@@ -2,15 +2,15 @@
 //! positions and applicants with their creation history.
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use dit_core::domain::app::ApplicantDetails;
-use dit_core::domain::lifecycle::ApplicantState;
-use dit_core::domain::messages::Message;
-use dit_core::domain::model::{
+use dit_core::ports::NewApplicant;
+use dit_domain::app::ApplicantDetails;
+use dit_domain::lifecycle::ApplicantState;
+use dit_domain::messages::Message;
+use dit_domain::model::{
     person_key, Applicant, Cause, FileStatus, HistoryEntry, HistoryOutcome, PlacementLink,
     ProcessedFile,
 };
-use dit_core::domain::pos::{HostLead, Position, PositionStatus};
-use dit_core::ports::NewApplicant;
+use dit_domain::pos::{HostLead, Position, PositionStatus};
 
 /// 2025-03-`day` at `hour`:00 UTC.
 pub fn at(day: u32, hour: u32) -> DateTime<Utc> {

@@ -3,12 +3,12 @@
 //! 2026-11-21 14:00 UTC. The setup of the service tests in `tests/tests/core_*.rs`.
 
 use chrono::{TimeZone, Utc};
-use dit_core::domain::boundary::FileOrigin;
-use dit_core::domain::org::Organisations;
 use dit_core::ports::{Area, BlobStore};
 use dit_core::service::inbound::{process_inbound, Context, Settings};
 use dit_core::service::report::FileReport;
 use dit_core::service::NoProgress;
+use dit_domain::boundary::FileOrigin;
+use dit_domain::org::Organisations;
 use dit_embedded::folders::FolderBlobs;
 use dit_embedded::sqlite::SqliteStore;
 

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeSet;
 
-use dit_core::domain::actions::is_identity_key;
-use dit_core::domain::app::APP_FIELDS;
-use dit_core::domain::dnc::DNC_FIELDS;
-use dit_core::domain::envelope::LineReader;
+use dit_domain::actions::is_identity_key;
+use dit_domain::app::APP_FIELDS;
+use dit_domain::dnc::DNC_FIELDS;
+use dit_domain::envelope::LineReader;
 use serde_json::Value;
 
 /// Values shorter than this (a gender code, a country code) are too common to search for.

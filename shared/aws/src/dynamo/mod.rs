@@ -37,14 +37,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use dit_core::domain::dnc::RotationEntry;
-use dit_core::domain::model::{
+use dit_core::ports::{Counter, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
+use dit_domain::dnc::RotationEntry;
+use dit_domain::model::{
     Applicant, ApplicantSummary, FileClaim, FileStatus, HistoryEntry, Person, PersonUpdate,
     PlacementLink, ProcessedFile, ReceivedSequence, RejectedApplication, RejectedLookup,
 };
-use dit_core::domain::pos::Position;
-use dit_core::domain::retention::{self, TTL_ATTRIBUTE};
-use dit_core::ports::{Counter, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
+use dit_domain::pos::Position;
+use dit_domain::retention::{self, TTL_ATTRIBUTE};
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
@@ -1079,7 +1079,7 @@ impl StateStore for DynamoStore {
 struct ListedApplicant {
     applicant_number: String,
     vpd: String,
-    state: dit_core::domain::lifecycle::ApplicantState,
+    state: dit_domain::lifecycle::ApplicantState,
     placement_id: String,
     position_number: String,
     dpn: String,

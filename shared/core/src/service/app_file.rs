@@ -7,18 +7,16 @@ use super::context::{Context, ProcessError};
 use super::inbound::Accepted;
 use super::output::{file_made_at, put_notifications, TrustOutput};
 use super::report::{FileReport, Outcome};
-use crate::domain::app::{check_record, CheckedApp, RawApp};
-use crate::domain::envelope::{FileType, LineReader, OutboundFile};
-use crate::domain::lifecycle::{
-    check_transfer_window, decide, ApplicantState, Command, Transition,
-};
-use crate::domain::messages::{Message, MessageType, PersonMatch};
-use crate::domain::model::{
+use crate::ports::{Area, Counter, CreateOutcome, NewApplicant, StoreError};
+use dit_domain::app::{check_record, CheckedApp, RawApp};
+use dit_domain::envelope::{FileType, LineReader, OutboundFile};
+use dit_domain::lifecycle::{check_transfer_window, decide, ApplicantState, Command, Transition};
+use dit_domain::messages::{Message, MessageType, PersonMatch};
+use dit_domain::model::{
     person_key, Applicant, Cause, HistoryEntry, PlacementLink, RejectedApplication,
 };
-use crate::domain::notify::{ApplicantNotification, CreatedApplication, FailedApplication};
-use crate::domain::pos::{Position, PositionStatus};
-use crate::ports::{Area, Counter, CreateOutcome, NewApplicant, StoreError};
+use dit_domain::notify::{ApplicantNotification, CreatedApplication, FailedApplication};
+use dit_domain::pos::{Position, PositionStatus};
 
 /// Records decided and stored together; bounds memory and store request sizes.
 const CHUNK: usize = 500;
@@ -550,7 +548,7 @@ fn new_applicant(
 
 /// The APC and trust notifications of one file, filled record by record.
 struct Outputs<'c> {
-    organisations: &'c crate::domain::org::Organisations,
+    organisations: &'c dit_domain::org::Organisations,
     report: FileReport,
     apc: OutboundFile,
     notifications: BTreeMap<String, PendingNotification>,

@@ -7,8 +7,10 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 
 use super::{NoProgress, Progress};
-use crate::domain::org::Organisations;
-use crate::ports::{BlobError, BlobStore, MailError, Mailer, NoMailer, StateStore, StoreError};
+use dit_domain::mail::MailError;
+use dit_domain::org::Organisations;
+
+use crate::ports::{BlobError, BlobStore, Mailer, NoMailer, StateStore, StoreError};
 
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;
 
@@ -24,7 +26,7 @@ pub enum ProcessError {
     Blob(#[from] BlobError),
     /// An output could not be built (e.g. a spreadsheet over the format's limits): not retried.
     #[error(transparent)]
-    Sheet(#[from] crate::domain::sheets::SheetError),
+    Sheet(#[from] dit_domain::sheets::SheetError),
     /// An e-mail alert could not be handed over for now (refused alerts are logged, not errors).
     #[error(transparent)]
     Mail(#[from] MailError),

@@ -10,17 +10,17 @@ use super::inbound::Accepted;
 use super::moves::{change, entry_caused_by, moved, ChangeOutcome, Decision};
 use super::output::{file_made_at, put_notification};
 use super::report::{FileReport, Outcome};
-use crate::domain::dnc::{
+use crate::ports::{Area, StoreError};
+use dit_domain::dnc::{
     read_record, DncRecord, NamedTrainee, NotificationType, RotationEntry, DNC_FIELDS,
 };
-use crate::domain::envelope::{FileType, LineReader, OutboundFile};
-use crate::domain::lifecycle::{decide, ApplicantState, Command, Transition};
-use crate::domain::messages::MAX_MESSAGE_CHARS;
-use crate::domain::model::{person_key, Applicant, Cause};
-use crate::domain::notify::{long_date, NotificationKind, RotationNotification, TrustNotification};
-use crate::domain::pos::Position;
-use crate::domain::sheets::{medrot_xlsx, XLSX_CONTENT_TYPE};
-use crate::ports::{Area, StoreError};
+use dit_domain::envelope::{FileType, LineReader, OutboundFile};
+use dit_domain::lifecycle::{decide, ApplicantState, Command, Transition};
+use dit_domain::messages::MAX_MESSAGE_CHARS;
+use dit_domain::model::{person_key, Applicant, Cause};
+use dit_domain::notify::{long_date, NotificationKind, RotationNotification, TrustNotification};
+use dit_domain::pos::Position;
+use dit_domain::sheets::{medrot_xlsx, XLSX_CONTENT_TYPE};
 
 /// Rotation rows are saved in batches of this size, so a large DNF never sits whole in memory.
 const ROTATION_BATCH: usize = 500;
@@ -461,7 +461,7 @@ impl Run<'_, '_> {
                 .await?;
                 let history = self.ctx.store.history(&number).await?;
                 let refused_by_this = entry_caused_by(&history, cause)
-                    .is_some_and(|e| matches!(e.outcome, crate::domain::model::HistoryOutcome::Refused { .. }));
+                    .is_some_and(|e| matches!(e.outcome, dit_domain::model::HistoryOutcome::Refused { .. }));
                 let answer = match outcome {
                     ChangeOutcome::Refused { applicant, .. } => refused(&applicant),
                     ChangeOutcome::Unchanged(applicant) if refused_by_this => refused(&applicant),

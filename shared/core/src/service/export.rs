@@ -8,14 +8,12 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::context::{Context, ProcessError};
-use crate::domain::app::PERSON_FIELDS;
-use crate::domain::envelope::{FileType, LineReader, OutboundFile};
-use crate::domain::model::{
-    FileClaim, FileStatus, PersonUpdate, PersonUpdateStatus, ProcessedFile,
-};
-use crate::domain::org::InterfaceMode;
-use crate::domain::pos::Position;
 use crate::ports::{Area, Counter};
+use dit_domain::app::PERSON_FIELDS;
+use dit_domain::envelope::{FileType, LineReader, OutboundFile};
+use dit_domain::model::{FileClaim, FileStatus, PersonUpdate, PersonUpdateStatus, ProcessedFile};
+use dit_domain::org::InterfaceMode;
+use dit_domain::pos::Position;
 
 /// The PER fields of 2.9, in order, after the record code (the person fields are
 /// [`PERSON_FIELDS`], in the same order).

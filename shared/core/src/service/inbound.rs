@@ -9,10 +9,10 @@ pub use super::context::{Context, ProcessError, Settings, DEFAULT_MAX_FILE_BYTES
 use super::output::{hex, put_json};
 use super::report::{FileReport, Outcome};
 use super::{app_file, dnc_file, pos_file};
-use crate::domain::boundary::{quarantine_name, FileOrigin};
-use crate::domain::envelope::{self, FileName, FileType, QuarantineReason};
-use crate::domain::model::{FileClaim, FileStatus, ProcessedFile, ReceivedSequence};
 use crate::ports::Area;
+use dit_domain::boundary::{quarantine_name, FileOrigin};
+use dit_domain::envelope::{self, FileName, FileType, QuarantineReason};
+use dit_domain::model::{FileClaim, FileStatus, ProcessedFile, ReceivedSequence};
 
 /// ESR's limit on applicant records for one position in one APP file.
 pub const MAX_RECORDS_PER_POSITION: u64 = 40;

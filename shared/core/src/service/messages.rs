@@ -19,19 +19,19 @@ use serde::{Deserialize, Serialize};
 use super::context::Context;
 use super::moves::{self, ChangeOutcome, Decision};
 use super::output::put_json;
-use crate::domain::actions::{
+use crate::ports::{Area, BlobError, StoreError};
+use dit_domain::actions::{
     self, hash_key, is_outcome_recruited, InboundMessage, Request, Source, Unreadable,
     OUTCOME_RECRUITED,
 };
-use crate::domain::boundary::{MessageSender, Principal};
-use crate::domain::lifecycle::{decide, ApplicantState, Transition};
-use crate::domain::model::{
+use dit_domain::boundary::{MessageSender, Principal};
+use dit_domain::lifecycle::{decide, ApplicantState, Transition};
+use dit_domain::model::{
     Applicant, Cause, EmploymentChecks, HistoryEntry, HistoryOutcome, PersonUpdate,
     PersonUpdateStatus,
 };
-use crate::domain::org::InterfaceMode;
-use crate::domain::pos::HostLead;
-use crate::ports::{Area, BlobError, StoreError};
+use dit_domain::org::InterfaceMode;
+use dit_domain::pos::HostLead;
 
 /// A failure worth retrying (store or blob store unavailable); nothing half-done is lost, because
 /// every step is idempotent and the message id guards the applicant change.

@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::lifecycle::{ApplicantState, Transition};
-use crate::domain::model::{Applicant, Cause, HistoryEntry, HistoryOutcome};
 use crate::ports::{MoveOutcome, StateStore, StoreError};
+use dit_domain::lifecycle::{ApplicantState, Transition};
+use dit_domain::model::{Applicant, Cause, HistoryEntry, HistoryOutcome};
 
 /// Attempts before giving up on a hot applicant (each lost race means another change won).
 const MAX_ATTEMPTS: u32 = 20;

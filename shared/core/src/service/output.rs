@@ -6,8 +6,8 @@ use serde::Serialize;
 use tracing::{info, warn};
 
 use super::{Context, ProcessError};
-use crate::domain::mail::{compose, Alerting};
 use crate::ports::{Area, BlobError, BlobStore, NewObject};
+use dit_domain::mail::{compose, Alerting};
 
 /// Writes `value` as pretty JSON under `key`.
 pub async fn put_json<T: Serialize>(

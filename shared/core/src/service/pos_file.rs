@@ -9,14 +9,14 @@ use super::context::{Context, ProcessError};
 use super::inbound::Accepted;
 use super::output::{file_made_at, put_notification};
 use super::report::{FileReport, Outcome};
-use crate::domain::envelope::LineReader;
-use crate::domain::notify::{escape, page_start, table};
-use crate::domain::pos::{
+use crate::ports::Area;
+use dit_domain::envelope::LineReader;
+use dit_domain::notify::{escape, page_start, table};
+use dit_domain::pos::{
     mark_duplicate_dpns, read_position, readiness_report, Position, PositionStatus,
     ReadinessReport, RecordProblem, POS_FIELDS,
 };
-use crate::domain::sheets::{readiness_xlsx, XLSX_CONTENT_TYPE};
-use crate::ports::Area;
+use dit_domain::sheets::{readiness_xlsx, XLSX_CONTENT_TYPE};
 
 /// The watermark holding the business date of the trust's last applied POS file.
 fn applied_watermark(vpd: &str) -> String {
@@ -323,7 +323,7 @@ fn render_html(report: &ReadinessReport) -> String {
         .into_iter()
         .map(|(k, v)| vec![k.to_string(), v.to_string()]),
     ));
-    let row = |r: &crate::domain::pos::ReportRow| {
+    let row = |r: &dit_domain::pos::ReportRow| {
         vec![
             r.vpd.clone(),
             r.position_id.clone(),

@@ -27,11 +27,11 @@ use tracing::info;
 use super::context::{Context, ProcessError};
 use super::moves::{change, Decision};
 use super::output::{put_json, put_notification};
-use crate::domain::lifecycle::{ApplicantState, PersonType, Transition};
-use crate::domain::model::{Applicant, Cause, HistoryEntry, Reminded};
-use crate::domain::notify::{Starter, StarterReminder};
-use crate::domain::pos::HostLead;
 use crate::ports::{Area, MoveOutcome};
+use dit_domain::lifecycle::{ApplicantState, PersonType, Transition};
+use dit_domain::model::{Applicant, Cause, HistoryEntry, Reminded};
+use dit_domain::notify::{Starter, StarterReminder};
+use dit_domain::pos::HostLead;
 
 /// The watermark's job name (and the file-name fragment of the outputs).
 pub const JOB: &str = "new-starter-reminder";

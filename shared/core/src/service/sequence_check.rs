@@ -18,8 +18,8 @@ use tracing::info;
 
 use super::context::{Context, ProcessError};
 use super::output::put_json_and_html;
-use crate::domain::envelope::FileType;
-use crate::domain::sequence::{type_sequence, window, SequenceCheck};
+use dit_domain::envelope::FileType;
+use dit_domain::sequence::{type_sequence, window, SequenceCheck};
 
 /// The job's name (schedule payloads, operator prefix).
 pub const JOB: &str = "sequence-check";

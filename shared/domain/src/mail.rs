@@ -16,7 +16,38 @@ use super::notify::{
     TrustNotification,
 };
 use super::pos::ReadinessReport;
-use crate::ports::{Mail, MailError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// The mail service could not be reached or refused for load: worth retrying later.
+    #[error("mail service unavailable: {0}")]
+    Unavailable(String),
+    /// The mail service refused this message for good (e.g. an address it will not send to).
+    #[error("mail refused: {0}")]
+    Refused(String),
+}
+
+impl MailError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, MailError::Unavailable(_))
+    }
+}
+
+/// An e-mail alert, composed except for its sender (the adapter's configured From address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    /// The key of the notification it announces (outbound area, without extension): one alert
+    /// per key is ever sent, however often the notification is written again.
+    pub key: String,
+    /// The trust it is for.
+    pub vpd: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    /// Plain text.
+    pub body: String,
+    /// When the input that caused it was made (never the clock, so a rerun composes the same mail).
+    pub date: DateTime<Utc>,
+}
 
 /// What the count of an alert counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
