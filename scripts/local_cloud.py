@@ -77,9 +77,14 @@ class Stack:
         self.account = account
         self.region = region
         self.resources = template["Resources"]
-        self.parameters = {
-            key: str(spec.get("Default", "")) for key, spec in template.get("Parameters", {}).items()
-        }
+        declared = template.get("Parameters", {})
+        # As CloudFormation: a parameter without a default must be given.
+        missing = sorted(key for key, spec in declared.items()
+                         if "Default" not in spec and key not in parameters)
+        if missing:
+            raise SystemExit(f"the template's required parameters are not given: {', '.join(missing)}")
+        self.parameters = {key: str(spec["Default"]) for key, spec in declared.items()
+                           if "Default" in spec}
         self.parameters.update(parameters)
         self.conditions = template.get("Conditions", {})
 
@@ -411,14 +416,22 @@ def describe(stack, urls):
     }
 
 
+def required_parameters(account):
+    """Values for the template's parameters without a default. The emulator applies no bucket
+    policy, so the TIS principal only has to be a well-formed ARN of the local account."""
+    return {"TisWriterPrincipalArn": f"arn:aws:iam::{account}:role/dit-local-tis"}
+
+
 def cmd_stack(args):
     aws = clients(args.endpoint, args.region)
     account = aws["sts"].get_caller_identity()["Account"]
     template = load_template()
-    outbound = Stack(template, args.stack_name, account, args.region, {}).physical_name(
+    required = required_parameters(account)
+    outbound = Stack(template, args.stack_name, account, args.region, required).physical_name(
         "OutboundBucket")
     config_key = "config/organisations.toml"
     stack = Stack(template, args.stack_name, account, args.region, {
+        **required,
         "OrganisationsS3Uri": f"s3://{outbound}/{config_key}",
         "OrganisationsToml": "",
     })

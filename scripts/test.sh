@@ -70,6 +70,9 @@ cargo test --locked -p dit-tests --bench moto_app_file
 step "cfn-lint infra/template.yaml"
 cfn-lint infra/template.yaml
 
+step "template security assertions (drops fail closed, required TIS principal, MFA and threat protection, portal listings by prefix, CSRF key in Secrets Manager; each weakening caught)"
+"$venv/bin/python" scripts/template_checks.py --self-test infra/template.yaml
+
 step "IAM audit (each function's role grants exactly the actions and key kinds its code used on moto)"
 "$venv/bin/python" scripts/iam_audit.py --self-test infra/template.yaml "$iam_audit"
 
