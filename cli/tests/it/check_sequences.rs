@@ -1,7 +1,6 @@
 //! `dit check-sequences` on the sample data, as the README shows it.
 
-mod common;
-use common::dit;
+use crate::common::dit;
 
 #[test]
 fn the_sample_data_is_missing_app_44() {

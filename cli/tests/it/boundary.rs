@@ -3,8 +3,7 @@
 
 use std::path::Path;
 
-mod common;
-use common::dit;
+use crate::common::dit;
 
 fn json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap_or_else(|e| panic!("{path:?}: {e}")))

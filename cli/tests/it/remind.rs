@@ -1,7 +1,6 @@
 //! `dit remind` on the sample data, as the README shows it.
 
-mod common;
-use common::dit;
+use crate::common::dit;
 
 #[test]
 fn the_sample_data_gives_reminders_on_2027_01_29_and_nothing_new_the_second_time() {

@@ -7,8 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use chrono::NaiveDate;
 
-mod common;
-use common::dit;
+use crate::common::dit;
 
 /// Noon (UTC) of `days` days before `date`: the file's age as `dit purge --date date` sees it.
 fn days_before(date: NaiveDate, days: u64) -> SystemTime {

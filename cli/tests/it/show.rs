@@ -1,7 +1,6 @@
 //! `dit show` on the sample data, as the README shows it: applicants and rejected applications.
 
-mod common;
-use common::dit;
+use crate::common::dit;
 
 #[test]
 fn a_rejected_sample_record_is_found_by_placement_and_gmc_number_with_every_message() {

@@ -3,17 +3,9 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-fn dit(data_dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dit"));
-    command
-        .arg("--data-dir")
-        .arg(data_dir)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
-    command
-}
+use crate::common::command as dit;
 
 #[test]
 fn serve_takes_a_configured_trust_or_operator_and_listens_on_loopback_only() {

@@ -30,7 +30,7 @@ struct Expected {
 }
 
 fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus/malformed")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpus/malformed")
 }
 
 fn expectations() -> Vec<Expected> {
