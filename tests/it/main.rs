@@ -22,5 +22,6 @@ mod no_personal_data;
 mod received_objects;
 mod retention;
 mod revision2_files;
+mod s3_adapter;
 mod sequence_check;
 mod store_contract;
