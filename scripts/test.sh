@@ -59,7 +59,7 @@ done
 forbidden dit-cli "$aws|$lambda"
 
 step "cargo test (unit, handler, store contract, moto integration)"
-# tests/tests/iam_audit.rs records here what each function asks of AWS (checked below).
+# tests/it/iam_audit.rs records here what each function asks of AWS (checked below).
 iam_audit="${CARGO_TARGET_DIR:-target}/tmp/iam-audit"
 rm -rf "$iam_audit"
 cargo test --workspace --locked
