@@ -24,67 +24,22 @@ use dit_domain::model::{
 use dit_domain::pos::Position;
 use dit_domain::retention;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS files (
-    identity TEXT PRIMARY KEY, source TEXT NOT NULL, file_type TEXT NOT NULL, seq INTEGER NOT NULL,
-    body TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS files_by_source ON files(source, file_type, seq);
-CREATE TABLE IF NOT EXISTS received_sequences (
-    file_type TEXT NOT NULL, seq INTEGER NOT NULL, source TEXT NOT NULL, business_date TEXT NOT NULL,
-    body TEXT NOT NULL, PRIMARY KEY (file_type, seq, source));
-CREATE INDEX IF NOT EXISTS received_sequences_by_date ON received_sequences(file_type, business_date, seq);
-CREATE TABLE IF NOT EXISTS positions (
-    position_id TEXT PRIMARY KEY, vpd TEXT NOT NULL, dpn TEXT NOT NULL, body TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS positions_by_trust ON positions(vpd);
-CREATE INDEX IF NOT EXISTS positions_by_dpn ON positions(dpn);
-CREATE TABLE IF NOT EXISTS placements (
-    placement_id TEXT PRIMARY KEY, applicant_number TEXT NOT NULL, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS applicants (
-    applicant_number TEXT PRIMARY KEY, vpd TEXT NOT NULL, gmc TEXT, hire_date TEXT NOT NULL,
-    version INTEGER NOT NULL, body TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS applicants_by_hire_date ON applicants(hire_date, vpd);
-CREATE INDEX IF NOT EXISTS applicants_by_gmc ON applicants(gmc, vpd);
-CREATE INDEX IF NOT EXISTS applicants_by_trust ON applicants(vpd, applicant_number);
-CREATE TABLE IF NOT EXISTS history (
-    applicant_number TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
-    PRIMARY KEY (applicant_number, seq));
-CREATE TABLE IF NOT EXISTS persons (
-    vpd TEXT NOT NULL, person_key TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (vpd, person_key));
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS reservations (
-    counter TEXT NOT NULL, holder TEXT NOT NULL, first INTEGER NOT NULL, count INTEGER NOT NULL,
-    PRIMARY KEY (counter, holder));
-CREATE TABLE IF NOT EXISTS rotation (
-    vpd TEXT NOT NULL, position_key TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (vpd, position_key));
-CREATE TABLE IF NOT EXISTS person_updates (
-    applicant_number TEXT NOT NULL, message_id TEXT NOT NULL, vpd TEXT NOT NULL, received_at TEXT NOT NULL,
-    body TEXT NOT NULL, PRIMARY KEY (applicant_number, message_id));
-CREATE INDEX IF NOT EXISTS person_updates_by_trust ON person_updates(vpd, received_at);
-CREATE TABLE IF NOT EXISTS watermarks (job TEXT PRIMARY KEY, date TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS read_marks (
-    vpd TEXT NOT NULL, item TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (vpd, item));
-CREATE TABLE IF NOT EXISTS tis_positions (
-    local_office TEXT NOT NULL, position_id TEXT NOT NULL, body TEXT NOT NULL,
-    PRIMARY KEY (local_office, position_id));
-CREATE TABLE IF NOT EXISTS rejected_applications (
-    source_file TEXT NOT NULL, record_number INTEGER NOT NULL, placement_id TEXT NOT NULL,
-    gmc TEXT, vpd TEXT, business_date TEXT NOT NULL, body TEXT NOT NULL,
-    PRIMARY KEY (source_file, record_number));
-CREATE INDEX IF NOT EXISTS rejected_by_placement ON rejected_applications(placement_id);
-CREATE INDEX IF NOT EXISTS rejected_by_gmc ON rejected_applications(gmc);
-CREATE INDEX IF NOT EXISTS rejected_by_trust ON rejected_applications(vpd, business_date);
-";
+mod applicants;
+mod bulk;
+mod portal;
+mod purge;
+mod rotation;
+mod schema;
+
+use applicants::*;
+use bulk::*;
+pub use purge::Purged;
+use schema::SCHEMA;
 
 /// Bytes per database page, for new databases.
 const PAGE_SIZE: i64 = 16_384;
 /// Page cache of the connection, in KiB: holds the indexes a chunk of applicants writes into.
 const CACHE_KIB: i64 = 8_192;
-
-/// Applicants a bulk load writes between commits (see [`StateStore::begin_bulk`]): every commit
-/// rewrites each index page the applicants since the last one touched, and the indexes by trust,
-/// GMC number and person take their entries all over the tree, so committing every chunk of 500
-/// wrote each of those pages about ten times over.
-const BULK_COMMIT_EVERY: usize = 5_000;
 
 pub struct SqliteStore {
     db: Mutex<Db>,
@@ -101,33 +56,6 @@ struct Db {
     /// Applicants written into the open bulk transaction, while one is open.
     uncommitted: Option<usize>,
     bulk_commit_every: usize,
-}
-
-impl Db {
-    fn commit_bulk(&mut self) -> Result<(), StoreError> {
-        if self.uncommitted.is_none() {
-            return Ok(());
-        }
-        if let Err(error) = self.connection.execute_batch("COMMIT") {
-            self.roll_back_bulk();
-            return Err(unavailable(error));
-        }
-        self.uncommitted = None;
-        Ok(())
-    }
-
-    /// Takes the open bulk transaction back to its last commit: every bulk load running loses
-    /// its writes since then, so each must fail (see `bulk_failed`).
-    fn roll_back_bulk(&mut self) {
-        self.uncommitted = None;
-        if self.bulk_loads > 0 {
-            self.bulk_failed = true;
-        }
-        if !self.connection.is_autocommit() {
-            // If even this fails the connection is unusable, and the next write says so.
-            let _ = self.connection.execute_batch("ROLLBACK");
-        }
-    }
 }
 
 fn unavailable(err: rusqlite::Error) -> StoreError {
@@ -419,149 +347,6 @@ fn in_transaction<T>(
     Ok(done)
 }
 
-/// Reads a person (or a new one), lets `change` amend it, and writes it back, inside `tx`.
-fn update_person(
-    tx: &Connection,
-    vpd: &str,
-    key: &str,
-    change: impl FnOnce(&mut Person),
-) -> Result<(), StoreError> {
-    let existing: Option<String> = query_one(
-        tx,
-        "SELECT body FROM persons WHERE vpd = ?1 AND person_key = ?2",
-        params![vpd, key],
-        |row| row.get(0),
-    )?;
-    let mut person = match existing {
-        Some(body) => from_json::<Person>(&body)?,
-        None => Person {
-            vpd: vpd.to_string(),
-            person_key: key.to_string(),
-            employee: false,
-            applicant_numbers: vec![],
-        },
-    };
-    change(&mut person);
-    execute(
-        tx,
-        "INSERT INTO persons (vpd, person_key, body) VALUES (?1, ?2, ?3)
-         ON CONFLICT (vpd, person_key) DO UPDATE SET body = excluded.body",
-        params![vpd, key, to_json(&person)?],
-    )?;
-    Ok(())
-}
-
-fn insert_applicant(tx: &Connection, applicant: &Applicant, body: &str) -> Result<(), StoreError> {
-    execute(
-        tx,
-        "INSERT INTO applicants (applicant_number, vpd, gmc, hire_date, version, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            applicant.applicant_number,
-            applicant.vpd,
-            applicant.gmc_number(),
-            applicant.projected_hire_date.to_string(),
-            applicant.version,
-            body
-        ],
-    )?;
-    Ok(())
-}
-
-fn insert_history(
-    tx: &Connection,
-    applicant_number: &str,
-    seq: u32,
-    body: &str,
-) -> Result<bool, StoreError> {
-    let inserted = execute(
-        tx,
-        "INSERT OR IGNORE INTO history (applicant_number, seq, body) VALUES (?1, ?2, ?3)",
-        params![applicant_number, seq, body],
-    )?;
-    Ok(inserted == 1)
-}
-
-/// The JSON bodies of a new applicant's rows.
-struct EncodedApplicant {
-    link: String,
-    applicant: String,
-    history: Vec<String>,
-}
-
-impl EncodedApplicant {
-    fn encode(new: &NewApplicant) -> Result<Self, StoreError> {
-        let a = &new.applicant;
-        let link = PlacementLink {
-            placement_id: a.placement_id.clone(),
-            applicant_number: a.applicant_number.clone(),
-            source_file: a.source_file.clone(),
-            source_sha256: a.source_sha256.clone(),
-        };
-        Ok(EncodedApplicant {
-            link: to_json(&link)?,
-            applicant: to_json(a)?,
-            history: new.history.iter().map(to_json).collect::<Result<_, _>>()?,
-        })
-    }
-}
-
-/// Batches smaller than this are encoded on the writing thread: a helper thread would cost more
-/// than it saves.
-const ENCODE_ON_HELPER_FROM: usize = 32;
-/// Applicants the helper encodes before handing them over together: a hand-over per applicant
-/// woke the other thread twice per applicant, which cost about a tenth of a bulk load.
-const ENCODE_BATCH: usize = 64;
-/// Encoded batches the helper may run ahead of the writer (bounds the memory they take).
-const ENCODE_AHEAD: usize = 2;
-
-/// Gives each applicant of `applicants`, in order, with its JSON bodies to `write`. Large batches
-/// are encoded on a helper thread while this one writes, so a bulk load uses two cores: encoding
-/// the JSON is about a third of the work, and the SQLite writes most of the rest.
-fn with_encoded(
-    applicants: &[NewApplicant],
-    mut write: impl FnMut(&NewApplicant, EncodedApplicant) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
-    if applicants.len() < ENCODE_ON_HELPER_FROM {
-        for new in applicants {
-            write(new, EncodedApplicant::encode(new)?)?;
-        }
-        return Ok(());
-    }
-    std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::sync_channel(ENCODE_AHEAD);
-        scope.spawn(move || {
-            for batch in applicants.chunks(ENCODE_BATCH) {
-                let encoded: Result<Vec<_>, _> =
-                    batch.iter().map(EncodedApplicant::encode).collect();
-                // The writer hung up (it failed): stop encoding.
-                if sender.send(encoded).is_err() {
-                    break;
-                }
-            }
-        });
-        for batch in applicants.chunks(ENCODE_BATCH) {
-            let encoded = receiver.recv().map_err(|_| {
-                StoreError::Unavailable("the JSON encoding thread stopped early".into())
-            })??;
-            for (new, encoded) in batch.iter().zip(encoded) {
-                write(new, encoded)?;
-            }
-        }
-        Ok(())
-    })
-}
-
-/// What every write and end of the bulk loads running when a write of one failed is told: their
-/// writes since the last commit are gone, so none may go on as if stored.
-fn bulk_rolled_back() -> StoreError {
-    StoreError::Unavailable(
-        "a write of this bulk load, or of one running beside it, failed and took back the \
-         writes since the last commit: the load must run again"
-            .into(),
-    )
-}
-
 #[async_trait]
 impl StateStore for SqliteStore {
     async fn claim_file(&self, file: &ProcessedFile) -> Result<FileClaim, StoreError> {
@@ -796,42 +581,7 @@ impl StateStore for SqliteStore {
         &self,
         applicants: &[NewApplicant],
     ) -> Result<Vec<CreateOutcome>, StoreError> {
-        self.write(applicants.len(), |tx| {
-            let mut outcomes = Vec::with_capacity(applicants.len());
-            let write = |new: &NewApplicant, encoded: EncodedApplicant| {
-                let a = &new.applicant;
-                let existing: Option<String> = query_one(
-                    tx,
-                    "SELECT body FROM placements WHERE placement_id = ?1",
-                    [&a.placement_id],
-                    |row| row.get(0),
-                )?;
-                if let Some(body) = existing {
-                    outcomes.push(CreateOutcome::PlacementTaken(from_json(&body)?));
-                    return Ok(());
-                }
-                execute(
-                    tx,
-                    "INSERT INTO placements (placement_id, applicant_number, body) VALUES (?1, ?2, ?3)",
-                    params![a.placement_id, a.applicant_number, encoded.link],
-                )?;
-                insert_applicant(tx, a, &encoded.applicant)?;
-                for (entry, body) in new.history.iter().zip(&encoded.history) {
-                    insert_history(tx, &a.applicant_number, entry.seq, body)?;
-                }
-                if let Some(key) = &a.person_key {
-                    update_person(tx, &a.vpd, key, |person| {
-                        if !person.applicant_numbers.contains(&a.applicant_number) {
-                            person.applicant_numbers.push(a.applicant_number.clone());
-                        }
-                    })?;
-                }
-                outcomes.push(CreateOutcome::Created);
-                Ok(())
-            };
-            with_encoded(applicants, write)?;
-            Ok(outcomes)
-        })
+        self.insert_applicants(applicants).await
     }
 
     async fn begin_bulk(&self) -> Result<(), StoreError> {
@@ -894,38 +644,8 @@ impl StateStore for SqliteStore {
         applicant: &Applicant,
         entry: &HistoryEntry,
     ) -> Result<MoveOutcome, StoreError> {
-        self.with(|connection| {
-            let tx = connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            let updated = execute(
-                &tx,
-                "UPDATE applicants SET vpd = ?3, gmc = ?4, hire_date = ?5, version = ?6, body = ?7
-                     WHERE applicant_number = ?1 AND version = ?2",
-                params![
-                    applicant.applicant_number,
-                    expected_version,
-                    applicant.vpd,
-                    applicant.gmc_number(),
-                    applicant.projected_hire_date.to_string(),
-                    applicant.version,
-                    to_json(applicant)?
-                ],
-            )?;
-            if updated != 1
-                || !insert_history(
-                    &tx,
-                    &applicant.applicant_number,
-                    entry.seq,
-                    &to_json(entry)?,
-                )?
-            {
-                // Dropping the transaction rolls back the applicant update.
-                return Ok(MoveOutcome::Conflict);
-            }
-            tx.commit().map_err(unavailable)?;
-            Ok(MoveOutcome::Stored)
-        })
+        self.update_on_version(expected_version, applicant, entry)
+            .await
     }
 
     async fn mark_employee(&self, vpd: &str, person_key: &str) -> Result<(), StoreError> {
@@ -936,17 +656,7 @@ impl StateStore for SqliteStore {
     }
 
     async fn save_rotation(&self, entries: &[RotationEntry]) -> Result<(), StoreError> {
-        self.transaction(|tx| {
-            for entry in entries {
-                execute(
-                    tx,
-                    "INSERT INTO rotation (vpd, position_key, body) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (vpd, position_key) DO UPDATE SET body = excluded.body",
-                    params![entry.vpd, entry.position_key, to_json(entry)?],
-                )?;
-            }
-            Ok(())
-        })
+        self.put_rotation(entries).await
     }
 
     async fn rotation_grid(&self, vpd: &str) -> Result<Vec<RotationEntry>, StoreError> {
@@ -960,19 +670,7 @@ impl StateStore for SqliteStore {
     }
 
     async fn remove_rotation(&self, vpd: &str, position_keys: &[String]) -> Result<(), StoreError> {
-        if position_keys.is_empty() {
-            return Ok(());
-        }
-        self.transaction(|tx| {
-            for key in position_keys {
-                tx.execute(
-                    "DELETE FROM rotation WHERE vpd = ?1 AND position_key = ?2",
-                    params![vpd, key],
-                )
-                .map_err(unavailable)?;
-            }
-            Ok(())
-        })
+        self.delete_rotation(vpd, position_keys).await
     }
 
     async fn save_person_update(&self, update: &PersonUpdate) -> Result<(), StoreError> {
@@ -1168,211 +866,14 @@ impl StateStore for SqliteStore {
     }
 
     async fn trust_applicants(&self, vpd: &str) -> Result<Vec<ApplicantSummary>, StoreError> {
-        // Only the summary's fields are taken out of each record (by SQLite, without decoding the
-        // rest): a trust's whole list is read for every search.
-        self.with(|connection| {
-            let mut statement = connection
-                .prepare_cached(
-                    "SELECT applicant_number, vpd, json_extract(body, '$.state'),
-                            json_extract(body, '$.placement_id'), json_extract(body, '$.position_number'),
-                            json_extract(body, '$.dpn'), hire_date,
-                            json_extract(body, '$.details.first_name'),
-                            json_extract(body, '$.details.last_name'), gmc
-                     FROM applicants WHERE vpd = ?1
-                     ORDER BY length(applicant_number), applicant_number",
-                )
-                .map_err(unavailable)?;
-            let rows = statement
-                .query_map([vpd], |row| {
-                    Ok((
-                        [
-                            row.get::<_, String>(0)?,
-                            row.get::<_, String>(1)?,
-                            row.get::<_, String>(2)?,
-                            row.get::<_, String>(3)?,
-                            row.get::<_, String>(4)?,
-                            row.get::<_, String>(5)?,
-                            row.get::<_, String>(6)?,
-                            row.get::<_, String>(7)?,
-                            row.get::<_, String>(8)?,
-                        ],
-                        row.get::<_, Option<String>>(9)?,
-                    ))
-                })
-                .map_err(unavailable)?;
-            let mut summaries = Vec::new();
-            for row in rows {
-                let ([number, vpd, state, placement, position, dpn, hire, first, last], gmc) =
-                    row.map_err(unavailable)?;
-                let corrupt = |what: &str| {
-                    StoreError::Corrupt(format!("applicant {number}: unreadable {what}"))
-                };
-                summaries.push(ApplicantSummary {
-                    state: serde_json::from_value(serde_json::Value::String(state))
-                        .map_err(|_| corrupt("state"))?,
-                    projected_hire_date: NaiveDate::parse_from_str(&hire, "%Y-%m-%d")
-                        .map_err(|_| corrupt("hire date"))?,
-                    applicant_number: number,
-                    vpd,
-                    placement_id: placement,
-                    position_number: position,
-                    dpn,
-                    first_name: first,
-                    last_name: last,
-                    gmc_number: gmc,
-                });
-            }
-            Ok(summaries)
-        })
+        self.select_trust_applicants(vpd).await
     }
 
     async fn mark_read(&self, vpd: &str, item: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.with(|connection| {
-            // The first reading stands: marking again changes nothing.
-            connection
-                .execute(
-                    "INSERT INTO read_marks (vpd, item, at) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (vpd, item) DO NOTHING",
-                    params![vpd, item, at.to_rfc3339()],
-                )
-                .map_err(unavailable)?;
-            Ok(())
-        })
+        self.insert_read_mark(vpd, item, at).await
     }
 
     async fn read_items(&self, vpd: &str) -> Result<std::collections::HashSet<String>, StoreError> {
-        self.with(|connection| {
-            let mut statement = connection
-                .prepare_cached("SELECT item FROM read_marks WHERE vpd = ?1")
-                .map_err(unavailable)?;
-            let rows = statement
-                .query_map([vpd], |row| row.get::<_, String>(0))
-                .map_err(unavailable)?;
-            rows.map(|row| row.map_err(unavailable)).collect()
-        })
-    }
-}
-
-/// What `SqliteStore::purge` removed, by kind (counts only: never what).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Purged {
-    pub applicants: u64,
-    pub history: u64,
-    pub placements: u64,
-    pub person_updates: u64,
-    pub persons: u64,
-    pub rejected_applications: u64,
-    pub rotation_rows: u64,
-    pub files: u64,
-    pub received_sequences: u64,
-}
-
-impl SqliteStore {
-    /// Removes every record past its retention on `date` (section 8, [`retention`]): applicants
-    /// (with their history, placement link, person updates and their place in the person record),
-    /// rejected applications, rotation grid rows, and the operator records: processed-file records
-    /// and TIS numbers received (a year after their file's business date). One transaction: a
-    /// crash removes nothing, a rerun removes the same.
-    ///
-    /// # Errors
-    /// [`StoreError`] when SQLite fails or a stored record cannot be read.
-    pub fn purge(&self, date: NaiveDate) -> Result<Purged, StoreError> {
-        self.with(|connection| {
-            let tx = connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            let mut purged = Purged::default();
-            let applicants: Vec<Applicant> =
-                Self::bodies(&tx, "SELECT body FROM applicants", [])?;
-            for applicant in applicants
-                .iter()
-                .filter(|a| retention::expired(retention::applicant_kept_until(a), date))
-            {
-                let number = applicant.applicant_number.as_str();
-                let count = |sql: &str| tx.execute(sql, [number]).map_err(unavailable);
-                purged.history += count("DELETE FROM history WHERE applicant_number = ?1")? as u64;
-                purged.placements +=
-                    count("DELETE FROM placements WHERE applicant_number = ?1")? as u64;
-                purged.person_updates +=
-                    count("DELETE FROM person_updates WHERE applicant_number = ?1")? as u64;
-                purged.applicants +=
-                    count("DELETE FROM applicants WHERE applicant_number = ?1")? as u64;
-                if let Some(key) = &applicant.person_key {
-                    update_person(&tx, &applicant.vpd, key, |person| {
-                        person.applicant_numbers.retain(|n| n != number);
-                    })?;
-                }
-            }
-            purged.persons += tx
-                .execute(
-                    "DELETE FROM persons WHERE json_array_length(body, '$.applicant_numbers') = 0",
-                    [],
-                )
-                .map_err(unavailable)? as u64;
-            // Person updates whose applicant is gone already.
-            let orphans: Vec<PersonUpdate> = Self::bodies(
-                &tx,
-                "SELECT body FROM person_updates WHERE applicant_number NOT IN (SELECT applicant_number FROM applicants)",
-                [],
-            )?;
-            for update in orphans
-                .iter()
-                .filter(|u| retention::expired(retention::person_update_kept_until(u), date))
-            {
-                purged.person_updates += tx
-                    .execute(
-                        "DELETE FROM person_updates WHERE applicant_number = ?1 AND message_id = ?2",
-                        params![update.applicant_number, update.message_id],
-                    )
-                    .map_err(unavailable)? as u64;
-            }
-            let rejected: Vec<RejectedApplication> =
-                Self::bodies(&tx, "SELECT body FROM rejected_applications", [])?;
-            for record in rejected
-                .iter()
-                .filter(|r| retention::expired(retention::rejected_kept_until(r), date))
-            {
-                purged.rejected_applications += tx
-                    .execute(
-                        "DELETE FROM rejected_applications WHERE source_file = ?1 AND record_number = ?2",
-                        params![record.source_file, record.record_number as i64],
-                    )
-                    .map_err(unavailable)? as u64;
-            }
-            let rows: Vec<RotationEntry> = Self::bodies(&tx, "SELECT body FROM rotation", [])?;
-            for row in rows
-                .iter()
-                .filter(|r| retention::expired(retention::rotation_kept_until(r), date))
-            {
-                purged.rotation_rows += tx
-                    .execute(
-                        "DELETE FROM rotation WHERE vpd = ?1 AND position_key = ?2",
-                        params![row.vpd, row.position_key],
-                    )
-                    .map_err(unavailable)? as u64;
-            }
-            let files: Vec<ProcessedFile> = Self::bodies(&tx, "SELECT body FROM files", [])?;
-            for file in files.iter().filter(|f| {
-                retention::expired(retention::operator_record_kept_until(f.business_date), date)
-            }) {
-                purged.files += tx
-                    .execute("DELETE FROM files WHERE identity = ?1", [&file.identity])
-                    .map_err(unavailable)? as u64;
-            }
-            let received: Vec<ReceivedSequence> =
-                Self::bodies(&tx, "SELECT body FROM received_sequences", [])?;
-            for number in received.iter().filter(|r| {
-                retention::expired(retention::operator_record_kept_until(r.business_date), date)
-            }) {
-                purged.received_sequences += tx
-                    .execute(
-                        "DELETE FROM received_sequences WHERE file_type = ?1 AND seq = ?2 AND source = ?3",
-                        params![number.file_type, number.seq as i64, number.source],
-                    )
-                    .map_err(unavailable)? as u64;
-            }
-            tx.commit().map_err(unavailable)?;
-            Ok(purged)
-        })
+        self.select_read_marks(vpd).await
     }
 }
