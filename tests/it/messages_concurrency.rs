@@ -358,7 +358,7 @@ async fn the_same_message_racing_itself_is_applied_once(a: Env, b: Env) {
 /// The sample files that load 5000001-5000006 (POS before APP, as `dit process events/files/`
 /// orders them). The fixtures' trusts 504 and 505 are configured as in the samples.
 async fn load_samples(env: &Env) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/files");
+    let dir = dit_test_support::samples::repo().join("events/files");
     let mut names: Vec<String> = [
         "ESR_504_POS_20261121_00000001.DAT",
         "ESR_505_POS_20261121_00000001.DAT",
@@ -374,7 +374,7 @@ async fn load_samples(env: &Env) {
 }
 
 fn walkthrough() -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/messages/walkthrough.jsonl");
+    let path = dit_test_support::samples::repo().join("events/messages/walkthrough.jsonl");
     std::fs::read_to_string(path)
         .unwrap()
         .lines()

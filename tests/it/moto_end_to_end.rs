@@ -3,7 +3,6 @@
 //! APP file must cost at most 5 DynamoDB write units per loaded record.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use aws_sdk_s3::primitives::ByteStream;
@@ -12,40 +11,26 @@ use dit_core::ports::{Area, BlobStore};
 use dit_core::service::inbound::{process_inbound, Context, Settings};
 use dit_core::service::NoProgress;
 use dit_domain::boundary::{drop_folder, FileOrigin};
-use dit_domain::envelope::business_order_key;
-use dit_domain::org::Organisations;
 use dit_embedded::folders::FolderBlobs;
 use dit_embedded::sqlite::SqliteStore;
+use dit_test_support::samples::{self, repo, sample_organisations as organisations};
 use dit_test_support::RequestCounter;
 use dit_tests::inbound_on_moto::{
     aws, deliver_until, deps, generated_files, generated_placement, INBOUND, OUTBOUND,
 };
 use inbound_file::handle;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn organisations() -> Organisations {
-    let text = std::fs::read_to_string(repo().join("events/files/organisations.toml")).unwrap();
-    Organisations::from_toml(&text, "organisations.toml").unwrap()
-}
-
 /// The sample files in business order, as `dit process events/files/` takes them.
 fn sample_files() -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(repo().join("events/files"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "DAT"))
+    samples::sample_files()
+        .into_iter()
         .map(|p| {
             (
                 p.file_name().unwrap().to_string_lossy().into_owned(),
                 std::fs::read(&p).unwrap(),
             )
         })
-        .collect();
-    files.sort_by_key(|(name, _)| business_order_key(name));
-    files
+        .collect()
 }
 
 async fn bucket_objects(

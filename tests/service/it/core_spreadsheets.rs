@@ -615,8 +615,8 @@ async fn the_dpn_readiness_spreadsheet_has_summary_duplicates_and_all_positions_
 async fn the_sample_notification_file_shows_its_formula_like_site_as_text() {
     let env = Env::new();
     let name = "DE_KSS_DNF_20261121_00000001.DAT";
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../events/files")
+    let path = dit_test_support::samples::repo()
+        .join("events/files")
         .join(name);
     env.process(name, &std::fs::read_to_string(path).unwrap())
         .await;
