@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Least privilege, checked (issue 9 item 6): each function's IAM role in infra/template.yaml
-against what its code asked of AWS when the tests ran it on moto (tests/tests/iam_audit.rs writes
+against what its code asked of AWS when the tests ran it on moto (tests/it/iam_audit.rs writes
 <dir>/<function>.json: the IAM actions of its requests and the partition key kinds it wrote).
 
 Fails when a function uses an action or writes a key kind its role does not grant (it would be
@@ -122,7 +122,7 @@ def audit(resources, observed):
     for function, role_id in ROLES.items():
         if function not in observed:
             problems.append(f"{function}: no record of its requests "
-                            "(run cargo test --test iam_audit first)")
+                            "(run cargo test -p dit-tests --test it iam_audit first)")
             continue
         used = set(observed[function].get("actions", []))
         kinds = set(observed[function].get("leading_keys", []))

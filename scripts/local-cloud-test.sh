@@ -15,7 +15,8 @@
 #     noncurrent versions), dead-letter queues at 4 days, the table's TTL attribute;
 #  4. `local-cloud.sh down` leaves no process behind.
 #
-# Needs what scripts/test.sh installs (moto_server, boto3, cargo-lambda on PATH or in DIT_VENV).
+# local-cloud.sh up installs what it needs (moto_server, boto3, PyYAML, cargo-lambda) into .venv,
+# unless DIT_VENV names a virtualenv that holds them (scripts/test.sh passes its own).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

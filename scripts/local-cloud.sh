@@ -17,14 +17,37 @@
 #
 # Environment: AWS_ENDPOINT_URL (use that emulator, e.g. LocalStack on http://localhost:4566,
 # instead of starting moto_server), DIT_LOCAL_CLOUD_DIR (state, logs and PID files; default
-# .local-cloud), DIT_VENV (the virtualenv with moto, boto3 and cargo-lambda; default .venv, as
-# scripts/test.sh makes it), MOTO_SERVER, CARGO_TARGET_DIR.
+# .local-cloud), DIT_VENV (a virtualenv that already holds moto, boto3, PyYAML and cargo-lambda,
+# used as it is: scripts/test.sh passes its own so nothing is installed twice; unset, `up` makes
+# .venv and installs scripts/local-cloud-requirements.txt into it, once per change of that list),
+# MOTO_SERVER, CARGO_TARGET_DIR.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 state="${DIT_LOCAL_CLOUD_DIR:-$root/.local-cloud}"
 venv="${DIT_VENV:-$root/.venv}"
+requirements="$root/scripts/local-cloud-requirements.txt"
+say() { printf 'local-cloud: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+# The virtualenv `up` needs, on a fresh clone too: made and filled from the pinned list unless
+# DIT_VENV names one already filled. A copy of the list in the venv records what was installed,
+# so a second `up` starts without pip.
+ensure_venv() {
+  [ -z "${DIT_VENV:-}" ] || return 0
+  local installed="$venv/.dit-local-cloud-requirements.txt"
+  if [ -x "$venv/bin/python" ] && cmp -s "$requirements" "$installed"; then
+    return 0
+  fi
+  command -v python3 >/dev/null || die "python3 not found: the local cloud needs Python 3 with venv and pip"
+  say "installing $(grep -c '^[^#]' "$requirements") Python tools (scripts/local-cloud-requirements.txt) into $venv"
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv" || die "python3 -m venv $venv failed"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" \
+    || die "pip install -r $requirements failed"
+  cp "$requirements" "$installed"
+}
+[ "${1:-}" = up ] && ensure_venv
 if [ -d "$venv/bin" ]; then
   PATH="$venv/bin:$PATH"
 fi
@@ -38,8 +61,6 @@ export AWS_DEFAULT_REGION="$AWS_REGION"
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-testing}"
 export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"
 
-say() { printf 'local-cloud: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
 helper() { "$python" "$root/scripts/local_cloud.py" --state "$state" "$@"; }
 need_up() { [ -f "$state/stack.json" ] || die "not up (no $state/stack.json): run scripts/local-cloud.sh up"; }
 
@@ -104,7 +125,7 @@ cmd_up() {
   if [ -d "$state/pids" ] && [ -n "$(ls -A "$state/pids" 2>/dev/null)" ]; then
     die "already up ($state/pids holds PID files): run scripts/local-cloud.sh down first"
   fi
-  command -v cargo-lambda >/dev/null || die "cargo-lambda not found: pip install 'cargo-lambda>=1.8,<2' (scripts/test.sh installs it into .venv)"
+  command -v cargo-lambda >/dev/null || die "cargo-lambda not found in $venv or on PATH (DIT_VENV must hold what scripts/local-cloud-requirements.txt lists)"
   rm -rf "$state"
   mkdir -p "$state/pids" "$state/logs"
 
@@ -119,7 +140,7 @@ cmd_up() {
   if [ -z "$endpoint" ]; then
     local moto="${MOTO_SERVER:-}"
     [ -n "$moto" ] || moto="$(command -v moto_server || true)"
-    [ -n "$moto" ] || die "moto_server not found: set AWS_ENDPOINT_URL (LocalStack) or install 'moto[server]' (scripts/test.sh does, into .venv)"
+    [ -n "$moto" ] || die "moto_server not found in $venv or on PATH: set AWS_ENDPOINT_URL (LocalStack) or unset DIT_VENV so that up installs it"
     local port pid
     port="$(free_port)"
     pid="$(start moto "$state/logs/moto.log" "$moto" -H 127.0.0.1 -p "$port")"

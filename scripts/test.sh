@@ -12,12 +12,12 @@ cd "$(dirname "$0")/.."
 venv="${DIT_VENV:-.venv}"
 step() { printf '\n== %s\n' "$*"; }
 
-step "python tools (moto[server], cfn-lint, cargo-lambda) in $venv"
+step "python tools (scripts/local-cloud-requirements.txt: moto[server], boto3, PyYAML, cargo-lambda; and cfn-lint) in $venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-  'moto[server]>=5.1,<6' 'cfn-lint>=1.20,<2' 'cargo-lambda>=1.8,<2'
+  -r scripts/local-cloud-requirements.txt 'cfn-lint>=1.20,<2'
 export PATH="$PWD/$venv/bin:$PATH"
 export MOTO_SERVER="$PWD/$venv/bin/moto_server"
 
@@ -59,7 +59,7 @@ done
 forbidden dit-cli "$aws|$lambda"
 
 step "cargo test (unit, handler, store contract, moto integration)"
-# tests/tests/iam_audit.rs records here what each function asks of AWS (checked below).
+# tests/it/iam_audit.rs records here what each function asks of AWS (checked below).
 iam_audit="${CARGO_TARGET_DIR:-target}/tmp/iam-audit"
 rm -rf "$iam_audit"
 cargo test --workspace --locked

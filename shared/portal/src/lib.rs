@@ -83,11 +83,11 @@ pub fn router(portal: Arc<Portal>) -> Router {
         .route("/inbox", get(inbox::list))
         .route("/inbox/{*item}", get(inbox::show))
         .route("/downloads/{*path}", get(downloads::download))
-        .route("/applicants", get(applicants::search))
-        .route("/applicants/{number}", get(applicants::show))
+        .route("/applicants", get(applicants::search::search))
+        .route("/applicants/{number}", get(applicants::page::show))
         .route(
             "/applicants/{number}/{action}",
-            get(applicants::confirm).post(applicants::act),
+            get(applicants::moves::confirm).post(applicants::moves::act),
         )
         .route("/operator/files", get(operator::files))
         .route("/operator/files/{name}", get(operator::file))

@@ -211,26 +211,3 @@ pub fn link_of(new: &NewApplicant) -> PlacementLink {
         source_sha256: new.applicant.source_sha256.clone(),
     }
 }
-
-/// `applicant` moved to offered as version `seq`, with its history entry (cause: message `id`).
-pub fn offer(applicant: &Applicant, seq: u32, id: &str) -> (Applicant, HistoryEntry) {
-    let mut moved = applicant.clone();
-    moved.version = seq;
-    moved.state = ApplicantState::Offered;
-    moved.updated_at = at(3, 12);
-    let entry = HistoryEntry {
-        seq,
-        at: at(3, 12),
-        command: "offer".to_string(),
-        from: Some(applicant.state),
-        to: ApplicantState::Offered,
-        outcome: HistoryOutcome::Moved,
-        cause: Cause::Message {
-            id: id.to_string(),
-            sender: Some("trust:504".to_string()),
-        },
-        actor: "trust".to_string(),
-        detail: None,
-    };
-    (moved, entry)
-}

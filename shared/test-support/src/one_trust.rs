@@ -1,6 +1,6 @@
 //! One live trust (504, office KSS) on the embedded adapters: SQLite in memory and folders in a
 //! temporary directory, with files run through the inbound service by the local operator at
-//! 2026-11-21 14:00 UTC. The setup of the service tests in `tests/tests/core_*.rs`.
+//! 2026-11-21 14:00 UTC. The setup of the service tests in `tests/service/it/core_*`.
 
 use chrono::{TimeZone, Utc};
 use dit_core::ports::{Area, BlobStore};

@@ -82,13 +82,10 @@ pub(super) fn decode_file(mut item: Item) -> Result<ProcessedFile, StoreError> {
 pub(super) fn position_item(position: &Position) -> Result<Item, StoreError> {
     let item = encode(&format!("position {}", position.position_id), position)?;
     let mut item = with_keys(item, position_key(&position.position_id));
-    item.insert(
-        GSI1PK.to_string(),
-        s(format!("TRUST#{}#POSITIONS", position.vpd)),
-    );
+    item.insert(GSI1PK.to_string(), s(trust_positions_pk(&position.vpd)));
     item.insert(GSI1SK.to_string(), s(position.position_id.clone()));
     if !position.dpn.is_empty() {
-        item.insert(GSI2PK.to_string(), s(format!("DPN#{}", position.dpn)));
+        item.insert(GSI2PK.to_string(), s(dpn_pk(&position.dpn)));
         item.insert(
             GSI2SK.to_string(),
             s(format!("{}#{}", position.vpd, position.position_id)),
@@ -117,16 +114,13 @@ pub(super) fn applicant_item(applicant: &Applicant) -> Result<Item, StoreError> 
     item.extend([applicant_expiry(applicant)]);
     item.insert(
         GSI1PK.to_string(),
-        s(format!(
-            "HIRE#{}",
-            applicant.projected_hire_date.format("%Y-%m-%d")
-        )),
+        s(hire_pk(applicant.projected_hire_date)),
     );
     item.insert(GSI1SK.to_string(), s(format!("{}#{number}", applicant.vpd)));
     item.insert(GSI3PK.to_string(), s(trust_applicants_pk(&applicant.vpd)));
     item.insert(GSI3SK.to_string(), s(number.clone()));
     if let Some(gmc) = applicant.gmc_number().filter(|g| !g.is_empty()) {
-        item.insert(GSI2PK.to_string(), s(format!("GMC#{gmc}")));
+        item.insert(GSI2PK.to_string(), s(gmc_pk(gmc)));
         item.insert(GSI2SK.to_string(), s(format!("{}#{number}", applicant.vpd)));
     }
     Ok(item)

@@ -60,8 +60,29 @@ pub(super) fn received_by_number_sk(seq: u64, source: &str) -> String {
     format!("N#{seq:08}#{source}")
 }
 
+/// The range of `received_by_date_sk` from `from` to `to`, both days whole: `~` sorts after every
+/// digit and `#`, so the range holds all of `to`'s numbers.
+pub(super) fn received_by_date_range(from: NaiveDate, to: NaiveDate) -> (String, String) {
+    (format!("D#{from}#"), format!("D#{to}#~"))
+}
+
+/// The range of `received_by_number_sk` from `lowest` to `highest`, every source of each.
+pub(super) fn received_by_number_range(lowest: u64, highest: u64) -> (String, String) {
+    (format!("N#{lowest:08}#"), format!("N#{highest:08}#~"))
+}
+
 pub(super) fn position_key(position_id: &str) -> Item {
     key(format!("POSITION#{position_id}"), POSITION_SK)
+}
+
+/// The partition of a trust's positions in GSI1.
+pub(super) fn trust_positions_pk(vpd: &str) -> String {
+    format!("TRUST#{vpd}#POSITIONS")
+}
+
+/// The partition of the positions with one DPN in GSI2.
+pub(super) fn dpn_pk(dpn: &str) -> String {
+    format!("DPN#{dpn}")
 }
 
 pub(super) fn placement_key(placement_id: &str) -> Item {
@@ -76,6 +97,16 @@ pub(super) fn applicant_key(applicant_number: &str) -> Item {
     key(applicant_pk(applicant_number), APPLICANT_SK)
 }
 
+/// The partition of the applicants starting on a day in GSI1.
+pub(super) fn hire_pk(date: NaiveDate) -> String {
+    format!("HIRE#{}", date.format("%Y-%m-%d"))
+}
+
+/// The partition of the applicants with one GMC number in GSI2.
+pub(super) fn gmc_pk(gmc: &str) -> String {
+    format!("GMC#{gmc}")
+}
+
 pub(super) fn history_sk(seq: u32) -> String {
     format!("{HISTORY_PREFIX}{seq:06}")
 }
@@ -84,8 +115,53 @@ pub(super) fn person_key_item(vpd: &str, person_key: &str) -> Item {
     key(format!("PERSON#{vpd}#{person_key}"), PERSON_SK)
 }
 
+/// The partition of a trust's rotation grid.
+pub(super) fn rotation_pk(vpd: &str) -> String {
+    format!("ROTATION#{vpd}")
+}
+
 pub(super) fn rotation_key(vpd: &str, position_key: &str) -> Item {
-    key(format!("ROTATION#{vpd}"), position_key)
+    key(rotation_pk(vpd), position_key)
+}
+
+/// The partition of a trust's person updates (for the RMC).
+pub(super) fn person_update_pk(vpd: &str) -> String {
+    format!("PERSONUPDATE#{vpd}")
+}
+
+/// The counter of a named sequence (beside `COUNTER_PK`, the applicant numbers).
+pub(super) fn sequence_counter_pk(name: &str) -> String {
+    format!("COUNTER#sequence#{name}")
+}
+
+/// The block of numbers of the counter `counter_pk` reserved for `holder`.
+pub(super) fn reservation_key(counter_pk: &str, holder: &str) -> Item {
+    key(format!("RESERVATION#{counter_pk}#{holder}"), "RESERVATION")
+}
+
+/// A daily job's watermark.
+pub(super) fn watermark_key(job: &str) -> Item {
+    key(format!("WATERMARK#{job}"), "WATERMARK")
+}
+
+/// The partition of what TIS was sent for one local office.
+pub(super) fn tis_view_pk(local_office: &str) -> String {
+    format!("TISVIEW#{local_office}")
+}
+
+/// The partition of the rejected APP records of one placement.
+pub(super) fn rejected_pk(placement_id: &str) -> String {
+    format!("REJECTED#{placement_id}")
+}
+
+/// A trust's rejected records in GSI1 (a partition of its own, apart from its positions).
+pub(super) fn trust_rejected_pk(vpd: &str) -> String {
+    format!("TRUST#{vpd}#REJECTED")
+}
+
+/// The rejected records of one GMC number in GSI2 (apart from the applicants' `GMC#`).
+pub(super) fn rejected_gmc_pk(gmc: &str) -> String {
+    format!("REJECTED_GMC#{gmc}")
 }
 
 pub(super) fn alert_key_item(alert_key: &str) -> Item {
@@ -115,6 +191,11 @@ pub(super) fn trust_applicants_pk(vpd: &str) -> String {
     format!("TRUST#{vpd}#APPLICANTS")
 }
 
+/// The partition of a trust's inbox read marks.
+pub(super) fn read_pk(vpd: &str) -> String {
+    format!("READ#{vpd}")
+}
+
 pub(super) fn read_mark_key(vpd: &str, item: &str) -> Item {
-    key(format!("READ#{vpd}"), item)
+    key(read_pk(vpd), item)
 }

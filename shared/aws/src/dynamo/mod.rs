@@ -53,6 +53,10 @@ mod applicants;
 mod batching;
 mod codec;
 mod keys;
+mod moves;
+mod numbers;
+mod portal;
+mod received;
 mod rejected;
 
 pub use alerts::AlertClaim;
@@ -71,106 +75,6 @@ const REFUSED_CODES: [&str; 2] = [
 pub struct DynamoStore {
     client: aws_sdk_dynamodb::Client,
     table: String,
-}
-
-impl DynamoStore {
-    /// Gives the applicant's history entries, person updates and placement link the applicant's
-    /// TTL where they have another (after a move changed it), and raises its person record's to it.
-    async fn restamp(&self, applicant: &Applicant) -> Result<(), StoreError> {
-        let (attribute, value) = applicant_expiry(applicant);
-        let number = &applicant.applicant_number;
-        let mut stale: Vec<Item> = Vec::new();
-        for (pk, sk_prefix) in [
-            (applicant_pk(number), HISTORY_PREFIX.to_string()),
-            (
-                format!("PERSONUPDATE#{}", applicant.vpd),
-                format!("{number}#"),
-            ),
-        ] {
-            self.stale_ttls(&pk, &sk_prefix, &attribute, &value, &mut stale)
-                .await?;
-        }
-        stale.push(placement_key(&applicant.placement_id));
-        let mut updates: Vec<(Item, &str)> = stale
-            .into_iter()
-            .map(|key| (key, "attribute_exists(#pk)"))
-            .collect();
-        // The person record is kept as long as the person's longest-kept applicant: only raised.
-        if let Some(person_key) = &applicant.person_key {
-            updates.push((
-                person_key_item(&applicant.vpd, person_key),
-                "attribute_exists(#pk) AND (attribute_not_exists(#expires) OR #expires < :expires)",
-            ));
-        }
-        for (key, condition) in updates {
-            let result = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(key))
-                .update_expression("SET #expires = :expires")
-                .condition_expression(condition)
-                .expression_attribute_names("#expires", &attribute)
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_values(":expires", value.clone())
-                .send()
-                .await;
-            match result {
-                Ok(_) => {}
-                // Not there (never written, or already expired), or a person record kept longer.
-                Err(err)
-                    if matches!(
-                        err.as_service_error(),
-                        Some(UpdateItemError::ConditionalCheckFailedException(_))
-                    ) => {}
-                Err(err) => return Err(sdk_error("UpdateItem", &err)),
-            }
-        }
-        Ok(())
-    }
-
-    /// Adds to `stale` the keys of the items of partition `pk` whose sort key starts with
-    /// `sk_prefix` and whose TTL is not `value`.
-    async fn stale_ttls(
-        &self,
-        pk: &str,
-        sk_prefix: &str,
-        attribute: &str,
-        value: &AttributeValue,
-        stale: &mut Vec<Item>,
-    ) -> Result<(), StoreError> {
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .projection_expression("#pk, #sk, #expires")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_names("#expires", attribute)
-                .expression_attribute_values(":pk", s(pk))
-                .expression_attribute_values(":prefix", s(sk_prefix))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("Query", &e))?;
-            for item in page.items.unwrap_or_default() {
-                if item.get(attribute) != Some(value) {
-                    stale.push(
-                        item.into_iter()
-                            .filter(|(name, _)| name == PK || name == SK)
-                            .collect(),
-                    );
-                }
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(());
-            }
-        }
-    }
 }
 
 impl DynamoStore {
@@ -259,19 +163,7 @@ impl StateStore for DynamoStore {
     }
 
     async fn note_received_sequence(&self, received: &ReceivedSequence) -> Result<(), StoreError> {
-        let what = format!("received {} {}", received.file_type, received.seq);
-        let mut item = encode(&what, received)?;
-        item.extend([expires_at(retention::operator_record_kept_until(
-            received.business_date,
-        ))]);
-        let pk = received_pk(&received.file_type);
-        let by_date = received_by_date_sk(received.business_date, received.seq, &received.source);
-        let by_number = received_by_number_sk(received.seq, &received.source);
-        self.batch_put(vec![
-            with_keys(item.clone(), key(pk.clone(), &by_date)),
-            with_keys(item, key(pk, &by_number)),
-        ])
-        .await
+        self.put_received(received).await
     }
 
     async fn received_sequences_between_dates(
@@ -280,9 +172,8 @@ impl StateStore for DynamoStore {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<ReceivedSequence>, StoreError> {
-        // `~` sorts after every digit and `#`, so the range holds all of `to`'s numbers.
-        self.received_between(file_type, format!("D#{from}#"), format!("D#{to}#~"))
-            .await
+        let (from, to) = received_by_date_range(from, to);
+        self.received_between(file_type, from, to).await
     }
 
     async fn received_sequences_between_numbers(
@@ -291,12 +182,8 @@ impl StateStore for DynamoStore {
         lowest: u64,
         highest: u64,
     ) -> Result<Vec<ReceivedSequence>, StoreError> {
-        self.received_between(
-            file_type,
-            format!("N#{lowest:08}#"),
-            format!("N#{highest:08}#~"),
-        )
-        .await
+        let (from, to) = received_by_number_range(lowest, highest);
+        self.received_between(file_type, from, to).await
     }
 
     async fn complete_file(
@@ -355,7 +242,7 @@ impl StateStore for DynamoStore {
 
     async fn trust_positions(&self, vpd: &str) -> Result<Vec<Position>, StoreError> {
         let items = self
-            .query_partition(Some(GSI1), GSI1PK, format!("TRUST#{vpd}#POSITIONS"))
+            .query_partition(Some(GSI1), GSI1PK, trust_positions_pk(vpd))
             .await?;
         let positions = items
             .into_iter()
@@ -370,7 +257,7 @@ impl StateStore for DynamoStore {
             return Ok(Vec::new());
         }
         let items = self
-            .query_partition(Some(GSI2), GSI2PK, format!("DPN#{dpn}"))
+            .query_partition(Some(GSI2), GSI2PK, dpn_pk(dpn))
             .await?;
         items
             .into_iter()
@@ -435,33 +322,7 @@ impl StateStore for DynamoStore {
     }
 
     async fn allocate_numbers(&self, count: u64) -> Result<u64, StoreError> {
-        let what = "applicant number counter";
-        if count == 0 {
-            let item = self
-                .get_item(key(COUNTER_PK.to_string(), COUNTER_SK))
-                .await?
-                .unwrap_or_default();
-            return Ok(number_attr(&item, "next", what)?.unwrap_or(0) + 1);
-        }
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(COUNTER_PK.to_string(), COUNTER_SK)))
-            .update_expression("ADD #next :count")
-            .expression_attribute_names("#next", "next")
-            .expression_attribute_values(":count", n(count))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(|e| sdk_error("UpdateItem", &e))?;
-        let last = number_attr(&out.attributes.unwrap_or_default(), "next", what)?
-            .ok_or_else(|| StoreError::Corrupt(format!("{what} was not returned")))?;
-        let first = (last + 1)
-            .checked_sub(count)
-            .ok_or_else(|| StoreError::Corrupt(format!("{what} is below {count}")))?;
-        tracing::info!(first, count, "applicant numbers allocated");
-        Ok(first)
+        self.add_numbers(count).await
     }
 
     async fn reserve_numbers(
@@ -470,91 +331,7 @@ impl StateStore for DynamoStore {
         holder: &str,
         count: u64,
     ) -> Result<std::ops::Range<u64>, StoreError> {
-        let counter_pk = match counter {
-            Counter::ApplicantNumbers => COUNTER_PK.to_string(),
-            Counter::Sequence(sequence) => format!("COUNTER#sequence#{sequence}"),
-        };
-        let what = format!("numbers of {counter_pk} reserved for {holder}");
-        let reservation = key(format!("RESERVATION#{counter_pk}#{holder}"), "RESERVATION");
-        let mut attempt = 0;
-        loop {
-            if let Some(item) = self.get_item(reservation.clone()).await? {
-                let first = number_attr(&item, "first", &what)?;
-                let reserved = number_attr(&item, "count", &what)?;
-                let (Some(first), Some(reserved)) = (first, reserved) else {
-                    return Err(StoreError::Corrupt(format!(
-                        "{what}: incomplete reservation"
-                    )));
-                };
-                return Ok(first..first + reserved);
-            }
-            let current = match self.get_item(key(counter_pk.clone(), COUNTER_SK)).await? {
-                Some(item) => number_attr(&item, "next", &what)?.unwrap_or(0),
-                None => 0,
-            };
-            if count == 0 {
-                return Ok(current + 1..current + 1);
-            }
-            // The counter moves and the reservation is written together, only if the counter
-            // still stands where it was read and no reservation for the holder has appeared.
-            let advance = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(counter_pk.clone(), COUNTER_SK)))
-                .update_expression("SET #next = :next")
-                .condition_expression(if current == 0 {
-                    "attribute_not_exists(#next) OR #next = :current"
-                } else {
-                    "#next = :current"
-                })
-                .expression_attribute_names("#next", "next")
-                .expression_attribute_values(":next", n(current + count))
-                .expression_attribute_values(":current", n(current))
-                .build()
-                .map_err(build_error)?;
-            let mut item = reservation.clone();
-            item.insert("first".to_string(), n(current + 1));
-            item.insert("count".to_string(), n(count));
-            item.insert("holder".to_string(), s(holder));
-            let actions = vec![
-                TransactWriteItem::builder().update(advance).build(),
-                TransactWriteItem::builder()
-                    .put(
-                        Put::builder()
-                            .table_name(&self.table)
-                            .set_item(Some(item))
-                            .condition_expression("attribute_not_exists(#pk)")
-                            .expression_attribute_names("#pk", PK)
-                            .build()
-                            .map_err(build_error)?,
-                    )
-                    .build(),
-            ];
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(actions))
-                .send()
-                .await;
-            match result {
-                Ok(_) => {
-                    tracing::info!(counter = %counter_pk, holder, first = current + 1, count, "numbers reserved");
-                    return Ok(current + 1..current + 1 + count);
-                }
-                Err(err) => match err.as_service_error() {
-                    Some(TransactWriteItemsError::TransactionCanceledException(_)) => {}
-                    _ => return Err(sdk_error("TransactWriteItems", &err)),
-                },
-            }
-            // Another reservation or allocation got there first: read again.
-            attempt += 1;
-            if attempt >= MAX_ATTEMPTS * 3 {
-                return Err(StoreError::Unavailable(format!(
-                    "{what}: the counter moved {attempt} times while reserving; retry"
-                )));
-            }
-            tracing::debug!(counter = %counter_pk, holder, attempt, "reservation raced; retrying");
-            backoff(attempt.min(MAX_ATTEMPTS - 1)).await;
-        }
+        self.reserve_block(counter, holder, count).await
     }
 
     async fn create_applicants(
@@ -579,7 +356,7 @@ impl StateStore for DynamoStore {
             return Ok(Vec::new());
         }
         let items = self
-            .query_partition(Some(GSI2), GSI2PK, format!("GMC#{gmc}"))
+            .query_partition(Some(GSI2), GSI2PK, gmc_pk(gmc))
             .await?;
         let applicants = items
             .into_iter()
@@ -616,125 +393,7 @@ impl StateStore for DynamoStore {
         applicant: &Applicant,
         entry: &HistoryEntry,
     ) -> Result<MoveOutcome, StoreError> {
-        let number = &applicant.applicant_number;
-        if entry.seq <= expected_version {
-            // Entries 1 to the stored version exist (a creation's under one item).
-            return Err(StoreError::Corrupt(format!(
-                "applicant {number} is at version {expected_version}: history {} exists",
-                entry.seq
-            )));
-        }
-        let (ttl_attribute, ttl_value) = applicant_expiry(applicant);
-        // The move is first written on condition that the applicant's TTL stays as it was, which
-        // holds for most moves (an offer, a hire, a reminder mark). Only when that condition alone
-        // fails (a withdrawal, a new end date) is it written without it and the history entries
-        // and placement link restamped: a query and writes a move that keeps its TTL never pays.
-        let actions = |same_ttl: bool| -> Result<Vec<TransactWriteItem>, StoreError> {
-            let condition = if same_ttl {
-                "attribute_exists(#pk) AND #version = :expected AND #expires = :expires"
-            } else {
-                "attribute_exists(#pk) AND #version = :expected"
-            };
-            let mut put_applicant = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(applicant_item(applicant)?))
-                .condition_expression(condition)
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#version", "version")
-                .expression_attribute_values(":expected", n(expected_version));
-            if same_ttl {
-                put_applicant = put_applicant
-                    .expression_attribute_names("#expires", &ttl_attribute)
-                    .expression_attribute_values(":expires", ttl_value.clone());
-            }
-            let put_history = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(history_item(applicant, entry)?))
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", PK)
-                .build()
-                .map_err(build_error)?;
-            // The version condition on the applicant must hold for its history entry to be written.
-            Ok(vec![
-                TransactWriteItem::builder()
-                    .put(put_applicant.build().map_err(build_error)?)
-                    .build(),
-                TransactWriteItem::builder().put(put_history).build(),
-            ])
-        };
-        let mut same_ttl = true;
-        let mut attempt = 0;
-        loop {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(actions(same_ttl)?))
-                .send()
-                .await;
-            let err = match result {
-                Ok(_) => {
-                    tracing::info!(
-                        applicant_number = %number,
-                        version = entry.seq,
-                        to = %entry.to,
-                        "applicant move stored"
-                    );
-                    if !same_ttl {
-                        // A withdrawal or a new end date moves the retention of everything kept
-                        // with the applicant (section 8). A failure here leaves older entries
-                        // kept longer, never shorter; the next such move stamps them again.
-                        self.restamp(applicant).await?;
-                    }
-                    return Ok(MoveOutcome::Stored);
-                }
-                Err(err) => err,
-            };
-            let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-                err.as_service_error()
-            else {
-                return Err(sdk_error("TransactWriteItems", &err));
-            };
-            let codes: Vec<&str> = cancelled
-                .cancellation_reasons()
-                .iter()
-                .map(|r| r.code().unwrap_or("None"))
-                .collect();
-            match codes.as_slice() {
-                ["ConditionalCheckFailed", ..] if same_ttl => {
-                    // The version or the TTL differs: try again on the version alone.
-                    same_ttl = false;
-                    continue;
-                }
-                ["ConditionalCheckFailed", ..] => {
-                    tracing::info!(
-                        applicant_number = %number,
-                        expected_version,
-                        "applicant moved on: conflict"
-                    );
-                    return Ok(MoveOutcome::Conflict);
-                }
-                [_, "ConditionalCheckFailed"] => {
-                    return Err(StoreError::Corrupt(format!(
-                        "applicant {number} is at version {expected_version} but already has history {}",
-                        entry.seq
-                    )));
-                }
-                _ if codes.contains(&"ValidationError") => {
-                    return Err(StoreError::Corrupt(format!(
-                        "TransactWriteItems refused the move of applicant {number}: {codes:?}"
-                    )));
-                }
-                _ => {}
-            }
-            attempt += 1;
-            if attempt >= MAX_ATTEMPTS {
-                return Err(StoreError::Unavailable(format!(
-                    "TransactWriteItems for applicant {number} cancelled {attempt} times ({codes:?})"
-                )));
-            }
-            tracing::debug!(applicant_number = %number, attempt, ?codes, "retrying move");
-            backoff(attempt).await;
-        }
+        self.put_move(expected_version, applicant, entry).await
     }
 
     async fn mark_employee(&self, vpd: &str, person_key: &str) -> Result<(), StoreError> {
@@ -782,9 +441,7 @@ impl StateStore for DynamoStore {
     }
 
     async fn rotation_grid(&self, vpd: &str) -> Result<Vec<RotationEntry>, StoreError> {
-        let items = self
-            .query_partition(None, PK, format!("ROTATION#{vpd}"))
-            .await?;
+        let items = self.query_partition(None, PK, rotation_pk(vpd)).await?;
         items
             .into_iter()
             .map(|item| decode(&format!("rotation entry of trust {vpd}"), item))
@@ -806,7 +463,7 @@ impl StateStore for DynamoStore {
     async fn save_person_update(&self, update: &PersonUpdate) -> Result<(), StoreError> {
         let item = encode("person update", update)?;
         let keys = key(
-            format!("PERSONUPDATE#{}", update.vpd),
+            person_update_pk(&update.vpd),
             &format!("{}#{}", update.applicant_number, update.message_id),
         );
         // Kept as long as its applicant (section 8), or a year after it took effect without one.
@@ -828,7 +485,7 @@ impl StateStore for DynamoStore {
 
     async fn person_updates(&self, vpd: &str) -> Result<Vec<PersonUpdate>, StoreError> {
         let items = self
-            .query_partition(None, PK, format!("PERSONUPDATE#{vpd}"))
+            .query_partition(None, PK, person_update_pk(vpd))
             .await?;
         let mut updates = items
             .into_iter()
@@ -846,7 +503,7 @@ impl StateStore for DynamoStore {
 
     async fn applicants_starting_on(&self, date: NaiveDate) -> Result<Vec<Applicant>, StoreError> {
         let items = self
-            .query_partition(Some(GSI1), GSI1PK, format!("HIRE#{date}"))
+            .query_partition(Some(GSI1), GSI1PK, hire_pk(date))
             .await?;
         let applicants = items
             .into_iter()
@@ -857,10 +514,7 @@ impl StateStore for DynamoStore {
     }
 
     async fn watermark(&self, job: &str) -> Result<Option<NaiveDate>, StoreError> {
-        let Some(item) = self
-            .get_item(key(format!("WATERMARK#{job}"), "WATERMARK"))
-            .await?
-        else {
+        let Some(item) = self.get_item(watermark_key(job)).await? else {
             return Ok(None);
         };
         match item.get("date") {
@@ -877,7 +531,7 @@ impl StateStore for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(format!("WATERMARK#{job}"), "WATERMARK")))
+            .set_key(Some(watermark_key(job)))
             .update_expression("SET #date = :date")
             .condition_expression("attribute_not_exists(#date) OR #date < :date")
             .expression_attribute_names("#date", "date")
@@ -894,21 +548,7 @@ impl StateStore for DynamoStore {
     }
 
     async fn next_in_sequence(&self, name: &str) -> Result<u64, StoreError> {
-        let what = format!("sequence {name}");
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("COUNTER#sequence#{name}"), COUNTER_SK)))
-            .update_expression("ADD #next :one")
-            .expression_attribute_names("#next", "next")
-            .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(|e| sdk_error("UpdateItem", &e))?;
-        number_attr(&out.attributes.unwrap_or_default(), "next", &what)?
-            .ok_or_else(|| StoreError::Corrupt(format!("{what} was not returned")))
+        self.next_of_sequence(name).await
     }
 
     async fn tis_positions(
@@ -916,7 +556,7 @@ impl StateStore for DynamoStore {
         local_office: &str,
     ) -> Result<HashMap<String, Vec<String>>, StoreError> {
         let items = self
-            .query_partition(None, PK, format!("TISVIEW#{local_office}"))
+            .query_partition(None, PK, tis_view_pk(local_office))
             .await?;
         let mut sent = HashMap::new();
         for item in items {
@@ -956,7 +596,7 @@ impl StateStore for DynamoStore {
     ) -> Result<(), StoreError> {
         let mut puts = Vec::new();
         for (id, fields) in sent {
-            let item_key = key(format!("TISVIEW#{local_office}"), id);
+            let item_key = key(tis_view_pk(local_office), id);
             match fields {
                 Some(fields) => {
                     let mut item = item_key;
@@ -995,148 +635,14 @@ impl StateStore for DynamoStore {
     }
 
     async fn trust_applicants(&self, vpd: &str) -> Result<Vec<ApplicantSummary>, StoreError> {
-        // Only the summary's attributes come back (a trust's whole list is read for every search).
-        let mut items = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI3)
-                .key_condition_expression("#pk = :pk")
-                .projection_expression(
-                    "applicant_number, vpd, #state, placement_id, position_number, dpn, \
-                     projected_hire_date, details.first_name, details.last_name, details.gmc_number",
-                )
-                .expression_attribute_names("#pk", GSI3PK)
-                .expression_attribute_names("#state", "state")
-                .expression_attribute_values(":pk", s(trust_applicants_pk(vpd)))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("Query", &e))?;
-            items.extend(out.items.unwrap_or_default());
-            match out.last_evaluated_key {
-                Some(next) if !next.is_empty() => start = Some(next),
-                _ => break,
-            }
-        }
-        let mut summaries = items
-            .into_iter()
-            .map(|item| {
-                decode::<ListedApplicant>(&format!("applicant of trust {vpd}"), item)
-                    .map(ApplicantSummary::from)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        summaries.sort_by(|a, b| {
-            (a.applicant_number.len(), &a.applicant_number)
-                .cmp(&(b.applicant_number.len(), &b.applicant_number))
-        });
-        tracing::debug!(vpd, count = summaries.len(), "trust applicants read");
-        Ok(summaries)
+        self.query_trust_applicants(vpd).await
     }
 
     async fn mark_read(&self, vpd: &str, item: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(with_keys(
-                HashMap::from([("at".to_string(), s(at.to_rfc3339()))]),
-                read_mark_key(vpd, item),
-            )))
-            // The first reading stands: marking again changes nothing.
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => match err.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(_)) => Ok(()),
-                _ => Err(sdk_error("PutItem", &err)),
-            },
-        }
+        self.put_read_mark(vpd, item, at).await
     }
 
     async fn read_items(&self, vpd: &str) -> Result<HashSet<String>, StoreError> {
-        let items = self
-            .query_partition(None, PK, format!("READ#{vpd}"))
-            .await?;
-        Ok(items
-            .into_iter()
-            .filter_map(|mut item| match item.remove(SK) {
-                Some(AttributeValue::S(sk)) => Some(sk),
-                _ => None,
-            })
-            .collect())
-    }
-}
-
-/// The attributes of an applicant item that a summary is made of (the projection above).
-#[derive(serde::Deserialize)]
-struct ListedApplicant {
-    applicant_number: String,
-    vpd: String,
-    state: dit_domain::lifecycle::ApplicantState,
-    placement_id: String,
-    position_number: String,
-    dpn: String,
-    projected_hire_date: NaiveDate,
-    details: ListedDetails,
-}
-
-#[derive(serde::Deserialize)]
-struct ListedDetails {
-    first_name: String,
-    last_name: String,
-    #[serde(default)]
-    gmc_number: Option<String>,
-}
-
-impl From<ListedApplicant> for ApplicantSummary {
-    fn from(listed: ListedApplicant) -> Self {
-        ApplicantSummary {
-            applicant_number: listed.applicant_number,
-            vpd: listed.vpd,
-            state: listed.state,
-            placement_id: listed.placement_id,
-            position_number: listed.position_number,
-            dpn: listed.dpn,
-            projected_hire_date: listed.projected_hire_date,
-            first_name: listed.details.first_name,
-            last_name: listed.details.last_name,
-            gmc_number: listed.details.gmc_number,
-        }
-    }
-}
-
-impl DynamoStore {
-    /// The received numbers of one type whose sort key lies in `from..=to`, ordered by number.
-    async fn received_between(
-        &self,
-        file_type: &str,
-        from: String,
-        to: String,
-    ) -> Result<Vec<ReceivedSequence>, StoreError> {
-        let items = self
-            .query_all(
-                None,
-                "#pk = :pk AND #sk BETWEEN :from AND :to",
-                &[("#pk", PK), ("#sk", SK)],
-                HashMap::from([
-                    (":pk".to_string(), s(received_pk(file_type))),
-                    (":from".to_string(), s(from)),
-                    (":to".to_string(), s(to)),
-                ]),
-            )
-            .await?;
-        let mut received = items
-            .into_iter()
-            .map(|item| decode(&format!("received {file_type} number"), item))
-            .collect::<Result<Vec<ReceivedSequence>, _>>()?;
-        received.sort_by(|a, b| (a.seq, &a.source).cmp(&(b.seq, &b.source)));
-        Ok(received)
+        self.query_read_marks(vpd).await
     }
 }

@@ -6,22 +6,12 @@ use std::collections::BTreeMap;
 
 use super::*;
 
-const REJECTED_PREFIX: &str = "REJECTED#";
-
 /// `<business date>#<file>#<record:08>`: the order the port promises, and unique per record.
 fn rejected_sort_key(rejected: &RejectedApplication) -> String {
     format!(
         "{}#{}#{:08}",
         rejected.business_date, rejected.source_file, rejected.record_number
     )
-}
-
-fn trust_partition(vpd: &str) -> String {
-    format!("TRUST#{vpd}#REJECTED")
-}
-
-fn gmc_partition(gmc: &str) -> String {
-    format!("REJECTED_GMC#{gmc}")
 }
 
 fn rejected_item(rejected: &RejectedApplication) -> Result<Item, StoreError> {
@@ -31,20 +21,14 @@ fn rejected_item(rejected: &RejectedApplication) -> Result<Item, StoreError> {
     );
     let sort_key = rejected_sort_key(rejected);
     let item = encode(&what, rejected)?;
-    let mut item = with_keys(
-        item,
-        key(
-            format!("{REJECTED_PREFIX}{}", rejected.placement_id),
-            &sort_key,
-        ),
-    );
+    let mut item = with_keys(item, key(rejected_pk(&rejected.placement_id), &sort_key));
     item.extend([expires_at(retention::rejected_kept_until(rejected))]);
     if let Some(vpd) = rejected.vpd.as_deref().filter(|v| !v.is_empty()) {
-        item.insert(GSI1PK.to_string(), s(trust_partition(vpd)));
+        item.insert(GSI1PK.to_string(), s(trust_rejected_pk(vpd)));
         item.insert(GSI1SK.to_string(), s(sort_key.clone()));
     }
     if let Some(gmc) = rejected.gmc_number.as_deref().filter(|g| !g.is_empty()) {
-        item.insert(GSI2PK.to_string(), s(gmc_partition(gmc)));
+        item.insert(GSI2PK.to_string(), s(rejected_gmc_pk(gmc)));
         item.insert(GSI2SK.to_string(), s(sort_key));
     }
     Ok(item)
@@ -74,12 +58,12 @@ impl DynamoStore {
         lookup: RejectedLookup<'_>,
     ) -> Result<Vec<RejectedApplication>, StoreError> {
         let (index, pk_name, partition) = match lookup {
-            RejectedLookup::Placement(id) if !id.is_empty() => {
-                (None, PK, format!("{REJECTED_PREFIX}{id}"))
+            RejectedLookup::Placement(id) if !id.is_empty() => (None, PK, rejected_pk(id)),
+            RejectedLookup::Gmc(gmc) if !gmc.is_empty() => {
+                (Some(GSI2), GSI2PK, rejected_gmc_pk(gmc))
             }
-            RejectedLookup::Gmc(gmc) if !gmc.is_empty() => (Some(GSI2), GSI2PK, gmc_partition(gmc)),
             RejectedLookup::Trust(vpd) if !vpd.is_empty() => {
-                (Some(GSI1), GSI1PK, trust_partition(vpd))
+                (Some(GSI1), GSI1PK, trust_rejected_pk(vpd))
             }
             _ => return Ok(Vec::new()),
         };

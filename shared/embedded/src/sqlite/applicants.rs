@@ -1,0 +1,157 @@
+//! Applicants: their rows and history rows written inside a transaction, and the person each
+//! belongs to read, amended and written back.
+
+use super::*;
+
+/// Reads a person (or a new one), lets `change` amend it, and writes it back, inside `tx`.
+pub(super) fn update_person(
+    tx: &Connection,
+    vpd: &str,
+    key: &str,
+    change: impl FnOnce(&mut Person),
+) -> Result<(), StoreError> {
+    let existing: Option<String> = query_one(
+        tx,
+        "SELECT body FROM persons WHERE vpd = ?1 AND person_key = ?2",
+        params![vpd, key],
+        |row| row.get(0),
+    )?;
+    let mut person = match existing {
+        Some(body) => from_json::<Person>(&body)?,
+        None => Person {
+            vpd: vpd.to_string(),
+            person_key: key.to_string(),
+            employee: false,
+            applicant_numbers: vec![],
+        },
+    };
+    change(&mut person);
+    execute(
+        tx,
+        "INSERT INTO persons (vpd, person_key, body) VALUES (?1, ?2, ?3)
+         ON CONFLICT (vpd, person_key) DO UPDATE SET body = excluded.body",
+        params![vpd, key, to_json(&person)?],
+    )?;
+    Ok(())
+}
+
+pub(super) fn insert_applicant(
+    tx: &Connection,
+    applicant: &Applicant,
+    body: &str,
+) -> Result<(), StoreError> {
+    execute(
+        tx,
+        "INSERT INTO applicants (applicant_number, vpd, gmc, hire_date, version, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            applicant.applicant_number,
+            applicant.vpd,
+            applicant.gmc_number(),
+            applicant.projected_hire_date.to_string(),
+            applicant.version,
+            body
+        ],
+    )?;
+    Ok(())
+}
+
+pub(super) fn insert_history(
+    tx: &Connection,
+    applicant_number: &str,
+    seq: u32,
+    body: &str,
+) -> Result<bool, StoreError> {
+    let inserted = execute(
+        tx,
+        "INSERT OR IGNORE INTO history (applicant_number, seq, body) VALUES (?1, ?2, ?3)",
+        params![applicant_number, seq, body],
+    )?;
+    Ok(inserted == 1)
+}
+
+impl SqliteStore {
+    /// New applicants with their history and persons, each once (a repeat is reported, not written).
+    pub(super) async fn insert_applicants(
+        &self,
+        applicants: &[NewApplicant],
+    ) -> Result<Vec<CreateOutcome>, StoreError> {
+        self.write(applicants.len(), |tx| {
+            let mut outcomes = Vec::with_capacity(applicants.len());
+            let write = |new: &NewApplicant, encoded: EncodedApplicant| {
+                let a = &new.applicant;
+                let existing: Option<String> = query_one(
+                    tx,
+                    "SELECT body FROM placements WHERE placement_id = ?1",
+                    [&a.placement_id],
+                    |row| row.get(0),
+                )?;
+                if let Some(body) = existing {
+                    outcomes.push(CreateOutcome::PlacementTaken(from_json(&body)?));
+                    return Ok(());
+                }
+                execute(
+                    tx,
+                    "INSERT INTO placements (placement_id, applicant_number, body) VALUES (?1, ?2, ?3)",
+                    params![a.placement_id, a.applicant_number, encoded.link],
+                )?;
+                insert_applicant(tx, a, &encoded.applicant)?;
+                for (entry, body) in new.history.iter().zip(&encoded.history) {
+                    insert_history(tx, &a.applicant_number, entry.seq, body)?;
+                }
+                if let Some(key) = &a.person_key {
+                    update_person(tx, &a.vpd, key, |person| {
+                        if !person.applicant_numbers.contains(&a.applicant_number) {
+                            person.applicant_numbers.push(a.applicant_number.clone());
+                        }
+                    })?;
+                }
+                outcomes.push(CreateOutcome::Created);
+                Ok(())
+            };
+            with_encoded(applicants, write)?;
+            Ok(outcomes)
+        })
+    }
+
+    /// The applicant after a move and its history entry, if the stored version is `expected_version`.
+    pub(super) async fn update_on_version(
+        &self,
+        expected_version: u32,
+        applicant: &Applicant,
+        entry: &HistoryEntry,
+    ) -> Result<MoveOutcome, StoreError> {
+        self.with(|connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let updated = execute(
+                &tx,
+                "UPDATE applicants SET vpd = ?3, gmc = ?4, hire_date = ?5, version = ?6, body = ?7
+                     WHERE applicant_number = ?1 AND version = ?2",
+                params![
+                    applicant.applicant_number,
+                    expected_version,
+                    applicant.vpd,
+                    applicant.gmc_number(),
+                    applicant.projected_hire_date.to_string(),
+                    applicant.version,
+                    to_json(applicant)?
+                ],
+            )?;
+            if updated != 1
+                || !insert_history(
+                    &tx,
+                    &applicant.applicant_number,
+                    entry.seq,
+                    &to_json(entry)?,
+                )?
+            {
+                // Dropping the transaction rolls back the applicant update.
+                return Ok(MoveOutcome::Conflict);
+            }
+            tx.commit().map_err(unavailable)?;
+            Ok(MoveOutcome::Stored)
+        })
+    }
+}

@@ -1,0 +1,118 @@
+//! Bulk loads (`begin_bulk` .. `end_bulk`): the applicants of a large file committed in groups
+//! instead of one transaction each, their JSON encoded on a helper thread while this one writes,
+//! and what every load running is told when a group is lost.
+
+use super::*;
+
+/// Applicants a bulk load writes between commits (see [`StateStore::begin_bulk`]): every commit
+/// rewrites each index page the applicants since the last one touched, and the indexes by trust,
+/// GMC number and person take their entries all over the tree, so committing every chunk of 500
+/// wrote each of those pages about ten times over.
+pub(super) const BULK_COMMIT_EVERY: usize = 5_000;
+
+impl Db {
+    pub(super) fn commit_bulk(&mut self) -> Result<(), StoreError> {
+        if self.uncommitted.is_none() {
+            return Ok(());
+        }
+        if let Err(error) = self.connection.execute_batch("COMMIT") {
+            self.roll_back_bulk();
+            return Err(unavailable(error));
+        }
+        self.uncommitted = None;
+        Ok(())
+    }
+
+    /// Takes the open bulk transaction back to its last commit: every bulk load running loses
+    /// its writes since then, so each must fail (see `bulk_failed`).
+    pub(super) fn roll_back_bulk(&mut self) {
+        self.uncommitted = None;
+        if self.bulk_loads > 0 {
+            self.bulk_failed = true;
+        }
+        if !self.connection.is_autocommit() {
+            // If even this fails the connection is unusable, and the next write says so.
+            let _ = self.connection.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// The JSON bodies of a new applicant's rows.
+pub(super) struct EncodedApplicant {
+    pub(super) link: String,
+    pub(super) applicant: String,
+    pub(super) history: Vec<String>,
+}
+
+impl EncodedApplicant {
+    fn encode(new: &NewApplicant) -> Result<Self, StoreError> {
+        let a = &new.applicant;
+        let link = PlacementLink {
+            placement_id: a.placement_id.clone(),
+            applicant_number: a.applicant_number.clone(),
+            source_file: a.source_file.clone(),
+            source_sha256: a.source_sha256.clone(),
+        };
+        Ok(EncodedApplicant {
+            link: to_json(&link)?,
+            applicant: to_json(a)?,
+            history: new.history.iter().map(to_json).collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+/// Batches smaller than this are encoded on the writing thread: a helper thread would cost more
+/// than it saves.
+const ENCODE_ON_HELPER_FROM: usize = 32;
+/// Applicants the helper encodes before handing them over together: a hand-over per applicant
+/// woke the other thread twice per applicant, which cost about a tenth of a bulk load.
+const ENCODE_BATCH: usize = 64;
+/// Encoded batches the helper may run ahead of the writer (bounds the memory they take).
+const ENCODE_AHEAD: usize = 2;
+
+/// Gives each applicant of `applicants`, in order, with its JSON bodies to `write`. Large batches
+/// are encoded on a helper thread while this one writes, so a bulk load uses two cores: encoding
+/// the JSON is about a third of the work, and the SQLite writes most of the rest.
+pub(super) fn with_encoded(
+    applicants: &[NewApplicant],
+    mut write: impl FnMut(&NewApplicant, EncodedApplicant) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    if applicants.len() < ENCODE_ON_HELPER_FROM {
+        for new in applicants {
+            write(new, EncodedApplicant::encode(new)?)?;
+        }
+        return Ok(());
+    }
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(ENCODE_AHEAD);
+        scope.spawn(move || {
+            for batch in applicants.chunks(ENCODE_BATCH) {
+                let encoded: Result<Vec<_>, _> =
+                    batch.iter().map(EncodedApplicant::encode).collect();
+                // The writer hung up (it failed): stop encoding.
+                if sender.send(encoded).is_err() {
+                    break;
+                }
+            }
+        });
+        for batch in applicants.chunks(ENCODE_BATCH) {
+            let encoded = receiver.recv().map_err(|_| {
+                StoreError::Unavailable("the JSON encoding thread stopped early".into())
+            })??;
+            for (new, encoded) in batch.iter().zip(encoded) {
+                write(new, encoded)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// What every write and end of the bulk loads running when a write of one failed is told: their
+/// writes since the last commit are gone, so none may go on as if stored.
+pub(super) fn bulk_rolled_back() -> StoreError {
+    StoreError::Unavailable(
+        "a write of this bulk load, or of one running beside it, failed and took back the \
+         writes since the last commit: the load must run again"
+            .into(),
+    )
+}

@@ -1,0 +1,104 @@
+//! The portal's reads: a trust's applicants for its list, and its inbox read marks.
+
+use super::*;
+
+impl SqliteStore {
+    /// A trust's applicants in number order, as the portal's list shows them.
+    pub(super) async fn select_trust_applicants(
+        &self,
+        vpd: &str,
+    ) -> Result<Vec<ApplicantSummary>, StoreError> {
+        // Only the summary's fields are taken out of each record (by SQLite, without decoding the
+        // rest): a trust's whole list is read for every search.
+        self.with(|connection| {
+            let mut statement = connection
+                .prepare_cached(
+                    "SELECT applicant_number, vpd, json_extract(body, '$.state'),
+                            json_extract(body, '$.placement_id'), json_extract(body, '$.position_number'),
+                            json_extract(body, '$.dpn'), hire_date,
+                            json_extract(body, '$.details.first_name'),
+                            json_extract(body, '$.details.last_name'), gmc
+                     FROM applicants WHERE vpd = ?1
+                     ORDER BY length(applicant_number), applicant_number",
+                )
+                .map_err(unavailable)?;
+            let rows = statement
+                .query_map([vpd], |row| {
+                    Ok((
+                        [
+                            row.get::<_, String>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, String>(2)?,
+                            row.get::<_, String>(3)?,
+                            row.get::<_, String>(4)?,
+                            row.get::<_, String>(5)?,
+                            row.get::<_, String>(6)?,
+                            row.get::<_, String>(7)?,
+                            row.get::<_, String>(8)?,
+                        ],
+                        row.get::<_, Option<String>>(9)?,
+                    ))
+                })
+                .map_err(unavailable)?;
+            let mut summaries = Vec::new();
+            for row in rows {
+                let ([number, vpd, state, placement, position, dpn, hire, first, last], gmc) =
+                    row.map_err(unavailable)?;
+                let corrupt = |what: &str| {
+                    StoreError::Corrupt(format!("applicant {number}: unreadable {what}"))
+                };
+                summaries.push(ApplicantSummary {
+                    state: serde_json::from_value(serde_json::Value::String(state))
+                        .map_err(|_| corrupt("state"))?,
+                    projected_hire_date: NaiveDate::parse_from_str(&hire, "%Y-%m-%d")
+                        .map_err(|_| corrupt("hire date"))?,
+                    applicant_number: number,
+                    vpd,
+                    placement_id: placement,
+                    position_number: position,
+                    dpn,
+                    first_name: first,
+                    last_name: last,
+                    gmc_number: gmc,
+                });
+            }
+            Ok(summaries)
+        })
+    }
+
+    /// `item` read by the trust `vpd` at `at`.
+    pub(super) async fn insert_read_mark(
+        &self,
+        vpd: &str,
+        item: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.with(|connection| {
+            // The first reading stands: marking again changes nothing.
+            connection
+                .execute(
+                    "INSERT INTO read_marks (vpd, item, at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (vpd, item) DO NOTHING",
+                    params![vpd, item, at.to_rfc3339()],
+                )
+                .map_err(unavailable)?;
+            Ok(())
+        })
+    }
+
+    /// The items the trust `vpd` has read.
+    pub(super) async fn select_read_marks(
+        &self,
+        vpd: &str,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        self.with(|connection| {
+            let mut statement = connection
+                .prepare_cached("SELECT item FROM read_marks WHERE vpd = ?1")
+                .map_err(unavailable)?;
+            let rows = statement
+                .query_map([vpd], |row| row.get::<_, String>(0))
+                .map_err(unavailable)?;
+            rows.map(|row| row.map_err(unavailable)).collect()
+        })
+    }
+}

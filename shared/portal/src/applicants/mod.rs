@@ -1,0 +1,193 @@
+//! Applicant search, the applicant page and its moves.
+//!
+//! A trust sees and moves only its own applicants; an operator sees every trust's, read-only.
+//! Another trust's applicant answers exactly like a missing one (404), before any form is read.
+//! A move is asked on a confirmation page and sent with a CSRF token and an action id; it then
+//! goes through [`handle_portal_action`], the path of a trust message (the state machine decides,
+//! a refusal is recorded, the same action id twice is a duplicate), with the signed-in user as
+//! the history's actor.
+//!
+//! Here: what the three share (who may see an applicant, the Host Employer lookup, the moves its
+//! state allows); `search`, `page` and `moves` hold one route each (two for moves).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use axum::Form;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use dit_core::ports::Area;
+use dit_core::service::messages::{answer_key, handle_portal_action, Answer, AnswerStatus};
+use dit_domain::actions::MAX_REASON_CHARS;
+use dit_domain::lifecycle::{decide, ApplicantState, Command, PersonType, Transition};
+use dit_domain::model::{
+    Applicant, ApplicantSummary, HistoryEntry, HistoryOutcome, RejectedApplication, RejectedLookup,
+};
+use dit_domain::pos::HostLead;
+
+use crate::csrf::{is_action_id, new_action_id};
+use crate::format;
+use crate::identity::Identity;
+use crate::render::{self, Chrome};
+use crate::{trust_of, Page, PageError, Portal, Shared};
+
+pub mod moves;
+pub mod page;
+pub mod search;
+
+fn full_name(applicant: &Applicant) -> String {
+    let d = &applicant.details;
+    format!("{} {}", d.first_name, d.last_name)
+        .trim()
+        .to_string()
+}
+
+/// An applicant number as the messages take it (1 to 15 digits); anything else is not found.
+fn is_number(text: &str) -> bool {
+    (1..=15).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The applicant, if the identity may see it; another trust's is "not found" like a missing one.
+async fn visible(
+    portal: &Portal,
+    identity: &Identity,
+    number: &str,
+) -> Result<Applicant, PageError> {
+    if identity.vpd().is_some() {
+        trust_of(portal, identity)?;
+    }
+    if !is_number(number) {
+        return Err(PageError::NotFound);
+    }
+    match portal.ports.store.applicant(number).await? {
+        Some(applicant) if identity.sees_trust(&applicant.vpd) => Ok(applicant),
+        _ => Err(PageError::NotFound),
+    }
+}
+
+async fn host_employer(
+    portal: &Portal,
+    applicant: &Applicant,
+) -> Result<(bool, String), PageError> {
+    let positions = portal
+        .ports
+        .store
+        .positions(std::slice::from_ref(&applicant.position_id))
+        .await?;
+    let position = positions.get(&applicant.position_id);
+    Ok((
+        position.is_some_and(|p| p.host_lead == Some(HostLead::HostEmployer)),
+        position
+            .map(|p| p.position_name.clone())
+            .unwrap_or_default(),
+    ))
+}
+
+/// The moves of section 3 a trust can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    Offer,
+    Accept,
+    Hire,
+    Withdraw,
+}
+
+impl Move {
+    pub const ALL: [Move; 4] = [Move::Offer, Move::Accept, Move::Hire, Move::Withdraw];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Move::Offer => "offer",
+            Move::Accept => "accept",
+            Move::Hire => "hire",
+            Move::Withdraw => "withdraw",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Move> {
+        Move::ALL.into_iter().find(|m| m.name() == text)
+    }
+
+    pub fn button(self) -> &'static str {
+        match self {
+            Move::Offer => "Offer the post",
+            Move::Accept => "Record the offer as accepted",
+            Move::Hire => "Hire",
+            Move::Withdraw => "Withdraw the applicant",
+        }
+    }
+
+    pub fn question(self) -> &'static str {
+        match self {
+            Move::Offer => "Offer the post (Offered Post Conditional)?",
+            Move::Accept => "Record the offer as accepted (after employment checks)?",
+            Move::Hire => "Hire the applicant?",
+            Move::Withdraw => "Withdraw the applicant?",
+        }
+    }
+}
+
+/// Person types a hire may take now (Honorary only on a Host Employer position).
+fn person_types(host_employer: bool, number: &str, state: ApplicantState) -> Vec<PersonType> {
+    [PersonType::Employee, PersonType::Honorary]
+        .into_iter()
+        .filter(|&person_type| {
+            matches!(
+                decide(
+                    number,
+                    Some(state),
+                    &Command::Hire {
+                        person_type,
+                        host_employer
+                    }
+                ),
+                Ok(Transition::Moved { .. })
+            )
+        })
+        .collect()
+}
+
+/// The moves the state machine allows from the applicant's state now (hire: with the person
+/// types allowed).
+fn allowed_moves(applicant: &Applicant, host_employer: bool) -> Vec<Move> {
+    let number = &applicant.applicant_number;
+    let state = Some(applicant.state);
+    Move::ALL
+        .into_iter()
+        .filter(|m| match m {
+            Move::Hire => !person_types(host_employer, number, applicant.state).is_empty(),
+            Move::Offer => matches!(
+                decide(number, state, &Command::Offer),
+                Ok(Transition::Moved { .. })
+            ),
+            Move::Accept => matches!(
+                decide(number, state, &Command::Accept),
+                Ok(Transition::Moved { .. })
+            ),
+            Move::Withdraw => matches!(
+                decide(number, state, &Command::Withdraw),
+                Ok(Transition::Moved { .. })
+            ),
+        })
+        .collect()
+}
+
+fn person_type_name(person_type: PersonType) -> &'static str {
+    match person_type {
+        PersonType::Employee => "Employee",
+        PersonType::Honorary => "Honorary",
+    }
+}
+
+/// The NHS tag colour of a state (text always says the state too).
+pub fn tag_colour(state: &ApplicantState) -> &'static str {
+    match state {
+        ApplicantState::Received | ApplicantState::Loaded => "blue",
+        ApplicantState::Offered | ApplicantState::Accepted => "yellow",
+        ApplicantState::Hired => "green",
+        ApplicantState::Rejected => "red",
+        ApplicantState::Withdrawn => "grey",
+    }
+}

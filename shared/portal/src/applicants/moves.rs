@@ -1,0 +1,322 @@
+//! Moves: the confirmation page (GET) and the move itself (POST, CSRF token and action id
+//! checked), through `handle_portal_action` as a trust message goes.
+
+use super::*;
+
+/// The fields of a move form, as typed (the confirmation page) or as confirmed (the post).
+#[derive(Deserialize, Default, Debug)]
+pub struct MoveForm {
+    #[serde(default)]
+    person_type: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    day: String,
+    #[serde(default)]
+    month: String,
+    #[serde(default)]
+    year: String,
+    /// ISO date, as the confirmation page carries it.
+    #[serde(default)]
+    effective_date: String,
+    #[serde(default)]
+    action_id: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// What the move will send, checked.
+struct Checked {
+    person_type: Option<PersonType>,
+    reason: Option<String>,
+    effective_date: Option<NaiveDate>,
+}
+
+fn check_form(
+    form: &MoveForm,
+    chosen: Move,
+    hire_types: &[PersonType],
+) -> Result<Checked, Vec<String>> {
+    let mut errors = Vec::new();
+    let person_type = if chosen == Move::Hire {
+        let wanted = match form.person_type.trim() {
+            "Employee" => Some(PersonType::Employee),
+            "Honorary" => Some(PersonType::Honorary),
+            _ => None,
+        };
+        match wanted {
+            Some(t) if hire_types.contains(&t) => Some(t),
+            Some(_) => {
+                errors.push("Select Honorary: the position is a Host Employer position".into());
+                None
+            }
+            None => {
+                errors.push("Select the person type (Employee or Honorary)".into());
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let reason = form.reason.trim();
+    let reason = if chosen == Move::Withdraw {
+        if reason.is_empty() {
+            errors.push("Enter the reason for the withdrawal".into());
+            None
+        } else if reason.chars().count() > MAX_REASON_CHARS {
+            errors.push(format!(
+                "The reason must be {MAX_REASON_CHARS} characters or fewer"
+            ));
+            None
+        } else {
+            Some(reason.to_string())
+        }
+    } else {
+        None
+    };
+    let effective_date = if !form.effective_date.trim().is_empty() {
+        match NaiveDate::parse_from_str(form.effective_date.trim(), "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors.push("The effective date must be a real date".into());
+                None
+            }
+        }
+    } else if [&form.day, &form.month, &form.year]
+        .iter()
+        .all(|p| p.trim().is_empty())
+    {
+        None
+    } else {
+        let part = |p: &str| p.trim().parse::<u32>().ok();
+        match (
+            part(&form.day),
+            part(&form.month),
+            form.year.trim().parse::<i32>().ok(),
+        ) {
+            (Some(d), Some(m), Some(y)) if (1900..=2999).contains(&y) => {
+                match NaiveDate::from_ymd_opt(y, m, d) {
+                    Some(date) => Some(date),
+                    None => {
+                        errors.push("The effective date must be a real date".into());
+                        None
+                    }
+                }
+            }
+            _ => {
+                errors
+                    .push("The effective date must be a real date, for example 02 12 2026".into());
+                None
+            }
+        }
+    };
+    if errors.is_empty() {
+        Ok(Checked {
+            person_type,
+            reason,
+            effective_date,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+struct ConfirmPage {
+    chrome: Chrome,
+    number: String,
+    name: String,
+    chosen: Move,
+    errors: Vec<String>,
+    details: Vec<(String, String)>,
+    person_type: String,
+    reason: String,
+    effective_date: String,
+    action_id: String,
+    csrf: String,
+}
+
+/// The move asked for, on an applicant this trust may move; else not found.
+async fn movable(
+    portal: &Portal,
+    identity: &Identity,
+    number: &str,
+    action: &str,
+) -> Result<(Applicant, Move), PageError> {
+    trust_of(portal, identity)?;
+    let chosen = Move::parse(action).ok_or(PageError::NotFound)?;
+    let applicant = visible(portal, identity, number).await?;
+    Ok((applicant, chosen))
+}
+
+pub async fn confirm(
+    State(portal): State<Shared>,
+    identity: Identity,
+    Path((number, action)): Path<(String, String)>,
+    Query(form): Query<MoveForm>,
+) -> Page {
+    let (applicant, chosen) = movable(&portal, &identity, &number, &action).await?;
+    let (host_employer, _) = host_employer(&portal, &applicant).await?;
+    if !allowed_moves(&applicant, host_employer).contains(&chosen) {
+        return Err(PageError::Conflict(format!(
+            "Applicant {number} is {}: {} is not possible now. Go back to the applicant page to see the moves allowed.",
+            applicant.state,
+            chosen.name()
+        )));
+    }
+    let hire_types = person_types(host_employer, &number, applicant.state);
+    let (errors, checked) = match check_form(&form, chosen, &hire_types) {
+        Ok(checked) => (Vec::new(), Some(checked)),
+        Err(errors) => (errors, None),
+    };
+    let action_id = new_action_id().map_err(PageError::Unavailable)?;
+    let csrf = portal.csrf.token(&identity, &action_id);
+    let mut details = vec![
+        (
+            "Applicant".to_string(),
+            format!("{} ({})", full_name(&applicant), applicant.applicant_number),
+        ),
+        (
+            "Position number".to_string(),
+            applicant.position_number.clone(),
+        ),
+        ("State now".to_string(), applicant.state.name().to_string()),
+    ];
+    let checked = checked.unwrap_or(Checked {
+        person_type: None,
+        reason: None,
+        effective_date: None,
+    });
+    if let Some(t) = checked.person_type {
+        details.push(("Person type".into(), person_type_name(t).into()));
+    }
+    if let Some(r) = &checked.reason {
+        details.push(("Reason".into(), r.clone()));
+    }
+    details.push((
+        "Effective date".into(),
+        checked
+            .effective_date
+            .map(format::date)
+            .unwrap_or_else(|| "not given".into()),
+    ));
+    let status = if errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::BAD_REQUEST
+    };
+    let page = render::html(&ConfirmPage {
+        chrome: Chrome::new(&identity, "/applicants"),
+        number: applicant.applicant_number.clone(),
+        name: full_name(&applicant),
+        chosen,
+        errors,
+        details,
+        person_type: checked
+            .person_type
+            .map(person_type_name)
+            .unwrap_or_default()
+            .to_string(),
+        reason: checked.reason.unwrap_or_default(),
+        effective_date: checked
+            .effective_date
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        action_id,
+        csrf,
+    })?;
+    Ok((status, page).into_response())
+}
+
+pub async fn act(
+    State(portal): State<Shared>,
+    identity: Identity,
+    Path((number, action)): Path<(String, String)>,
+    Form(form): Form<MoveForm>,
+) -> Page {
+    // Ownership first: another trust's applicant is not found, whatever the form holds.
+    let (applicant, chosen) = movable(&portal, &identity, &number, &action).await?;
+    if !is_action_id(&form.action_id) || !portal.csrf.verify(&identity, &form.action_id, &form.csrf)
+    {
+        tracing::warn!(applicant_number = %number, action = chosen.name(), "portal form refused: CSRF token");
+        return Err(PageError::BadRequest(
+            "This form did not come from your portal session, or it has expired. Go back to the applicant page and try again.".into(),
+        ));
+    }
+    let vpd = applicant.vpd.clone();
+    let mut body = json!({
+        "id": form.action_id,
+        "action": chosen.name(),
+        "vpd": vpd,
+        "applicant_number": applicant.applicant_number,
+    });
+    for (field, value) in [
+        ("person_type", form.person_type.trim()),
+        ("reason", form.reason.trim()),
+        ("effective_date", form.effective_date.trim()),
+    ] {
+        if !value.is_empty() {
+            body[field] = Value::String(value.to_string());
+        }
+    }
+    let ctx = portal.context();
+    let result = handle_portal_action(
+        &ctx,
+        &identity.principal(),
+        &body.to_string(),
+        &identity.actor(),
+    )
+    .await
+    .map_err(|e| PageError::Unavailable(e.to_string()))?;
+    tracing::info!(
+        applicant_number = %number,
+        action = chosen.name(),
+        status = result.answer.status.name(),
+        code = result.code,
+        "portal action"
+    );
+    Ok(Redirect::to(&format!("/applicants/{number}?answer={}", form.action_id)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn withdraw_needs_a_reason_and_hire_a_person_type_allowed_here() {
+        let form = MoveForm::default();
+        assert!(check_form(&form, Move::Withdraw, &[]).is_err());
+        assert!(check_form(&form, Move::Hire, &[PersonType::Employee]).is_err());
+        let honorary = MoveForm {
+            person_type: "Employee".into(),
+            ..MoveForm::default()
+        };
+        assert!(check_form(&honorary, Move::Hire, &[PersonType::Honorary]).is_err());
+        assert!(check_form(
+            &honorary,
+            Move::Hire,
+            &[PersonType::Employee, PersonType::Honorary]
+        )
+        .is_ok());
+        let dated = MoveForm {
+            day: "2".into(),
+            month: "12".into(),
+            year: "2026".into(),
+            ..MoveForm::default()
+        };
+        assert_eq!(
+            check_form(&dated, Move::Offer, &[])
+                .ok()
+                .and_then(|c| c.effective_date),
+            NaiveDate::from_ymd_opt(2026, 12, 2)
+        );
+        let bad = MoveForm {
+            day: "31".into(),
+            month: "2".into(),
+            year: "2026".into(),
+            ..MoveForm::default()
+        };
+        assert!(check_form(&bad, Move::Offer, &[]).is_err());
+    }
+}
