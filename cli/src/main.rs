@@ -156,10 +156,11 @@ enum Commands {
     },
 }
 
-static SETTINGS: std::sync::OnceLock<dit_core::service::Settings> = std::sync::OnceLock::new();
+static SETTINGS: std::sync::OnceLock<dit_core::service::context::Settings> =
+    std::sync::OnceLock::new();
 
 /// The settings of this run, from the global options.
-pub fn settings() -> dit_core::service::Settings {
+pub fn settings() -> dit_core::service::context::Settings {
     SETTINGS.get().cloned().unwrap_or_default()
 }
 
@@ -196,7 +197,7 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
-    let _ = SETTINGS.set(dit_core::service::Settings::with_portal_url(
+    let _ = SETTINGS.set(dit_core::service::context::Settings::with_portal_url(
         &cli.portal_url,
     ));
     match FromAddress::parse(&cli.mail_from) {

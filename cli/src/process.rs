@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, Utc};
 use dit_core::ports::Area;
+use dit_core::service::context::{Context, Settings};
 use dit_core::service::inbound::process_inbound;
 use dit_core::service::report::{FileReport, Outcome};
-use dit_core::service::{Context, Settings};
 use dit_domain::boundary::FileOrigin;
 use dit_domain::envelope::business_order_key;
 use dit_domain::org::Organisations;

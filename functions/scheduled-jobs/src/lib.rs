@@ -22,10 +22,10 @@
 pub mod config;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use dit_core::service::context::{Ports, ProcessError};
 use dit_core::service::export::{export_changes, export_full, ExportReport};
 use dit_core::service::reminders::{self, ReminderReport};
 use dit_core::service::sequence_check::{self, SequenceCheckRun};
-use dit_core::service::{Ports, ProcessError};
 use dit_domain::envelope::LOCAL_OFFICES;
 use lambda_runtime::{Error, LambdaEvent};
 use serde::Serialize;
