@@ -22,7 +22,6 @@ use dit_domain::lifecycle::{decide, ApplicantState, Command, PersonType, Transit
 use dit_domain::model::{
     Applicant, ApplicantSummary, HistoryEntry, HistoryOutcome, RejectedApplication, RejectedLookup,
 };
-use dit_domain::pos::HostLead;
 
 use crate::csrf::{is_action_id, new_action_id};
 use crate::format;
@@ -540,7 +539,7 @@ async fn host_employer(
         .await?;
     let position = positions.get(&applicant.position_id);
     Ok((
-        position.is_some_and(|p| p.host_lead == Some(HostLead::HostEmployer)),
+        position.is_some_and(|p| p.hire_as() == PersonType::Honorary),
         position
             .map(|p| p.position_name.clone())
             .unwrap_or_default(),

@@ -11,8 +11,6 @@
 //! move and its history entry are stored together, conditionally, and the message id with its
 //! sender in the history makes a redelivered message a duplicate that changes nothing.
 
-use std::sync::Mutex;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -25,13 +23,13 @@ use dit_domain::actions::{
     OUTCOME_RECRUITED,
 };
 use dit_domain::boundary::{MessageSender, Principal};
-use dit_domain::lifecycle::{decide, ApplicantState, Transition};
+use dit_domain::lifecycle::{decide, ApplicantState, PersonType, Transition};
 use dit_domain::model::{
     Applicant, Cause, EmploymentChecks, HistoryEntry, HistoryOutcome, PersonUpdate,
     PersonUpdateStatus,
 };
 use dit_domain::org::InterfaceMode;
-use dit_domain::pos::HostLead;
+use dit_domain::pos::Position;
 
 /// A failure worth retrying (store or blob store unavailable); nothing half-done is lost, because
 /// every step is idempotent and the message id guards the applicant change.
@@ -349,7 +347,7 @@ fn duplicate_of_answer(previous: Answer) -> MessageResult {
 /// The states in which Trac checks are taken (section 3): after the offer, before the hire.
 const TRAC_STATES: [ApplicantState; 2] = [ApplicantState::Offered, ApplicantState::Accepted];
 
-/// What the decision inside [`moves::change`] found, for the answer.
+/// What the decision inside [`moves::change_with_finding`] found, for the answer.
 enum Verdict {
     /// This message id, from this sender, is already in the history.
     Duplicate(HistoryEntry),
@@ -363,7 +361,8 @@ enum Verdict {
 
 /// What the message is decided against, looked up before the change.
 struct Facts {
-    host_lead: Option<HostLead>,
+    /// How a hire on the applicant's position is made ([`Position::hire_as`]).
+    hire_as: PersonType,
     mode: Option<InterfaceMode>,
 }
 
@@ -478,16 +477,16 @@ async fn handle_parsed(
     };
     let facts = match &message.request {
         Ok(Request::Hire { .. } | Request::PersonUpdate { .. }) => Facts {
-            host_lead: ctx
+            hire_as: ctx
                 .store
                 .positions(std::slice::from_ref(&applicant.position_id))
                 .await?
                 .get(&applicant.position_id)
-                .and_then(|p| p.host_lead),
+                .map_or(PersonType::Employee, Position::hire_as),
             mode: ctx.organisations.get(&applicant.vpd).map(|o| o.mode),
         },
         _ => Facts {
-            host_lead: None,
+            hire_as: PersonType::Employee,
             mode: None,
         },
     };
@@ -499,8 +498,7 @@ async fn handle_parsed(
     // The person (portal) or else the sender; duplicates are judged by the cause, which names
     // the sender, never by the actor.
     let actor = person.map_or_else(|| acting.actor(), str::to_string);
-    let verdict: Mutex<Option<Verdict>> = Mutex::new(None);
-    let changed = moves::change(
+    let (changed, verdict) = moves::change_with_finding(
         ctx.store,
         number,
         ctx.now,
@@ -508,14 +506,10 @@ async fn handle_parsed(
         &actor,
         |current, history| {
             let (found, decision) = decide_message(ctx, message, current, history, &cause, &facts);
-            if let Ok(mut slot) = verdict.lock() {
-                *slot = Some(found);
-            }
-            decision
+            (decision, found)
         },
     )
     .await?;
-    let verdict = verdict.into_inner().ok().flatten();
 
     let (answer, original_status, code) = match (changed, verdict) {
         (ChangeOutcome::NotFound, _)
@@ -762,7 +756,7 @@ fn decide_message(
             )
         }
         move_request => {
-            let host_employer = facts.host_lead == Some(HostLead::HostEmployer);
+            let host_employer = facts.hire_as == PersonType::Honorary;
             let Some(lifecycle_command) = move_request.command(host_employer) else {
                 return refuse("invalid", "not a move".into());
             };
@@ -804,7 +798,7 @@ fn join_detail(parts: Vec<Option<String>>) -> String {
 fn person_update_status(facts: &Facts) -> PersonUpdateStatus {
     if facts.mode != Some(InterfaceMode::Full) {
         PersonUpdateStatus::NotSentPartRecords
-    } else if facts.host_lead == Some(HostLead::HostEmployer) {
+    } else if facts.hire_as == PersonType::Honorary {
         PersonUpdateStatus::NotSentHostEmployer
     } else {
         PersonUpdateStatus::PendingRmc
