@@ -5,7 +5,8 @@ use std::io::Read;
 use std::path::Path;
 
 use chrono::Utc;
-use dit_core::service::messages::{handle_message, AnswerStatus, MessageResult};
+use dit_core::service::messages::answering::{AnswerStatus, MessageResult};
+use dit_core::service::messages::handle_message;
 use dit_domain::boundary::{MessageSender, Principal};
 
 use crate::process::open;

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use dit_core::ports::{StateStore, StoreError};
-use dit_core::service::messages::status_text;
+use dit_core::service::messages::answering::status_text;
 use dit_domain::model::{
     Applicant, HistoryEntry, HistoryOutcome, PersonUpdate, RejectedApplication, RejectedLookup,
 };

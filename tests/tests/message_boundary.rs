@@ -7,7 +7,7 @@ use std::sync::Arc;
 use dit_aws::dynamo::DynamoStore;
 use dit_aws::s3::{S3Blobs, S3Layout};
 use dit_core::ports::Area;
-use dit_core::service::messages::{answer_key, trac_answer_key, Answer, AnswerStatus};
+use dit_core::service::messages::answering::{answer_key, trac_answer_key, Answer, AnswerStatus};
 use dit_domain::boundary::{MessageSender, Principal};
 use dit_domain::lifecycle::ApplicantState;
 use dit_test_support::applicants::{

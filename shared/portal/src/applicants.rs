@@ -16,7 +16,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use dit_core::ports::Area;
-use dit_core::service::messages::{answer_key, handle_portal_action, Answer, AnswerStatus};
+use dit_core::service::messages::answering::{answer_key, Answer, AnswerStatus};
+use dit_core::service::messages::handle_portal_action;
 use dit_domain::actions::MAX_REASON_CHARS;
 use dit_domain::lifecycle::{decide, ApplicantState, Command, PersonType, Transition};
 use dit_domain::model::{
