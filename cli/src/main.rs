@@ -4,6 +4,7 @@
 mod action;
 mod bench;
 mod export;
+mod local;
 mod process;
 mod progress;
 mod purge;
@@ -12,7 +13,7 @@ mod sequences;
 mod serve;
 mod show;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// `dit process` allocates a few small buffers per record; with glibc, malloc and free were about
@@ -227,43 +228,60 @@ fn main() -> ExitCode {
         }
     };
     let status = runtime.block_on(async {
-        match cli.command {
-            Commands::Process { as_of, from, paths } => {
-                let origin = from.unwrap_or(FileOrigin::Operator);
-                process::run(&cli.data_dir, as_of, &origin, &paths).await
+        match run(cli.command, &cli.data_dir).await {
+            Ok(status) => status,
+            Err((status, message)) => {
+                eprintln!("error: {message}");
+                status
             }
-            Commands::Action { as_sender, file } => {
-                action::run(
-                    &cli.data_dir,
-                    as_sender.unwrap_or(Principal::Operator),
-                    &file,
-                )
-                .await
-            }
-            Commands::Show { json, key } => show::run(&cli.data_dir, &key, json).await,
-            Commands::Bench {
-                records,
-                portal: true,
-                ..
-            } => bench::portal(records.unwrap_or(10_000)).await,
-            Commands::Bench {
-                records,
-                trusts,
-                write,
-                portal: false,
-            } => bench::run(records, trusts, write.as_deref()),
-            Commands::Export {
-                date,
-                full,
-                local_office,
-            } => export::run(&cli.data_dir, date, full, local_office.as_deref()).await,
-            Commands::Remind { date } => remind::run(&cli.data_dir, date).await,
-            Commands::Purge { date } => purge::run(&cli.data_dir, date),
-            Commands::Serve { who, port, assets } => {
-                serve::run(&cli.data_dir, &who, port, assets.as_deref()).await
-            }
-            Commands::CheckSequences { date } => sequences::run(&cli.data_dir, date).await,
         }
     });
     ExitCode::from(status)
+}
+
+/// Runs one command. Its own arguments are checked first (a usage error wins), then the data
+/// directory is opened, here and nowhere else, for every command that works on it.
+///
+/// # Errors
+/// The exit status and message of a usage error or of a data directory that cannot be opened.
+async fn run(command: Commands, data_dir: &Path) -> Result<u8, (u8, String)> {
+    let open = || local::open(data_dir, false);
+    Ok(match command {
+        Commands::Process { as_of, from, paths } => {
+            let origin = from.unwrap_or(FileOrigin::Operator);
+            let files = process::expand(&paths).map_err(|message| (EXIT_USAGE, message))?;
+            process::adopt_configuration(data_dir, &paths)?;
+            let local = local::open(data_dir, true)?;
+            process::run(local, as_of, &origin, &files).await
+        }
+        Commands::Action { as_sender, file } => {
+            let text = action::read_input(&file).map_err(|message| (EXIT_USAGE, message))?;
+            let sender = as_sender.unwrap_or(Principal::Operator);
+            action::run(open()?, sender, &file, &text).await
+        }
+        Commands::Show { json, key } => show::run(open()?, &key, json).await,
+        Commands::Bench {
+            records,
+            portal: true,
+            ..
+        } => bench::portal(records.unwrap_or(10_000)).await,
+        Commands::Bench {
+            records,
+            trusts,
+            write,
+            portal: false,
+        } => bench::run(records, trusts, write.as_deref()),
+        Commands::Export {
+            date,
+            full,
+            local_office,
+        } => export::run(open()?, date, full, local_office.as_deref()).await,
+        Commands::Remind { date } => remind::run(open()?, date).await,
+        Commands::Purge { date } => purge::run(open()?, date),
+        Commands::Serve { who, port, assets } => {
+            let identity = serve::identity(&who).map_err(|message| (EXIT_USAGE, message))?;
+            serve::run(open()?, identity, port, assets.as_deref()).await
+        }
+        Commands::CheckSequences { date } => sequences::run(open()?, date).await,
+    })
 }
