@@ -19,8 +19,6 @@
 //! A plain async function over the ports, so tests call it with SQLite and folders or with
 //! DynamoDB and S3 on moto; `main.rs` only builds the real adapters once and starts the runtime.
 
-pub mod config;
-
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use dit_core::service::context::{Ports, ProcessError};
 use dit_core::service::export::{export_to_tis, ExportKind, ExportReport};

@@ -10,8 +10,6 @@
 //! message (never from the body), mapped to a trust, Trac or an operator by the `[[sender]]`
 //! entries of the organisation configuration.
 
-pub mod config;
-
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::Utc;
 use dit_aws::sqs::{handle_batch, Disposition};
