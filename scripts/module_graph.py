@@ -21,6 +21,7 @@ Exit status 1 lists each loop found. Standard library only.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import tempfile
@@ -199,6 +200,10 @@ def edges_of(modules) -> dict[tuple[str, ...], set[tuple[str, ...]]]:
             found.extend(use_paths(statement.group(1)))
         code = use.sub(" ", body)
         found.extend(m.group(1).split("::") for m in written.finditer(code))
+        if module.children:  # `child::f()` written in code names the child module
+            children = "|".join(sorted(module.children))
+            by_child = re.compile(r"(?<![A-Za-z0-9_:$])((?:" + children + r")(?:::" + IDENT + r")+)")
+            found.extend(m.group(1).split("::") for m in by_child.finditer(code))
         for segments in found:
             target = resolve(path, segments, modules)
             if target is not None and target != path:
@@ -265,10 +270,12 @@ def cycle_through(group, edges) -> list:
 
 def crate_roots(repo: Path) -> list[tuple[str, Path]]:
     roots = []
-    for manifest in sorted(repo.rglob("Cargo.toml")):
-        package = manifest.parent
-        if SKIPPED_DIRS & set(package.relative_to(repo).parts):
-            continue
+    packages = []
+    for folder, subfolders, names in os.walk(repo):
+        subfolders[:] = sorted(d for d in subfolders if d not in SKIPPED_DIRS)
+        if "Cargo.toml" in names:
+            packages.append(Path(folder))
+    for package in sorted(packages):
         src = package / "src"
         files = [src / "lib.rs", src / "main.rs"]
         files += sorted((src / "bin").glob("*.rs"))
@@ -292,11 +299,14 @@ def self_test() -> None:
     files = {
         "Cargo.toml": '[package]\nname = "looped"\nversion = "0.1.0"\n',
         # Two siblings that import each other, one of them through a use tree.
-        "src/lib.rs": "mod a;\nmod b;\nmod clean;\nmod parent;\nmod ring;\n",
+        "src/lib.rs": "mod a;\nmod b;\nmod caller;\nmod clean;\nmod parent;\nmod ring;\n",
         "src/a.rs": "use crate::{b::{B as Bee}};\npub struct A;\n",
         "src/b.rs": "pub struct B;\nfn f() -> super::a::A { crate::a::A }\n",
         # A parent that imports its child, which imports the parent back.
         "src/parent/mod.rs": "mod child;\npub use child::Child;\npub struct Shared;\n",
+        # A dispatcher that calls its child by path, and the child that imports the dispatcher.
+        "src/caller/mod.rs": "mod callee;\npub struct Job;\npub fn run() { callee::work() }\n",
+        "src/caller/callee.rs": "pub fn work() { let _ = super::Job; }\n",
         "src/parent/child.rs": "use super::Shared;\npub struct Child(Shared);\n",
         # A loop of three, one edge written as a path in code; comments and strings are no edges.
         "src/ring/mod.rs": "pub mod x;\npub mod y;\npub mod z;\n",
@@ -320,6 +330,7 @@ def self_test() -> None:
         found = check(repo)
         expected = [
             "src/lib.rs: crate::a -> crate::b -> crate::a",
+            "src/lib.rs: crate::caller -> crate::caller::callee -> crate::caller",
             "src/lib.rs: crate::parent -> crate::parent::child -> crate::parent",
             "src/lib.rs: crate::ring::x -> crate::ring::y -> crate::ring::z -> crate::ring::x",
         ]
@@ -327,7 +338,7 @@ def self_test() -> None:
             print("module_graph self-test failed:\n  found    " + "\n           ".join(found)
                   + "\n  expected " + "\n           ".join(expected))
             sys.exit(1)
-    print("module_graph self-test: the three planted loops are caught and the clean modules pass")
+    print("module_graph self-test: the four planted loops are caught and the clean modules pass")
 
 
 def main(argv: list[str]) -> int:

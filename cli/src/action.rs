@@ -9,8 +9,8 @@ use dit_core::service::messages::answering::{AnswerStatus, MessageResult};
 use dit_core::service::messages::handle_message;
 use dit_domain::boundary::{MessageSender, Principal};
 
+use crate::exit::{EXIT_FAILED, EXIT_USAGE};
 use crate::local::Local;
-use crate::{EXIT_FAILED, EXIT_USAGE};
 
 /// The messages in the text: the whole text when it is one JSON value (a message may span lines),
 /// otherwise one per non-blank line (JSON Lines).

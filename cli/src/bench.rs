@@ -18,7 +18,7 @@ use dit_domain::org::Organisations;
 use dit_embedded::folders::FolderBlobs;
 use dit_embedded::sqlite::SqliteStore;
 
-use crate::{EXIT_FAILED, EXIT_USAGE};
+use crate::exit::{EXIT_FAILED, EXIT_USAGE};
 
 /// The sizes `dit bench` runs without `--records`: the largest daily APP file seen, then 10k, 60k, 100k.
 pub const DEFAULT_SIZES: [u64; 4] = [1_072, 10_000, 60_000, 100_000];

@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 use dit_core::service::export::{export_to_tis, ExportKind, ExportReport};
 
+use crate::exit::{EXIT_FAILED, EXIT_USAGE};
 use crate::local::Local;
-use crate::{EXIT_FAILED, EXIT_USAGE};
 
 pub async fn run(local: Local, date: NaiveDate, full: bool, local_office: Option<&str>) -> u8 {
     let data_dir = local.dir.as_path();

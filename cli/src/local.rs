@@ -2,16 +2,17 @@
 //! once by `main` for every command that uses them, so each command starts from an open [`Local`]
 //! and the "no such directory" and "no organisations.toml" errors are worded in one place.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::Utc;
 use dit_core::service::context::{Context, Settings};
+use dit_domain::mail::FromAddress;
 use dit_domain::org::Organisations;
 use dit_embedded::folders::FolderBlobs;
 use dit_embedded::mail::EmlMailer;
 use dit_embedded::sqlite::SqliteStore;
 
-use crate::{EXIT_FAILED, EXIT_USAGE};
+use crate::exit::{EXIT_FAILED, EXIT_USAGE};
 
 /// The configuration file in the data directory (and in a folder of files to process).
 pub const ORGANISATIONS_FILE: &str = "organisations.toml";
@@ -38,28 +39,42 @@ impl Local {
     }
 }
 
-/// Opens DIR; with `create`, makes it and its database if missing.
-pub fn open(data_dir: &Path, create: bool) -> Result<Local, (u8, String)> {
-    if !data_dir.is_dir() {
-        if !create {
-            return Err((
-                EXIT_USAGE,
-                format!(
+/// The data directory of this run and what its services run with (`--portal-url`,
+/// `--mail-from`), given once by `main`.
+pub struct DataDir {
+    pub path: PathBuf,
+    pub settings: Settings,
+    /// The sender of e-mail alerts, checked at start.
+    pub mail_from: FromAddress,
+}
+
+impl DataDir {
+    /// Opens the directory; with `create`, makes it and its database if missing.
+    ///
+    /// # Errors
+    /// The exit status and message of a missing directory, configuration or database.
+    pub fn open(&self, create: bool) -> Result<Local, (u8, String)> {
+        let data_dir = self.path.as_path();
+        if !data_dir.is_dir() {
+            if !create {
+                return Err((
+                    EXIT_USAGE,
+                    format!(
                     "data directory {} does not exist; run `dit --data-dir {} process ...` first",
                     data_dir.display(),
                     data_dir.display()
                 ),
-            ));
+                ));
+            }
+            std::fs::create_dir_all(data_dir).map_err(|e| {
+                (
+                    EXIT_FAILED,
+                    format!("cannot create data directory {}: {e}", data_dir.display()),
+                )
+            })?;
         }
-        std::fs::create_dir_all(data_dir).map_err(|e| {
-            (
-                EXIT_FAILED,
-                format!("cannot create data directory {}: {e}", data_dir.display()),
-            )
-        })?;
-    }
-    let config_path = data_dir.join(ORGANISATIONS_FILE);
-    let text = std::fs::read_to_string(&config_path).map_err(|e| {
+        let config_path = data_dir.join(ORGANISATIONS_FILE);
+        let text = std::fs::read_to_string(&config_path).map_err(|e| {
         (
             EXIT_USAGE,
             format!(
@@ -68,16 +83,17 @@ pub fn open(data_dir: &Path, create: bool) -> Result<Local, (u8, String)> {
             ),
         )
     })?;
-    let organisations = Organisations::from_toml(&text, &config_path.display().to_string())
-        .map_err(|e| (EXIT_USAGE, e.to_string()))?;
-    let store =
-        SqliteStore::open(&data_dir.join("state.db")).map_err(|e| (EXIT_FAILED, e.to_string()))?;
-    Ok(Local {
-        dir: data_dir.to_path_buf(),
-        store,
-        blobs: FolderBlobs::new(data_dir),
-        organisations,
-        settings: crate::settings(),
-        mailer: EmlMailer::new(data_dir, crate::mail_from()),
-    })
+        let organisations = Organisations::from_toml(&text, &config_path.display().to_string())
+            .map_err(|e| (EXIT_USAGE, e.to_string()))?;
+        let store = SqliteStore::open(&data_dir.join("state.db"))
+            .map_err(|e| (EXIT_FAILED, e.to_string()))?;
+        Ok(Local {
+            dir: data_dir.to_path_buf(),
+            store,
+            blobs: FolderBlobs::new(data_dir),
+            organisations,
+            settings: self.settings.clone(),
+            mailer: EmlMailer::new(data_dir, self.mail_from.clone()),
+        })
+    }
 }

@@ -3,6 +3,7 @@
 
 mod action;
 mod bench;
+mod exit;
 mod export;
 mod local;
 mod process;
@@ -13,7 +14,7 @@ mod sequences;
 mod serve;
 mod show;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// `dit process` allocates a few small buffers per record; with glibc, malloc and free were about
@@ -27,12 +28,8 @@ use clap::{Parser, Subcommand};
 use dit_domain::boundary::{FileOrigin, Principal};
 use dit_domain::mail::FromAddress;
 
-/// Exit status for a usage error (bad arguments, missing configuration).
-pub const EXIT_USAGE: u8 = 2;
-/// Exit status when any file was quarantined.
-pub const EXIT_QUARANTINED: u8 = 3;
-/// Exit status when the run failed for another reason (disk, database).
-pub const EXIT_FAILED: u8 = 1;
+use exit::{EXIT_FAILED, EXIT_USAGE};
+use local::DataDir;
 
 #[derive(Parser)]
 #[command(
@@ -157,23 +154,6 @@ enum Commands {
     },
 }
 
-static SETTINGS: std::sync::OnceLock<dit_core::service::context::Settings> =
-    std::sync::OnceLock::new();
-
-/// The settings of this run, from the global options.
-pub fn settings() -> dit_core::service::context::Settings {
-    SETTINGS.get().cloned().unwrap_or_default()
-}
-
-static MAIL_FROM: std::sync::OnceLock<FromAddress> = std::sync::OnceLock::new();
-
-/// The sender of this run's e-mail alerts (`--mail-from`, checked at start).
-pub fn mail_from() -> FromAddress {
-    MAIL_FROM.get().cloned().unwrap_or_else(|| {
-        FromAddress::parse(dit_embedded::mail::DEFAULT_FROM).expect("the default sender parses")
-    })
-}
-
 fn parse_origin(text: &str) -> Result<FileOrigin, String> {
     text.parse()
 }
@@ -198,18 +178,18 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
-    let _ = SETTINGS.set(dit_core::service::context::Settings::with_portal_url(
-        &cli.portal_url,
-    ));
-    match FromAddress::parse(&cli.mail_from) {
-        Ok(from) => {
-            let _ = MAIL_FROM.set(from);
-        }
+    let mail_from = match FromAddress::parse(&cli.mail_from) {
+        Ok(from) => from,
         Err(message) => {
             eprintln!("error: --mail-from: {message}");
             return ExitCode::from(EXIT_USAGE);
         }
-    }
+    };
+    let data_dir = DataDir {
+        path: cli.data_dir,
+        settings: dit_core::service::context::Settings::with_portal_url(&cli.portal_url),
+        mail_from,
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -228,7 +208,7 @@ fn main() -> ExitCode {
         }
     };
     let status = runtime.block_on(async {
-        match run(cli.command, &cli.data_dir).await {
+        match run(cli.command, &data_dir).await {
             Ok(status) => status,
             Err((status, message)) => {
                 eprintln!("error: {message}");
@@ -244,14 +224,14 @@ fn main() -> ExitCode {
 ///
 /// # Errors
 /// The exit status and message of a usage error or of a data directory that cannot be opened.
-async fn run(command: Commands, data_dir: &Path) -> Result<u8, (u8, String)> {
-    let open = || local::open(data_dir, false);
+async fn run(command: Commands, data_dir: &DataDir) -> Result<u8, (u8, String)> {
+    let open = || data_dir.open(false);
     Ok(match command {
         Commands::Process { as_of, from, paths } => {
             let origin = from.unwrap_or(FileOrigin::Operator);
             let files = process::expand(&paths).map_err(|message| (EXIT_USAGE, message))?;
-            process::adopt_configuration(data_dir, &paths)?;
-            let local = local::open(data_dir, true)?;
+            process::adopt_configuration(&data_dir.path, &paths)?;
+            let local = data_dir.open(true)?;
             process::run(local, as_of, &origin, &files).await
         }
         Commands::Action { as_sender, file } => {

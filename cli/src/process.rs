@@ -9,9 +9,9 @@ use dit_core::service::report::{FileReport, Outcome};
 use dit_domain::boundary::FileOrigin;
 use dit_domain::envelope::business_order_key;
 
+use crate::exit::{EXIT_FAILED, EXIT_QUARANTINED};
 use crate::local::{Local, ORGANISATIONS_FILE};
 use crate::progress::Bar;
-use crate::{EXIT_FAILED, EXIT_QUARANTINED};
 
 /// The files to process, in order: explicit files as given, each folder's files in business order.
 pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {

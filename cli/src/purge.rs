@@ -8,8 +8,8 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate, Utc};
 use dit_domain::retention::{self, BLOB_RULES};
 
+use crate::exit::EXIT_FAILED;
 use crate::local::Local;
-use crate::EXIT_FAILED;
 
 pub fn run(local: Local, date: NaiveDate) -> u8 {
     let data_dir = local.dir.as_path();

@@ -6,8 +6,8 @@ use std::path::Path;
 use chrono::{NaiveDate, Utc};
 use dit_core::service::reminders::{self, ReminderReport};
 
+use crate::exit::EXIT_FAILED;
 use crate::local::Local;
-use crate::EXIT_FAILED;
 
 pub async fn run(local: Local, date: NaiveDate) -> u8 {
     let data_dir = local.dir.as_path();

@@ -7,8 +7,8 @@ use std::path::Path;
 use chrono::{NaiveDate, Utc};
 use dit_core::service::sequence_check::{self, SequenceCheckRun};
 
+use crate::exit::EXIT_FAILED;
 use crate::local::Local;
-use crate::EXIT_FAILED;
 
 pub async fn run(local: Local, date: NaiveDate) -> u8 {
     let data_dir = local.dir.as_path();

@@ -9,8 +9,8 @@ use axum::Extension;
 use dit_core::service::context::Ports;
 use dit_portal::{Assets, CsrfKey, Downloads, Identity, Portal};
 
+use crate::exit::{EXIT_FAILED, EXIT_USAGE};
 use crate::local::Local;
-use crate::{EXIT_FAILED, EXIT_USAGE};
 
 /// Who `--as` signs in, as the user running `dit`.
 ///

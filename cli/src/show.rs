@@ -7,8 +7,8 @@ use dit_domain::model::{
     Applicant, HistoryEntry, HistoryOutcome, PersonUpdate, RejectedApplication, RejectedLookup,
 };
 
+use crate::exit::EXIT_FAILED;
 use crate::local::Local;
-use crate::EXIT_FAILED;
 
 /// Exit status when nothing matches the key.
 const EXIT_NOT_FOUND: u8 = 4;
