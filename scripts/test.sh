@@ -30,6 +30,9 @@ cargo fmt --all -- --check
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "module graph (no two modules of a crate import each other, directly or around a loop)"
+python3 scripts/module_graph.py --self-test
+
 step "crate boundaries (the domain links no tokio, async, AWS SDK, SQLite, Lambda runtime or web stack; the services no AWS, SQLite or Lambda; functions no SQLite; dit no AWS)"
 # Each pattern matches a `cargo tree --prefix none` line ("name vX.Y.Z"), with every edge kind
 # (normal, build and dev): the service and handler tests that run on SQLite live in tests/, so not

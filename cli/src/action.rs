@@ -5,11 +5,12 @@ use std::io::Read;
 use std::path::Path;
 
 use chrono::Utc;
-use dit_core::service::messages::{handle_message, AnswerStatus, MessageResult};
+use dit_core::service::messages::answering::{AnswerStatus, MessageResult};
+use dit_core::service::messages::handle_message;
 use dit_domain::boundary::{MessageSender, Principal};
 
-use crate::process::open;
-use crate::{EXIT_FAILED, EXIT_USAGE};
+use crate::exit::{EXIT_FAILED, EXIT_USAGE};
+use crate::local::Local;
 
 /// The messages in the text: the whole text when it is one JSON value (a message may span lines),
 /// otherwise one per non-blank line (JSON Lines).
@@ -28,7 +29,7 @@ pub fn split_messages(text: &str) -> Vec<&str> {
         .collect()
 }
 
-fn read_input(file: &Path) -> Result<String, String> {
+pub fn read_input(file: &Path) -> Result<String, String> {
     if file == Path::new("-") {
         let mut text = String::new();
         std::io::stdin()
@@ -40,22 +41,10 @@ fn read_input(file: &Path) -> Result<String, String> {
     }
 }
 
-pub async fn run(data_dir: &Path, sender: Principal, file: &Path) -> u8 {
-    let text = match read_input(file) {
-        Ok(text) => text,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return EXIT_USAGE;
-        }
-    };
-    let local = match open(data_dir, false) {
-        Ok(local) => local,
-        Err((status, message)) => {
-            eprintln!("error: {message}");
-            return status;
-        }
-    };
-    let messages = split_messages(&text);
+/// Handles the messages of `text`, read from `file`.
+pub async fn run(local: Local, sender: Principal, file: &Path, text: &str) -> u8 {
+    let data_dir = local.dir.as_path();
+    let messages = split_messages(text);
     if messages.is_empty() {
         eprintln!("error: {} holds no message", file.display());
         return EXIT_USAGE;

@@ -11,14 +11,14 @@ use std::time::Instant;
 
 use chrono::Utc;
 use dit_core::ports::{Area, BlobStore};
+use dit_core::service::context::Context;
 use dit_core::service::inbound::process_inbound;
-use dit_core::service::Context;
 use dit_domain::boundary::FileOrigin;
 use dit_domain::org::Organisations;
 use dit_embedded::folders::FolderBlobs;
 use dit_embedded::sqlite::SqliteStore;
 
-use crate::{EXIT_FAILED, EXIT_USAGE};
+use crate::exit::{EXIT_FAILED, EXIT_USAGE};
 
 /// The sizes `dit bench` runs without `--records`: the largest daily APP file seen, then 10k, 60k, 100k.
 pub const DEFAULT_SIZES: [u64; 4] = [1_072, 10_000, 60_000, 100_000];
@@ -193,12 +193,12 @@ async fn measure_portal(dir: &Path, records: u64) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
         }
     }
-    let ports = dit_core::service::Ports {
+    let ports = dit_core::service::context::Ports {
         store: Box::new(SqliteStore::open(&dir.join("state.db")).map_err(|e| e.to_string())?),
         blobs: Box::new(FolderBlobs::new(dir)),
         organisations,
         mailer: Box::new(dit_core::ports::NoMailer),
-        settings: dit_core::service::Settings::default(),
+        settings: dit_core::service::context::Settings::default(),
     };
     let csrf = dit_portal::CsrfKey::random()?;
     let portal = dit_portal::Portal::new(

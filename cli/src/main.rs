@@ -3,7 +3,9 @@
 
 mod action;
 mod bench;
+mod exit;
 mod export;
+mod local;
 mod process;
 mod progress;
 mod purge;
@@ -26,12 +28,8 @@ use clap::{Parser, Subcommand};
 use dit_domain::boundary::{FileOrigin, Principal};
 use dit_domain::mail::FromAddress;
 
-/// Exit status for a usage error (bad arguments, missing configuration).
-pub const EXIT_USAGE: u8 = 2;
-/// Exit status when any file was quarantined.
-pub const EXIT_QUARANTINED: u8 = 3;
-/// Exit status when the run failed for another reason (disk, database).
-pub const EXIT_FAILED: u8 = 1;
+use exit::{EXIT_FAILED, EXIT_USAGE};
+use local::DataDir;
 
 #[derive(Parser)]
 #[command(
@@ -156,22 +154,6 @@ enum Commands {
     },
 }
 
-static SETTINGS: std::sync::OnceLock<dit_core::service::Settings> = std::sync::OnceLock::new();
-
-/// The settings of this run, from the global options.
-pub fn settings() -> dit_core::service::Settings {
-    SETTINGS.get().cloned().unwrap_or_default()
-}
-
-static MAIL_FROM: std::sync::OnceLock<FromAddress> = std::sync::OnceLock::new();
-
-/// The sender of this run's e-mail alerts (`--mail-from`, checked at start).
-pub fn mail_from() -> FromAddress {
-    MAIL_FROM.get().cloned().unwrap_or_else(|| {
-        FromAddress::parse(dit_embedded::mail::DEFAULT_FROM).expect("the default sender parses")
-    })
-}
-
 fn parse_origin(text: &str) -> Result<FileOrigin, String> {
     text.parse()
 }
@@ -196,18 +178,18 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
-    let _ = SETTINGS.set(dit_core::service::Settings::with_portal_url(
-        &cli.portal_url,
-    ));
-    match FromAddress::parse(&cli.mail_from) {
-        Ok(from) => {
-            let _ = MAIL_FROM.set(from);
-        }
+    let mail_from = match FromAddress::parse(&cli.mail_from) {
+        Ok(from) => from,
         Err(message) => {
             eprintln!("error: --mail-from: {message}");
             return ExitCode::from(EXIT_USAGE);
         }
-    }
+    };
+    let data_dir = DataDir {
+        path: cli.data_dir,
+        settings: dit_core::service::context::Settings::with_portal_url(&cli.portal_url),
+        mail_from,
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -226,43 +208,60 @@ fn main() -> ExitCode {
         }
     };
     let status = runtime.block_on(async {
-        match cli.command {
-            Commands::Process { as_of, from, paths } => {
-                let origin = from.unwrap_or(FileOrigin::Operator);
-                process::run(&cli.data_dir, as_of, &origin, &paths).await
+        match run(cli.command, &data_dir).await {
+            Ok(status) => status,
+            Err((status, message)) => {
+                eprintln!("error: {message}");
+                status
             }
-            Commands::Action { as_sender, file } => {
-                action::run(
-                    &cli.data_dir,
-                    as_sender.unwrap_or(Principal::Operator),
-                    &file,
-                )
-                .await
-            }
-            Commands::Show { json, key } => show::run(&cli.data_dir, &key, json).await,
-            Commands::Bench {
-                records,
-                portal: true,
-                ..
-            } => bench::portal(records.unwrap_or(10_000)).await,
-            Commands::Bench {
-                records,
-                trusts,
-                write,
-                portal: false,
-            } => bench::run(records, trusts, write.as_deref()),
-            Commands::Export {
-                date,
-                full,
-                local_office,
-            } => export::run(&cli.data_dir, date, full, local_office.as_deref()).await,
-            Commands::Remind { date } => remind::run(&cli.data_dir, date).await,
-            Commands::Purge { date } => purge::run(&cli.data_dir, date),
-            Commands::Serve { who, port, assets } => {
-                serve::run(&cli.data_dir, &who, port, assets.as_deref()).await
-            }
-            Commands::CheckSequences { date } => sequences::run(&cli.data_dir, date).await,
         }
     });
     ExitCode::from(status)
+}
+
+/// Runs one command. Its own arguments are checked first (a usage error wins), then the data
+/// directory is opened, here and nowhere else, for every command that works on it.
+///
+/// # Errors
+/// The exit status and message of a usage error or of a data directory that cannot be opened.
+async fn run(command: Commands, data_dir: &DataDir) -> Result<u8, (u8, String)> {
+    let open = || data_dir.open(false);
+    Ok(match command {
+        Commands::Process { as_of, from, paths } => {
+            let origin = from.unwrap_or(FileOrigin::Operator);
+            let files = process::expand(&paths).map_err(|message| (EXIT_USAGE, message))?;
+            process::adopt_configuration(&data_dir.path, &paths)?;
+            let local = data_dir.open(true)?;
+            process::run(local, as_of, &origin, &files).await
+        }
+        Commands::Action { as_sender, file } => {
+            let text = action::read_input(&file).map_err(|message| (EXIT_USAGE, message))?;
+            let sender = as_sender.unwrap_or(Principal::Operator);
+            action::run(open()?, sender, &file, &text).await
+        }
+        Commands::Show { json, key } => show::run(open()?, &key, json).await,
+        Commands::Bench {
+            records,
+            portal: true,
+            ..
+        } => bench::portal(records.unwrap_or(10_000)).await,
+        Commands::Bench {
+            records,
+            trusts,
+            write,
+            portal: false,
+        } => bench::run(records, trusts, write.as_deref()),
+        Commands::Export {
+            date,
+            full,
+            local_office,
+        } => export::run(open()?, date, full, local_office.as_deref()).await,
+        Commands::Remind { date } => remind::run(open()?, date).await,
+        Commands::Purge { date } => purge::run(open()?, date),
+        Commands::Serve { who, port, assets } => {
+            let identity = serve::identity(&who).map_err(|message| (EXIT_USAGE, message))?;
+            serve::run(open()?, identity, port, assets.as_deref()).await
+        }
+        Commands::CheckSequences { date } => sequences::run(open()?, date).await,
+    })
 }

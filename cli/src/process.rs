@@ -6,84 +6,15 @@ use chrono::{NaiveDate, Utc};
 use dit_core::ports::Area;
 use dit_core::service::inbound::process_inbound;
 use dit_core::service::report::{FileReport, Outcome};
-use dit_core::service::{Context, Settings};
 use dit_domain::boundary::FileOrigin;
 use dit_domain::envelope::business_order_key;
-use dit_domain::org::Organisations;
-use dit_embedded::folders::FolderBlobs;
-use dit_embedded::mail::EmlMailer;
-use dit_embedded::sqlite::SqliteStore;
 
+use crate::exit::{EXIT_FAILED, EXIT_QUARANTINED};
+use crate::local::{Local, ORGANISATIONS_FILE};
 use crate::progress::Bar;
-use crate::{EXIT_FAILED, EXIT_QUARANTINED, EXIT_USAGE};
-
-const ORGANISATIONS_FILE: &str = "organisations.toml";
-
-/// The embedded environment: the data directory's store, folders and configuration.
-pub struct Local {
-    pub store: SqliteStore,
-    pub blobs: FolderBlobs,
-    pub organisations: Organisations,
-    /// The settings of this run (the portal address given by `--portal-url`).
-    pub settings: Settings,
-    /// E-mail alerts as `.eml` files under `DIR/outbound/mail/<VPD>/`, from `--mail-from`.
-    pub mailer: EmlMailer,
-}
-
-impl Local {
-    /// The services' context, at `now`.
-    pub fn context(&self, now: chrono::DateTime<Utc>) -> Context<'_> {
-        Context::new(&self.store, &self.blobs, &self.organisations, now)
-            .with_settings(&self.settings)
-            .with_mailer(&self.mailer)
-    }
-}
-
-/// Opens DIR; with `create`, makes it and its database if missing.
-pub fn open(data_dir: &Path, create: bool) -> Result<Local, (u8, String)> {
-    if !data_dir.is_dir() {
-        if !create {
-            return Err((
-                EXIT_USAGE,
-                format!(
-                    "data directory {} does not exist; run `dit --data-dir {} process ...` first",
-                    data_dir.display(),
-                    data_dir.display()
-                ),
-            ));
-        }
-        std::fs::create_dir_all(data_dir).map_err(|e| {
-            (
-                EXIT_FAILED,
-                format!("cannot create data directory {}: {e}", data_dir.display()),
-            )
-        })?;
-    }
-    let config_path = data_dir.join(ORGANISATIONS_FILE);
-    let text = std::fs::read_to_string(&config_path).map_err(|e| {
-        (
-            EXIT_USAGE,
-            format!(
-                "cannot read {}: {e}\nCreate it (see README, \"Organisation configuration\"), or process a folder that holds an {ORGANISATIONS_FILE}.",
-                config_path.display()
-            ),
-        )
-    })?;
-    let organisations = Organisations::from_toml(&text, &config_path.display().to_string())
-        .map_err(|e| (EXIT_USAGE, e.to_string()))?;
-    let store =
-        SqliteStore::open(&data_dir.join("state.db")).map_err(|e| (EXIT_FAILED, e.to_string()))?;
-    Ok(Local {
-        store,
-        blobs: FolderBlobs::new(data_dir),
-        organisations,
-        settings: crate::settings(),
-        mailer: EmlMailer::new(data_dir, crate::mail_from()),
-    })
-}
 
 /// The files to process, in order: explicit files as given, each folder's files in business order.
-fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_file() {
@@ -114,7 +45,7 @@ fn file_name(path: &Path) -> String {
 }
 
 /// A first run on a fresh DIR may take its configuration from a processed folder.
-fn adopt_configuration(data_dir: &Path, paths: &[PathBuf]) -> Result<(), (u8, String)> {
+pub fn adopt_configuration(data_dir: &Path, paths: &[PathBuf]) -> Result<(), (u8, String)> {
     let target = data_dir.join(ORGANISATIONS_FILE);
     if target.exists() {
         return Ok(());
@@ -139,28 +70,15 @@ fn adopt_configuration(data_dir: &Path, paths: &[PathBuf]) -> Result<(), (u8, St
 }
 
 pub async fn run(
-    data_dir: &Path,
+    local: Local,
     as_of: Option<NaiveDate>,
     origin: &FileOrigin,
-    paths: &[PathBuf],
+    files: &[PathBuf],
 ) -> u8 {
-    let files = match expand(paths) {
-        Ok(files) => files,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return EXIT_USAGE;
-        }
-    };
-    let local = match adopt_configuration(data_dir, paths).and_then(|()| open(data_dir, true)) {
-        Ok(local) => local,
-        Err((status, message)) => {
-            eprintln!("error: {message}");
-            return status;
-        }
-    };
+    let data_dir = local.dir.as_path();
     let bar = Bar::default();
     let mut reports: Vec<FileReport> = Vec::new();
-    for path in &files {
+    for path in files {
         let name = file_name(path);
         let inbound = match local.blobs.path(Area::Inbound, &name) {
             Ok(inbound) => inbound,

@@ -8,17 +8,11 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate, Utc};
 use dit_domain::retention::{self, BLOB_RULES};
 
-use crate::process::open;
-use crate::EXIT_FAILED;
+use crate::exit::EXIT_FAILED;
+use crate::local::Local;
 
-pub fn run(data_dir: &Path, date: NaiveDate) -> u8 {
-    let local = match open(data_dir, false) {
-        Ok(local) => local,
-        Err((status, message)) => {
-            eprintln!("error: {message}");
-            return status;
-        }
-    };
+pub fn run(local: Local, date: NaiveDate) -> u8 {
+    let data_dir = local.dir.as_path();
     let purged = match local.store.purge(date) {
         Ok(purged) => purged,
         Err(err) => {

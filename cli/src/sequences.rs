@@ -7,17 +7,11 @@ use std::path::Path;
 use chrono::{NaiveDate, Utc};
 use dit_core::service::sequence_check::{self, SequenceCheckRun};
 
-use crate::process::open;
-use crate::EXIT_FAILED;
+use crate::exit::EXIT_FAILED;
+use crate::local::Local;
 
-pub async fn run(data_dir: &Path, date: NaiveDate) -> u8 {
-    let local = match open(data_dir, false) {
-        Ok(local) => local,
-        Err((status, message)) => {
-            eprintln!("error: {message}");
-            return status;
-        }
-    };
+pub async fn run(local: Local, date: NaiveDate) -> u8 {
+    let data_dir = local.dir.as_path();
     let ctx = local.context(Utc::now());
     match sequence_check::run(&ctx, date).await {
         Ok(run) => {

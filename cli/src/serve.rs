@@ -9,28 +9,23 @@ use axum::Extension;
 use dit_core::service::context::Ports;
 use dit_portal::{Assets, CsrfKey, Downloads, Identity, Portal};
 
-use crate::process::open;
-use crate::{EXIT_FAILED, EXIT_USAGE};
+use crate::exit::{EXIT_FAILED, EXIT_USAGE};
+use crate::local::Local;
 
-pub async fn run(data_dir: &Path, who: &str, port: u16, assets: Option<&Path>) -> u8 {
+/// Who `--as` signs in, as the user running `dit`.
+///
+/// # Errors
+/// The usage error of an `--as` that names no one.
+pub fn identity(who: &str) -> Result<Identity, String> {
     let user = std::env::var("USER")
         .ok()
         .filter(|u| !u.trim().is_empty())
         .unwrap_or_else(|| "local user".to_string());
-    let identity = match Identity::parse_as(who, &user) {
-        Ok(identity) => identity,
-        Err(err) => {
-            eprintln!("error: --as {err}");
-            return EXIT_USAGE;
-        }
-    };
-    let local = match open(data_dir, false) {
-        Ok(local) => local,
-        Err((status, message)) => {
-            eprintln!("error: {message}");
-            return status;
-        }
-    };
+    Identity::parse_as(who, &user).map_err(|err| format!("--as {err}"))
+}
+
+pub async fn run(local: Local, identity: Identity, port: u16, assets: Option<&Path>) -> u8 {
+    let data_dir = local.dir.as_path();
     if let Some(vpd) = identity.vpd() {
         if local.organisations.get(vpd).is_none() {
             eprintln!(

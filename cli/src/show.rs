@@ -1,16 +1,14 @@
 //! `dit show KEY`: "where is my applicant?" by applicant number, GMC number or placement id,
 //! rejected applications (records that failed their load checks) included.
 
-use std::path::Path;
-
 use dit_core::ports::{StateStore, StoreError};
-use dit_core::service::messages::status_text;
+use dit_core::service::messages::answering::status_text;
 use dit_domain::model::{
     Applicant, HistoryEntry, HistoryOutcome, PersonUpdate, RejectedApplication, RejectedLookup,
 };
 
-use crate::process::open;
-use crate::EXIT_FAILED;
+use crate::exit::EXIT_FAILED;
+use crate::local::Local;
 
 /// Exit status when nothing matches the key.
 const EXIT_NOT_FOUND: u8 = 4;
@@ -68,14 +66,7 @@ async fn find_rejected(
     Ok(found)
 }
 
-pub async fn run(data_dir: &Path, key: &str, json: bool) -> u8 {
-    let local = match open(data_dir, false) {
-        Ok(local) => local,
-        Err((status, message)) => {
-            eprintln!("error: {message}");
-            return status;
-        }
-    };
+pub async fn run(local: Local, key: &str, json: bool) -> u8 {
     let key = key.trim();
     let result = async {
         let mut shown = Vec::new();

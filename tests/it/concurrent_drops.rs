@@ -21,7 +21,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use dit_aws::dynamo::DynamoStore;
 use dit_aws::s3::{S3Blobs, S3Layout};
 use dit_core::ports::{Area, BlobStore, StateStore};
-use dit_core::service::{Ports, Settings};
+use dit_core::service::context::{Ports, Settings};
 use dit_domain::boundary::FileOrigin;
 use dit_test_support::faults::{Fault, Faults, FaultyBlobs, FaultyStore};
 use dit_test_support::samples::sample_organisations;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use dit_aws::dynamo::DynamoStore;
 use dit_aws::s3::{S3Blobs, S3Layout};
 use dit_core::ports::Area;
-use dit_core::service::messages::{answer_key, trac_answer_key, Answer, AnswerStatus};
+use dit_core::service::messages::answering::{answer_key, trac_answer_key, Answer, AnswerStatus};
 use dit_domain::boundary::{MessageSender, Principal};
 use dit_domain::lifecycle::ApplicantState;
 use dit_test_support::applicants::{
@@ -380,7 +380,7 @@ async fn message_ids_outside_the_rule_are_refused_on_moto() {
 async fn the_handler_judges_a_queue_message_by_its_sqs_sender_id_on_moto() {
     use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
     use aws_sdk_sqs::types::MessageSystemAttributeName;
-    use dit_core::service::{Ports, Settings};
+    use dit_core::service::context::{Ports, Settings};
     use dit_domain::org::Organisations;
     use dit_test_support::applicants::ORGANISATIONS;
 

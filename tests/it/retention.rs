@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::NaiveDate;
-use dit_core::service::messages::AnswerStatus;
+use dit_core::service::messages::answering::AnswerStatus;
 use dit_core::service::report::Outcome;
 use dit_domain::app::APP_FIELDS;
 use dit_domain::boundary::Principal;

@@ -1,7 +1,7 @@
 //! Start-up configuration, read once from the environment; a mistake fails the cold start, not a message.
 
-pub use dit_aws::config::LambdaConfig;
-pub use dit_core::config::{organisations, ConfigError, OrganisationsSource};
+use dit_aws::config::LambdaConfig;
+use dit_core::config::ConfigError;
 use dit_core::service::context::DEFAULT_MAX_FILE_BYTES;
 
 /// The settings every function reads, and this function's size limit.
@@ -33,6 +33,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dit_core::config::OrganisationsSource;
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {

@@ -1,6 +1,6 @@
 //! Start-up only: read the configuration, build the SDK clients and adapters once, run the handler.
 
-use dit_core::service::Settings;
+use dit_core::service::context::Settings;
 use inbound_file::config::Config;
 use inbound_file::{handle, Deps};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};

@@ -19,13 +19,11 @@
 //! A plain async function over the ports, so tests call it with SQLite and folders or with
 //! DynamoDB and S3 on moto; `main.rs` only builds the real adapters once and starts the runtime.
 
-pub mod config;
-
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use dit_core::service::export::{export_changes, export_full, ExportReport};
+use dit_core::service::context::{Ports, ProcessError};
+use dit_core::service::export::{export_to_tis, ExportKind, ExportReport};
 use dit_core::service::reminders::{self, ReminderReport};
 use dit_core::service::sequence_check::{self, SequenceCheckRun};
-use dit_core::service::{Ports, ProcessError};
 use dit_domain::envelope::LOCAL_OFFICES;
 use lambda_runtime::{Error, LambdaEvent};
 use serde::Serialize;
@@ -283,29 +281,21 @@ pub async fn run(ports: &Ports, invocation: &Invocation) -> Result<JobReport, Pr
             .await
             .map(JobReport::SequenceCheck),
         Job::TisExport { local_office, full } => {
-            // Files are stamped with the scheduled time (or the business date), never the clock.
-            let export = ports.context(invocation.scheduled_at.unwrap_or_else(|| {
-                invocation
-                    .business_date
-                    .and_time(chrono::NaiveTime::MIN)
-                    .and_utc()
-            }));
-            let offices: std::collections::BTreeSet<String> = ports
-                .organisations
-                .iter()
-                .filter(|o| o.live)
-                .map(|o| o.local_office.clone())
-                .filter(|lo| local_office.as_ref().is_none_or(|wanted| wanted == lo))
-                .collect();
-            let mut reports = Vec::new();
-            for office in offices {
-                reports.push(if *full {
-                    export_full(&export, &office, invocation.business_date).await?
-                } else {
-                    export_changes(&export, &office, invocation.business_date).await?
-                });
-            }
-            Ok(JobReport::TisExport(reports))
+            let kind = if *full {
+                ExportKind::Full
+            } else {
+                ExportKind::Changes
+            };
+            export_to_tis(
+                &ctx,
+                invocation.business_date,
+                invocation.scheduled_at,
+                local_office.as_deref(),
+                kind,
+            )
+            .await
+            .map(JobReport::TisExport)
+            .map_err(|failure| failure.error)
         }
     }
 }

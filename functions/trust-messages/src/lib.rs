@@ -10,13 +10,11 @@
 //! message (never from the body), mapped to a trust, Trac or an operator by the `[[sender]]`
 //! entries of the organisation configuration.
 
-pub mod config;
-
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::Utc;
 use dit_aws::sqs::{handle_batch, Disposition};
+use dit_core::service::context::Ports;
 use dit_core::service::messages::handle_message;
-use dit_core::service::Ports;
 use lambda_runtime::{Error, LambdaEvent};
 use tracing::{error, warn};
 

@@ -3,8 +3,7 @@
 
 use dit_core::config::{optional, organisations, required, ConfigError, OrganisationsSource};
 use dit_core::ports::{Mailer, NoMailer};
-use dit_core::service::context::DEFAULT_PORTAL_URL;
-use dit_core::service::{Ports, Settings};
+use dit_core::service::context::{Ports, Settings, DEFAULT_PORTAL_URL};
 use dit_domain::mail::FromAddress;
 use dit_domain::org::Organisations;
 

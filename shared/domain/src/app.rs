@@ -3,9 +3,12 @@
 //! Checks that need other records or stored state (repeats in the file, earlier loads, positions,
 //! organisations, known persons) live in the inbound service; this module only looks at one line.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::envelope::QuarantineReason;
 use super::messages::Message;
 
 /// Field names in file order, index 0 being the record code.
@@ -73,6 +76,48 @@ const DISABILITIES: [&str; 3] = ["Y", "N", "U"];
 /// ISO 3166-1 alpha-2 codes.
 const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
 
+/// ESR's limit on applicant records for one position in one APP file.
+pub const MAX_RECORDS_PER_POSITION: u64 = 40;
+
+/// The limit of [`MAX_RECORDS_PER_POSITION`] over one APP file: counts the records of each
+/// POSITION_ID as the lines are scanned, so a file over the limit is quarantined before any of it
+/// is applied.
+#[derive(Debug, Default)]
+pub struct RecordsPerPosition {
+    counted: HashMap<String, u64>,
+}
+
+impl RecordsPerPosition {
+    /// Counts one APP data line as read (`line` is its line in the file).
+    ///
+    /// # Errors
+    /// The `position_over_limit` quarantine once a POSITION_ID has more than the limit.
+    pub fn count(&mut self, record: &csv::StringRecord, line: u64) -> Result<(), QuarantineReason> {
+        let position = field_of(record, "POSITION_ID").trim();
+        let count = self.counted.entry(position.to_string()).or_default();
+        *count += 1;
+        if *count > MAX_RECORDS_PER_POSITION {
+            return Err(QuarantineReason::new(
+                "position_over_limit",
+                format!(
+                    "more than {MAX_RECORDS_PER_POSITION} records for POSITION_ID {position} (ESR's limit for one position in one file)"
+                ),
+                Some(line),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The untrimmed value of the named APP field in a record as read, empty when not supplied.
+fn field_of<'r>(record: &'r csv::StringRecord, field: &str) -> &'r str {
+    APP_FIELDS
+        .iter()
+        .position(|f| *f == field)
+        .and_then(|i| record.get(i))
+        .unwrap_or("")
+}
+
 /// Free-text fields limited to 60 characters.
 const SHORT_TEXT_FIELDS: [&str; 2] = ["RELIGIOUS_BELIEF", "SEXUAL_ORIENTATION"];
 
@@ -100,11 +145,7 @@ impl RawApp {
 
     /// The trimmed value of a field, empty when not supplied.
     pub fn get(&self, field: &str) -> &str {
-        APP_FIELDS
-            .iter()
-            .position(|f| *f == field)
-            .and_then(|i| self.fields.get(i))
-            .unwrap_or("")
+        field_of(&self.fields, field)
     }
 
     fn opt(&self, field: &str) -> Option<String> {

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::app::parse_iso_date;
+use super::lifecycle::PersonType;
 
 pub const POS_FIELDS: [&str; 14] = [
     "RECORD_CODE",
@@ -89,6 +90,16 @@ pub struct Position {
 }
 
 impl Position {
+    /// The person type of a hire on this position: Honorary on a Host Employer position (the lead
+    /// employer holds the employment, the host trust keeps an honorary record), Employee otherwise.
+    pub fn hire_as(&self) -> PersonType {
+        if self.host_lead == Some(HostLead::HostEmployer) {
+            PersonType::Honorary
+        } else {
+            PersonType::Employee
+        }
+    }
+
     /// Only active positions with a valid, non-duplicate DPN resolve APP records and go to TIS.
     pub fn is_usable(&self) -> bool {
         self.status == PositionStatus::Active

@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use dit_core::ports::{Area, BlobStore, StateStore};
-use dit_core::service::inbound::{process_inbound, Context, Settings};
-use dit_core::service::messages::{handle_message, MessageResult};
+use dit_core::service::context::{Context, Settings};
+use dit_core::service::inbound::process_inbound;
+use dit_core::service::messages::answering::MessageResult;
+use dit_core::service::messages::handle_message;
 use dit_core::service::report::{FileReport, Outcome};
 use dit_core::service::NoProgress;
 use dit_domain::app::APP_FIELDS;

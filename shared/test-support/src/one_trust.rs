@@ -4,7 +4,8 @@
 
 use chrono::{TimeZone, Utc};
 use dit_core::ports::{Area, BlobStore};
-use dit_core::service::inbound::{process_inbound, Context, Settings};
+use dit_core::service::context::{Context, Settings};
+use dit_core::service::inbound::process_inbound;
 use dit_core::service::report::FileReport;
 use dit_core::service::NoProgress;
 use dit_domain::boundary::FileOrigin;

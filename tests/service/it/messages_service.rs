@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use dit_core::ports::Area;
-use dit_core::service::messages::{answer_key, Answer, AnswerStatus};
+use dit_core::service::messages::answering::{answer_key, Answer, AnswerStatus};
 use dit_domain::lifecycle::ApplicantState;
 use dit_domain::model::{Cause, HistoryOutcome, PersonUpdateStatus};
 use dit_embedded::folders::FolderBlobs;

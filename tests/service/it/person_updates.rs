@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use dit_core::ports::Area;
 use dit_core::service::export::export_changes;
-use dit_core::service::messages::AnswerStatus;
+use dit_core::service::messages::answering::AnswerStatus;
 use dit_domain::model::HistoryOutcome;
 use dit_test_support::applicants::{action, at, Env, LEAD_504};
 use dit_test_support::on_both_stores;

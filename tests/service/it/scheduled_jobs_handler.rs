@@ -5,7 +5,7 @@ use std::path::Path;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use dit_core::ports::StateStore;
-use dit_core::service::Ports;
+use dit_core::service::context::Ports;
 use dit_embedded::sqlite::SqliteStore;
 use dit_test_support::samples::{
     json_event, payload, ports_with, process_samples_into, unreachable_dynamo,

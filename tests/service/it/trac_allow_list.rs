@@ -4,7 +4,7 @@
 //! applicants.
 
 use dit_core::ports::Area;
-use dit_core::service::messages::{trac_answer_key, Answer, AnswerStatus};
+use dit_core::service::messages::answering::{trac_answer_key, Answer, AnswerStatus};
 use dit_domain::model::HistoryOutcome;
 use dit_domain::org::Organisations;
 use dit_test_support::applicants::{action, Env, HOST_505_PART, LEAD_504, SECOND_504};

@@ -4,7 +4,7 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::Utc;
 use dit_core::ports::Area;
-use dit_core::service::Ports;
+use dit_core::service::context::Ports;
 use dit_domain::lifecycle::ApplicantState;
 use dit_domain::model::{Cause, HistoryOutcome, PersonUpdateStatus};
 use dit_test_support::samples::{

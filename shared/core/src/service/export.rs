@@ -2,13 +2,13 @@
 //! office's live trusts) compared with what TIS was last sent, and, in Full Records mode, the person
 //! updates of hired lead-employer trainees.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::context::{Context, ProcessError};
 use crate::ports::{Area, Counter};
+use crate::service::context::{Context, ProcessError};
 use dit_domain::app::PERSON_FIELDS;
 use dit_domain::envelope::{FileType, LineReader, OutboundFile};
 use dit_domain::model::{FileClaim, FileStatus, PersonUpdate, PersonUpdateStatus, ProcessedFile};
@@ -48,6 +48,73 @@ pub struct ExportReport {
     pub deleted: usize,
     pub person_updates: usize,
     pub message: String,
+}
+
+/// Which file an export writes for each office.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportKind {
+    /// The RMC: what changed since the office's last export.
+    Changes,
+    /// The RMF: every usable position, after which TIS's view is exactly that.
+    Full,
+}
+
+/// The export that stopped at an office: the offices exported before it, and its error.
+#[derive(Debug, thiserror::Error)]
+#[error("{local_office}: {error}")]
+pub struct ExportFailure {
+    pub exported: Vec<ExportReport>,
+    pub local_office: String,
+    #[source]
+    pub error: ProcessError,
+}
+
+/// The export to TIS of one business date, as the `tis-export` schedule and `dit export` run it:
+/// one file of `kind` for every local office with a live trust (or only `only_office`), in office
+/// order. The files are stamped with `scheduled_at` (the schedule's time) or else the business
+/// date's midnight, never the clock, so the same inputs give the same bytes on every run.
+///
+/// An empty result means no live trust is managed by the office(s) asked for.
+///
+/// # Errors
+/// The first office's store or blob failure, with the offices exported before it (a rerun gives
+/// the same files).
+pub async fn export_to_tis(
+    ctx: &Context<'_>,
+    business_date: NaiveDate,
+    scheduled_at: Option<DateTime<Utc>>,
+    only_office: Option<&str>,
+    kind: ExportKind,
+) -> Result<Vec<ExportReport>, ExportFailure> {
+    let stamped = Context {
+        now: scheduled_at.unwrap_or_else(|| business_date.and_time(NaiveTime::MIN).and_utc()),
+        ..*ctx
+    };
+    let offices: BTreeSet<&str> = ctx
+        .organisations
+        .iter()
+        .filter(|o| o.live)
+        .map(|o| o.local_office.as_str())
+        .filter(|office| only_office.is_none_or(|wanted| wanted == *office))
+        .collect();
+    let mut exported = Vec::new();
+    for office in offices {
+        let report = match kind {
+            ExportKind::Changes => export_changes(&stamped, office, business_date).await,
+            ExportKind::Full => export_full(&stamped, office, business_date).await,
+        };
+        match report {
+            Ok(report) => exported.push(report),
+            Err(error) => {
+                return Err(ExportFailure {
+                    exported,
+                    local_office: office.to_string(),
+                    error,
+                })
+            }
+        }
+    }
+    Ok(exported)
 }
 
 /// The POR fields (after POSITION_ID and CHANGE_DELETE) TIS should hold for a position, or `None`

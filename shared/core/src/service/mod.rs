@@ -1,20 +1,15 @@
 //! Application services: the handler code shared by the Lambda functions and the `dit` program.
 //! They orchestrate the domain over the ports and never see an AWS type.
 
-mod app_file;
 pub mod context;
-mod dnc_file;
 pub mod export;
 pub mod inbound;
 pub mod messages;
 pub mod moves;
 pub mod output;
-mod pos_file;
 pub mod reminders;
 pub mod report;
 pub mod sequence_check;
-
-pub use context::{Context, Ports, ProcessError, Settings};
 
 /// Receives progress of long runs (a progress bar in `dit`, nothing in Lambda).
 pub trait Progress: Send + Sync {

@@ -53,14 +53,36 @@ pub async fn change(
     actor: &str,
     decide: impl Fn(&Applicant, &[HistoryEntry]) -> Decision,
 ) -> Result<ChangeOutcome, StoreError> {
+    let decide = |current: &Applicant, history: &[HistoryEntry]| (decide(current, history), ());
+    let (outcome, _) =
+        change_with_finding(store, applicant_number, now, cause, actor, decide).await?;
+    Ok(outcome)
+}
+
+/// [`change`] for a caller whose decision also finds something it needs afterwards (why it
+/// decided so, for an answer): `decide` returns the decision and that finding, and the finding of
+/// the decision that was stored (the last attempt's) comes back beside the outcome, `None` only
+/// when the applicant was not found.
+///
+/// # Errors
+/// [`StoreError`] from the store, or `Unavailable` when the applicant stays contended.
+pub async fn change_with_finding<F>(
+    store: &dyn StateStore,
+    applicant_number: &str,
+    now: DateTime<Utc>,
+    cause: &Cause,
+    actor: &str,
+    decide: impl Fn(&Applicant, &[HistoryEntry]) -> (Decision, F),
+) -> Result<(ChangeOutcome, Option<F>), StoreError> {
     for _ in 0..MAX_ATTEMPTS {
         let Some(current) = store.applicant(applicant_number).await? else {
-            return Ok(ChangeOutcome::NotFound);
+            return Ok((ChangeOutcome::NotFound, None));
         };
         let history = store.history(applicant_number).await?;
         let seq = current.version + 1;
-        let (mut next, entry, refusal) = match decide(&current, &history) {
-            Decision::NoChange => return Ok(ChangeOutcome::Unchanged(current)),
+        let (decision, finding) = decide(&current, &history);
+        let (mut next, entry, refusal) = match decision {
+            Decision::NoChange => return Ok((ChangeOutcome::Unchanged(current), Some(finding))),
             Decision::Apply {
                 updated,
                 command,
@@ -99,7 +121,7 @@ pub async fn change(
         next.updated_at = now;
         match store.record_move(current.version, &next, &entry).await? {
             MoveOutcome::Stored => {
-                return Ok(match refusal {
+                let outcome = match refusal {
                     Some(reason) => ChangeOutcome::Refused {
                         applicant: next,
                         reason,
@@ -108,7 +130,8 @@ pub async fn change(
                         applicant: next,
                         entry,
                     },
-                })
+                };
+                return Ok((outcome, Some(finding)));
             }
             MoveOutcome::Conflict => continue,
         }

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use tracing::{info, warn};
 
-use super::{Context, ProcessError};
+use super::context::{Context, ProcessError};
 use crate::ports::{Area, BlobError, BlobStore, NewObject};
 use dit_domain::mail::{compose, Alerting};
 

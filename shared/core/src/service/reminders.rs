@@ -31,7 +31,7 @@ use crate::ports::{Area, MoveOutcome};
 use dit_domain::lifecycle::{ApplicantState, PersonType, Transition};
 use dit_domain::model::{Applicant, Cause, HistoryEntry, Reminded};
 use dit_domain::notify::{Starter, StarterReminder};
-use dit_domain::pos::HostLead;
+use dit_domain::pos::Position;
 
 /// The watermark's job name (and the file-name fragment of the outputs).
 pub const JOB: &str = "new-starter-reminder";
@@ -268,24 +268,17 @@ async fn remind(
         let mut reminder = StarterReminder::new(&vpd, &name, business_date, hire_date);
         reminder.starters = applicants
             .iter()
-            .map(|(a, late)| {
-                let host = positions
+            .map(|(a, late)| Starter {
+                position_number: a.position_number.clone(),
+                last_name: a.details.last_name.clone(),
+                first_name: a.details.first_name.clone(),
+                gmc_number: a.gmc_number().unwrap_or_default().to_string(),
+                projected_hire_date: a.projected_hire_date,
+                hire_as: positions
                     .get(&a.position_id)
-                    .is_some_and(|p| p.host_lead == Some(HostLead::HostEmployer));
-                Starter {
-                    position_number: a.position_number.clone(),
-                    last_name: a.details.last_name.clone(),
-                    first_name: a.details.first_name.clone(),
-                    gmc_number: a.gmc_number().unwrap_or_default().to_string(),
-                    projected_hire_date: a.projected_hire_date,
-                    hire_as: if host {
-                        PersonType::Honorary
-                    } else {
-                        PersonType::Employee
-                    },
-                    applicant_number: a.applicant_number.clone(),
-                    late: *late,
-                }
+                    .map_or(PersonType::Employee, Position::hire_as),
+                applicant_number: a.applicant_number.clone(),
+                late: *late,
             })
             .collect();
         // Stores return starters in different orders; the reminder's order must not depend on it.

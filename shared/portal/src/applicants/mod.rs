@@ -19,13 +19,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use dit_core::ports::Area;
-use dit_core::service::messages::{answer_key, handle_portal_action, Answer, AnswerStatus};
+use dit_core::service::messages::answering::{answer_key, Answer, AnswerStatus};
+use dit_core::service::messages::handle_portal_action;
 use dit_domain::actions::MAX_REASON_CHARS;
 use dit_domain::lifecycle::{decide, ApplicantState, Command, PersonType, Transition};
 use dit_domain::model::{
     Applicant, ApplicantSummary, HistoryEntry, HistoryOutcome, RejectedApplication, RejectedLookup,
 };
-use dit_domain::pos::HostLead;
 
 use crate::csrf::{is_action_id, new_action_id};
 use crate::format;
@@ -78,7 +78,7 @@ async fn host_employer(
         .await?;
     let position = positions.get(&applicant.position_id);
     Ok((
-        position.is_some_and(|p| p.host_lead == Some(HostLead::HostEmployer)),
+        position.is_some_and(|p| p.hire_as() == PersonType::Honorary),
         position
             .map(|p| p.position_name.clone())
             .unwrap_or_default(),

@@ -291,7 +291,7 @@ async fn a_gap_in_the_sequence_is_processed_without_a_per_file_warning_and_liste
         .outbound("operator/files/DE_KSS_APP_20261121_00000041.DAT.json")
         .await;
     assert!(!stored.contains("00000040"));
-    let ctx = dit_core::service::Context::new(
+    let ctx = dit_core::service::context::Context::new(
         &env.store,
         &env.blobs,
         &env.organisations,

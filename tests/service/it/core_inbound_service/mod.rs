@@ -2,7 +2,7 @@
 
 use chrono::{TimeZone, Utc};
 use dit_core::ports::{Area, BlobStore, StateStore};
-use dit_core::service::inbound::Context;
+use dit_core::service::context::Context;
 use dit_core::service::report::Outcome;
 use dit_domain::app::APP_FIELDS;
 use dit_test_support::applicants::envelope;

@@ -3,11 +3,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::context::{Context, ProcessError};
-use super::inbound::Accepted;
-use super::output::{file_made_at, put_notifications, TrustOutput};
-use super::report::{FileReport, Outcome};
+use super::accepted::AcceptedFile;
 use crate::ports::{Area, Counter, CreateOutcome, NewApplicant, StoreError};
+use crate::service::context::{Context, ProcessError};
+use crate::service::output::{file_made_at, put_notifications, TrustOutput};
+use crate::service::report::{FileReport, Outcome};
 use dit_domain::app::{check_record, CheckedApp, RawApp};
 use dit_domain::envelope::{FileType, LineReader, OutboundFile};
 use dit_domain::lifecycle::{check_transfer_window, decide, ApplicantState, Command, Transition};
@@ -71,7 +71,7 @@ struct Loadable {
 
 pub(crate) async fn process(
     ctx: &Context<'_>,
-    file: &Accepted<'_>,
+    file: &AcceptedFile<'_>,
 ) -> Result<FileReport, ProcessError> {
     ctx.store.begin_bulk().await?;
     let decided = decide_file(ctx, file).await;
@@ -86,7 +86,7 @@ pub(crate) async fn process(
 /// Decides and stores every record of the file, chunk by chunk, into the outputs.
 async fn decide_file<'c>(
     ctx: &Context<'c>,
-    file: &Accepted<'_>,
+    file: &AcceptedFile<'_>,
 ) -> Result<Outputs<'c>, ProcessError> {
     let mut outputs = Outputs::new(ctx, file);
     let mut seen_placements: HashSet<String> = HashSet::new();
@@ -182,7 +182,7 @@ impl PositionsSeen {
 
 async fn decide_chunk(
     ctx: &Context<'_>,
-    file: &Accepted<'_>,
+    file: &AcceptedFile<'_>,
     chunk: u64,
     lines: Vec<Line>,
     seen_placements: &mut HashSet<String>,
@@ -215,7 +215,7 @@ async fn decide_chunk(
 }
 
 fn rejected_application(
-    file: &Accepted<'_>,
+    file: &AcceptedFile<'_>,
     line: &Line,
     result: &RecordResult,
     messages: &[Message],
@@ -258,7 +258,7 @@ fn managed_by(ctx: &Context<'_>, vpd: &str, lo: &str) -> bool {
 /// file already created. So a rerun gives every record the number a clean run would have.
 async fn decide_records(
     ctx: &Context<'_>,
-    file: &Accepted<'_>,
+    file: &AcceptedFile<'_>,
     chunk: u64,
     lines: &[Line],
     seen_placements: &mut HashSet<String>,
@@ -487,7 +487,7 @@ fn loaded_outcome(applicant: &Applicant) -> RecordOutcome {
 
 fn new_applicant(
     ctx: &Context<'_>,
-    file: &Accepted<'_>,
+    file: &AcceptedFile<'_>,
     loadable: &Loadable,
     number: u64,
 ) -> NewApplicant {
@@ -558,7 +558,7 @@ struct Outputs<'c> {
 }
 
 impl<'c> Outputs<'c> {
-    fn new(ctx: &Context<'c>, file: &Accepted<'_>) -> Self {
+    fn new(ctx: &Context<'c>, file: &AcceptedFile<'_>) -> Self {
         let name = file.name;
         Outputs {
             organisations: ctx.organisations,
@@ -670,7 +670,7 @@ impl<'c> Outputs<'c> {
     async fn finish(
         self,
         ctx: &Context<'_>,
-        file: &Accepted<'_>,
+        file: &AcceptedFile<'_>,
     ) -> Result<FileReport, ProcessError> {
         let Outputs {
             mut report,

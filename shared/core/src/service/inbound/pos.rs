@@ -5,11 +5,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::context::{Context, ProcessError};
-use super::inbound::Accepted;
-use super::output::{file_made_at, put_notification};
-use super::report::{FileReport, Outcome};
+use super::accepted::AcceptedFile;
 use crate::ports::Area;
+use crate::service::context::{Context, ProcessError};
+use crate::service::output::{file_made_at, put_notification};
+use crate::service::report::{FileReport, Outcome};
 use dit_domain::envelope::LineReader;
 use dit_domain::notify::{escape, page_start, table};
 use dit_domain::pos::{
@@ -88,7 +88,7 @@ impl UnreadLine {
 
 pub(crate) async fn process(
     ctx: &Context<'_>,
-    file: &Accepted<'_>,
+    file: &AcceptedFile<'_>,
 ) -> Result<FileReport, ProcessError> {
     let name = file.name;
     let vpd = name.source.as_str();

@@ -1,30 +1,27 @@
 //! Processing one inbound file: the whole-file checks of 2.3, the claim that makes redelivery safe,
-//! then the APP or POS pipeline, then the outputs.
+//! then the pipeline of the file's type, then the outputs.
+//!
+//! This module only dispatches: each pipeline is a child (`app`, `dnc`, `pos`) that knows the
+//! [`AcceptedFile`] of `accepted` and never this module, so the imports run one way.
+
+mod accepted;
+mod app;
+mod dnc;
+mod pos;
 
 use chrono::NaiveDate;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub use super::context::{Context, ProcessError, Settings, DEFAULT_MAX_FILE_BYTES};
-use super::output::{hex, put_json};
-use super::report::{FileReport, Outcome};
-use super::{app_file, dnc_file, pos_file};
 use crate::ports::Area;
+use crate::service::context::{Context, ProcessError};
+use crate::service::output::{hex, put_json};
+use crate::service::report::{FileReport, Outcome};
+use accepted::AcceptedFile;
+use dit_domain::app::RecordsPerPosition;
 use dit_domain::boundary::{quarantine_name, FileOrigin};
 use dit_domain::envelope::{self, FileName, FileType, QuarantineReason};
 use dit_domain::model::{FileClaim, FileStatus, ProcessedFile, ReceivedSequence};
-
-/// ESR's limit on applicant records for one position in one APP file.
-pub const MAX_RECORDS_PER_POSITION: u64 = 40;
-
-/// A file that passed the whole-file checks, ready for its pipeline.
-pub(crate) struct Accepted<'f> {
-    pub name: &'f FileName,
-    pub bytes: &'f [u8],
-    pub sha256: String,
-    pub business_date: NaiveDate,
-    pub generated_at: String,
-}
 
 /// Processes the inbound object `key` (relative to the inbound area), dropped by `origin`: in AWS
 /// the folder of the key ([`FileOrigin::of_inbound_key`]), locally `dit process --from` (or the
@@ -111,25 +108,13 @@ pub async fn process_received(
     }
 
     // Pass 1: the whole file must be sound before anything in it is applied.
-    let mut per_position: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut per_position = RecordsPerPosition::default();
     let scanned = envelope::scan(&bytes, &name, |line| {
         if name.file_type == FileType::App {
-            let position = line.record.get(3).unwrap_or("").trim().to_string();
-            let count = per_position.entry(position.clone()).or_default();
-            *count += 1;
-            if *count > MAX_RECORDS_PER_POSITION {
-                return Err(QuarantineReason::new(
-                    "position_over_limit",
-                    format!(
-                        "more than {MAX_RECORDS_PER_POSITION} records for POSITION_ID {position} (ESR's limit for one position in one file)"
-                    ),
-                    Some(line.line),
-                ));
-            }
+            per_position.count(line.record, line.line)?;
         }
         Ok(())
     });
-    drop(per_position);
     let envelope = match scanned {
         Ok(envelope) => envelope,
         Err(reason) => return quarantine(ctx, &received, &display, reason).await,
@@ -200,7 +185,7 @@ pub async fn process_received(
             .await?;
     }
 
-    let accepted = Accepted {
+    let accepted = AcceptedFile {
         name: &name,
         bytes: &bytes,
         sha256,
@@ -210,9 +195,9 @@ pub async fn process_received(
     ctx.progress.begin(&display, envelope.data_lines);
     // Only inbound types get here (checked above): POS, APP, DNC or DNF.
     let result = match name.file_type {
-        FileType::Pos => pos_file::process(ctx, &accepted).await,
-        FileType::Dnc | FileType::Dnf => dnc_file::process(ctx, &accepted).await,
-        _ => app_file::process(ctx, &accepted).await,
+        FileType::Pos => pos::process(ctx, &accepted).await,
+        FileType::Dnc | FileType::Dnf => dnc::process(ctx, &accepted).await,
+        _ => app::process(ctx, &accepted).await,
     };
     ctx.progress.end();
     let mut report = result?;

@@ -5,12 +5,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::context::{Context, ProcessError};
-use super::inbound::Accepted;
-use super::moves::{change, entry_caused_by, moved, ChangeOutcome, Decision};
-use super::output::{file_made_at, put_notification};
-use super::report::{FileReport, Outcome};
+use super::accepted::AcceptedFile;
 use crate::ports::{Area, StoreError};
+use crate::service::context::{Context, ProcessError};
+use crate::service::moves::{change, entry_caused_by, moved, ChangeOutcome, Decision};
+use crate::service::output::{file_made_at, put_notification};
+use crate::service::report::{FileReport, Outcome};
 use dit_domain::dnc::{
     read_record, DncRecord, NamedTrainee, NotificationType, RotationEntry, DNC_FIELDS,
 };
@@ -29,7 +29,7 @@ const NUMBER_UNAVAILABLE: &str = "Number Unavailable - Person has been removed f
 
 struct Run<'a, 'c> {
     ctx: &'a Context<'c>,
-    file: &'a Accepted<'a>,
+    file: &'a AcceptedFile<'a>,
     rotation: Vec<RotationEntry>,
     notifications: BTreeMap<(String, NotificationKind, String), TrustNotification>,
     /// Trusts whose rotation grid this file changed (their MEDROT is regenerated).
@@ -66,7 +66,7 @@ impl Answer {
 
 pub(crate) async fn process(
     ctx: &Context<'_>,
-    file: &Accepted<'_>,
+    file: &AcceptedFile<'_>,
 ) -> Result<FileReport, ProcessError> {
     let name = file.name;
     let mut report = FileReport::new(&name.name, Outcome::Processed);
@@ -173,7 +173,7 @@ pub(crate) async fn process(
 /// rows kept and removed.
 async fn replace_grid(
     ctx: &Context<'_>,
-    file: &Accepted<'_>,
+    file: &AcceptedFile<'_>,
     vpd: &str,
     unread_rows: &BTreeSet<(String, String)>,
 ) -> Result<(usize, usize), StoreError> {
@@ -193,7 +193,7 @@ async fn replace_grid(
 /// Rotation Notification with a link to its download in the portal. Returns the outputs' keys.
 async fn write_medrot(
     ctx: &Context<'_>,
-    file: &Accepted<'_>,
+    file: &AcceptedFile<'_>,
     vpd: &str,
 ) -> Result<Vec<String>, ProcessError> {
     let name = file.name;
