@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv="${DIT_VENV:-.venv}"
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== [%ss] %s\n' "$SECONDS" "$*"; }
 
 step "python tools (scripts/local-cloud-requirements.txt: moto[server], boto3, PyYAML, cargo-lambda; and cfn-lint) in $venv"
 if [ ! -x "$venv/bin/python" ]; then
