@@ -18,8 +18,9 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
   -r scripts/local-cloud-requirements.txt 'cfn-lint>=1.20,<2'
-export PATH="$PWD/$venv/bin:$PATH"
-export MOTO_SERVER="$PWD/$venv/bin/moto_server"
+venv="$(cd "$venv" && pwd)"
+export PATH="$venv/bin:$PATH"
+export MOTO_SERVER="$venv/bin/moto_server"
 
 step "npm ci (nhsuk-frontend styles for the portal, playwright-core for the browser test; pinned by package-lock.json)"
 npm ci --no-audit --no-fund
