@@ -69,7 +69,9 @@ rm -rf "$iam_audit"
 cargo test --workspace --locked
 
 step "moto benchmark, quick (a 200-record APP file through the inbound handler; the 2,000-record run: docs/PERFORMANCE.md)"
-cargo test --locked -p dit-tests --bench moto_app_file
+# --workspace, as the test build above: the same packages selected give the same feature set, so
+# nothing is compiled again (with -p dit-tests alone, 64 crates of the SDK stack were rebuilt).
+cargo test --workspace --locked --bench moto_app_file
 
 step "cfn-lint infra/template.yaml"
 cfn-lint infra/template.yaml
