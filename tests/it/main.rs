@@ -12,6 +12,7 @@ mod concurrent_drops;
 mod crash_at_every_write;
 mod dynamo_adapter;
 mod iam_audit;
+mod internal_moves;
 mod late_starters;
 mod mail_alerts;
 mod message_boundary;

@@ -14,6 +14,8 @@ use super::lifecycle::{Command, PersonType};
 
 /// The trust actions of section 3, as spelt in the `action` field.
 pub const ACTIONS: [&str; 5] = ["offer", "accept", "hire", "withdraw", "person_update"];
+/// The trust actions of revision 3 (sections 10 and 11), accepted beside [`ACTIONS`].
+pub const MORE_ACTIONS: [&str; 1] = ["update_assignment"];
 /// The command name under which Trac employment checks are recorded.
 pub const EMPLOYMENT_CHECKS: &str = "employment_checks";
 /// The only Trac status at which checks are copied.
@@ -50,6 +52,10 @@ pub enum Request {
     Hire {
         person_type: PersonType,
     },
+    /// An internal mover's move to its new post (section 10).
+    UpdateAssignment {
+        person_type: PersonType,
+    },
     /// The changed person fields, checked: [`PERSON_FIELDS`] names, values as stored.
     PersonUpdate {
         person: Map<String, Value>,
@@ -69,6 +75,10 @@ impl Request {
             Request::Accept => Some(Command::Accept),
             Request::Withdraw => Some(Command::Withdraw),
             Request::Hire { person_type } => Some(Command::Hire {
+                person_type: *person_type,
+                host_employer,
+            }),
+            Request::UpdateAssignment { person_type } => Some(Command::UpdateAssignment {
                 person_type: *person_type,
                 host_employer,
             }),
@@ -238,7 +248,7 @@ fn trust_request(
         Some(Value::String(s)) => s.trim().to_ascii_lowercase(),
         Some(_) => String::new(),
     };
-    if !ACTIONS.contains(&action.as_str()) {
+    if !ACTIONS.contains(&action.as_str()) && !MORE_ACTIONS.contains(&action.as_str()) {
         problems.push(format!("action is not one of {}", ACTIONS.join(", ")));
         return (None, None);
     }
@@ -246,28 +256,11 @@ fn trust_request(
         "offer" => Some(Request::Offer),
         "accept" => Some(Request::Accept),
         "withdraw" => Some(Request::Withdraw),
-        "hire" => match object.get("person_type") {
-            None | Some(Value::Null) => {
-                problems.push(
-                    "person_type is missing: hire needs person_type Employee or Honorary".into(),
-                );
-                None
-            }
-            Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("employee") => {
-                Some(Request::Hire {
-                    person_type: PersonType::Employee,
-                })
-            }
-            Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("honorary") => {
-                Some(Request::Hire {
-                    person_type: PersonType::Honorary,
-                })
-            }
-            Some(_) => {
-                problems.push("person_type must be Employee or Honorary".into());
-                None
-            }
-        },
+        "hire" => {
+            person_type(object, "hire", problems).map(|person_type| Request::Hire { person_type })
+        }
+        "update_assignment" => person_type(object, "update_assignment", problems)
+            .map(|person_type| Request::UpdateAssignment { person_type }),
         _ => match object.get("person") {
             Some(Value::Object(person)) if !person.is_empty() => {
                 checked_person(person, problems).map(|person| Request::PersonUpdate { person })
@@ -285,6 +278,32 @@ fn trust_request(
         },
     };
     (Some(action), request)
+}
+
+/// The person type a hire (or an update of the assignment) needs.
+fn person_type(
+    object: &Map<String, Value>,
+    action: &str,
+    problems: &mut Vec<String>,
+) -> Option<PersonType> {
+    match object.get("person_type") {
+        None | Some(Value::Null) => {
+            problems.push(format!(
+                "person_type is missing: {action} needs person_type Employee or Honorary"
+            ));
+            None
+        }
+        Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("employee") => {
+            Some(PersonType::Employee)
+        }
+        Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("honorary") => {
+            Some(PersonType::Honorary)
+        }
+        Some(_) => {
+            problems.push("person_type must be Employee or Honorary".into());
+            None
+        }
+    }
 }
 
 /// The person fields of an update, each checked like the APP field it mirrors (2.9): keys become

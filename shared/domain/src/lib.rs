@@ -5,6 +5,7 @@ pub mod app;
 pub mod boundary;
 pub mod dnc;
 pub mod envelope;
+pub mod internal_move;
 pub mod lifecycle;
 pub mod mail;
 pub mod messages;

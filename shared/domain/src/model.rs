@@ -40,6 +40,11 @@ pub struct Applicant {
     /// once per projected hire date, so one re-dated since is reminded again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminded: Option<Reminded>,
+    /// An internal mover (section 10): at load the person was already an employee of this trust
+    /// (the APC's `Application is from an EXISTING Employee`), so the trust updates the existing
+    /// assignment (`update_assignment`) instead of hiring again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub internal_mover: bool,
 }
 
 /// A new-starter reminder that named an applicant.

@@ -9,7 +9,8 @@ use dit_domain::actions::{
     is_outcome_recruited, InboundMessage, Request, Source, OUTCOME_RECRUITED,
 };
 use dit_domain::boundary::Principal;
-use dit_domain::lifecycle::{decide, ApplicantState, PersonType, Transition};
+use dit_domain::internal_move::{decide_for, HIRED_INTERNAL_MOVE};
+use dit_domain::lifecycle::{ApplicantState, PersonType, Transition};
 use dit_domain::model::{Applicant, Cause, EmploymentChecks, HistoryEntry, PersonUpdateStatus};
 use dit_domain::org::InterfaceMode;
 
@@ -245,16 +246,21 @@ pub(super) fn decide_message(
             let Some(lifecycle_command) = move_request.command(host_employer) else {
                 return refuse("invalid", "not a move".into());
             };
-            match decide(number, Some(current.state), &lifecycle_command) {
+            match decide_for(current, &lifecycle_command) {
                 Ok(Transition::Unchanged(_)) => (Verdict::Repeat, Decision::NoChange),
                 Ok(transition @ Transition::Moved { to, .. }) => {
-                    let person_type = match move_request {
+                    let (internal, person_type) = match move_request {
                         Request::Hire { person_type } => {
-                            Some(format!("person type {person_type:?}"))
+                            (None, Some(format!("person type {person_type:?}")))
                         }
-                        _ => None,
+                        Request::UpdateAssignment { person_type } => (
+                            Some(HIRED_INTERNAL_MOVE.to_string()),
+                            Some(format!("person type {person_type:?}")),
+                        ),
+                        _ => (None, None),
                     };
                     let detail = join_detail(vec![
+                        internal,
                         person_type,
                         message.effective_date.map(|d| format!("effective {d}")),
                         message.reason.as_ref().map(|r| format!("reason: {r}")),

@@ -142,7 +142,9 @@ async fn handle_parsed(
         }
     };
     let facts = match &message.request {
-        Ok(Request::Hire { .. } | Request::PersonUpdate { .. }) => Facts {
+        Ok(
+            Request::Hire { .. } | Request::UpdateAssignment { .. } | Request::PersonUpdate { .. },
+        ) => Facts {
             hire_as: ctx
                 .store
                 .positions(std::slice::from_ref(&applicant.position_id))
@@ -299,6 +301,9 @@ async fn after_change(
             if let Some(person_key) = &applicant.person_key {
                 ctx.store.mark_employee(&applicant.vpd, person_key).await?;
             }
+        }
+        Ok(Request::UpdateAssignment { .. }) if entry.to == ApplicantState::Hired => {
+            moves::move_earlier_assignment(ctx, applicant, &entry.cause, &entry.actor).await?;
         }
         Ok(Request::PersonUpdate { person }) => {
             let kept = redo
