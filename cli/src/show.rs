@@ -196,6 +196,12 @@ fn print_applicant(a: &Applicant, trust: &str) {
         a.position_id, a.position_number, a.dpn
     );
     println!("  Placement          {}", a.placement_id);
+    if a.internal_mover {
+        println!(
+            "  Internal mover     yes: already an employee of trust {}; update the assignment (update_assignment), do not hire",
+            a.vpd
+        );
+    }
     println!("  Assignment id      {}", a.assignment_id);
     println!(
         "  Projected dates    hire {}, end {}",

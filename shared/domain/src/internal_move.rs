@@ -98,21 +98,7 @@ fn format_date(date: NaiveDate) -> String {
 mod tests {
     use super::*;
     use crate::lifecycle::PersonType;
-
-    fn applicant(number: &str, state: ApplicantState, hire: &str, internal: bool) -> Applicant {
-        let json = serde_json::json!({
-            "applicant_number": number, "assignment_id": "1", "placement_id": number,
-            "vpd": "504", "local_office": "KSS", "position_id": "P1", "position_number": "504-9",
-            "dpn": "KSS/RTH01/FY1/001", "state": state, "version": 3,
-            "projected_hire_date": hire, "projected_end_date": "2027-08-01",
-            "person_key": "GMC#7000001",
-            "details": serde_json::to_value(crate::app::ApplicantDetails::default()).unwrap(),
-            "source_file": "f", "source_sha256": "s", "record_number": 1, "load_messages": [],
-            "created_at": "2026-12-01T00:00:00Z", "updated_at": "2026-12-01T00:00:00Z",
-            "internal_mover": internal,
-        });
-        serde_json::from_value(json).unwrap()
-    }
+    use crate::testing::applicant;
 
     const HIRE: Command = Command::Hire {
         person_type: PersonType::Employee,

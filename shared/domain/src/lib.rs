@@ -16,3 +16,7 @@ pub mod pos;
 pub mod retention;
 pub mod sequence;
 pub mod sheets;
+pub mod worklist;
+
+#[cfg(test)]
+mod testing;
