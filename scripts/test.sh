@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv="${DIT_VENV:-.venv}"
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== [%ss] %s\n' "$SECONDS" "$*"; }
 
 step "python tools (scripts/local-cloud-requirements.txt: moto[server], boto3, PyYAML, cargo-lambda; and cfn-lint) in $venv"
 if [ ! -x "$venv/bin/python" ]; then
@@ -18,8 +18,9 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
   -r scripts/local-cloud-requirements.txt 'cfn-lint>=1.20,<2'
-export PATH="$PWD/$venv/bin:$PATH"
-export MOTO_SERVER="$PWD/$venv/bin/moto_server"
+venv="$(cd "$venv" && pwd)"
+export PATH="$venv/bin:$PATH"
+export MOTO_SERVER="$venv/bin/moto_server"
 
 step "npm ci (nhsuk-frontend styles for the portal, playwright-core for the browser test; pinned by package-lock.json)"
 npm ci --no-audit --no-fund

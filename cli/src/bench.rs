@@ -200,15 +200,15 @@ async fn measure_portal(dir: &Path, records: u64) -> Result<(), String> {
         mailer: Box::new(dit_core::ports::NoMailer),
         settings: dit_core::service::context::Settings::default(),
     };
-    let csrf = dit_portal::CsrfKey::random()?;
+    let csrf = dit_portal::csrf::CsrfKey::random()?;
     let portal = dit_portal::Portal::new(
         ports,
         csrf,
         dit_portal::Downloads::Stream,
-        dit_portal::Assets::none(),
+        dit_portal::assets::Assets::none(),
     );
-    let identity =
-        dit_portal::Identity::parse_as("trust:100", "bench").map_err(|e| e.to_string())?;
+    let identity = dit_portal::identity::Identity::parse_as("trust:100", "bench")
+        .map_err(|e| e.to_string())?;
     let app = dit_portal::router(Arc::new(portal)).layer(axum::Extension(identity));
     let last = 8_000_000 + records - 1;
     let pages = [

@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use axum::Extension;
 use dit_core::service::context::Ports;
-use dit_portal::{Assets, CsrfKey, Downloads, Identity, Portal};
+use dit_portal::assets::Assets;
+use dit_portal::csrf::CsrfKey;
+use dit_portal::identity::Identity;
+use dit_portal::{Downloads, Portal};
 
 use crate::exit::{EXIT_FAILED, EXIT_USAGE};
 use crate::local::Local;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use dit_aws::config::LambdaConfig;
 use dit_core::config::{optional, required, ConfigError};
-use dit_portal::CsrfKey;
+use dit_portal::csrf::CsrfKey;
 
 /// Where the `nhsuk-frontend` layer (the package's `dist/nhsuk` folder) is mounted.
 pub const DEFAULT_ASSETS_DIR: &str = "/opt";

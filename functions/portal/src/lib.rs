@@ -11,7 +11,8 @@ use axum::Router;
 use lambda_http::request::RequestContext;
 
 use dit_portal::identity::groups_claim;
-use dit_portal::{Identity, Portal};
+use dit_portal::identity::Identity;
+use dit_portal::Portal;
 
 pub mod config;
 

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use dit_portal::{Assets, Downloads, Portal};
+use dit_portal::assets::Assets;
+use dit_portal::{Downloads, Portal};
 use lambda_http::Error;
 use portal::config::Config;
 

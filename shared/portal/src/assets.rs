@@ -6,12 +6,6 @@
 use std::collections::HashMap;
 use std::path::{Path as FsPath, PathBuf};
 
-use axum::extract::{Path, State};
-use axum::http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
-use axum::response::IntoResponse;
-
-use crate::{Page, PageError, Shared};
-
 /// The stylesheet's name in the package and on the portal (`/assets/<name>`).
 pub const STYLESHEET: &str = "nhsuk-frontend.min.css";
 
@@ -21,7 +15,7 @@ pub const PACKAGE_DIR: &str = "node_modules/nhsuk-frontend/dist/nhsuk";
 /// Files served under `/assets/`, by path.
 #[derive(Default, Clone)]
 pub struct Assets {
-    files: HashMap<String, (&'static str, Vec<u8>)>,
+    pub(crate) files: HashMap<String, (&'static str, Vec<u8>)>,
 }
 
 impl Assets {
@@ -79,23 +73,4 @@ impl Assets {
     pub fn has_styles(&self) -> bool {
         self.files.contains_key(STYLESHEET)
     }
-}
-
-pub async fn serve(
-    State(portal): State<Shared>,
-    _signed_in: crate::Identity,
-    Path(path): Path<String>,
-) -> Page {
-    let (kind, bytes) = portal.assets.files.get(&path).ok_or(PageError::NotFound)?;
-    Ok((
-        [
-            (CONTENT_TYPE, HeaderValue::from_static(kind)),
-            (
-                CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=86400"),
-            ),
-        ],
-        bytes.clone(),
-    )
-        .into_response())
 }

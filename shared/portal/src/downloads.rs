@@ -11,8 +11,9 @@ use axum::response::IntoResponse;
 
 use dit_core::ports::Area;
 
+use crate::error::{Page, PageError};
 use crate::identity::Identity;
-use crate::{trust_of, Downloads, Page, PageError, Shared};
+use crate::state::{trust_of, Downloads, Shared};
 
 /// How long a presigned download link lives: long enough to start the download, no longer.
 pub const LINK_SECONDS: u64 = 300;

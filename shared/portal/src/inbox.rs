@@ -13,10 +13,12 @@ use serde_json::Value;
 
 use dit_core::ports::Area;
 
+use crate::chrome::Chrome;
+use crate::error::{Page, PageError};
 use crate::format;
 use crate::identity::Identity;
-use crate::render::{self, Chrome, Document};
-use crate::{trust_of, Page, PageError, Shared};
+use crate::render::{self, Document};
+use crate::state::{trust_of, Shared};
 
 /// Items per page.
 pub const PAGE_SIZE: usize = 25;
@@ -104,7 +106,7 @@ fn kind_of(id: &str) -> (&'static str, String) {
 }
 
 /// Every item of a trust's inbox, newest first.
-pub async fn items(portal: &crate::Portal, vpd: &str) -> Result<Vec<Item>, PageError> {
+pub async fn items(portal: &crate::state::Portal, vpd: &str) -> Result<Vec<Item>, PageError> {
     let blobs = portal.ports.blobs.as_ref();
     let read: HashSet<String> = portal.ports.store.read_items(vpd).await?;
     let prefix = format!("trusts/{vpd}/");

@@ -13,68 +13,24 @@ pub mod csrf;
 pub mod identity;
 
 mod applicants;
+mod chrome;
 mod downloads;
+mod error;
 mod format;
 mod inbox;
 mod operator;
 mod pages;
 mod render;
+mod state;
 
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
 use axum::http::header::{HeaderName, HeaderValue};
-use axum::http::request::Parts;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use chrono::{DateTime, Utc};
 
-use dit_core::ports::{BlobError, StoreError};
-use dit_core::service::context::{Context, Ports};
-
-pub use assets::Assets;
-pub use csrf::CsrfKey;
-pub use identity::{Identity, Role};
-
-/// How a download reaches the browser.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Downloads {
-    /// `302` to a link the blob store mints at the click (an S3 presigned URL valid for
-    /// [`downloads::LINK_SECONDS`]): AWS.
-    Redirect,
-    /// The bytes, streamed through the portal: locally, where the "bucket" is a folder.
-    Stream,
-}
-
-/// Everything the portal runs with, built once per Lambda instance or `dit serve`.
-pub struct Portal {
-    pub ports: Ports,
-    pub csrf: CsrfKey,
-    pub downloads: Downloads,
-    pub assets: Assets,
-    /// The moment a move is made (the clock in production; fixed in tests).
-    pub clock: fn() -> DateTime<Utc>,
-}
-
-impl Portal {
-    pub fn new(ports: Ports, csrf: CsrfKey, downloads: Downloads, assets: Assets) -> Portal {
-        Portal {
-            ports,
-            csrf,
-            downloads,
-            assets,
-            clock: Utc::now,
-        }
-    }
-
-    fn context(&self) -> Context<'_> {
-        self.ports.context((self.clock)())
-    }
-}
-
-pub type Shared = Arc<Portal>;
+pub use state::{Downloads, Portal};
 
 /// The portal's routes, with the security headers on every response.
 pub fn router(portal: Arc<Portal>) -> Router {
@@ -97,7 +53,7 @@ pub fn router(portal: Arc<Portal>) -> Router {
             "/operator/sequence-check/{date}",
             get(operator::sequence_check),
         )
-        .route("/assets/{*path}", get(assets::serve))
+        .route("/assets/{*path}", get(pages::asset))
         .fallback(pages::not_found)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(portal)
@@ -128,90 +84,3 @@ async fn security_headers(mut response: Response) -> Response {
         .or_insert(HeaderValue::from_static("no-store"));
     response
 }
-
-/// Why a page is not shown.
-#[derive(Debug)]
-pub enum PageError {
-    /// No identity, or one the portal does not know.
-    Unauthorized,
-    /// Missing, or another trust's: the same answer either way.
-    NotFound,
-    /// A form that cannot be acted on (bad CSRF token, bad field): nothing changed.
-    BadRequest(String),
-    /// The move is not allowed from the applicant's state now: nothing changed.
-    Conflict(String),
-    /// The store or bucket failed: try again.
-    Unavailable(String),
-}
-
-impl From<StoreError> for PageError {
-    fn from(err: StoreError) -> Self {
-        PageError::Unavailable(err.to_string())
-    }
-}
-
-impl From<BlobError> for PageError {
-    fn from(err: BlobError) -> Self {
-        PageError::Unavailable(err.to_string())
-    }
-}
-
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        let (status, title, detail) = match self {
-            PageError::Unauthorized => (
-                StatusCode::UNAUTHORIZED,
-                "Sign in to use the portal",
-                "You are not signed in as a member of a trust's medical staffing team or as an operator.".to_string(),
-            ),
-            PageError::NotFound => (
-                StatusCode::NOT_FOUND,
-                "Page not found",
-                "If you typed the web address, check it is correct. If you followed a link, the item may no longer exist.".to_string(),
-            ),
-            PageError::BadRequest(reason) => (StatusCode::BAD_REQUEST, "Nothing was changed", reason),
-            PageError::Conflict(reason) => (StatusCode::CONFLICT, "Nothing was changed", reason),
-            PageError::Unavailable(reason) => {
-                tracing::warn!(reason = %reason, "portal page failed");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Sorry, there is a problem with the service",
-                    "Try again later.".to_string(),
-                )
-            }
-        };
-        (status, pages::error_page(title, &detail)).into_response()
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Identity {
-    type Rejection = PageError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Identity>()
-            .cloned()
-            .ok_or(PageError::Unauthorized)
-    }
-}
-
-/// The identity of a trust configured here (an unknown trust's group gives no access).
-fn trust_of<'i>(portal: &Portal, identity: &'i Identity) -> Result<&'i str, PageError> {
-    match identity.vpd() {
-        Some(vpd) if portal.ports.organisations.get(vpd).is_some() => Ok(vpd),
-        Some(_) => Err(PageError::Unauthorized),
-        None => Err(PageError::NotFound),
-    }
-}
-
-/// Where `/` leads.
-fn start_page(identity: &Identity) -> Redirect {
-    if identity.is_operator() {
-        Redirect::to("/operator/files")
-    } else {
-        Redirect::to("/inbox")
-    }
-}
-
-type Page = Result<Response, PageError>;

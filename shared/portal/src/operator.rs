@@ -11,11 +11,13 @@ use serde_json::Value;
 
 use dit_core::ports::Area;
 
+use crate::chrome::Chrome;
+use crate::error::{Page, PageError};
 use crate::format;
 use crate::identity::Identity;
 use crate::inbox::DocumentPage;
-use crate::render::{self, Chrome};
-use crate::{Page, PageError, Portal, Shared};
+use crate::render;
+use crate::state::{Portal, Shared};
 
 /// Records per page.
 pub const PAGE_SIZE: usize = 50;

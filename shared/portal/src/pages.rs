@@ -1,29 +1,12 @@
 //! The start page, the error pages and the fallback.
 
-use askama::Template;
-use axum::response::{Html, IntoResponse, Response};
+use axum::extract::{Path, State};
+use axum::http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::{IntoResponse, Redirect, Response};
 
+use crate::error::{Page, PageError};
 use crate::identity::Identity;
-use crate::render::Chrome;
-use crate::{start_page, PageError};
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    chrome: Chrome,
-    title: &'a str,
-    detail: &'a str,
-}
-
-/// An error page (no menu: it may be shown before anyone is known).
-pub fn error_page(title: &str, detail: &str) -> Html<String> {
-    let page = ErrorPage {
-        chrome: Chrome::anonymous(),
-        title,
-        detail,
-    };
-    Html(page.render().unwrap_or_else(|_| title.to_string()))
-}
+use crate::state::Shared;
 
 pub async fn home(identity: Identity) -> Response {
     start_page(&identity).into_response()
@@ -36,4 +19,33 @@ pub async fn not_found(identity: Option<axum::Extension<Identity>>) -> PageError
         Some(_) => PageError::NotFound,
         None => PageError::Unauthorized,
     }
+}
+
+/// Where `/` leads.
+fn start_page(identity: &Identity) -> Redirect {
+    if identity.is_operator() {
+        Redirect::to("/operator/files")
+    } else {
+        Redirect::to("/inbox")
+    }
+}
+
+/// The NHS.UK frontend files under `/assets/`, to signed-in people only.
+pub async fn asset(
+    State(portal): State<Shared>,
+    _signed_in: Identity,
+    Path(path): Path<String>,
+) -> Page {
+    let (kind, bytes) = portal.assets.files.get(&path).ok_or(PageError::NotFound)?;
+    Ok((
+        [
+            (CONTENT_TYPE, HeaderValue::from_static(kind)),
+            (
+                CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            ),
+        ],
+        bytes.clone(),
+    )
+        .into_response())
 }

@@ -1,4 +1,4 @@
-//! Page furniture shared by every template (who is signed in, the menu) and the generic view of a
+//! Rendering a page, and the generic view of a
 //! stored JSON document (notifications, reports, file records, sequence checks): its plain fields
 //! as a summary list, each list of records as a table, each nested record as its own list.
 //! Every value reaches the page through askama's HTML escaping.
@@ -7,55 +7,8 @@ use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::Value;
 
+use crate::error::PageError;
 use crate::format;
-use crate::identity::Identity;
-use crate::PageError;
-
-pub struct NavItem {
-    pub href: &'static str,
-    pub label: &'static str,
-    pub current: bool,
-}
-
-pub struct Chrome {
-    pub who: String,
-    pub nav: Vec<NavItem>,
-}
-
-impl Chrome {
-    /// The menu of `identity`, with `current` (a menu href) marked.
-    pub fn new(identity: &Identity, current: &str) -> Chrome {
-        let items: &[(&'static str, &'static str)] = if identity.is_operator() {
-            &[
-                ("/operator/files", "Files"),
-                ("/operator/quarantine", "Quarantine"),
-                ("/operator/sequence-check", "Sequence check"),
-                ("/applicants", "Applicants"),
-            ]
-        } else {
-            &[("/inbox", "Inbox"), ("/applicants", "Applicants")]
-        };
-        Chrome {
-            who: identity.describe(),
-            nav: items
-                .iter()
-                .map(|(href, label)| NavItem {
-                    href,
-                    label,
-                    current: *href == current,
-                })
-                .collect(),
-        }
-    }
-
-    /// For pages shown before anyone is known (errors).
-    pub fn anonymous() -> Chrome {
-        Chrome {
-            who: "not signed in".to_string(),
-            nav: Vec::new(),
-        }
-    }
-}
 
 /// Renders a template as an HTML response.
 pub fn html<T: Template>(template: &T) -> Result<Response, PageError> {

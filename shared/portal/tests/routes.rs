@@ -14,7 +14,10 @@ use dit_core::service::context::{Ports, Settings};
 use dit_domain::lifecycle::ApplicantState;
 use dit_embedded::folders::FolderBlobs;
 use dit_embedded::sqlite::SqliteStore;
-use dit_portal::{Assets, CsrfKey, Downloads, Identity, Portal};
+use dit_portal::assets::Assets;
+use dit_portal::csrf::CsrfKey;
+use dit_portal::identity::Identity;
+use dit_portal::{Downloads, Portal};
 use dit_test_support::applicants::{
     app, organisations, Env, DPN_100, HOST_505_PART, LEAD_504, SECOND_504,
 };

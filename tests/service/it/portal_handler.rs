@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use chrono::{TimeZone, Utc};
 use tower::ServiceExt;
 
-use dit_portal::{Assets, CsrfKey, Downloads, Portal};
+use dit_portal::assets::Assets;
+use dit_portal::csrf::CsrfKey;
+use dit_portal::{Downloads, Portal};
 use dit_test_support::samples::{embedded_ports, process_samples_into, repo};
 
 struct Answered {

@@ -1,7 +1,13 @@
 //! Sent-markers of e-mail alerts: one item per alert key, put only if absent, so that a file
 //! delivered again (or two deliveries at once) never e-mails the same alert twice.
 
-use super::*;
+use super::keys::{alert_key_item, n, s, with_keys, PK};
+use super::store::*;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+use chrono::{DateTime, Utc};
+use dit_core::ports::StoreError;
+use std::collections::HashMap;
 
 /// How long a marker is kept (DynamoDB's TTL removes it after): far past any redelivery.
 const ALERT_MARKER_DAYS: i64 = 180;

@@ -14,9 +14,17 @@
 //! transaction, and no write costs more as the table grows (moto copies the whole table for every
 //! action of a transaction).
 
+use super::codec::{applicant_expiry, applicant_item, creation_history_item, decode, link_item};
+use super::keys::{applicant_key, applicant_pk, person_key_item, placement_key, s, PK};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use dit_core::ports::{CreateOutcome, NewApplicant, StoreError};
+use dit_domain::model::{Applicant, PlacementLink};
+use dit_domain::retention::TTL_ATTRIBUTE;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use tokio::task::JoinSet;
 
-use super::*;
+use super::store::*;
 
 /// Conditional puts and updates in flight at once.
 const PARALLEL_WRITES: usize = 8;

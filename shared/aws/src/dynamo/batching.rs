@@ -1,9 +1,14 @@
 //! Request shapes shared by the port methods: consistent gets, batch reads and writes in the
 //! service limits with unprocessed items retried, paginated queries, backoff.
 
+use super::keys::s;
 use aws_sdk_dynamodb::types::DeleteRequest;
+use aws_sdk_dynamodb::types::{KeysAndAttributes, PutRequest, WriteRequest};
+use dit_core::ports::StoreError;
+use std::collections::HashMap;
+use std::time::Duration;
 
-use super::*;
+use super::store::*;
 
 /// DynamoDB limits.
 pub(super) const BATCH_GET_LIMIT: usize = 100;

@@ -1,6 +1,20 @@
 //! Records to items and back (`serde_dynamo`), leaving absent values out.
 
-use super::*;
+use super::keys::{
+    applicant_key, applicant_pk, dpn_pk, file_key, gmc_pk, hire_pk, history_sk, key, n,
+    placement_key, position_key, s, trust_applicants_pk, trust_positions_pk, with_keys, GSI1PK,
+    GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, HISTORY_ENTRIES, SUMMARY_JSON,
+};
+use super::store::*;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::NaiveDate;
+use dit_core::ports::StoreError;
+use dit_domain::model::{Applicant, HistoryEntry, Person, PlacementLink, ProcessedFile};
+use dit_domain::pos::Position;
+use dit_domain::retention;
+use dit_domain::retention::TTL_ATTRIBUTE;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 /// Encodes a record as an item, leaving out absent (`None`) values: they read back as `None`,
 /// and every byte of an item is paid for on each write.

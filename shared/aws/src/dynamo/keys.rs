@@ -1,6 +1,10 @@
 //! Table keys and attribute names: one function per item kind, so no key is spelled twice.
 
-use super::*;
+use super::store::*;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::NaiveDate;
+use dit_core::ports::StoreError;
+use std::collections::HashMap;
 
 pub(super) const PK: &str = "PK";
 pub(super) const SK: &str = "SK";

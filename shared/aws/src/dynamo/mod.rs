@@ -22,20 +22,12 @@
 //! birth (so never a person key, and never the `Debug` form of an SDK error, which may hold items).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, PutRequest, ReturnValue,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 use dit_core::ports::{Counter, CreateOutcome, MoveOutcome, NewApplicant, StateStore, StoreError};
 use dit_domain::dnc::RotationEntry;
@@ -45,8 +37,6 @@ use dit_domain::model::{
 };
 use dit_domain::pos::Position;
 use dit_domain::retention::{self, TTL_ATTRIBUTE};
-
-pub(crate) type Item = HashMap<String, AttributeValue>;
 
 mod alerts;
 mod applicants;
@@ -58,64 +48,14 @@ mod numbers;
 mod portal;
 mod received;
 mod rejected;
+mod store;
 
 pub use alerts::AlertClaim;
-use batching::*;
 use codec::*;
 use keys::*;
-
-/// Service error codes that mean the request itself (its data) was refused: retrying cannot help.
-const REFUSED_CODES: [&str; 2] = [
-    "ValidationException",
-    "ItemCollectionSizeLimitExceededException",
-];
-
-/// [`StateStore`] on one DynamoDB table.
-#[derive(Debug, Clone)]
-pub struct DynamoStore {
-    client: aws_sdk_dynamodb::Client,
-    table: String,
-}
-
-impl DynamoStore {
-    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        DynamoStore {
-            client,
-            table: table.into(),
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Errors
-// ---------------------------------------------------------------------------------------------
-
-/// Classifies an SDK error once for every operation: refused data is [`StoreError::Corrupt`]
-/// (needs an operator); throttling, service faults, timeouts, network and configuration faults
-/// are [`StoreError::Unavailable`] (retry later). Only the error code and service message are
-/// kept: the `Debug` form may hold items returned by a failed condition.
-fn sdk_error<E, R>(op: &str, err: &SdkError<E, R>) -> StoreError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match err {
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or("UnknownError");
-            let message = service.err().message().unwrap_or("");
-            if REFUSED_CODES.contains(&code) {
-                StoreError::Corrupt(format!("{op} refused: {code}: {message}"))
-            } else {
-                StoreError::Unavailable(format!("{op} failed: {code}: {message}"))
-            }
-        }
-        other => StoreError::Unavailable(format!("{op} failed: {}", DisplayErrorContext(other))),
-    }
-}
-
-fn build_error(err: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::Corrupt(format!("cannot build DynamoDB request: {err}"))
-}
+pub use store::DynamoStore;
+pub(crate) use store::Item;
+use store::*;
 
 // ---------------------------------------------------------------------------------------------
 // The port

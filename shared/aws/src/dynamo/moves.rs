@@ -1,7 +1,17 @@
 //! A move of an applicant (`record_move`): one transaction, conditional on the version read, that
 //! writes the applicant and its history entry; then the applicant's TTL on its other items.
 
-use super::*;
+use super::batching::{backoff, MAX_ATTEMPTS};
+use super::codec::{applicant_expiry, applicant_item, history_item};
+use super::keys::{
+    applicant_pk, n, person_key_item, person_update_pk, placement_key, s, HISTORY_PREFIX, PK, SK,
+};
+use super::store::*;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use dit_core::ports::{MoveOutcome, StoreError};
+use dit_domain::model::{Applicant, HistoryEntry};
 
 impl DynamoStore {
     /// The applicant after a move and its history entry, if the stored version is `expected_version`.

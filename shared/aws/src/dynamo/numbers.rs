@@ -1,7 +1,14 @@
 //! Counters: applicant numbers in blocks (an atomic `ADD`), blocks reserved once per holder, and
 //! the named sequences.
 
-use super::*;
+use super::batching::{backoff, MAX_ATTEMPTS};
+use super::keys::{
+    key, n, number_attr, reservation_key, s, sequence_counter_pk, COUNTER_PK, COUNTER_SK, PK,
+};
+use super::store::*;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
+use dit_core::ports::{Counter, StoreError};
 
 impl DynamoStore {
     /// A block of `count` applicant numbers: the first of them.

@@ -1,7 +1,17 @@
 //! The portal's reads: a trust's applicants (GSI3, projected to the list's fields) and its inbox
 //! read marks.
 
-use super::*;
+use super::codec::decode;
+use super::keys::{
+    read_mark_key, read_pk, s, trust_applicants_pk, with_keys, GSI3, GSI3PK, PK, SK,
+};
+use super::store::*;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, NaiveDate, Utc};
+use dit_core::ports::StoreError;
+use dit_domain::model::ApplicantSummary;
+use std::collections::{HashMap, HashSet};
 
 impl DynamoStore {
     /// A trust's applicants in number order, as the list shows them.

@@ -2,7 +2,15 @@
 //! `RECEIVED#<type>`, sorted twice (by business date and by number), so that either range the
 //! check reads is one Query.
 
-use super::*;
+use super::codec::{decode, encode, expires_at};
+use super::keys::{
+    key, received_by_date_sk, received_by_number_sk, received_pk, s, with_keys, PK, SK,
+};
+use super::store::*;
+use dit_core::ports::StoreError;
+use dit_domain::model::ReceivedSequence;
+use dit_domain::retention;
+use std::collections::HashMap;
 
 impl DynamoStore {
     /// One number, put under both of its sort keys.

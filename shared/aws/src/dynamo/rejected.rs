@@ -2,9 +2,17 @@
 //! by trust through GSI1 and by GMC number through GSI2 (partitions of their own, so the
 //! applicant lookups on those indexes never meet them).
 
+use super::codec::{decode, encode, expires_at};
+use super::keys::{
+    key, rejected_gmc_pk, rejected_pk, s, trust_rejected_pk, with_keys, GSI1, GSI1PK, GSI1SK, GSI2,
+    GSI2PK, GSI2SK, PK,
+};
+use dit_core::ports::StoreError;
+use dit_domain::model::{RejectedApplication, RejectedLookup};
+use dit_domain::retention;
 use std::collections::BTreeMap;
 
-use super::*;
+use super::store::*;
 
 /// `<business date>#<file>#<record:08>`: the order the port promises, and unique per record.
 fn rejected_sort_key(rejected: &RejectedApplication) -> String {

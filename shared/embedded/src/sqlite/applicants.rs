@@ -1,7 +1,11 @@
 //! Applicants: their rows and history rows written inside a transaction, and the person each
 //! belongs to read, amended and written back.
 
-use super::*;
+use super::bulk::{with_encoded, EncodedApplicant};
+use super::store::*;
+use dit_core::ports::{CreateOutcome, MoveOutcome, NewApplicant, StoreError};
+use dit_domain::model::{Applicant, HistoryEntry, Person};
+use rusqlite::{params, Connection, TransactionBehavior};
 
 /// Reads a person (or a new one), lets `change` amend it, and writes it back, inside `tx`.
 pub(super) fn update_person(

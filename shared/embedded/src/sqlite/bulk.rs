@@ -2,13 +2,9 @@
 //! instead of one transaction each, their JSON encoded on a helper thread while this one writes,
 //! and what every load running is told when a group is lost.
 
-use super::*;
-
-/// Applicants a bulk load writes between commits (see [`StateStore::begin_bulk`]): every commit
-/// rewrites each index page the applicants since the last one touched, and the indexes by trust,
-/// GMC number and person take their entries all over the tree, so committing every chunk of 500
-/// wrote each of those pages about ten times over.
-pub(super) const BULK_COMMIT_EVERY: usize = 5_000;
+use super::store::*;
+use dit_core::ports::{NewApplicant, StoreError};
+use dit_domain::model::PlacementLink;
 
 impl Db {
     pub(super) fn commit_bulk(&mut self) -> Result<(), StoreError> {
@@ -105,14 +101,4 @@ pub(super) fn with_encoded(
         }
         Ok(())
     })
-}
-
-/// What every write and end of the bulk loads running when a write of one failed is told: their
-/// writes since the last commit are gone, so none may go on as if stored.
-pub(super) fn bulk_rolled_back() -> StoreError {
-    StoreError::Unavailable(
-        "a write of this bulk load, or of one running beside it, failed and took back the \
-         writes since the last commit: the load must run again"
-            .into(),
-    )
 }

@@ -1,6 +1,10 @@
 //! The portal's reads: a trust's applicants for its list, and its inbox read marks.
 
-use super::*;
+use super::store::*;
+use chrono::{DateTime, NaiveDate, Utc};
+use dit_core::ports::StoreError;
+use dit_domain::model::ApplicantSummary;
+use rusqlite::params;
 
 impl SqliteStore {
     /// A trust's applicants in number order, as the portal's list shows them.

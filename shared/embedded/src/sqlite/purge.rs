@@ -1,6 +1,15 @@
 //! `dit purge`: what is past its retention date leaves the database, counted by kind.
 
-use super::*;
+use super::applicants::update_person;
+use super::store::*;
+use chrono::NaiveDate;
+use dit_core::ports::StoreError;
+use dit_domain::dnc::RotationEntry;
+use dit_domain::model::{
+    Applicant, PersonUpdate, ProcessedFile, ReceivedSequence, RejectedApplication,
+};
+use dit_domain::retention;
+use rusqlite::{params, TransactionBehavior};
 
 /// What `SqliteStore::purge` removed, by kind (counts only: never what).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

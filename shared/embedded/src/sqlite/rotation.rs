@@ -1,6 +1,9 @@
 //! The rotation grid of each trust: rows kept by trust and position key (DNC files write them).
 
-use super::*;
+use super::store::*;
+use dit_core::ports::StoreError;
+use dit_domain::dnc::RotationEntry;
+use rusqlite::params;
 
 impl SqliteStore {
     /// Rotation rows, each replacing the row of its trust and position key.

@@ -27,11 +27,13 @@ use dit_domain::model::{
     Applicant, ApplicantSummary, HistoryEntry, HistoryOutcome, RejectedApplication, RejectedLookup,
 };
 
+use crate::chrome::Chrome;
 use crate::csrf::{is_action_id, new_action_id};
+use crate::error::{Page, PageError};
 use crate::format;
 use crate::identity::Identity;
-use crate::render::{self, Chrome};
-use crate::{trust_of, Page, PageError, Portal, Shared};
+use crate::render;
+use crate::state::{trust_of, Portal, Shared};
 
 pub mod moves;
 pub mod page;

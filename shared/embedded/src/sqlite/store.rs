@@ -1,0 +1,343 @@
+//! The store itself: the connection behind its lock, the bulk-load state that every write checks,
+//! and the row helpers (JSON bodies, cached statements, transactions) that the other modules of
+//! the store share. It imports none of them, so they can each be read against it alone.
+
+use dit_core::ports::without_values;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use dit_core::ports::StoreError;
+
+use super::schema::SCHEMA;
+
+/// Applicants a bulk load writes between commits (see [`StateStore::begin_bulk`]): every commit
+/// rewrites each index page the applicants since the last one touched, and the indexes by trust,
+/// GMC number and person take their entries all over the tree, so committing every chunk of 500
+/// wrote each of those pages about ten times over.
+pub(super) const BULK_COMMIT_EVERY: usize = 5_000;
+
+/// Bytes per database page, for new databases.
+pub(super) const PAGE_SIZE: i64 = 16_384;
+/// Page cache of the connection, in KiB: holds the indexes a chunk of applicants writes into.
+pub(super) const CACHE_KIB: i64 = 8_192;
+
+pub struct SqliteStore {
+    pub(super) db: Mutex<Db>,
+}
+
+pub(super) struct Db {
+    pub(super) connection: Connection,
+    /// Bulk loads begun and not yet ended (more than one only if loads run side by side on this
+    /// store, or a load died without ending).
+    pub(super) bulk_loads: usize,
+    /// A write failed during the bulk loads now running and took their group back: each of them
+    /// must fail (a load that went on would report applicants that are gone).
+    pub(super) bulk_failed: bool,
+    /// Applicants written into the open bulk transaction, while one is open.
+    pub(super) uncommitted: Option<usize>,
+    pub(super) bulk_commit_every: usize,
+}
+
+pub(super) fn unavailable(err: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(format!("sqlite: {err}"))
+}
+
+pub(super) fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "cannot encode record: {}",
+            without_values(&e.to_string())
+        ))
+    })
+}
+
+pub(super) fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "cannot decode record: {}",
+            without_values(&e.to_string())
+        ))
+    })
+}
+
+/// A key of a one-key lookup, bound to the statement's parameters in order.
+pub(super) trait LookupKey: Clone + Eq + std::hash::Hash {
+    fn bind(&self, statement: &mut rusqlite::Statement<'_>) -> rusqlite::Result<()>;
+}
+
+impl LookupKey for String {
+    fn bind(&self, statement: &mut rusqlite::Statement<'_>) -> rusqlite::Result<()> {
+        statement.raw_bind_parameter(1, self)
+    }
+}
+
+impl LookupKey for (String, String) {
+    fn bind(&self, statement: &mut rusqlite::Statement<'_>) -> rusqlite::Result<()> {
+        statement.raw_bind_parameter(1, &self.0)?;
+        statement.raw_bind_parameter(2, &self.1)
+    }
+}
+
+/// Decodes the JSON body in a row's first column, read in place.
+pub(super) fn body_of<T: DeserializeOwned>(row: &rusqlite::Row<'_>) -> Result<T, StoreError> {
+    let text = row
+        .get_ref(0)
+        .and_then(|value| value.as_str().map_err(Into::into))
+        .map_err(unavailable)?;
+    from_json(text)
+}
+
+/// Runs a statement kept in the connection's cache: its SQL is parsed once, not once per row.
+pub(super) fn execute(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<usize, StoreError> {
+    connection
+        .prepare_cached(sql)
+        .and_then(|mut statement| statement.execute(params))
+        .map_err(unavailable)
+}
+
+/// The first row of a cached statement's answer, read by `read` (`None` when there is no row).
+pub(super) fn query_one<T>(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Option<T>, StoreError> {
+    connection
+        .prepare_cached(sql)
+        .and_then(|mut statement| statement.query_row(params, read).optional())
+        .map_err(unavailable)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the file cannot be opened or the schema created.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let connection = Connection::open(path).map_err(unavailable)?;
+        Self::init(connection)
+    }
+
+    /// An in-memory database, for tests.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when SQLite fails.
+    pub fn in_memory() -> Result<SqliteStore, StoreError> {
+        Self::init(Connection::open_in_memory().map_err(unavailable)?)
+    }
+
+    pub(super) fn init(connection: Connection) -> Result<SqliteStore, StoreError> {
+        // Only a new, empty database takes the page size (an existing one keeps its own). Large
+        // pages make the WAL frames of a bulk load a quarter as many as at the default 4 KiB.
+        connection
+            .pragma_update(None, "page_size", PAGE_SIZE)
+            .map_err(unavailable)?;
+        // WAL lets `dit show` read while `dit process` writes; the busy timeout lets two writers queue.
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(unavailable)?;
+        // In WAL mode NORMAL syncs at checkpoints rather than at every commit. A crash of the
+        // program loses nothing; a power cut may roll back the last commits, never half of one, and
+        // every write here is idempotent, so running the same files again redoes them (see
+        // docs/PERFORMANCE.md).
+        connection
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(unavailable)?;
+        connection
+            .pragma_update(None, "cache_size", -CACHE_KIB)
+            .map_err(unavailable)?;
+        connection
+            .busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(unavailable)?;
+        // Room for every statement of the store, so none is parsed twice.
+        connection.set_prepared_statement_cache_capacity(64);
+        connection.execute_batch(SCHEMA).map_err(unavailable)?;
+        Ok(SqliteStore {
+            db: Mutex::new(Db {
+                connection,
+                bulk_loads: 0,
+                bulk_failed: false,
+                uncommitted: None,
+                bulk_commit_every: BULK_COMMIT_EVERY,
+            }),
+        })
+    }
+
+    /// Commits a bulk load every `applicants` applicants instead of every
+    /// [`BULK_COMMIT_EVERY`] (for tests that need several groups in a small file).
+    #[must_use]
+    pub fn with_bulk_commit_every(mut self, applicants: usize) -> SqliteStore {
+        if let Ok(db) = self.db.get_mut() {
+            db.bulk_commit_every = applicants.max(1);
+        }
+        self
+    }
+
+    pub(super) fn lock(&self) -> Result<std::sync::MutexGuard<'_, Db>, StoreError> {
+        self.db.lock().map_err(|_| {
+            StoreError::Unavailable("sqlite connection poisoned by an earlier panic".into())
+        })
+    }
+
+    /// Runs `work` on the connection with no bulk transaction open: what a bulk load wrote is
+    /// committed first, so `work` may open a transaction of its own.
+    pub(super) fn with<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut db = self.lock()?;
+        db.commit_bulk()?;
+        work(&mut db.connection)
+    }
+
+    /// Runs `work` in a transaction of its own (taking the write lock at once), committed when
+    /// `work` succeeds and rolled back when it fails.
+    pub(super) fn transaction<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.with(|connection| in_transaction(connection, work))
+    }
+
+    /// Runs a read of the load path, inside the bulk transaction when one is open (so it sees
+    /// what the load wrote, and commits nothing).
+    pub(super) fn read<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut db = self.lock()?;
+        work(&mut db.connection)
+    }
+
+    /// Runs a write of the load path atomically: in a transaction of its own or, during a bulk
+    /// load, in the bulk transaction, which is committed once it holds [`BULK_COMMIT_EVERY`]
+    /// applicants (or the number set by [`SqliteStore::with_bulk_commit_every`]). `applicants` is how many applicants `work` writes.
+    pub(super) fn write<T>(
+        &self,
+        applicants: usize,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut db = self.lock()?;
+        if db.bulk_loads == 0 {
+            return in_transaction(&mut db.connection, work);
+        }
+        if db.bulk_failed {
+            return Err(bulk_rolled_back());
+        }
+        let written = match db.uncommitted {
+            Some(written) => written,
+            None => {
+                db.connection
+                    .execute_batch("BEGIN IMMEDIATE")
+                    .map_err(unavailable)?;
+                0
+            }
+        };
+        db.uncommitted = Some(written);
+        match work(&db.connection) {
+            Ok(done) => {
+                db.uncommitted = Some(written + applicants);
+                if written + applicants >= db.bulk_commit_every {
+                    db.commit_bulk()?;
+                }
+                Ok(done)
+            }
+            Err(error) => {
+                // No savepoint per call (its journal would copy every page the load touches):
+                // a failed write takes the bulk transaction back to its last commit instead,
+                // which a rerun of the file redoes.
+                db.roll_back_bulk();
+                Err(error)
+            }
+        }
+    }
+
+    pub(super) fn bodies<T: DeserializeOwned>(
+        connection: &Connection,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut statement = connection.prepare_cached(sql).map_err(unavailable)?;
+        let mut rows = statement.query(params).map_err(unavailable)?;
+        let mut found = Vec::new();
+        while let Some(row) = rows.next().map_err(unavailable)? {
+            found.push(body_of(row)?);
+        }
+        Ok(found)
+    }
+
+    /// The record found for each key by a one-key query (keys not found are absent), all read in
+    /// one read transaction: one snapshot, and one round of locking instead of one per key.
+    pub(super) fn bodies_by_key<K, T>(
+        connection: &mut Connection,
+        sql: &str,
+        keys: &[K],
+    ) -> Result<HashMap<K, T>, StoreError>
+    where
+        K: LookupKey,
+        T: DeserializeOwned,
+    {
+        // Inside a bulk transaction the reads already share its snapshot.
+        if !connection.is_autocommit() {
+            return Self::bodies_by_key_in(connection, sql, keys);
+        }
+        let tx = connection.transaction().map_err(unavailable)?;
+        let found = Self::bodies_by_key_in(&tx, sql, keys)?;
+        tx.commit().map_err(unavailable)?;
+        Ok(found)
+    }
+
+    pub(super) fn bodies_by_key_in<K, T>(
+        connection: &Connection,
+        sql: &str,
+        keys: &[K],
+    ) -> Result<HashMap<K, T>, StoreError>
+    where
+        K: LookupKey,
+        T: DeserializeOwned,
+    {
+        let mut found = HashMap::with_capacity(keys.len());
+        let mut statement = connection.prepare_cached(sql).map_err(unavailable)?;
+        for key in keys {
+            key.bind(&mut statement).map_err(unavailable)?;
+            let mut rows = statement.raw_query();
+            if let Some(row) = rows.next().map_err(unavailable)? {
+                found.insert(key.clone(), body_of(row)?);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Runs `work` in an immediate transaction on `connection`: committed when it succeeds, rolled
+/// back (dropped) when it fails.
+pub(super) fn in_transaction<T>(
+    connection: &mut Connection,
+    work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(unavailable)?;
+    let done = work(&tx)?;
+    tx.commit().map_err(unavailable)?;
+    Ok(done)
+}
+
+/// What every write and end of the bulk loads running when a write of one failed is told: their
+/// writes since the last commit are gone, so none may go on as if stored.
+pub(super) fn bulk_rolled_back() -> StoreError {
+    StoreError::Unavailable(
+        "a write of this bulk load, or of one running beside it, failed and took back the \
+         writes since the last commit: the load must run again"
+            .into(),
+    )
+}
