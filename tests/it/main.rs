@@ -19,6 +19,7 @@ mod message_boundary;
 mod messages_concurrency;
 mod moto_end_to_end;
 mod moto_reminder;
+mod moto_worklist;
 mod no_personal_data;
 mod received_objects;
 mod retention;
