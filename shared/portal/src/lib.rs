@@ -22,6 +22,7 @@ mod operator;
 mod pages;
 mod render;
 mod state;
+mod worklist;
 
 use std::sync::Arc;
 
@@ -39,6 +40,7 @@ pub fn router(portal: Arc<Portal>) -> Router {
         .route("/inbox", get(inbox::list))
         .route("/inbox/{*item}", get(inbox::show))
         .route("/downloads/{*path}", get(downloads::download))
+        .route("/worklist", get(worklist::show))
         .route("/applicants", get(applicants::search::search))
         .route("/applicants/{number}", get(applicants::page::show))
         .route(

@@ -94,10 +94,18 @@ pub enum Move {
     Accept,
     Hire,
     Withdraw,
+    /// An internal mover's hire (section 10): the existing assignment is updated.
+    UpdateAssignment,
 }
 
 impl Move {
-    pub const ALL: [Move; 4] = [Move::Offer, Move::Accept, Move::Hire, Move::Withdraw];
+    pub const ALL: [Move; 5] = [
+        Move::Offer,
+        Move::Accept,
+        Move::Hire,
+        Move::UpdateAssignment,
+        Move::Withdraw,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -105,7 +113,13 @@ impl Move {
             Move::Accept => "accept",
             Move::Hire => "hire",
             Move::Withdraw => "withdraw",
+            Move::UpdateAssignment => "update_assignment",
         }
+    }
+
+    /// Whether the move needs a person type (a hire, or an internal move).
+    pub fn needs_person_type(self) -> bool {
+        matches!(self, Move::Hire | Move::UpdateAssignment)
     }
 
     fn parse(text: &str) -> Option<Move> {
@@ -118,6 +132,7 @@ impl Move {
             Move::Accept => "Record the offer as accepted",
             Move::Hire => "Hire",
             Move::Withdraw => "Withdraw the applicant",
+            Move::UpdateAssignment => "Update the assignment (internal move)",
         }
     }
 
@@ -127,6 +142,9 @@ impl Move {
             Move::Accept => "Record the offer as accepted (after employment checks)?",
             Move::Hire => "Hire the applicant?",
             Move::Withdraw => "Withdraw the applicant?",
+            Move::UpdateAssignment => {
+                "Update the existing assignment to this position (internal move, not a new hire)?"
+            }
         }
     }
 }
@@ -159,7 +177,16 @@ fn allowed_moves(applicant: &Applicant, host_employer: bool) -> Vec<Move> {
     Move::ALL
         .into_iter()
         .filter(|m| match m {
-            Move::Hire => !person_types(host_employer, number, applicant.state).is_empty(),
+            // An internal mover is never hired again, anyone else never moved by update_assignment
+            // (section 10): the same rule as the trust message's.
+            Move::Hire => {
+                !applicant.internal_mover
+                    && !person_types(host_employer, number, applicant.state).is_empty()
+            }
+            Move::UpdateAssignment => {
+                applicant.internal_mover
+                    && !person_types(host_employer, number, applicant.state).is_empty()
+            }
             Move::Offer => matches!(
                 decide(number, state, &Command::Offer),
                 Ok(Transition::Moved { .. })

@@ -38,7 +38,7 @@ fn check_form(
     hire_types: &[PersonType],
 ) -> Result<Checked, Vec<String>> {
     let mut errors = Vec::new();
-    let person_type = if chosen == Move::Hire {
+    let person_type = if chosen.needs_person_type() {
         let wanted = match form.person_type.trim() {
             "Employee" => Some(PersonType::Employee),
             "Honorary" => Some(PersonType::Honorary),

@@ -64,6 +64,8 @@ struct ApplicantPage {
     name: String,
     state: ApplicantState,
     summary: Vec<(String, String)>,
+    /// The trainee's e-mail and telephones (section 11): a trust's page only, never an operator's.
+    contacts: Vec<(String, String)>,
     load_messages: Vec<(String, String)>,
     checks: Vec<(String, String)>,
     checks_note: String,
@@ -144,7 +146,7 @@ pub async fn show(
         .get(&applicant.vpd)
         .map(|o| format!("{} ({})", o.name, o.vpd))
         .unwrap_or_else(|| applicant.vpd.clone());
-    let summary: Vec<(String, String)> = [
+    let mut summary: Vec<(String, String)> = [
         ("Applicant number", applicant.applicant_number.clone()),
         ("State", applicant.state.name().to_string()),
         ("Trust", organisation),
@@ -182,6 +184,27 @@ pub async fn show(
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
+    if applicant.internal_mover {
+        summary.insert(
+            2,
+            (
+                "Internal mover".to_string(),
+                "Yes: already an employee of this trust. Update the assignment (update_assignment); do not hire again.".to_string(),
+            ),
+        );
+    }
+    let contacts: Vec<(String, String)> = if identity.is_operator() {
+        Vec::new()
+    } else {
+        [
+            ("E-mail address", d.email_address.clone()),
+            ("Home telephone", d.home_tel.clone()),
+            ("Mobile telephone", d.mobile_tel.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.unwrap_or_else(|| "not given".to_string())))
+        .collect()
+    };
     let (checks, checks_note) = match &applicant.employment_checks {
         Some(held) => (
             held.checks
@@ -216,6 +239,7 @@ pub async fn show(
         name: full_name(&applicant),
         state: applicant.state,
         summary,
+        contacts,
         load_messages: applicant
             .load_messages
             .iter()

@@ -1,0 +1,158 @@
+//! Rotation day in the portal (sections 10 and 11): the worklist's counts and lists, an internal
+//! mover's update_assignment form, and the contact details a trust sees and an operator does not.
+
+mod support;
+
+use dit_domain::app::APP_FIELDS;
+use serde_json::json;
+use support::*;
+
+/// An APP line with contact details set.
+fn with_contacts(line: &str) -> String {
+    let mut fields: Vec<String> = line.split(',').map(str::to_string).collect();
+    for (field, value) in [
+        ("EMAIL_ADDRESS", "new.starter@example.nhs.uk"),
+        ("HOME_TEL", "01632 960001"),
+        ("MOBILE_TEL", "07700 900123"),
+    ] {
+        let at = APP_FIELDS.iter().position(|f| *f == field).unwrap();
+        fields[at] = value.to_string();
+    }
+    fields.join(",")
+}
+
+/// Hires LEAD_504 (GMC 7000001) and loads the same person on position 101 a week later, with
+/// contact details: the mover's applicant number, accepted.
+async fn internal_mover(fixture: &Fixture) -> String {
+    let env = &fixture.env;
+    for (id, action) in [("o", "offer"), ("a", "accept")] {
+        env.send(
+            &json!({"id": id, "action": action, "vpd": "504", "applicant_number": LEAD_504})
+                .to_string(),
+        )
+        .await;
+    }
+    env.send(
+        &json!({"id": "h", "action": "hire", "vpd": "504", "applicant_number": LEAD_504,
+            "person_type": "Employee"})
+        .to_string(),
+    )
+    .await;
+    let line = with_contacts(
+        &app("9", "101", dit_test_support::applicants::DPN_101, "7000001")
+            .replace("2027-02-03", "2027-02-10"),
+    );
+    let report = env.process_app(2, &[line]).await;
+    assert_eq!(report.loaded, 1, "{report:?}");
+    let number = fixture.store().placements(&["9".into()]).await.unwrap()["9"]
+        .applicant_number
+        .clone();
+    for (id, action) in [("mo", "offer"), ("ma", "accept")] {
+        env.send(
+            &json!({"id": id, "action": action, "vpd": "504", "applicant_number": number})
+                .to_string(),
+        )
+        .await;
+    }
+    number
+}
+
+#[tokio::test]
+async fn an_internal_mover_is_moved_with_update_assignment_never_hired() {
+    let fixture = Fixture::new().await;
+    let mover = internal_mover(&fixture).await;
+    let app = fixture.app();
+    let me = trust("504");
+    let page = get(&app, &me, &format!("/applicants/{mover}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Internal mover"), "{}", page.body);
+    assert!(page
+        .body
+        .contains(&format!("/applicants/{mover}/update_assignment")));
+    assert!(!page.body.contains(&format!("/applicants/{mover}/hire\"")));
+
+    let done = confirm(
+        &app,
+        &me,
+        &mover,
+        "update_assignment",
+        "person_type=Employee",
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(state_of(&fixture, &mover).await, ApplicantState::Hired);
+    let earlier = get(&app, &me, &format!("/applicants/{LEAD_504}")).await;
+    assert!(
+        earlier.body.contains(&format!(
+            "Assignment moved to position 101 from 2027-02-10 (applicant {mover})"
+        )),
+        "{}",
+        earlier.body
+    );
+}
+
+#[tokio::test]
+async fn contact_details_are_on_the_trusts_page_and_never_on_an_operators() {
+    let fixture = Fixture::new().await;
+    let mover = internal_mover(&fixture).await;
+    let app = fixture.app();
+    let page = get(&app, &trust("504"), &format!("/applicants/{mover}")).await;
+    for shown in ["new.starter@example.nhs.uk", "01632 960001", "07700 900123"] {
+        assert!(page.body.contains(shown), "{shown}");
+    }
+    let page = get(&app, &operator(), &format!("/applicants/{mover}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for hidden in [
+        "new.starter@example.nhs.uk",
+        "01632 960001",
+        "07700 900123",
+        "Contact details",
+    ] {
+        assert!(!page.body.contains(hidden), "{hidden} on an operator page");
+    }
+    for uri in [
+        "/operator/files",
+        "/operator/quarantine",
+        "/operator/sequence-check",
+    ] {
+        let page = get(&app, &operator(), uri).await;
+        assert!(!page.body.contains("new.starter@example.nhs.uk"), "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn the_worklist_shows_counts_linking_to_lists_of_the_trusts_own_applicants() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app();
+    let me = trust("504");
+    // The fixture's applicants start on 2027-02-03: 9 days after 2027-01-25.
+    let page = get(
+        &app,
+        &me,
+        "/worklist?section=starting_not_accepted&date=2027-01-25",
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("Starting within 14 days, not accepted: 2"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&format!("/applicants/{LEAD_504}")));
+    assert!(page.body.contains(&format!("/applicants/{SECOND_504}")));
+    assert!(!page.body.contains(&format!("/applicants/{HOST_505_PART}")));
+    assert!(page.body.contains("in 9 days"));
+    assert!(page.body.contains("/worklist?section=overdue&"));
+    assert!(page.body.contains("date=2027-01-25#rows"));
+    let inbox = get(&app, &me, "/inbox").await;
+    assert!(inbox.body.contains("Worklist for today"), "{}", inbox.body);
+    assert_eq!(
+        get(&app, &me, "/worklist?section=nothing").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&app, &operator(), "/worklist").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
