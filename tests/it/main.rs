@@ -22,6 +22,7 @@ mod moto_reminder;
 mod moto_worklist;
 mod no_personal_data;
 mod received_objects;
+mod record_checks;
 mod retention;
 mod revision2_files;
 mod s3_adapter;

@@ -15,7 +15,7 @@ use super::lifecycle::{Command, PersonType};
 /// The trust actions of section 3, as spelt in the `action` field.
 pub const ACTIONS: [&str; 5] = ["offer", "accept", "hire", "withdraw", "person_update"];
 /// The trust actions of revision 3 (sections 10 and 11), accepted beside [`ACTIONS`].
-pub const MORE_ACTIONS: [&str; 1] = ["update_assignment"];
+pub const MORE_ACTIONS: [&str; 2] = ["update_assignment", "record_checks"];
 /// The command name under which Trac employment checks are recorded.
 pub const EMPLOYMENT_CHECKS: &str = "employment_checks";
 /// The only Trac status at which checks are copied.
@@ -60,6 +60,11 @@ pub enum Request {
     PersonUpdate {
         person: Map<String, Value>,
     },
+    /// Employment checks recorded by a trust without Trac (section 11), cut down to Trac's
+    /// allow-list.
+    RecordChecks {
+        checks: Value,
+    },
     /// Trac checks, already cut down to the allow-list.
     EmploymentChecks {
         status: String,
@@ -82,7 +87,9 @@ impl Request {
                 person_type: *person_type,
                 host_employer,
             }),
-            Request::PersonUpdate { .. } | Request::EmploymentChecks { .. } => None,
+            Request::PersonUpdate { .. }
+            | Request::EmploymentChecks { .. }
+            | Request::RecordChecks { .. } => None,
         }
     }
 }
@@ -215,7 +222,11 @@ pub fn parse(body: &str) -> Result<InboundMessage, Unreadable> {
             dropped.sort();
             (Some(EMPLOYMENT_CHECKS.to_string()), request)
         }
-        Source::Trust => trust_request(&object, &mut problems),
+        Source::Trust => {
+            let found = trust_request(&object, &mut problems, &mut dropped);
+            dropped.sort();
+            found
+        }
     };
     let request = match request {
         Some(request) if problems.is_empty() => Ok(request),
@@ -239,6 +250,7 @@ pub fn parse(body: &str) -> Result<InboundMessage, Unreadable> {
 fn trust_request(
     object: &Map<String, Value>,
     problems: &mut Vec<String>,
+    dropped: &mut Vec<String>,
 ) -> (Option<String>, Option<Request>) {
     let action = match object.get("action") {
         None | Some(Value::Null) => {
@@ -261,6 +273,20 @@ fn trust_request(
         }
         "update_assignment" => person_type(object, "update_assignment", problems)
             .map(|person_type| Request::UpdateAssignment { person_type }),
+        // The same six checks and allow-list as Trac's (section 3): every other key dropped.
+        "record_checks" => match object.get("checks") {
+            Some(Value::Object(checks)) => Some(Request::RecordChecks {
+                checks: allow_listed_checks(checks.clone(), dropped),
+            }),
+            None | Some(Value::Null) => {
+                problems.push("checks is missing: record_checks needs the checks recorded".into());
+                None
+            }
+            Some(_) => {
+                problems.push("checks must be a JSON object".into());
+                None
+            }
+        },
         _ => match object.get("person") {
             Some(Value::Object(person)) if !person.is_empty() => {
                 checked_person(person, problems).map(|person| Request::PersonUpdate { person })
@@ -485,6 +511,21 @@ fn allow_listed(
         }
     }
     Some(Value::Object(kept))
+}
+
+/// The checks of [`TRAC_CHECKS`] not complete in any of `held` (Trac's, the trust's): a check is
+/// complete when it has a `completed_on` (`references`: at least one, each with one).
+pub fn incomplete_checks(held: &[Option<&Value>]) -> Vec<&'static str> {
+    let complete = |name: &str| {
+        held.iter().flatten().any(|checks| match checks.get(name) {
+            Some(Value::Array(items)) => {
+                !items.is_empty() && items.iter().all(|i| i.get("completed_on").is_some())
+            }
+            Some(check) => check.get("completed_on").is_some(),
+            None => false,
+        })
+    };
+    TRAC_CHECKS.into_iter().filter(|n| !complete(n)).collect()
 }
 
 /// True when the Trac status is `outcome recruited` (case and spacing aside).

@@ -176,7 +176,7 @@ pub fn build(
         if a.state == Accepted && hire >= date && hire <= in_days(READY_DAYS) {
             sections.ready_to_hire.push(row(a, date));
         }
-        if a.state == Offered && a.employment_checks.is_none() {
+        if a.state == Offered && a.employment_checks.is_none() && a.trust_checks.is_none() {
             sections.checks_outstanding.push(row(a, date));
         }
         if a.internal_mover && open {
@@ -390,6 +390,7 @@ mod tests {
             received_at: chrono::DateTime::default(),
             checks: serde_json::json!({}),
             dropped_fields: vec![],
+            recorded_by: None,
         });
         let w = list(&[
             applicant("1", Offered, "2027-03-01", false),

@@ -183,6 +183,26 @@ pub async fn confirm(
         ),
         ("State now".to_string(), applicant.state.name().to_string()),
     ];
+    if chosen == Move::Accept {
+        // A warning, not a block: the trust decides (section 11).
+        let held = [
+            applicant.employment_checks.as_ref().map(|c| &c.checks),
+            applicant.trust_checks.as_ref().map(|c| &c.checks),
+        ];
+        let missing = dit_domain::actions::incomplete_checks(&held);
+        details.push((
+            "Employment checks not yet complete".to_string(),
+            if missing.is_empty() {
+                "none: all six are recorded as complete".to_string()
+            } else {
+                missing
+                    .iter()
+                    .map(|name| format::label(name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ));
+    }
     let checked = checked.unwrap_or(Checked {
         person_type: None,
         reason: None,

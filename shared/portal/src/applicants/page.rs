@@ -69,6 +69,9 @@ struct ApplicantPage {
     load_messages: Vec<(String, String)>,
     checks: Vec<(String, String)>,
     checks_note: String,
+    /// Checks the trust recorded itself (`record_checks`), beside Trac's.
+    trust_checks: Vec<(String, String)>,
+    trust_checks_note: String,
     history: Vec<HistoryRow>,
     moves: Vec<Move>,
     hire_types: Vec<&'static str>,
@@ -223,6 +226,25 @@ pub async fn show(
         ),
         None => (Vec::new(), "No employment checks held.".to_string()),
     };
+    let (trust_checks, trust_checks_note) = match &applicant.trust_checks {
+        Some(held) => (
+            held.checks
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| (format::label(k), check_text(v)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            format!(
+                "Recorded by {} on {} (action {}).",
+                held.recorded_by.as_deref().unwrap_or("the trust"),
+                format::time(held.received_at),
+                held.message_id
+            ),
+        ),
+        None => (Vec::new(), String::new()),
+    };
     let banner = match &query.answer {
         Some(id) => banner(&portal, &identity, &applicant, id).await?,
         None => None,
@@ -247,6 +269,8 @@ pub async fn show(
             .collect(),
         checks,
         checks_note,
+        trust_checks,
+        trust_checks_note,
         history: history.iter().rev().map(HistoryRow::of).collect(),
         hire_types: person_types(host_employer, &applicant.applicant_number, applicant.state)
             .into_iter()

@@ -545,6 +545,7 @@ fn new_applicant(
             internal_mover: loadable
                 .messages
                 .contains(&Message::person_match(PersonMatch::ExistingEmployee)),
+            trust_checks: None,
         },
         history,
     }

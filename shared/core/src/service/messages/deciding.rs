@@ -34,6 +34,8 @@ pub(super) struct Facts {
     /// How a hire on the applicant's position is made ([`Position::hire_as`]).
     pub(super) hire_as: PersonType,
     pub(super) mode: Option<InterfaceMode>,
+    /// Who acts (the signed-in user, or the sender): kept with checks a trust records.
+    pub(super) actor: String,
 }
 
 /// Who the message counts as sent by. A trust or Trac is itself; the trusted local operator acts
@@ -177,6 +179,50 @@ pub(super) fn decide_message(
                 },
             )
         }
+        Request::RecordChecks { checks } => {
+            if ctx.organisations.get(&current.vpd).is_some_and(|o| o.trac) {
+                return refuse(
+                    "trac_organisation",
+                    format!(
+                        "Organisation {} takes employment checks from Trac",
+                        current.vpd
+                    ),
+                );
+            }
+            if !TRAC_STATES.contains(&current.state) {
+                return refuse(
+                    "not_offered",
+                    format!(
+                        "Applicant {number} is {}; record_checks is allowed only for an applicant offered or accepted",
+                        current.state
+                    ),
+                );
+            }
+            let mut updated = current.clone();
+            updated.trust_checks = Some(EmploymentChecks {
+                message_id: message.header.id.clone(),
+                received_at: ctx.now,
+                checks: checks.clone(),
+                dropped_fields: message.dropped_fields.clone(),
+                recorded_by: Some(facts.actor.clone()),
+            });
+            (
+                Verdict::Applied("checks_recorded"),
+                Decision::Apply {
+                    updated,
+                    command,
+                    transition: Transition::Moved {
+                        from: Some(current.state),
+                        to: current.state,
+                    },
+                    detail: Some(format!(
+                        "checks: {}; fields dropped: {}",
+                        check_names(checks),
+                        message.dropped_fields.len()
+                    )),
+                },
+            )
+        }
         Request::EmploymentChecks { status, checks } => {
             if !ctx.organisations.accepts_trac(&current.vpd) {
                 return refuse("trac_not_enabled", trac_not_enabled(&current.vpd));
@@ -215,11 +261,8 @@ pub(super) fn decide_message(
                 received_at: ctx.now,
                 checks: checks.clone(),
                 dropped_fields: message.dropped_fields.clone(),
+                recorded_by: None,
             });
-            let names: Vec<&str> = checks
-                .as_object()
-                .map(|o| o.keys().map(String::as_str).collect())
-                .unwrap_or_default();
             (
                 Verdict::Applied("checks_stored"),
                 Decision::Apply {
@@ -231,11 +274,7 @@ pub(super) fn decide_message(
                     },
                     detail: Some(format!(
                         "checks: {}; fields dropped: {}",
-                        if names.is_empty() {
-                            "(none)".to_string()
-                        } else {
-                            names.join(", ")
-                        },
+                        check_names(checks),
                         message.dropped_fields.len()
                     )),
                 },
@@ -278,6 +317,19 @@ pub(super) fn decide_message(
                 Err(refusal) => refuse("not_allowed", refusal.reason),
             }
         }
+    }
+}
+
+/// The names of the checks held, for the history: `dbs, references`, or `(none)`.
+fn check_names(checks: &serde_json::Value) -> String {
+    let names: Vec<&str> = checks
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    if names.is_empty() {
+        "(none)".to_string()
+    } else {
+        names.join(", ")
     }
 }
 

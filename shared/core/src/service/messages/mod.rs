@@ -141,6 +141,13 @@ async fn handle_parsed(
             return unrecorded(ctx, message, &acting, code, not_found_reason(number, vpd)).await;
         }
     };
+    let cause = Cause::Message {
+        id: header.id.clone(),
+        sender: Some(acting.to_string()),
+    };
+    // The person (portal) or else the sender; duplicates are judged by the cause, which names
+    // the sender, never by the actor.
+    let actor = person.map_or_else(|| acting.actor(), str::to_string);
     let facts = match &message.request {
         Ok(
             Request::Hire { .. } | Request::UpdateAssignment { .. } | Request::PersonUpdate { .. },
@@ -152,20 +159,15 @@ async fn handle_parsed(
                 .get(&applicant.position_id)
                 .map_or(PersonType::Employee, Position::hire_as),
             mode: ctx.organisations.get(&applicant.vpd).map(|o| o.mode),
+            actor: actor.clone(),
         },
         _ => Facts {
             hire_as: PersonType::Employee,
             mode: None,
+            actor: actor.clone(),
         },
     };
 
-    let cause = Cause::Message {
-        id: header.id.clone(),
-        sender: Some(acting.to_string()),
-    };
-    // The person (portal) or else the sender; duplicates are judged by the cause, which names
-    // the sender, never by the actor.
-    let actor = person.map_or_else(|| acting.actor(), str::to_string);
     let (changed, verdict) = moves::change_with_finding(
         ctx.store,
         number,
