@@ -156,3 +156,61 @@ async fn the_worklist_shows_counts_linking_to_lists_of_the_trusts_own_applicants
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn a_trust_without_trac_records_checks_and_accept_names_those_not_complete() {
+    let fixture = Fixture::new().await;
+    fixture
+        .env
+        .send(
+            &json!({"id": "o", "action": "offer", "vpd": "505", "applicant_number": HOST_505_PART})
+                .to_string(),
+        )
+        .await;
+    let app = fixture.app();
+    let me = trust("505");
+    let page = get(&app, &me, &format!("/applicants/{HOST_505_PART}")).await;
+    assert!(page
+        .body
+        .contains(&format!("/applicants/{HOST_505_PART}/record_checks")));
+    let done = confirm(
+        &app,
+        &me,
+        HOST_505_PART,
+        "record_checks",
+        "dbs_status=clear&dbs_completed_on=01%2F11%2F2026&eu_status_status=settled&eu_status_completed_on=2026-11-02",
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let applicant = fixture
+        .store()
+        .applicant(HOST_505_PART)
+        .await
+        .unwrap()
+        .unwrap();
+    let held = applicant.trust_checks.expect("recorded");
+    assert_eq!(
+        held.recorded_by.as_deref(),
+        Some("alice@example.nhs.uk (trust 505, portal)")
+    );
+    assert_eq!(
+        held.checks,
+        json!({"dbs": {"status": "clear", "completed_on": "2026-11-01"},
+            "eu_status": {"status": "settled", "completed_on": "2026-11-02"}})
+    );
+    let page = get(&app, &me, &format!("/applicants/{HOST_505_PART}")).await;
+    assert!(page
+        .body
+        .contains("Employment checks recorded by the trust"));
+    let accept = get(&app, &me, &format!("/applicants/{HOST_505_PART}/accept")).await;
+    assert!(
+        accept.body.contains(
+            "Professional registration, References, Employment checklist, Illegal working checklist"
+        ),
+        "{}",
+        accept.body
+    );
+    // A trust that takes Trac's checks has no such form.
+    let page = get(&app, &trust("504"), &format!("/applicants/{LEAD_504}")).await;
+    assert!(!page.body.contains("record_checks"));
+}

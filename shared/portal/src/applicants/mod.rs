@@ -96,15 +96,18 @@ pub enum Move {
     Withdraw,
     /// An internal mover's hire (section 10): the existing assignment is updated.
     UpdateAssignment,
+    /// Employment checks recorded by a trust without Trac (section 11); no state change.
+    RecordChecks,
 }
 
 impl Move {
-    pub const ALL: [Move; 5] = [
+    pub const ALL: [Move; 6] = [
         Move::Offer,
         Move::Accept,
         Move::Hire,
         Move::UpdateAssignment,
         Move::Withdraw,
+        Move::RecordChecks,
     ];
 
     pub fn name(self) -> &'static str {
@@ -114,6 +117,7 @@ impl Move {
             Move::Hire => "hire",
             Move::Withdraw => "withdraw",
             Move::UpdateAssignment => "update_assignment",
+            Move::RecordChecks => "record_checks",
         }
     }
 
@@ -133,6 +137,7 @@ impl Move {
             Move::Hire => "Hire",
             Move::Withdraw => "Withdraw the applicant",
             Move::UpdateAssignment => "Update the assignment (internal move)",
+            Move::RecordChecks => "Record the employment checks",
         }
     }
 
@@ -145,6 +150,7 @@ impl Move {
             Move::UpdateAssignment => {
                 "Update the existing assignment to this position (internal move, not a new hire)?"
             }
+            Move::RecordChecks => "Record these employment checks?",
         }
     }
 }
@@ -167,6 +173,26 @@ fn person_types(host_employer: bool, number: &str, state: ApplicantState) -> Vec
             )
         })
         .collect()
+}
+
+/// The moves a trust may ask for now: [`allowed_moves`], and `record_checks` on an offered or
+/// accepted applicant of a trust that does not take its checks from Trac.
+fn available_moves(portal: &Portal, applicant: &Applicant, host_employer: bool) -> Vec<Move> {
+    let mut moves = allowed_moves(applicant, host_employer);
+    let trac = portal
+        .ports
+        .organisations
+        .get(&applicant.vpd)
+        .is_none_or(|o| o.trac);
+    if !trac
+        && matches!(
+            applicant.state,
+            ApplicantState::Offered | ApplicantState::Accepted
+        )
+    {
+        moves.push(Move::RecordChecks);
+    }
+    moves
 }
 
 /// The moves the state machine allows from the applicant's state now (hire: with the person
@@ -199,6 +225,7 @@ fn allowed_moves(applicant: &Applicant, host_employer: bool) -> Vec<Move> {
                 decide(number, state, &Command::Withdraw),
                 Ok(Transition::Moved { .. })
             ),
+            Move::RecordChecks => false,
         })
         .collect()
 }

@@ -2,6 +2,7 @@
 //! move, and the moves the state machine allows now.
 
 use super::*;
+use dit_domain::actions::TRAC_CHECKS;
 
 pub struct HistoryRow {
     pub at: String,
@@ -75,6 +76,8 @@ struct ApplicantPage {
     history: Vec<HistoryRow>,
     moves: Vec<Move>,
     hire_types: Vec<&'static str>,
+    /// The checks a `record_checks` form asks for: (key, label).
+    check_names: Vec<(&'static str, String)>,
     banner: Option<Banner>,
 }
 
@@ -252,7 +255,7 @@ pub async fn show(
     let moves = if identity.is_operator() {
         Vec::new()
     } else {
-        allowed_moves(&applicant, host_employer)
+        available_moves(&portal, &applicant, host_employer)
     };
     render::html(&ApplicantPage {
         chrome: Chrome::new(&identity, "/applicants"),
@@ -277,6 +280,10 @@ pub async fn show(
             .map(person_type_name)
             .collect(),
         moves,
+        check_names: TRAC_CHECKS
+            .iter()
+            .map(|name| (*name, format::label(name)))
+            .collect(),
         banner,
     })
 }

@@ -165,6 +165,16 @@ pub async fn confirm(
     .iter()
     .map(|n| (n.to_string(), hidden(&page.body, n)))
     .collect();
+    let mut fields = fields;
+    // Only the record_checks confirmation carries its checks (JSON, unescaped as a browser would).
+    if page.body.contains("name=\"checks\"") {
+        let value = hidden(&page.body, "checks")
+            .replace("&#34;", "\"")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&");
+        fields.push(("checks".to_string(), value));
+    }
     let form: Vec<(&str, &str)> = fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
