@@ -214,3 +214,87 @@ async fn a_trust_without_trac_records_checks_and_accept_names_those_not_complete
     let page = get(&app, &trust("504"), &format!("/applicants/{LEAD_504}")).await;
     assert!(!page.body.contains("record_checks"));
 }
+
+/// The hidden inputs of a form, in order, unescaped as a browser sends them.
+fn hidden_inputs(page: &str) -> Vec<(String, String)> {
+    page.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .map(|rest| {
+            let (name, rest) = rest.split_once('"').unwrap();
+            let value = rest
+                .split_once("value=\"")
+                .unwrap()
+                .1
+                .split('"')
+                .next()
+                .unwrap();
+            (name.to_string(), value.to_string())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_bulk_move_sends_one_message_per_applicant_and_a_second_submit_is_a_duplicate() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app();
+    let me = trust("504");
+    let uri = format!(
+        "/bulk?applicant={LEAD_504}&applicant={SECOND_504}&applicant={HOST_505_PART}&move=offer&effective_date=02%2F12%2F2026"
+    );
+    let page = get(&app, &me, &uri).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Offer the post: 3 applicants?"));
+    assert!(!page.body.contains("Trainee Test 5000003"));
+    let form = hidden_inputs(&page.body);
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let done = post(&app, &me, "/bulk", &fields).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(
+        done.body
+            .matches("class=\"nhsuk-table__row outcome\"")
+            .count(),
+        3
+    );
+    assert!(done.body.contains("moved: 2; refused: 1"), "{}", done.body);
+    assert_eq!(state_of(&fixture, LEAD_504).await, ApplicantState::Offered);
+    assert_eq!(
+        state_of(&fixture, SECOND_504).await,
+        ApplicantState::Offered
+    );
+    assert_eq!(
+        state_of(&fixture, HOST_505_PART).await,
+        ApplicantState::Loaded
+    );
+    let history = fixture.store().history(LEAD_504).await.unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(last.detail.as_deref(), Some("effective 2026-12-02"));
+    assert!(last.actor.starts_with("alice@example.nhs.uk"));
+
+    let again = post(&app, &me, "/bulk", &fields).await;
+    assert!(again.body.contains("duplicate: 3"), "{}", again.body);
+
+    // A changed field (another move) breaks the token: nothing is sent.
+    let mut forged = fields.clone();
+    for field in forged.iter_mut() {
+        if field.0 == "move" {
+            field.1 = "withdraw";
+        }
+    }
+    forged.push(("reason", "x"));
+    let refused = post(&app, &me, "/bulk", &forged).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(state_of(&fixture, LEAD_504).await, ApplicantState::Offered);
+
+    // The worklist and the search results carry the checkboxes.
+    let list = get(
+        &app,
+        &me,
+        "/worklist?section=starting_not_accepted&date=2027-01-25",
+    )
+    .await;
+    assert!(list.body.contains("name=\"applicant\" type=\"checkbox\""));
+    let search = get(&app, &me, "/applicants").await;
+    assert!(search.body.contains("name=\"applicant\" type=\"checkbox\""));
+    let operator_search = get(&app, &operator(), "/applicants").await;
+    assert!(!operator_search.body.contains("type=\"checkbox\""));
+}
