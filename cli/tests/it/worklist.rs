@@ -178,3 +178,57 @@ fn the_worklist_is_a_trusts() {
     let (status, _, err) = dit(dir.path(), &["worklist", "--as", "operator"]);
     assert_eq!(status, 2, "{err}");
 }
+
+/// The README's rotation-day walkthrough on the sample data.
+#[test]
+fn the_rotation_day_walkthrough_works_as_the_readme_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    dit(&data, &["process", "events/files/"]);
+    let (status, _, _) = dit(&data, &["action", "events/messages/walkthrough.jsonl"]);
+    assert_eq!(status, 0);
+    let (status, out, _) = dit(&data, &["process", "events/rotation-day/"]);
+    assert_eq!(status, 0, "{out}");
+    let (_, shown, _) = dit(&data, &["show", "7000061"]);
+    assert!(shown.contains("Applicant 5000011  (loaded)"), "{shown}");
+    assert!(shown.contains("INFO Application is from an EXISTING Employee"));
+    assert!(shown.contains("Internal mover     yes"));
+
+    let (_, out, _) = dit(
+        &data,
+        &[
+            "worklist",
+            "--as",
+            "trust:504",
+            "--date",
+            "2027-02-01",
+            "--json",
+        ],
+    );
+    let list: Value = serde_json::from_str(&out).unwrap();
+    let movers: Vec<(String, i64)> = numbers(&list["sections"]["internal_moves"]);
+    assert_eq!(
+        movers,
+        vec![("5000010".to_string(), 16), ("5000011".to_string(), 16)]
+    );
+    // The DNF's current holder of 10508065 (GMC 7100002) ends on 2027-02-02 with no later post.
+    let leaving = &list["sections"]["leaving"];
+    assert_eq!(leaving.as_array().unwrap().len(), 1, "{leaving}");
+    assert_eq!(leaving[0]["gmc_number"], "7100002");
+    assert_eq!(leaving[0]["days"], 1);
+
+    let (status, out, _) = dit(&data, &["action", "events/messages/rotation-day.jsonl"]);
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("Applicant 5000011 is an existing employee of trust 504: update the assignment (update_assignment) instead of hiring again."), "{out}");
+    assert!(
+        out.contains("Organisation 504 takes employment checks from Trac"),
+        "{out}"
+    );
+    let (_, shown, _) = dit(&data, &["show", "5000001"]);
+    assert!(shown.contains("hire 2027-02-03, end 2027-02-16"), "{shown}");
+    assert!(shown.contains("assignment_moved"), "{shown}");
+    let (_, json, _) = dit(&data, &["show", "--json", "5000001"]);
+    assert!(
+        json.contains("Assignment moved to position 10508065 from 2027-02-17 (applicant 5000011)")
+    );
+}
