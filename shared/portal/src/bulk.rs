@@ -53,10 +53,8 @@ impl BulkForm {
         for (key, value) in pairs {
             let value = value.trim().to_string();
             match key.as_str() {
-                "applicant" => {
-                    if !value.is_empty() && !form.applicants.contains(&value) {
-                        form.applicants.push(value);
-                    }
+                "applicant" if !value.is_empty() && !form.applicants.contains(&value) => {
+                    form.applicants.push(value);
                 }
                 "move" => form.move_name = value,
                 "person_type" => form.person_type = value,
@@ -109,9 +107,8 @@ impl BulkForm {
         {
             errors.push("An applicant number is not a number".to_string());
         }
-        match self.label() {
-            None => errors.push("Select a move".to_string()),
-            Some(_) => {}
+        if self.label().is_none() {
+            errors.push("Select a move".to_string());
         }
         let needs_type = matches!(self.move_name.as_str(), "hire" | "update_assignment");
         if needs_type && !matches!(self.person_type.as_str(), "Employee" | "Honorary") {

@@ -3,6 +3,7 @@
 
 use super::*;
 use dit_domain::actions::TRAC_CHECKS;
+use dit_domain::model::EmploymentChecks;
 
 pub struct HistoryRow {
     pub at: String,
@@ -48,6 +49,18 @@ fn check_text(value: &Value) -> String {
         Value::Array(items) => items.iter().map(check_text).collect::<Vec<_>>().join(" | "),
         other => render::scalar(other),
     }
+}
+
+/// The checks held, one row each.
+fn check_rows(held: &EmploymentChecks) -> Vec<(String, String)> {
+    held.checks
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (format::label(k), check_text(v)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub struct Banner {
@@ -213,14 +226,7 @@ pub async fn show(
     };
     let (checks, checks_note) = match &applicant.employment_checks {
         Some(held) => (
-            held.checks
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .map(|(k, v)| (format::label(k), check_text(v)))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            check_rows(held),
             format!(
                 "Received from Trac on {} (message {}).",
                 format::time(held.received_at),
@@ -231,14 +237,7 @@ pub async fn show(
     };
     let (trust_checks, trust_checks_note) = match &applicant.trust_checks {
         Some(held) => (
-            held.checks
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .map(|(k, v)| (format::label(k), check_text(v)))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            check_rows(held),
             format!(
                 "Recorded by {} on {} (action {}).",
                 held.recorded_by.as_deref().unwrap_or("the trust"),

@@ -199,28 +199,10 @@ pub(super) fn decide_message(
                 );
             }
             let mut updated = current.clone();
-            updated.trust_checks = Some(EmploymentChecks {
-                message_id: message.header.id.clone(),
-                received_at: ctx.now,
-                checks: checks.clone(),
-                dropped_fields: message.dropped_fields.clone(),
-                recorded_by: Some(facts.actor.clone()),
-            });
+            updated.trust_checks = Some(held_checks(ctx, message, checks, Some(&facts.actor)));
             (
                 Verdict::Applied("checks_recorded"),
-                Decision::Apply {
-                    updated,
-                    command,
-                    transition: Transition::Moved {
-                        from: Some(current.state),
-                        to: current.state,
-                    },
-                    detail: Some(format!(
-                        "checks: {}; fields dropped: {}",
-                        check_names(checks),
-                        message.dropped_fields.len()
-                    )),
-                },
+                checks_kept(current, updated, command, message, checks),
             )
         }
         Request::EmploymentChecks { status, checks } => {
@@ -256,28 +238,10 @@ pub(super) fn decide_message(
                 );
             }
             let mut updated = current.clone();
-            updated.employment_checks = Some(EmploymentChecks {
-                message_id: message.header.id.clone(),
-                received_at: ctx.now,
-                checks: checks.clone(),
-                dropped_fields: message.dropped_fields.clone(),
-                recorded_by: None,
-            });
+            updated.employment_checks = Some(held_checks(ctx, message, checks, None));
             (
                 Verdict::Applied("checks_stored"),
-                Decision::Apply {
-                    updated,
-                    command,
-                    transition: Transition::Moved {
-                        from: Some(current.state),
-                        to: current.state,
-                    },
-                    detail: Some(format!(
-                        "checks: {}; fields dropped: {}",
-                        check_names(checks),
-                        message.dropped_fields.len()
-                    )),
-                },
+                checks_kept(current, updated, command, message, checks),
             )
         }
         move_request => {
@@ -317,6 +281,45 @@ pub(super) fn decide_message(
                 Err(refusal) => refuse("not_allowed", refusal.reason),
             }
         }
+    }
+}
+
+/// Checks as kept on the applicant: Trac's (`recorded_by` none) or a trust's.
+fn held_checks(
+    ctx: &Context<'_>,
+    message: &InboundMessage,
+    checks: &serde_json::Value,
+    recorded_by: Option<&str>,
+) -> EmploymentChecks {
+    EmploymentChecks {
+        message_id: message.header.id.clone(),
+        received_at: ctx.now,
+        checks: checks.clone(),
+        dropped_fields: message.dropped_fields.clone(),
+        recorded_by: recorded_by.map(str::to_string),
+    }
+}
+
+/// Storing checks: the state kept, the history naming the checks and how many fields were dropped.
+fn checks_kept(
+    current: &Applicant,
+    updated: Applicant,
+    command: String,
+    message: &InboundMessage,
+    checks: &serde_json::Value,
+) -> Decision {
+    Decision::Apply {
+        updated,
+        command,
+        transition: Transition::Moved {
+            from: Some(current.state),
+            to: current.state,
+        },
+        detail: Some(format!(
+            "checks: {}; fields dropped: {}",
+            check_names(checks),
+            message.dropped_fields.len()
+        )),
     }
 }
 
