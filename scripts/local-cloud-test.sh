@@ -3,7 +3,7 @@
 #
 #  1. `local-cloud.sh up` (moto_server on a free loopback port, the stack from the template,
 #     `cargo lambda watch`, the bridge), drop the sample files, send the walkthrough messages,
-#     tick 2027-01-29 (the new-starter reminder, the RMC export and the sequence check);
+#     tick 2027-01-29 (the new-starter reminder, the RMC export, the sequence check and the outstanding actions);
 #  2. the outbound bucket must equal what `dit` writes from the same inputs (process, action,
 #     remind, export, check-sequences), byte for byte once links (file paths vs presigned URLs) and answer times
 #     are masked; the APC, a trust answer and the reminder are checked by name, and so is the
@@ -72,6 +72,7 @@ status=0
 "${dit[@]}" remind --date 2027-01-29 >/dev/null
 "${dit[@]}" export --date 2027-01-29 >/dev/null
 "${dit[@]}" check-sequences --date 2027-01-29 >/dev/null
+"${dit[@]}" outstanding-actions --date 2027-01-29 >/dev/null
 
 # Links differ by nature (a file path, a presigned URL with its signing time), and so do the
 # time a message was handled and the RMC header's time (Scheduler's scheduled time in the

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the sample TIS/trust files in events/files/ (fictitious people and positions).
+"""Writes the sample TIS/trust files in events/files/ (fictitious people and positions), and the
+rotation-day file of events/rotation-day/ (an internal mover; see the README's walkthrough).
 
 Each file exercises messages or quarantine reasons of ../shared/spec/interface.md; the table in
 events/README.md says which. Run from the repository root: python3 scripts/make_sample_files.py
@@ -7,6 +8,7 @@ events/README.md says which. Run from the repository root: python3 scripts/make_
 import os
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "events", "files")
+ROTATION_DAY = os.path.join(os.path.dirname(__file__), "..", "events", "rotation-day")
 GENERATED = "2026-11-21T13:00:00Z"
 
 APP_FIELDS = [
@@ -67,8 +69,8 @@ def pos(position, number, name, dpn, host_lead="Lead Employer", start="2020-08-0
     return line(["POS", position, number, name, dpn, mdb, host_lead, start, end, "N1L", "F1", "Example Hospital", "RXX", org])
 
 
-def write(name, header, records, trailer=None, raw=None):
-    path = os.path.join(OUT, name)
+def write(name, header, records, trailer=None, raw=None, out=OUT):
+    path = os.path.join(out, name)
     if raw is not None:
         with open(path, "wb") as f:
             f.write(raw)
@@ -229,6 +231,21 @@ def main():
 
     # An outbound type dropped inbound.
     write("DE_KSS_APC_20261121_00000042.DAT", hdr("APC", "KSS", "20261121", "00000042"), [])
+
+    rotation_day()
+
+
+def rotation_day():
+    """events/rotation-day/: run after events/files/ and events/messages/walkthrough.jsonl, which
+    hires applicant 5000001 (Adaeze Okafor, GMC 7544158) on 10508064. APP 60 places her on
+    10508065 from 2027-02-17: an EXISTING Employee of trust 504, so an internal mover (section 10)
+    that events/messages/rotation-day.jsonl moves with update_assignment."""
+    os.makedirs(ROTATION_DAY, exist_ok=True)
+    dpn2 = "KSS/RJZ01/030/STR/002"
+    moved = {"EFFECTIVE_DATE": "2026-11-23", "PROJECTED_HIRE_DATE": "2027-02-17", "PROJECTED_END_DATE": "2027-08-17"}
+    write("DE_KSS_APP_20261123_00000060.DAT", hdr("APP", "KSS", "20261123", "00000060"), [
+        app("7000061", "10508065", "10508065", dpn2, "Okafor", "Adaeze", "7544158", **moved),
+    ], out=ROTATION_DAY)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,10 @@
 events/messages/<name>.json      one message each (for `dit action FILE`)
 events/messages/walkthrough.jsonl all of them in order, with a redelivery, a body that is not JSON
                                   and one without id (for `dit action events/messages/walkthrough.jsonl`)
+events/messages/rotation-day.jsonl the rotation-day walkthrough of the README (after
+                                  `dit process events/rotation-day/`): internal mover 5000011 offered,
+                                  accepted, its hire refused, moved with update_assignment;
+                                  record_checks refused for trust 504 (it takes Trac's)
 events/sqs/<name>.json           SQS events carrying them (for `cargo lambda invoke --data-file`),
                                   each record with the SenderId of its sender (see SENDERS)
 
@@ -197,6 +201,20 @@ def main():
     walkthrough.append(compact({"action": "offer", "vpd": "504", "applicant_number": "5000005"}))
     with open(os.path.join(MESSAGES, "walkthrough.jsonl"), "w", encoding="utf-8") as f:
         f.write("\n".join(walkthrough) + "\n")
+
+    rotation_day = [
+        action("504-rd-0001", "offer", "504", "5000011"),
+        action("504-rd-0002", "accept", "504", "5000011"),
+        # Refused: 5000011 is an existing employee of trust 504 (section 10).
+        action("504-rd-0003", "hire", "504", "5000011", person_type="Employee"),
+        action("504-rd-0004", "update_assignment", "504", "5000011", person_type="Employee"),
+        # Refused: trust 504 takes its employment checks from Trac (trac = true).
+        action("504-rd-0005", "record_checks", "504", "5000005", checks={
+            "dbs": {"status": "clear", "completed_on": "2026-11-20"},
+        }),
+    ]
+    with open(os.path.join(MESSAGES, "rotation-day.jsonl"), "w", encoding="utf-8") as f:
+        f.write("\n".join(compact(m) for m in rotation_day) + "\n")
 
     def b_(name):
         return (by_name[name], sent_by[name])

@@ -13,6 +13,7 @@ mod remind;
 mod sequences;
 mod serve;
 mod show;
+mod worklist;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -145,6 +146,26 @@ enum Commands {
         #[arg(long, value_parser = parse_date)]
         date: chrono::NaiveDate,
     },
+    /// The trust's worklist for a business date (section 11): overdue, starting within 14 days
+    /// and not accepted, ready to hire, checks outstanding, internal moves, leaving.
+    Worklist {
+        /// The trust: trust:<VPD>.
+        #[arg(long = "as", value_name = "trust:<VPD>", value_parser = parse_trust)]
+        trust: String,
+        /// Business date (YYYY-MM-DD); default today.
+        #[arg(long, value_parser = parse_date)]
+        date: Option<chrono::NaiveDate>,
+        /// Print the JSON of section 11 instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The daily Outstanding actions notification (section 11): for each live trust whose worklist
+    /// has Overdue or Ready to hire rows, a notification with the counts and one e-mail alert.
+    OutstandingActions {
+        /// Business date (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_date)]
+        date: chrono::NaiveDate,
+    },
     /// Where is my applicant? Show applicants by applicant number, GMC number or placement id.
     Show {
         /// Print JSON instead of text.
@@ -162,6 +183,13 @@ fn parse_sender(text: &str) -> Result<Principal, String> {
     match text.parse::<Principal>()? {
         Principal::Operator => Err("operator is the default: leave out --as".to_string()),
         principal => Ok(principal),
+    }
+}
+
+fn parse_trust(text: &str) -> Result<String, String> {
+    match text.parse::<Principal>()? {
+        Principal::Trust(vpd) => Ok(vpd),
+        _ => Err("the worklist is a trust's: --as trust:<VPD>".to_string()),
     }
 }
 
@@ -263,5 +291,9 @@ async fn run(command: Commands, data_dir: &DataDir) -> Result<u8, (u8, String)> 
             serve::run(open()?, identity, port, assets.as_deref()).await
         }
         Commands::CheckSequences { date } => sequences::run(open()?, date).await,
+        Commands::Worklist { trust, date, json } => {
+            worklist::run(open()?, &trust, date, json).await
+        }
+        Commands::OutstandingActions { date } => worklist::outstanding(open()?, date).await,
     })
 }

@@ -196,6 +196,12 @@ fn print_applicant(a: &Applicant, trust: &str) {
         a.position_id, a.position_number, a.dpn
     );
     println!("  Placement          {}", a.placement_id);
+    if a.internal_mover {
+        println!(
+            "  Internal mover     yes: already an employee of trust {}; update the assignment (update_assignment), do not hire",
+            a.vpd
+        );
+    }
     println!("  Assignment id      {}", a.assignment_id);
     println!(
         "  Projected dates    hire {}, end {}",
@@ -216,6 +222,20 @@ fn print_applicant(a: &Applicant, trust: &str) {
 }
 
 fn print_checks_and_updates(a: &Applicant, updates: &[PersonUpdate]) {
+    if let Some(held) = &a.trust_checks {
+        let names: Vec<&str> = held
+            .checks
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        println!(
+            "  Checks by trust    recorded {} by {} (message {}): {}",
+            held.received_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            held.recorded_by.as_deref().unwrap_or("the trust"),
+            held.message_id,
+            names.join(", ")
+        );
+    }
     match &a.employment_checks {
         None => println!("  Employment checks  none received from Trac"),
         Some(held) => {

@@ -12,3 +12,4 @@ mod purge;
 mod remind;
 mod serve;
 mod show;
+mod worklist;

@@ -24,6 +24,7 @@ use dit_core::service::context::{Ports, ProcessError};
 use dit_core::service::export::{export_to_tis, ExportKind, ExportReport};
 use dit_core::service::reminders::{self, ReminderReport};
 use dit_core::service::sequence_check::{self, SequenceCheckRun};
+use dit_core::service::worklist::{outstanding_actions, OutstandingRun};
 use dit_domain::envelope::LOCAL_OFFICES;
 use lambda_runtime::{Error, LambdaEvent};
 use serde::Serialize;
@@ -45,20 +46,32 @@ pub enum Job {
     /// The daily TIS file sequence check (spec 2.3): per file type, the numbers missing over the
     /// 30 days up to the business date.
     SequenceCheck,
+    /// The daily Outstanding actions notification (spec section 11): each live trust whose
+    /// worklist has Overdue or Ready to hire rows gets the counts in its inbox and one alert.
+    OutstandingActions,
 }
+
+/// The name of the Outstanding actions job in payloads.
+pub const OUTSTANDING_ACTIONS: &str = "outstanding-actions";
 
 /// The name of the export job in payloads.
 pub const TIS_EXPORT: &str = "tis-export";
 
 impl Job {
     /// Every job's name, as the payload's `job` gives it.
-    pub const NAMES: [&'static str; 3] = [reminders::JOB, TIS_EXPORT, sequence_check::JOB];
+    pub const NAMES: [&'static str; 4] = [
+        reminders::JOB,
+        TIS_EXPORT,
+        sequence_check::JOB,
+        OUTSTANDING_ACTIONS,
+    ];
 
     pub fn name(&self) -> &'static str {
         match self {
             Job::NewStarterReminder => reminders::JOB,
             Job::TisExport { .. } => TIS_EXPORT,
             Job::SequenceCheck => sequence_check::JOB,
+            Job::OutstandingActions => OUTSTANDING_ACTIONS,
         }
     }
 
@@ -70,6 +83,7 @@ impl Job {
         match name.trim().to_ascii_lowercase().replace('_', "-").as_str() {
             reminders::JOB => Ok(Job::NewStarterReminder),
             sequence_check::JOB => Ok(Job::SequenceCheck),
+            OUTSTANDING_ACTIONS => Ok(Job::OutstandingActions),
             TIS_EXPORT => {
                 let local_office = match payload.get("local_office") {
                     None | Some(Value::Null) => None,
@@ -197,6 +211,7 @@ pub enum JobReport {
     NewStarterReminder(ReminderReport),
     TisExport(Vec<ExportReport>),
     SequenceCheck(SequenceCheckRun),
+    OutstandingActions(Vec<OutstandingRun>),
 }
 
 /// The handler's answer (also shown by `cargo lambda invoke`; Scheduler discards it).
@@ -280,6 +295,9 @@ pub async fn run(ports: &Ports, invocation: &Invocation) -> Result<JobReport, Pr
         Job::SequenceCheck => sequence_check::run(&ctx, invocation.business_date)
             .await
             .map(JobReport::SequenceCheck),
+        Job::OutstandingActions => outstanding_actions(&ctx, invocation.business_date)
+            .await
+            .map(JobReport::OutstandingActions),
         Job::TisExport { local_office, full } => {
             let kind = if *full {
                 ExportKind::Full
@@ -318,6 +336,11 @@ fn log_report(report: &JobReport) {
             missing = run.check.missing_count,
             file_types = run.check.file_types.len(),
             "job done"
+        ),
+        JobReport::OutstandingActions(runs) => info!(
+            trusts = runs.len(),
+            written = runs.iter().filter(|r| r.written.is_some()).count(),
+            "outstanding actions done"
         ),
         JobReport::TisExport(reports) => {
             for r in reports {

@@ -329,6 +329,26 @@ pub trait StateStore: Send + Sync {
     /// [`StoreError`] when the store fails.
     async fn applicants_starting_on(&self, date: NaiveDate) -> Result<Vec<Applicant>, StoreError>;
 
+    /// Applicants of trust `vpd` whose projected hire date is `from` to `to` (both included),
+    /// through the hire-date index: the cost grows with the starters of those days (a store may
+    /// read only the trust's), never with every applicant stored. The worklist's read (section 11).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn trust_applicants_starting_between(
+        &self,
+        vpd: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<Applicant>, StoreError> {
+        let mut found = Vec::new();
+        for date in from.iter_days().take_while(|d| *d <= to) {
+            let day = self.applicants_starting_on(date).await?;
+            found.extend(day.into_iter().filter(|a| a.vpd == vpd));
+        }
+        Ok(found)
+    }
+
     /// The last business date a scheduled job finished (`None` before its first run).
     ///
     /// # Errors

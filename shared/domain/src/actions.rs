@@ -14,6 +14,8 @@ use super::lifecycle::{Command, PersonType};
 
 /// The trust actions of section 3, as spelt in the `action` field.
 pub const ACTIONS: [&str; 5] = ["offer", "accept", "hire", "withdraw", "person_update"];
+/// The trust actions of revision 3 (sections 10 and 11), accepted beside [`ACTIONS`].
+pub const MORE_ACTIONS: [&str; 2] = ["update_assignment", "record_checks"];
 /// The command name under which Trac employment checks are recorded.
 pub const EMPLOYMENT_CHECKS: &str = "employment_checks";
 /// The only Trac status at which checks are copied.
@@ -50,9 +52,18 @@ pub enum Request {
     Hire {
         person_type: PersonType,
     },
+    /// An internal mover's move to its new post (section 10).
+    UpdateAssignment {
+        person_type: PersonType,
+    },
     /// The changed person fields, checked: [`PERSON_FIELDS`] names, values as stored.
     PersonUpdate {
         person: Map<String, Value>,
+    },
+    /// Employment checks recorded by a trust without Trac (section 11), cut down to Trac's
+    /// allow-list.
+    RecordChecks {
+        checks: Value,
     },
     /// Trac checks, already cut down to the allow-list.
     EmploymentChecks {
@@ -72,7 +83,13 @@ impl Request {
                 person_type: *person_type,
                 host_employer,
             }),
-            Request::PersonUpdate { .. } | Request::EmploymentChecks { .. } => None,
+            Request::UpdateAssignment { person_type } => Some(Command::UpdateAssignment {
+                person_type: *person_type,
+                host_employer,
+            }),
+            Request::PersonUpdate { .. }
+            | Request::EmploymentChecks { .. }
+            | Request::RecordChecks { .. } => None,
         }
     }
 }
@@ -205,7 +222,11 @@ pub fn parse(body: &str) -> Result<InboundMessage, Unreadable> {
             dropped.sort();
             (Some(EMPLOYMENT_CHECKS.to_string()), request)
         }
-        Source::Trust => trust_request(&object, &mut problems),
+        Source::Trust => {
+            let found = trust_request(&object, &mut problems, &mut dropped);
+            dropped.sort();
+            found
+        }
     };
     let request = match request {
         Some(request) if problems.is_empty() => Ok(request),
@@ -229,6 +250,7 @@ pub fn parse(body: &str) -> Result<InboundMessage, Unreadable> {
 fn trust_request(
     object: &Map<String, Value>,
     problems: &mut Vec<String>,
+    dropped: &mut Vec<String>,
 ) -> (Option<String>, Option<Request>) {
     let action = match object.get("action") {
         None | Some(Value::Null) => {
@@ -238,7 +260,7 @@ fn trust_request(
         Some(Value::String(s)) => s.trim().to_ascii_lowercase(),
         Some(_) => String::new(),
     };
-    if !ACTIONS.contains(&action.as_str()) {
+    if !ACTIONS.contains(&action.as_str()) && !MORE_ACTIONS.contains(&action.as_str()) {
         problems.push(format!("action is not one of {}", ACTIONS.join(", ")));
         return (None, None);
     }
@@ -246,25 +268,22 @@ fn trust_request(
         "offer" => Some(Request::Offer),
         "accept" => Some(Request::Accept),
         "withdraw" => Some(Request::Withdraw),
-        "hire" => match object.get("person_type") {
+        "hire" => {
+            person_type(object, "hire", problems).map(|person_type| Request::Hire { person_type })
+        }
+        "update_assignment" => person_type(object, "update_assignment", problems)
+            .map(|person_type| Request::UpdateAssignment { person_type }),
+        // The same six checks and allow-list as Trac's (section 3): every other key dropped.
+        "record_checks" => match object.get("checks") {
+            Some(Value::Object(checks)) => Some(Request::RecordChecks {
+                checks: allow_listed_checks(checks.clone(), dropped),
+            }),
             None | Some(Value::Null) => {
-                problems.push(
-                    "person_type is missing: hire needs person_type Employee or Honorary".into(),
-                );
+                problems.push("checks is missing: record_checks needs the checks recorded".into());
                 None
             }
-            Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("employee") => {
-                Some(Request::Hire {
-                    person_type: PersonType::Employee,
-                })
-            }
-            Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("honorary") => {
-                Some(Request::Hire {
-                    person_type: PersonType::Honorary,
-                })
-            }
             Some(_) => {
-                problems.push("person_type must be Employee or Honorary".into());
+                problems.push("checks must be a JSON object".into());
                 None
             }
         },
@@ -285,6 +304,32 @@ fn trust_request(
         },
     };
     (Some(action), request)
+}
+
+/// The person type a hire (or an update of the assignment) needs.
+fn person_type(
+    object: &Map<String, Value>,
+    action: &str,
+    problems: &mut Vec<String>,
+) -> Option<PersonType> {
+    match object.get("person_type") {
+        None | Some(Value::Null) => {
+            problems.push(format!(
+                "person_type is missing: {action} needs person_type Employee or Honorary"
+            ));
+            None
+        }
+        Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("employee") => {
+            Some(PersonType::Employee)
+        }
+        Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("honorary") => {
+            Some(PersonType::Honorary)
+        }
+        Some(_) => {
+            problems.push("person_type must be Employee or Honorary".into());
+            None
+        }
+    }
 }
 
 /// The person fields of an update, each checked like the APP field it mirrors (2.9): keys become
@@ -466,6 +511,21 @@ fn allow_listed(
         }
     }
     Some(Value::Object(kept))
+}
+
+/// The checks of [`TRAC_CHECKS`] not complete in any of `held` (Trac's, the trust's): a check is
+/// complete when it has a `completed_on` (`references`: at least one, each with one).
+pub fn incomplete_checks(held: &[Option<&Value>]) -> Vec<&'static str> {
+    let complete = |name: &str| {
+        held.iter().flatten().any(|checks| match checks.get(name) {
+            Some(Value::Array(items)) => {
+                !items.is_empty() && items.iter().all(|i| i.get("completed_on").is_some())
+            }
+            Some(check) => check.get("completed_on").is_some(),
+            None => false,
+        })
+    };
+    TRAC_CHECKS.into_iter().filter(|n| !complete(n)).collect()
 }
 
 /// True when the Trac status is `outcome recruited` (case and spacing aside).

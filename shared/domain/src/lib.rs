@@ -5,6 +5,7 @@ pub mod app;
 pub mod boundary;
 pub mod dnc;
 pub mod envelope;
+pub mod internal_move;
 pub mod lifecycle;
 pub mod mail;
 pub mod messages;
@@ -15,3 +16,7 @@ pub mod pos;
 pub mod retention;
 pub mod sequence;
 pub mod sheets;
+pub mod worklist;
+
+#[cfg(test)]
+mod testing;

@@ -80,6 +80,12 @@ pub enum Command {
         host_employer: bool,
     },
     Withdraw,
+    /// An internal mover's move to its new post (section 10): the existing assignment is updated
+    /// instead of a hire; person type as for [`Command::Hire`].
+    UpdateAssignment {
+        person_type: PersonType,
+        host_employer: bool,
+    },
 }
 
 impl Command {
@@ -92,6 +98,7 @@ impl Command {
             Command::Accept => "accept",
             Command::Hire { .. } => "hire",
             Command::Withdraw => "withdraw",
+            Command::UpdateAssignment { .. } => "update_assignment",
         }
     }
 
@@ -105,6 +112,7 @@ impl Command {
             Command::Accept => ApplicantState::Accepted,
             Command::Hire { .. } => ApplicantState::Hired,
             Command::Withdraw => ApplicantState::Withdrawn,
+            Command::UpdateAssignment { .. } => ApplicantState::Hired,
         }
     }
 
@@ -116,7 +124,7 @@ impl Command {
             Command::Load | Command::Reject => &[Some(Received)],
             Command::Offer => &[Some(Loaded)],
             Command::Accept => &[Some(Offered)],
-            Command::Hire { .. } => &[Some(Accepted)],
+            Command::Hire { .. } | Command::UpdateAssignment { .. } => &[Some(Accepted)],
             Command::Withdraw => &[Some(Received), Some(Loaded), Some(Offered), Some(Accepted)],
         }
     }
@@ -150,6 +158,10 @@ pub fn decide(
     command: &Command,
 ) -> Result<Transition, Refusal> {
     if let Command::Hire {
+        person_type: PersonType::Employee,
+        host_employer: true,
+    }
+    | Command::UpdateAssignment {
         person_type: PersonType::Employee,
         host_employer: true,
     } = command

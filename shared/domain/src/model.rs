@@ -40,6 +40,15 @@ pub struct Applicant {
     /// once per projected hire date, so one re-dated since is reminded again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminded: Option<Reminded>,
+    /// An internal mover (section 10): at load the person was already an employee of this trust
+    /// (the APC's `Application is from an EXISTING Employee`), so the trust updates the existing
+    /// assignment (`update_assignment`) instead of hiring again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub internal_mover: bool,
+    /// Employment checks recorded by the trust itself (`record_checks`, organisations without
+    /// Trac; section 11), with who recorded them; the latest recording kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_checks: Option<EmploymentChecks>,
 }
 
 /// A new-starter reminder that named an applicant.
@@ -64,6 +73,9 @@ pub struct EmploymentChecks {
     /// Paths of the keys that were dropped (e.g. `person`, `checks.dbs.date_of_birth`).
     #[serde(alias = "dropped_identity_fields")]
     pub dropped_fields: Vec<String>,
+    /// Who recorded them, for checks a trust recorded (`None`: from Trac).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_by: Option<String>,
 }
 
 /// Where a person update from a trust goes (2.9: only Full Records lead-employer updates reach TIS).

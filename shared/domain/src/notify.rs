@@ -428,7 +428,17 @@ pub struct Starter {
     /// Loaded, or re-dated, after the run five days before its hire date: reminded in the next run.
     #[serde(rename = "Late", default, skip_serializing_if = "std::ops::Not::not")]
     pub late: bool,
+    /// An internal mover (section 10): the trust updates the assignment, it does not hire.
+    #[serde(
+        rename = "Internal Move",
+        default,
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub internal_move: bool,
 }
+
+/// The heading of the reminder's table of internal movers (section 10).
+pub const INTERNAL_MOVES_HEADING: &str = "Internal moves: update the assignment, do not hire";
 
 /// "Deanery - Jnr. Doctor Starter(s) (<VPD>)": one trust's trainees starting on one date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -469,6 +479,8 @@ impl StarterReminder {
             escape(&self.trust_name),
             short_date(self.date_of_notification),
         ));
+        let (movers, starters): (Vec<&Starter>, Vec<&Starter>) =
+            self.starters.iter().partition(|s| s.internal_move);
         let late = self.starters.iter().filter(|s| s.late).count();
         let mut columns = STARTER_REMINDER_COLUMNS.to_vec();
         if late > 0 {
@@ -477,26 +489,31 @@ impl StarterReminder {
             ));
             columns.push("Reminder");
         }
-        html.push_str(&table(
-            &columns,
-            self.starters.iter().map(|s| {
-                let mut row = vec![
-                    s.position_number.clone(),
-                    s.last_name.clone(),
-                    s.first_name.clone(),
-                    s.gmc_number.clone(),
-                    short_date(s.projected_hire_date),
-                    match s.hire_as {
-                        PersonType::Employee => "Employee".to_string(),
-                        PersonType::Honorary => "Honorary".to_string(),
-                    },
-                ];
-                if late > 0 {
-                    row.push(if s.late { "late" } else { "" }.to_string());
-                }
-                row
-            }),
-        ));
+        let row = |s: &Starter| {
+            let mut row = vec![
+                s.position_number.clone(),
+                s.last_name.clone(),
+                s.first_name.clone(),
+                s.gmc_number.clone(),
+                short_date(s.projected_hire_date),
+                match s.hire_as {
+                    PersonType::Employee => "Employee".to_string(),
+                    PersonType::Honorary => "Honorary".to_string(),
+                },
+            ];
+            if late > 0 {
+                row.push(if s.late { "late" } else { "" }.to_string());
+            }
+            row
+        };
+        html.push_str(&table(&columns, starters.iter().map(|s| row(s))));
+        if !movers.is_empty() {
+            html.push_str(&format!(
+                "<h2>{INTERNAL_MOVES_HEADING}</h2>\n<p>{} trainee(s) below already work for this trust: update their existing assignment to the new position (update_assignment) on the hire date; do not hire them again.</p>\n",
+                movers.len()
+            ));
+            html.push_str(&table(&columns, movers.iter().map(|s| row(s))));
+        }
         html.push_str("</body></html>\n");
         html
     }
@@ -563,6 +580,34 @@ where
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn internal_movers_have_their_own_table_in_the_reminder() {
+        let d = NaiveDate::from_ymd_opt(2027, 1, 29).unwrap();
+        let hire = NaiveDate::from_ymd_opt(2027, 2, 3).unwrap();
+        let mut n = StarterReminder::new("504", "Trust", d, hire);
+        for (number, internal_move) in [("1", false), ("2", true)] {
+            n.starters.push(Starter {
+                position_number: format!("P{number}"),
+                last_name: "Trainee".into(),
+                first_name: "Test".into(),
+                gmc_number: "7000001".into(),
+                projected_hire_date: hire,
+                hire_as: PersonType::Employee,
+                applicant_number: number.into(),
+                late: false,
+                internal_move,
+            });
+        }
+        let html = n.render_html();
+        let heading = html
+            .find(INTERNAL_MOVES_HEADING)
+            .expect("the movers' heading");
+        assert!(html.find("P1").unwrap() < heading && html.find("P2").unwrap() > heading);
+        let json = serde_json::to_value(&n).unwrap();
+        assert_eq!(json["starters"][1]["Internal Move"], true);
+        assert!(json["starters"][0].get("Internal Move").is_none());
+    }
+
     use super::*;
 
     #[test]
@@ -579,6 +624,7 @@ mod tests {
             hire_as: PersonType::Honorary,
             applicant_number: "5000001".into(),
             late: false,
+            internal_move: false,
         });
         assert_eq!(n.title, "Deanery - Jnr. Doctor Starter(s) (505)");
         assert!(n.body.ends_with(

@@ -24,7 +24,11 @@ impl Chrome {
                 ("/applicants", "Applicants"),
             ]
         } else {
-            &[("/inbox", "Inbox"), ("/applicants", "Applicants")]
+            &[
+                ("/inbox", "Inbox"),
+                ("/worklist", "Worklist"),
+                ("/applicants", "Applicants"),
+            ]
         };
         Chrome {
             who: identity.describe(),

@@ -27,7 +27,8 @@ pub const PAGE_SIZE: usize = 25;
 const FOLDERS: [&str; 3] = ["notifications/", "reports/", "medrot/"];
 
 /// What kind of item, from the end of its name.
-const KINDS: [(&str, &str); 10] = [
+const KINDS: [(&str, &str); 11] = [
+    (".outstanding-actions", "Outstanding actions"),
     (
         ".deanery-applicant-notification",
         "Deanery Applicant Notification",
@@ -153,6 +154,8 @@ pub struct PageQuery {
 struct InboxPage {
     chrome: Chrome,
     items: Vec<Item>,
+    worklist: Vec<crate::worklist::Count>,
+    today: String,
     unread: usize,
     total: usize,
     page: usize,
@@ -166,6 +169,9 @@ pub async fn list(
 ) -> Page {
     let vpd = trust_of(&portal, &identity)?;
     let all = items(&portal, vpd).await?;
+    // The start page shows the worklist's counts for today, each linking to its list.
+    let today = portal.context().now.date_naive();
+    let list = crate::worklist::of_trust(&portal, &identity, today).await?;
     let unread = all.iter().filter(|i| i.unread).count();
     let total = all.len();
     let pages = total.div_ceil(PAGE_SIZE).max(1);
@@ -178,6 +184,8 @@ pub async fn list(
     render::html(&InboxPage {
         chrome: Chrome::new(&identity, "/inbox"),
         items,
+        worklist: crate::worklist::counts(&list, ""),
+        today: today.to_string(),
         unread,
         total,
         page,

@@ -13,6 +13,7 @@ pub mod csrf;
 pub mod identity;
 
 mod applicants;
+mod bulk;
 mod chrome;
 mod downloads;
 mod error;
@@ -22,6 +23,7 @@ mod operator;
 mod pages;
 mod render;
 mod state;
+mod worklist;
 
 use std::sync::Arc;
 
@@ -39,6 +41,8 @@ pub fn router(portal: Arc<Portal>) -> Router {
         .route("/inbox", get(inbox::list))
         .route("/inbox/{*item}", get(inbox::show))
         .route("/downloads/{*path}", get(downloads::download))
+        .route("/worklist", get(worklist::show))
+        .route("/bulk", get(bulk::confirm).post(bulk::act))
         .route("/applicants", get(applicants::search::search))
         .route("/applicants/{number}", get(applicants::page::show))
         .route(

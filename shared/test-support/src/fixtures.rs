@@ -161,6 +161,8 @@ pub fn new_applicant(number: u64, i: usize) -> NewApplicant {
         updated_at: created,
         employment_checks: None,
         reminded: None,
+        internal_mover: false,
+        trust_checks: None,
     };
     let cause = Cause::File {
         name: SOURCE_FILE.to_string(),

@@ -2,8 +2,8 @@
 
 use super::keys::{
     applicant_key, applicant_pk, dpn_pk, file_key, gmc_pk, hire_pk, history_sk, key, n,
-    placement_key, position_key, s, trust_applicants_pk, trust_positions_pk, with_keys, GSI1PK,
-    GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, HISTORY_ENTRIES, SUMMARY_JSON,
+    placement_key, position_key, s, trust_applicants_pk, trust_positions_pk, trust_starters_prefix,
+    with_keys, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, HISTORY_ENTRIES, SUMMARY_JSON,
 };
 use super::store::*;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -130,7 +130,10 @@ pub(super) fn applicant_item(applicant: &Applicant) -> Result<Item, StoreError> 
         GSI1PK.to_string(),
         s(hire_pk(applicant.projected_hire_date)),
     );
-    item.insert(GSI1SK.to_string(), s(format!("{}#{number}", applicant.vpd)));
+    item.insert(
+        GSI1SK.to_string(),
+        s(format!("{}{number}", trust_starters_prefix(&applicant.vpd))),
+    );
     item.insert(GSI3PK.to_string(), s(trust_applicants_pk(&applicant.vpd)));
     item.insert(GSI3SK.to_string(), s(number.clone()));
     if let Some(gmc) = applicant.gmc_number().filter(|g| !g.is_empty()) {

@@ -106,6 +106,11 @@ pub(super) fn hire_pk(date: NaiveDate) -> String {
     format!("HIRE#{}", date.format("%Y-%m-%d"))
 }
 
+/// The GSI1 sort keys of one trust's starters of a day (`<vpd>#<number>`).
+pub(super) fn trust_starters_prefix(vpd: &str) -> String {
+    format!("{vpd}#")
+}
+
 /// The partition of the applicants with one GMC number in GSI2.
 pub(super) fn gmc_pk(gmc: &str) -> String {
     format!("GMC#{gmc}")

@@ -453,6 +453,34 @@ impl StateStore for DynamoStore {
         Ok(applicants)
     }
 
+    async fn trust_applicants_starting_between(
+        &self,
+        vpd: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<Applicant>, StoreError> {
+        // One Query per day on GSI1 (HIRE#<date>), its sort key `<vpd>#<number>` narrowed to the
+        // trust: only the trust's starters of those days are read.
+        let mut applicants = Vec::new();
+        for date in from.iter_days().take_while(|d| *d <= to) {
+            let items = self
+                .query_all(
+                    Some(GSI1),
+                    "#pk = :pk AND begins_with(#sk, :trust)",
+                    &[("#pk", GSI1PK), ("#sk", GSI1SK)],
+                    HashMap::from([
+                        (":pk".to_string(), s(hire_pk(date))),
+                        (":trust".to_string(), s(trust_starters_prefix(vpd))),
+                    ]),
+                )
+                .await?;
+            for item in items {
+                applicants.push(decode("applicant", item)?);
+            }
+        }
+        Ok(applicants)
+    }
+
     async fn watermark(&self, job: &str) -> Result<Option<NaiveDate>, StoreError> {
         let Some(item) = self.get_item(watermark_key(job)).await? else {
             return Ok(None);

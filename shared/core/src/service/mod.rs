@@ -10,6 +10,7 @@ pub mod output;
 pub mod reminders;
 pub mod report;
 pub mod sequence_check;
+pub mod worklist;
 
 /// Receives progress of long runs (a progress bar in `dit`, nothing in Lambda).
 pub trait Progress: Send + Sync {

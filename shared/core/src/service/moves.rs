@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::ports::{MoveOutcome, StateStore, StoreError};
+use crate::service::context::Context;
+use dit_domain::internal_move::{earlier_assignment, moved_assignment, ASSIGNMENT_MOVED};
 use dit_domain::lifecycle::{ApplicantState, Transition};
 use dit_domain::model::{Applicant, Cause, HistoryEntry, HistoryOutcome};
 
@@ -151,4 +153,64 @@ pub fn moved(applicant: &Applicant, to: ApplicantState) -> Applicant {
     let mut updated = applicant.clone();
     updated.state = to;
     updated
+}
+
+/// After an internal mover's `update_assignment` (section 10): the person's earlier hired
+/// applicant at the trust gets the history entry naming the new post, and its projected end date
+/// moves to the day before the new hire date when it was later. Changed with the mover's cause, so
+/// a redelivered message (or a resumed one) writes it once.
+///
+/// # Errors
+/// [`StoreError`] from the store.
+pub async fn move_earlier_assignment(
+    ctx: &Context<'_>,
+    mover: &Applicant,
+    cause: &Cause,
+    actor: &str,
+) -> Result<(), StoreError> {
+    let Some(person_key) = &mover.person_key else {
+        return Ok(());
+    };
+    let persons = ctx
+        .store
+        .persons(&[(mover.vpd.clone(), person_key.clone())])
+        .await?;
+    let Some(person) = persons.values().next() else {
+        return Ok(());
+    };
+    let mut candidates = Vec::new();
+    for number in &person.applicant_numbers {
+        if number != &mover.applicant_number {
+            if let Some(applicant) = ctx.store.applicant(number).await? {
+                candidates.push(applicant);
+            }
+        }
+    }
+    let Some(earlier) = earlier_assignment(mover, &candidates) else {
+        return Ok(());
+    };
+    change(
+        ctx.store,
+        &earlier.applicant_number,
+        ctx.now,
+        cause,
+        actor,
+        |current, history| {
+            if entry_caused_by(history, cause).is_some() || current.state != ApplicantState::Hired {
+                return Decision::NoChange;
+            }
+            let (updated, detail) = moved_assignment(current, mover);
+            Decision::Apply {
+                updated,
+                command: ASSIGNMENT_MOVED.to_string(),
+                transition: Transition::Moved {
+                    from: Some(current.state),
+                    to: current.state,
+                },
+                detail: Some(detail),
+            }
+        },
+    )
+    .await?;
+    Ok(())
 }

@@ -279,6 +279,7 @@ async fn remind(
                     .map_or(PersonType::Employee, Position::hire_as),
                 applicant_number: a.applicant_number.clone(),
                 late: *late,
+                internal_move: a.internal_mover,
             })
             .collect();
         // Stores return starters in different orders; the reminder's order must not depend on it.

@@ -395,6 +395,22 @@ impl StateStore for SqliteStore {
         })
     }
 
+    async fn trust_applicants_starting_between(
+        &self,
+        vpd: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<Applicant>, StoreError> {
+        self.with(|connection| {
+            Self::bodies(
+                connection,
+                "SELECT body FROM applicants WHERE vpd = ?1 AND hire_date BETWEEN ?2 AND ?3
+                 ORDER BY hire_date, applicant_number",
+                [vpd.to_string(), from.to_string(), to.to_string()],
+            )
+        })
+    }
+
     async fn watermark(&self, job: &str) -> Result<Option<NaiveDate>, StoreError> {
         self.with(|connection| {
             let text: Option<String> = query_one(

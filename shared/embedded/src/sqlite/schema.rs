@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS applicants (
 CREATE INDEX IF NOT EXISTS applicants_by_hire_date ON applicants(hire_date, vpd);
 CREATE INDEX IF NOT EXISTS applicants_by_gmc ON applicants(gmc, vpd);
 CREATE INDEX IF NOT EXISTS applicants_by_trust ON applicants(vpd, applicant_number);
+CREATE INDEX IF NOT EXISTS applicants_by_trust_and_hire_date ON applicants(vpd, hire_date);
 CREATE TABLE IF NOT EXISTS history (
     applicant_number TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (applicant_number, seq));

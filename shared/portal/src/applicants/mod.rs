@@ -94,10 +94,21 @@ pub enum Move {
     Accept,
     Hire,
     Withdraw,
+    /// An internal mover's hire (section 10): the existing assignment is updated.
+    UpdateAssignment,
+    /// Employment checks recorded by a trust without Trac (section 11); no state change.
+    RecordChecks,
 }
 
 impl Move {
-    pub const ALL: [Move; 4] = [Move::Offer, Move::Accept, Move::Hire, Move::Withdraw];
+    pub const ALL: [Move; 6] = [
+        Move::Offer,
+        Move::Accept,
+        Move::Hire,
+        Move::UpdateAssignment,
+        Move::Withdraw,
+        Move::RecordChecks,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -105,7 +116,14 @@ impl Move {
             Move::Accept => "accept",
             Move::Hire => "hire",
             Move::Withdraw => "withdraw",
+            Move::UpdateAssignment => "update_assignment",
+            Move::RecordChecks => "record_checks",
         }
+    }
+
+    /// Whether the move needs a person type (a hire, or an internal move).
+    pub fn needs_person_type(self) -> bool {
+        matches!(self, Move::Hire | Move::UpdateAssignment)
     }
 
     fn parse(text: &str) -> Option<Move> {
@@ -118,6 +136,8 @@ impl Move {
             Move::Accept => "Record the offer as accepted",
             Move::Hire => "Hire",
             Move::Withdraw => "Withdraw the applicant",
+            Move::UpdateAssignment => "Update the assignment (internal move)",
+            Move::RecordChecks => "Record the employment checks",
         }
     }
 
@@ -127,6 +147,10 @@ impl Move {
             Move::Accept => "Record the offer as accepted (after employment checks)?",
             Move::Hire => "Hire the applicant?",
             Move::Withdraw => "Withdraw the applicant?",
+            Move::UpdateAssignment => {
+                "Update the existing assignment to this position (internal move, not a new hire)?"
+            }
+            Move::RecordChecks => "Record these employment checks?",
         }
     }
 }
@@ -151,6 +175,26 @@ fn person_types(host_employer: bool, number: &str, state: ApplicantState) -> Vec
         .collect()
 }
 
+/// The moves a trust may ask for now: [`allowed_moves`], and `record_checks` on an offered or
+/// accepted applicant of a trust that does not take its checks from Trac.
+fn available_moves(portal: &Portal, applicant: &Applicant, host_employer: bool) -> Vec<Move> {
+    let mut moves = allowed_moves(applicant, host_employer);
+    let trac = portal
+        .ports
+        .organisations
+        .get(&applicant.vpd)
+        .is_none_or(|o| o.trac);
+    if !trac
+        && matches!(
+            applicant.state,
+            ApplicantState::Offered | ApplicantState::Accepted
+        )
+    {
+        moves.push(Move::RecordChecks);
+    }
+    moves
+}
+
 /// The moves the state machine allows from the applicant's state now (hire: with the person
 /// types allowed).
 fn allowed_moves(applicant: &Applicant, host_employer: bool) -> Vec<Move> {
@@ -159,7 +203,16 @@ fn allowed_moves(applicant: &Applicant, host_employer: bool) -> Vec<Move> {
     Move::ALL
         .into_iter()
         .filter(|m| match m {
-            Move::Hire => !person_types(host_employer, number, applicant.state).is_empty(),
+            // An internal mover is never hired again, anyone else never moved by update_assignment
+            // (section 10): the same rule as the trust message's.
+            Move::Hire => {
+                !applicant.internal_mover
+                    && !person_types(host_employer, number, applicant.state).is_empty()
+            }
+            Move::UpdateAssignment => {
+                applicant.internal_mover
+                    && !person_types(host_employer, number, applicant.state).is_empty()
+            }
             Move::Offer => matches!(
                 decide(number, state, &Command::Offer),
                 Ok(Transition::Moved { .. })
@@ -172,6 +225,7 @@ fn allowed_moves(applicant: &Applicant, host_employer: bool) -> Vec<Move> {
                 decide(number, state, &Command::Withdraw),
                 Ok(Transition::Moved { .. })
             ),
+            Move::RecordChecks => false,
         })
         .collect()
 }

@@ -23,6 +23,12 @@ pub struct MoveForm {
     action_id: String,
     #[serde(default)]
     csrf: String,
+    /// The checks of `record_checks` as JSON, as the confirmation page carries them.
+    #[serde(default)]
+    checks: String,
+    /// The `record_checks` form's fields: `<check>_status` and `<check>_completed_on`.
+    #[serde(flatten)]
+    check_fields: std::collections::BTreeMap<String, String>,
 }
 
 /// What the move will send, checked.
@@ -30,6 +36,55 @@ struct Checked {
     person_type: Option<PersonType>,
     reason: Option<String>,
     effective_date: Option<NaiveDate>,
+    checks: Option<Value>,
+}
+
+/// The checks of a `record_checks` form: for each of the six, its status and completion date
+/// (`YYYY-MM-DD` or `dd/mm/yyyy`) when given; `references` as one reference. What the message
+/// then keeps is cut by the domain's allow-list, as Trac's.
+fn form_checks(form: &MoveForm, errors: &mut Vec<String>) -> Value {
+    if let Ok(checks @ Value::Object(_)) = serde_json::from_str::<Value>(&form.checks) {
+        return checks;
+    }
+    let mut checks = serde_json::Map::new();
+    for name in dit_domain::actions::TRAC_CHECKS {
+        let field = |suffix: &str| {
+            form.check_fields
+                .get(&format!("{name}_{suffix}"))
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let mut check = serde_json::Map::new();
+        if let Some(status) = field("status") {
+            check.insert("status".into(), Value::String(status));
+        }
+        if let Some(text) = field("completed_on") {
+            let parsed = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                .or_else(|_| NaiveDate::parse_from_str(&text, "%d/%m/%Y"));
+            match parsed {
+                Ok(date) => {
+                    check.insert("completed_on".into(), Value::String(date.to_string()));
+                }
+                Err(_) => errors.push(format!(
+                    "The completion date of {} must be a real date, for example 02/12/2026",
+                    format::label(name)
+                )),
+            }
+        }
+        if check.is_empty() {
+            continue;
+        }
+        let value = if name == "references" {
+            Value::Array(vec![Value::Object(check)])
+        } else {
+            Value::Object(check)
+        };
+        checks.insert(name.to_string(), value);
+    }
+    if checks.is_empty() {
+        errors.push("Enter at least one check's status or completion date".into());
+    }
+    Value::Object(checks)
 }
 
 fn check_form(
@@ -38,7 +93,7 @@ fn check_form(
     hire_types: &[PersonType],
 ) -> Result<Checked, Vec<String>> {
     let mut errors = Vec::new();
-    let person_type = if chosen == Move::Hire {
+    let person_type = if chosen.needs_person_type() {
         let wanted = match form.person_type.trim() {
             "Employee" => Some(PersonType::Employee),
             "Honorary" => Some(PersonType::Honorary),
@@ -110,11 +165,13 @@ fn check_form(
             }
         }
     };
+    let checks = (chosen == Move::RecordChecks).then(|| form_checks(form, &mut errors));
     if errors.is_empty() {
         Ok(Checked {
             person_type,
             reason,
             effective_date,
+            checks,
         })
     } else {
         Err(errors)
@@ -133,6 +190,7 @@ struct ConfirmPage {
     person_type: String,
     reason: String,
     effective_date: String,
+    checks: String,
     action_id: String,
     csrf: String,
 }
@@ -158,7 +216,7 @@ pub async fn confirm(
 ) -> Page {
     let (applicant, chosen) = movable(&portal, &identity, &number, &action).await?;
     let (host_employer, _) = host_employer(&portal, &applicant).await?;
-    if !allowed_moves(&applicant, host_employer).contains(&chosen) {
+    if !available_moves(&portal, &applicant, host_employer).contains(&chosen) {
         return Err(PageError::Conflict(format!(
             "Applicant {number} is {}: {} is not possible now. Go back to the applicant page to see the moves allowed.",
             applicant.state,
@@ -183,11 +241,47 @@ pub async fn confirm(
         ),
         ("State now".to_string(), applicant.state.name().to_string()),
     ];
+    if chosen == Move::Accept {
+        // A warning, not a block: the trust decides (section 11).
+        let held = [
+            applicant.employment_checks.as_ref().map(|c| &c.checks),
+            applicant.trust_checks.as_ref().map(|c| &c.checks),
+        ];
+        let missing = dit_domain::actions::incomplete_checks(&held);
+        details.push((
+            "Employment checks not yet complete".to_string(),
+            if missing.is_empty() {
+                "none: all six are recorded as complete".to_string()
+            } else {
+                missing
+                    .iter()
+                    .map(|name| format::label(name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ));
+    }
     let checked = checked.unwrap_or(Checked {
         person_type: None,
         reason: None,
         effective_date: None,
+        checks: None,
     });
+    if let Some(Value::Object(checks)) = &checked.checks {
+        for (name, value) in checks {
+            let value = match value {
+                Value::Array(items) => items.first().cloned().unwrap_or(Value::Null),
+                other => other.clone(),
+            };
+            let text = ["status", "completed_on"]
+                .iter()
+                .filter_map(|k| value.get(*k).and_then(Value::as_str).map(|v| (k, v)))
+                .map(|(k, v)| format!("{}: {v}", format::label(k)))
+                .collect::<Vec<_>>()
+                .join("; ");
+            details.push((format::label(name), text));
+        }
+    }
     if let Some(t) = checked.person_type {
         details.push(("Person type".into(), person_type_name(t).into()));
     }
@@ -223,6 +317,7 @@ pub async fn confirm(
             .effective_date
             .map(|d| d.to_string())
             .unwrap_or_default(),
+        checks: checked.checks.map(|c| c.to_string()).unwrap_or_default(),
         action_id,
         csrf,
     })?;
@@ -259,6 +354,9 @@ pub async fn act(
         if !value.is_empty() {
             body[field] = Value::String(value.to_string());
         }
+    }
+    if chosen == Move::RecordChecks {
+        body["checks"] = serde_json::from_str(&form.checks).unwrap_or(Value::Null);
     }
     let ctx = portal.context();
     let result = handle_portal_action(

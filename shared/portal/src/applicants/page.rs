@@ -2,6 +2,8 @@
 //! move, and the moves the state machine allows now.
 
 use super::*;
+use dit_domain::actions::TRAC_CHECKS;
+use dit_domain::model::EmploymentChecks;
 
 pub struct HistoryRow {
     pub at: String,
@@ -49,6 +51,18 @@ fn check_text(value: &Value) -> String {
     }
 }
 
+/// The checks held, one row each.
+fn check_rows(held: &EmploymentChecks) -> Vec<(String, String)> {
+    held.checks
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (format::label(k), check_text(v)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub struct Banner {
     pub success: bool,
     pub heading: String,
@@ -64,12 +78,19 @@ struct ApplicantPage {
     name: String,
     state: ApplicantState,
     summary: Vec<(String, String)>,
+    /// The trainee's e-mail and telephones (section 11): a trust's page only, never an operator's.
+    contacts: Vec<(String, String)>,
     load_messages: Vec<(String, String)>,
     checks: Vec<(String, String)>,
     checks_note: String,
+    /// Checks the trust recorded itself (`record_checks`), beside Trac's.
+    trust_checks: Vec<(String, String)>,
+    trust_checks_note: String,
     history: Vec<HistoryRow>,
     moves: Vec<Move>,
     hire_types: Vec<&'static str>,
+    /// The checks a `record_checks` form asks for: (key, label).
+    check_names: Vec<(&'static str, String)>,
     banner: Option<Banner>,
 }
 
@@ -144,7 +165,7 @@ pub async fn show(
         .get(&applicant.vpd)
         .map(|o| format!("{} ({})", o.name, o.vpd))
         .unwrap_or_else(|| applicant.vpd.clone());
-    let summary: Vec<(String, String)> = [
+    let mut summary: Vec<(String, String)> = [
         ("Applicant number", applicant.applicant_number.clone()),
         ("State", applicant.state.name().to_string()),
         ("Trust", organisation),
@@ -182,16 +203,30 @@ pub async fn show(
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
+    if applicant.internal_mover {
+        summary.insert(
+            2,
+            (
+                "Internal mover".to_string(),
+                "Yes: already an employee of this trust. Update the assignment (update_assignment); do not hire again.".to_string(),
+            ),
+        );
+    }
+    let contacts: Vec<(String, String)> = if identity.is_operator() {
+        Vec::new()
+    } else {
+        [
+            ("E-mail address", d.email_address.clone()),
+            ("Home telephone", d.home_tel.clone()),
+            ("Mobile telephone", d.mobile_tel.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.unwrap_or_else(|| "not given".to_string())))
+        .collect()
+    };
     let (checks, checks_note) = match &applicant.employment_checks {
         Some(held) => (
-            held.checks
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .map(|(k, v)| (format::label(k), check_text(v)))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            check_rows(held),
             format!(
                 "Received from Trac on {} (message {}).",
                 format::time(held.received_at),
@@ -200,6 +235,18 @@ pub async fn show(
         ),
         None => (Vec::new(), "No employment checks held.".to_string()),
     };
+    let (trust_checks, trust_checks_note) = match &applicant.trust_checks {
+        Some(held) => (
+            check_rows(held),
+            format!(
+                "Recorded by {} on {} (action {}).",
+                held.recorded_by.as_deref().unwrap_or("the trust"),
+                format::time(held.received_at),
+                held.message_id
+            ),
+        ),
+        None => (Vec::new(), String::new()),
+    };
     let banner = match &query.answer {
         Some(id) => banner(&portal, &identity, &applicant, id).await?,
         None => None,
@@ -207,7 +254,7 @@ pub async fn show(
     let moves = if identity.is_operator() {
         Vec::new()
     } else {
-        allowed_moves(&applicant, host_employer)
+        available_moves(&portal, &applicant, host_employer)
     };
     render::html(&ApplicantPage {
         chrome: Chrome::new(&identity, "/applicants"),
@@ -216,6 +263,7 @@ pub async fn show(
         name: full_name(&applicant),
         state: applicant.state,
         summary,
+        contacts,
         load_messages: applicant
             .load_messages
             .iter()
@@ -223,12 +271,18 @@ pub async fn show(
             .collect(),
         checks,
         checks_note,
+        trust_checks,
+        trust_checks_note,
         history: history.iter().rev().map(HistoryRow::of).collect(),
         hire_types: person_types(host_employer, &applicant.applicant_number, applicant.state)
             .into_iter()
             .map(person_type_name)
             .collect(),
         moves,
+        check_names: TRAC_CHECKS
+            .iter()
+            .map(|name| (*name, format::label(name)))
+            .collect(),
         banner,
     })
 }

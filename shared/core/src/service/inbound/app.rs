@@ -541,6 +541,11 @@ fn new_applicant(
             updated_at: ctx.now,
             employment_checks: None,
             reminded: None,
+            // The APC's decision, kept: the same person match that said EXISTING Employee.
+            internal_mover: loadable
+                .messages
+                .contains(&Message::person_match(PersonMatch::ExistingEmployee)),
+            trust_checks: None,
         },
         history,
     }

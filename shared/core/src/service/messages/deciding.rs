@@ -9,7 +9,8 @@ use dit_domain::actions::{
     is_outcome_recruited, InboundMessage, Request, Source, OUTCOME_RECRUITED,
 };
 use dit_domain::boundary::Principal;
-use dit_domain::lifecycle::{decide, ApplicantState, PersonType, Transition};
+use dit_domain::internal_move::{decide_for, HIRED_INTERNAL_MOVE};
+use dit_domain::lifecycle::{ApplicantState, PersonType, Transition};
 use dit_domain::model::{Applicant, Cause, EmploymentChecks, HistoryEntry, PersonUpdateStatus};
 use dit_domain::org::InterfaceMode;
 
@@ -33,6 +34,8 @@ pub(super) struct Facts {
     /// How a hire on the applicant's position is made ([`Position::hire_as`]).
     pub(super) hire_as: PersonType,
     pub(super) mode: Option<InterfaceMode>,
+    /// Who acts (the signed-in user, or the sender): kept with checks a trust records.
+    pub(super) actor: String,
 }
 
 /// Who the message counts as sent by. A trust or Trac is itself; the trusted local operator acts
@@ -176,6 +179,32 @@ pub(super) fn decide_message(
                 },
             )
         }
+        Request::RecordChecks { checks } => {
+            if ctx.organisations.get(&current.vpd).is_some_and(|o| o.trac) {
+                return refuse(
+                    "trac_organisation",
+                    format!(
+                        "Organisation {} takes employment checks from Trac",
+                        current.vpd
+                    ),
+                );
+            }
+            if !TRAC_STATES.contains(&current.state) {
+                return refuse(
+                    "not_offered",
+                    format!(
+                        "Applicant {number} is {}; record_checks is allowed only for an applicant offered or accepted",
+                        current.state
+                    ),
+                );
+            }
+            let mut updated = current.clone();
+            updated.trust_checks = Some(held_checks(ctx, message, checks, Some(&facts.actor)));
+            (
+                Verdict::Applied("checks_recorded"),
+                checks_kept(current, updated, command, message, checks),
+            )
+        }
         Request::EmploymentChecks { status, checks } => {
             if !ctx.organisations.accepts_trac(&current.vpd) {
                 return refuse("trac_not_enabled", trac_not_enabled(&current.vpd));
@@ -209,35 +238,10 @@ pub(super) fn decide_message(
                 );
             }
             let mut updated = current.clone();
-            updated.employment_checks = Some(EmploymentChecks {
-                message_id: message.header.id.clone(),
-                received_at: ctx.now,
-                checks: checks.clone(),
-                dropped_fields: message.dropped_fields.clone(),
-            });
-            let names: Vec<&str> = checks
-                .as_object()
-                .map(|o| o.keys().map(String::as_str).collect())
-                .unwrap_or_default();
+            updated.employment_checks = Some(held_checks(ctx, message, checks, None));
             (
                 Verdict::Applied("checks_stored"),
-                Decision::Apply {
-                    updated,
-                    command,
-                    transition: Transition::Moved {
-                        from: Some(current.state),
-                        to: current.state,
-                    },
-                    detail: Some(format!(
-                        "checks: {}; fields dropped: {}",
-                        if names.is_empty() {
-                            "(none)".to_string()
-                        } else {
-                            names.join(", ")
-                        },
-                        message.dropped_fields.len()
-                    )),
-                },
+                checks_kept(current, updated, command, message, checks),
             )
         }
         move_request => {
@@ -245,16 +249,21 @@ pub(super) fn decide_message(
             let Some(lifecycle_command) = move_request.command(host_employer) else {
                 return refuse("invalid", "not a move".into());
             };
-            match decide(number, Some(current.state), &lifecycle_command) {
+            match decide_for(current, &lifecycle_command) {
                 Ok(Transition::Unchanged(_)) => (Verdict::Repeat, Decision::NoChange),
                 Ok(transition @ Transition::Moved { to, .. }) => {
-                    let person_type = match move_request {
+                    let (internal, person_type) = match move_request {
                         Request::Hire { person_type } => {
-                            Some(format!("person type {person_type:?}"))
+                            (None, Some(format!("person type {person_type:?}")))
                         }
-                        _ => None,
+                        Request::UpdateAssignment { person_type } => (
+                            Some(HIRED_INTERNAL_MOVE.to_string()),
+                            Some(format!("person type {person_type:?}")),
+                        ),
+                        _ => (None, None),
                     };
                     let detail = join_detail(vec![
+                        internal,
                         person_type,
                         message.effective_date.map(|d| format!("effective {d}")),
                         message.reason.as_ref().map(|r| format!("reason: {r}")),
@@ -272,6 +281,58 @@ pub(super) fn decide_message(
                 Err(refusal) => refuse("not_allowed", refusal.reason),
             }
         }
+    }
+}
+
+/// Checks as kept on the applicant: Trac's (`recorded_by` none) or a trust's.
+fn held_checks(
+    ctx: &Context<'_>,
+    message: &InboundMessage,
+    checks: &serde_json::Value,
+    recorded_by: Option<&str>,
+) -> EmploymentChecks {
+    EmploymentChecks {
+        message_id: message.header.id.clone(),
+        received_at: ctx.now,
+        checks: checks.clone(),
+        dropped_fields: message.dropped_fields.clone(),
+        recorded_by: recorded_by.map(str::to_string),
+    }
+}
+
+/// Storing checks: the state kept, the history naming the checks and how many fields were dropped.
+fn checks_kept(
+    current: &Applicant,
+    updated: Applicant,
+    command: String,
+    message: &InboundMessage,
+    checks: &serde_json::Value,
+) -> Decision {
+    Decision::Apply {
+        updated,
+        command,
+        transition: Transition::Moved {
+            from: Some(current.state),
+            to: current.state,
+        },
+        detail: Some(format!(
+            "checks: {}; fields dropped: {}",
+            check_names(checks),
+            message.dropped_fields.len()
+        )),
+    }
+}
+
+/// The names of the checks held, for the history: `dbs, references`, or `(none)`.
+fn check_names(checks: &serde_json::Value) -> String {
+    let names: Vec<&str> = checks
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    if names.is_empty() {
+        "(none)".to_string()
+    } else {
+        names.join(", ")
     }
 }
 

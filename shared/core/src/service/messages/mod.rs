@@ -141,22 +141,6 @@ async fn handle_parsed(
             return unrecorded(ctx, message, &acting, code, not_found_reason(number, vpd)).await;
         }
     };
-    let facts = match &message.request {
-        Ok(Request::Hire { .. } | Request::PersonUpdate { .. }) => Facts {
-            hire_as: ctx
-                .store
-                .positions(std::slice::from_ref(&applicant.position_id))
-                .await?
-                .get(&applicant.position_id)
-                .map_or(PersonType::Employee, Position::hire_as),
-            mode: ctx.organisations.get(&applicant.vpd).map(|o| o.mode),
-        },
-        _ => Facts {
-            hire_as: PersonType::Employee,
-            mode: None,
-        },
-    };
-
     let cause = Cause::Message {
         id: header.id.clone(),
         sender: Some(acting.to_string()),
@@ -164,6 +148,26 @@ async fn handle_parsed(
     // The person (portal) or else the sender; duplicates are judged by the cause, which names
     // the sender, never by the actor.
     let actor = person.map_or_else(|| acting.actor(), str::to_string);
+    let facts = match &message.request {
+        Ok(
+            Request::Hire { .. } | Request::UpdateAssignment { .. } | Request::PersonUpdate { .. },
+        ) => Facts {
+            hire_as: ctx
+                .store
+                .positions(std::slice::from_ref(&applicant.position_id))
+                .await?
+                .get(&applicant.position_id)
+                .map_or(PersonType::Employee, Position::hire_as),
+            mode: ctx.organisations.get(&applicant.vpd).map(|o| o.mode),
+            actor: actor.clone(),
+        },
+        _ => Facts {
+            hire_as: PersonType::Employee,
+            mode: None,
+            actor: actor.clone(),
+        },
+    };
+
     let (changed, verdict) = moves::change_with_finding(
         ctx.store,
         number,
@@ -299,6 +303,9 @@ async fn after_change(
             if let Some(person_key) = &applicant.person_key {
                 ctx.store.mark_employee(&applicant.vpd, person_key).await?;
             }
+        }
+        Ok(Request::UpdateAssignment { .. }) if entry.to == ApplicantState::Hired => {
+            moves::move_earlier_assignment(ctx, applicant, &entry.cause, &entry.actor).await?;
         }
         Ok(Request::PersonUpdate { person }) => {
             let kept = redo
