@@ -146,7 +146,10 @@ fn the_identity_comes_from_the_claims_only() {
         "mso.504@example.nhs.uk (trust 504, portal)"
     );
     // An e-mail the token does not call verified never names the actor: the user pool's user name.
-    let unverified = text.replace(r#""email_verified": "true""#, r#""email_verified": "false""#);
+    let unverified = text.replace(
+        r#""email_verified": "true""#,
+        r#""email_verified": "false""#,
+    );
     assert_ne!(unverified, text);
     let request = lambda_http::request::from_str(&unverified).unwrap();
     assert_eq!(
