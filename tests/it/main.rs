@@ -19,6 +19,7 @@ mod messages_concurrency;
 mod moto_end_to_end;
 mod moto_reminder;
 mod no_personal_data;
+mod portal_secret;
 mod received_objects;
 mod retention;
 mod revision2_files;
