@@ -56,8 +56,11 @@ impl Config {
                 )))
             }
         };
+        let mut shared = LambdaConfig::from_env(var)?;
+        // The portal's role lists only the prefixes it serves: a missing key answers 403.
+        shared.forbidden_is_missing = true;
         Ok(Config {
-            shared: LambdaConfig::from_env(var)?,
+            shared,
             csrf,
             assets_dir: PathBuf::from(optional(var, "PORTAL_ASSETS_DIR", DEFAULT_ASSETS_DIR)),
         })
@@ -123,6 +126,10 @@ mod tests {
         )]))
         .unwrap();
         assert!(matches!(local.csrf, CsrfSource::Plain(_)));
+        assert!(
+            local.shared.forbidden_is_missing,
+            "the portal reads a 403 as not there"
+        );
     }
 
     #[test]

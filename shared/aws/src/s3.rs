@@ -28,11 +28,33 @@ pub struct S3Layout {
 pub struct S3Blobs {
     client: aws_sdk_s3::Client,
     layout: S3Layout,
+    forbidden_is_missing: bool,
 }
 
 impl S3Blobs {
     pub fn new(client: aws_sdk_s3::Client, layout: S3Layout) -> Self {
-        S3Blobs { client, layout }
+        S3Blobs {
+            client,
+            layout,
+            forbidden_is_missing: false,
+        }
+    }
+
+    /// For a role whose `s3:ListBucket` is limited by prefix (the portal's): S3 then answers a
+    /// missing key `403`, not `404`, so [`BlobStore::get`] and [`BlobStore::size`] read a `403`
+    /// as "not there" (the page is a `404`, not a `5xx`). The role reads only its own prefixes, so
+    /// a key outside them is not there for it either.
+    pub fn forbidden_as_missing(mut self) -> Self {
+        self.forbidden_is_missing = true;
+        self
+    }
+
+    /// Whether a failed single-object read means "not there" for this store.
+    fn missing<E>(&self, err: &SdkError<E, HttpResponse>) -> bool {
+        missing_status(
+            err.raw_response().map(|r| r.status().as_u16()),
+            self.forbidden_is_missing,
+        )
     }
 
     /// The bucket and key prefix of an area.
@@ -119,6 +141,15 @@ fn not_there<E>(err: &SdkError<E, HttpResponse>) -> bool {
     err.raw_response().map(|r| r.status().as_u16()) == Some(404)
 }
 
+/// `404`, or `403` when the role's listing is limited by prefix ([`S3Blobs::forbidden_as_missing`]).
+fn missing_status(status: Option<u16>, forbidden_is_missing: bool) -> bool {
+    match status {
+        Some(404) => true,
+        Some(403) => forbidden_is_missing,
+        _ => false,
+    }
+}
+
 /// The `x-amz-copy-source` of an object (of one version of it, if given).
 fn copy_source(bucket: &str, object: &str, version: Option<&str>) -> String {
     let mut source = format!("{bucket}/{}", utf8_percent_encode(object, COPY_SOURCE));
@@ -162,6 +193,9 @@ impl BlobStore for S3Blobs {
                 if let Some(GetObjectError::NoSuchKey(_)) = err.as_service_error() {
                     return Ok(None);
                 }
+                if self.missing(&err) {
+                    return Ok(None);
+                }
                 return Err(sdk_error("GetObject", &object, &err));
             }
         };
@@ -192,6 +226,7 @@ impl BlobStore for S3Blobs {
             )),
             Err(err) => match err.as_service_error() {
                 Some(HeadObjectError::NotFound(_)) => Ok(None),
+                _ if self.missing(&err) => Ok(None),
                 _ => Err(sdk_error("HeadObject", &object, &err)),
             },
         }
@@ -425,5 +460,23 @@ impl BlobStore for S3Blobs {
         keys.sort();
         tracing::debug!(bucket, prefix = %full_prefix, count = keys.len(), "objects listed");
         Ok(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_403_is_not_there_only_for_a_role_listing_by_prefix() {
+        assert!(missing_status(Some(404), false));
+        assert!(missing_status(Some(404), true));
+        // The portal: ListBucket limited by prefix makes S3 answer a missing key 403.
+        assert!(missing_status(Some(403), true));
+        // Every other role: a 403 is a real refusal, retried and alarmed, never "not there".
+        assert!(!missing_status(Some(403), false));
+        for other in [Some(500), Some(503), Some(400), None] {
+            assert!(!missing_status(other, true), "{other:?}");
+        }
     }
 }
