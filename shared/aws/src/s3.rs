@@ -10,6 +10,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use dit_core::ports::{Area, BlobError, BlobStore, NewObject, ReceivedObject};
+use dit_domain::boundary::loggable_key;
 
 /// Where each [`Area`] lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -407,7 +408,8 @@ impl BlobStore for S3Blobs {
         match result {
             Ok(_) => Ok(()),
             Err(err) if not_there(&err) => {
-                tracing::debug!(from = %from_object, "nothing to copy");
+                // A sender-chosen key: logged only once it is a valid file name.
+                tracing::debug!(from = %loggable_key(&from_object), "nothing to copy");
                 Ok(())
             }
             Err(err) => Err(sdk_error("CopyObject", &from_object, &err)),

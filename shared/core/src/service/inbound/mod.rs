@@ -19,7 +19,7 @@ use crate::service::output::{hex, put_json};
 use crate::service::report::{FileReport, Outcome};
 use accepted::AcceptedFile;
 use dit_domain::app::RecordsPerPosition;
-use dit_domain::boundary::{quarantine_name, FileOrigin};
+use dit_domain::boundary::{quarantine_key, quarantine_name, FileOrigin};
 use dit_domain::envelope::{self, FileName, FileType, QuarantineReason};
 use dit_domain::model::{FileClaim, FileStatus, ProcessedFile, ReceivedSequence};
 
@@ -96,7 +96,7 @@ pub async fn process_received(
     };
     let size = object.size;
     if size > ctx.settings.max_file_bytes {
-        return quarantine(ctx, &received, &display, too_large(size, ctx)).await;
+        return refuse_too_large(ctx, &received, &display, too_large(size, ctx)).await;
     }
     let Some(bytes) = ctx.blobs.get_received(key, received.version).await? else {
         return Ok(FileReport::new(&display, Outcome::Missing));
@@ -104,7 +104,7 @@ pub async fn process_received(
     // A store without versions may hand back a file replaced since its size was read.
     let read = bytes.len() as u64;
     if read > ctx.settings.max_file_bytes {
-        return quarantine(ctx, &received, &display, too_large(read, ctx)).await;
+        return refuse_too_large(ctx, &received, &display, too_large(read, ctx)).await;
     }
 
     // Pass 1: the whole file must be sound before anything in it is applied.
@@ -240,37 +240,72 @@ struct Received<'k> {
     version: Option<&'k str>,
 }
 
+/// A refused file: copied into the quarantine under its origin folder and name
+/// ([`quarantine_key`]) with its reason beside it, then removed from the inbound area.
 async fn quarantine(
     ctx: &Context<'_>,
     received: &Received<'_>,
     display: &str,
     reason: QuarantineReason,
 ) -> Result<FileReport, ProcessError> {
+    let key = quarantine_key(received.key);
     ctx.blobs
-        .quarantine_received(received.key, received.version, display)
+        .quarantine_received(received.key, received.version, &key)
         .await?;
+    let reason_key = write_reason(ctx, &key, display, &reason).await?;
+    // Deleted only once the copy and its reason are safe.
+    ctx.blobs
+        .delete_received(received.key, received.version)
+        .await?;
+    let mut report = quarantine_report(display, reason);
+    report.outputs = vec![
+        format!("quarantine/{key}"),
+        format!("quarantine/{reason_key}"),
+    ];
+    Ok(report)
+}
+
+/// A file over the maximum size: refused without being copied (a copy of a huge file is the cost
+/// the limit is there to avoid). Only its reason is written; the object is left where it was
+/// dropped, for the inbound area's lifecycle rule (or an operator) to remove.
+async fn refuse_too_large(
+    ctx: &Context<'_>,
+    received: &Received<'_>,
+    display: &str,
+    reason: QuarantineReason,
+) -> Result<FileReport, ProcessError> {
+    let key = quarantine_key(received.key);
+    let reason_key = write_reason(ctx, &key, display, &reason).await?;
+    let mut report = quarantine_report(display, reason);
+    report.outputs = vec![format!("quarantine/{reason_key}")];
+    Ok(report)
+}
+
+/// `<quarantine key>.reason.json`, returned.
+async fn write_reason(
+    ctx: &Context<'_>,
+    key: &str,
+    display: &str,
+    reason: &QuarantineReason,
+) -> Result<String, ProcessError> {
     let record = QuarantineRecord {
         file: display,
         reason: &reason.reason,
         code: &reason.code,
         line: reason.line,
     };
-    let reason_key = format!("{display}.reason.json");
+    let reason_key = format!("{key}.reason.json");
     put_json(ctx.blobs, Area::Quarantine, &reason_key, &record).await?;
-    // Deleted only once the copy and its reason are safe.
-    ctx.blobs
-        .delete_received(received.key, received.version)
-        .await?;
+    Ok(reason_key)
+}
+
+fn quarantine_report(display: &str, reason: QuarantineReason) -> FileReport {
     let mut report = FileReport::new(display, Outcome::Quarantined);
     report.file_type = FileName::parse(display)
         .ok()
         .map(|n| n.file_type.to_string());
-    report.outputs = vec![
-        format!("quarantine/{display}"),
-        format!("quarantine/{reason_key}"),
-    ];
     report.quarantine = Some(reason);
-    Ok(report)
+    report
 }
 
 fn short(sha: &str) -> &str {
