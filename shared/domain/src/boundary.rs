@@ -149,7 +149,7 @@ pub fn quarantine_name(key: &str) -> String {
 }
 
 /// Where a refused file is kept in the quarantine: its origin folder (each segment cleaned as
-/// [`quarantine_name`] cleans the name) and its name, so a same-named file from another sender's
+/// [`quarantine_name`] cleans the name, and its dots made `_`) and its name, so a same-named file from another sender's
 /// folder (`trusts/505/` and `tis/`) never overwrites a quarantined file or its reason.
 pub fn quarantine_key(key: &str) -> String {
     let mut segments: Vec<String> = key
@@ -157,7 +157,8 @@ pub fn quarantine_key(key: &str) -> String {
         .map_or("", |(folder, _)| folder)
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(clean_segment)
+        // No dots in a folder (sender folders have none): `..` cannot appear in the key.
+        .map(|s| clean_segment(s).replace('.', "_"))
         .collect();
     segments.push(quarantine_name(key));
     segments.join("/")
@@ -445,7 +446,11 @@ mod tests {
                 "DE_KSS_APP_20261121_00000042.DAT",
             ),
             ("a//b/.hidden", "a/b/_.hidden"),
-            ("../x/../y", "_../x/_../y"),
+            ("../x/../y", "___/x/___/y"),
+            (
+                "tis/../DE_KSS_APP_20261121_00000042.DAT",
+                "tis/___/DE_KSS_APP_20261121_00000042.DAT",
+            ),
             ("tis/", "tis/_"),
             ("x y/Ämter.DAT", "x_y/_mter.DAT"),
         ] {
