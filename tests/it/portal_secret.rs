@@ -69,8 +69,7 @@ async fn the_portal_reads_its_csrf_key_from_secrets_manager_at_a_cold_start() {
         .unwrap()
         .csrf_key(&sdk)
         .await
-        .err()
-        .expect("a short secret is refused")
+        .expect_err("a short secret is refused")
         .0;
     assert!(message.starts_with(CSRF_SECRET_ARN), "{message}");
     assert!(message.contains("at least 32"), "{message}");
@@ -80,8 +79,7 @@ async fn the_portal_reads_its_csrf_key_from_secrets_manager_at_a_cold_start() {
         .unwrap()
         .csrf_key(&sdk)
         .await
-        .err()
-        .expect("a missing secret is refused")
+        .expect_err("a missing secret is refused")
         .0;
     assert!(message.starts_with(CSRF_SECRET_ARN), "{message}");
 }

@@ -250,25 +250,25 @@ pub async fn act(
 ) -> Page {
     // Ownership first: another trust's applicant is not found, whatever the form holds.
     let (applicant, chosen) = movable(&portal, &identity, &number, &action).await?;
-    let checked = is_action_id(&form.action_id)
-        .then(|| {
-            portal.csrf.verify(
-                &identity,
-                &FormScope {
-                    applicants: &[applicant.applicant_number.as_str()],
-                    action: chosen.name(),
-                    action_id: &form.action_id,
-                    fields: &signed_fields(
-                        form.person_type.trim(),
-                        form.reason.trim(),
-                        form.effective_date.trim(),
-                    ),
-                },
-                &form.csrf,
-                (portal.clock)(),
-            )
-        })
-        .unwrap_or(Err(Refused::Invalid));
+    let checked = if is_action_id(&form.action_id) {
+        portal.csrf.verify(
+            &identity,
+            &FormScope {
+                applicants: &[applicant.applicant_number.as_str()],
+                action: chosen.name(),
+                action_id: &form.action_id,
+                fields: &signed_fields(
+                    form.person_type.trim(),
+                    form.reason.trim(),
+                    form.effective_date.trim(),
+                ),
+            },
+            &form.csrf,
+            (portal.clock)(),
+        )
+    } else {
+        Err(Refused::Invalid)
+    };
     if let Err(refused) = checked {
         tracing::warn!(applicant_number = %number, action = chosen.name(), refused = ?refused, "portal form refused: CSRF token");
         return Err(PageError::BadRequest(match refused {
