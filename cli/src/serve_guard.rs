@@ -200,6 +200,17 @@ mod tests {
         url.split("token=").nth(1).unwrap()
     }
 
+    /// The sign-in link `url` visited with `host`.
+    async fn visit(app: &Router, host: Option<&str>, url: &str) -> Response {
+        send(
+            app,
+            host,
+            &format!("/sign-in?token={}", token_of(url)),
+            None,
+        )
+        .await
+    }
+
     #[tokio::test]
     async fn a_foreign_host_is_refused_before_anything_else() {
         let guard = Arc::new(Guard::new(8080).unwrap());
@@ -212,13 +223,7 @@ mod tests {
             "localhost.evil.example:8080",
             "127.0.0.1:8080.evil.example",
         ] {
-            let answer = send(
-                &app,
-                Some(host),
-                &format!("/sign-in?token={}", token_of(&url)),
-                None,
-            )
-            .await;
+            let answer = visit(&app, Some(host), &url).await;
             assert_eq!(answer.status(), StatusCode::MISDIRECTED_REQUEST, "{host}");
             assert!(answer.headers().get(header::SET_COOKIE).is_none());
         }
@@ -227,13 +232,7 @@ mod tests {
             StatusCode::BAD_REQUEST
         );
         // The token was not spent by the refused requests.
-        let answer = send(
-            &app,
-            Some("localhost:8080"),
-            &format!("/sign-in?token={}", token_of(&url)),
-            None,
-        )
-        .await;
+        let answer = visit(&app, Some("localhost:8080"), &url).await;
         assert_eq!(answer.status(), StatusCode::SEE_OTHER);
     }
 
@@ -262,13 +261,7 @@ mod tests {
             );
         }
 
-        let signed_in = send(
-            &app,
-            host,
-            &format!("/sign-in?token={}", token_of(&url)),
-            None,
-        )
-        .await;
+        let signed_in = visit(&app, host, &url).await;
         assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
         assert_eq!(signed_in.headers()[header::LOCATION], "/");
         let cookie = signed_in.headers()[header::SET_COOKIE]
@@ -285,13 +278,7 @@ mod tests {
         let page = send(&app, host, "/", Some(&format!("other=1; {pair}"))).await;
         assert_eq!(page.status(), StatusCode::OK);
         // The link is spent.
-        let again = send(
-            &app,
-            host,
-            &format!("/sign-in?token={}", token_of(&url)),
-            None,
-        )
-        .await;
+        let again = visit(&app, host, &url).await;
         assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
         assert!(again.headers().get(header::SET_COOKIE).is_none());
     }

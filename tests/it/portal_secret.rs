@@ -65,21 +65,21 @@ async fn the_portal_reads_its_csrf_key_from_secrets_manager_at_a_cold_start() {
         .send()
         .await
         .unwrap();
-    let message = Config::from_env(&env(short.arn().unwrap()))
-        .unwrap()
-        .csrf_key(&sdk)
-        .await
-        .expect_err("a short secret is refused")
-        .0;
+    let message = start_error(&moto, short.arn().unwrap()).await;
     assert!(message.starts_with(CSRF_SECRET_ARN), "{message}");
     assert!(message.contains("at least 32"), "{message}");
     assert!(!message.contains("short-secret-value"), "{message}");
     let missing_arn = arn.replace("portal-csrf", "portal-csrf-gone");
-    let message = Config::from_env(&env(&missing_arn))
-        .unwrap()
-        .csrf_key(&sdk)
-        .await
-        .expect_err("a missing secret is refused")
-        .0;
+    let message = start_error(&moto, &missing_arn).await;
     assert!(message.starts_with(CSRF_SECRET_ARN), "{message}");
+}
+
+/// The message of a cold start with the secret `arn` that must fail.
+async fn start_error(moto: &Moto, arn: &str) -> String {
+    Config::from_env(&env(arn))
+        .unwrap()
+        .csrf_key(&moto.sdk_config().await)
+        .await
+        .expect_err("the start is refused")
+        .0
 }

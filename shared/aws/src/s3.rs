@@ -139,7 +139,7 @@ const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC
 
 /// Whether a failed request's status says the object (or the version asked for) is not there.
 fn not_there<E>(err: &SdkError<E, HttpResponse>) -> bool {
-    err.raw_response().map(|r| r.status().as_u16()) == Some(404)
+    missing_status(err.raw_response().map(|r| r.status().as_u16()), false)
 }
 
 /// `404`, or `403` when the role's listing is limited by prefix ([`S3Blobs::forbidden_as_missing`]).
