@@ -66,7 +66,8 @@ impl DataDir {
                 ),
                 ));
             }
-            std::fs::create_dir_all(data_dir).map_err(|e| {
+            // Only its owner may enter it (0700); every file in it is 0600.
+            dit_embedded::private::create_dir_all(data_dir).map_err(|e| {
                 (
                     EXIT_FAILED,
                     format!("cannot create data directory {}: {e}", data_dir.display()),

@@ -12,6 +12,7 @@ mod purge;
 mod remind;
 mod sequences;
 mod serve;
+mod serve_guard;
 mod show;
 mod worklist;
 

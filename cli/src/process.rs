@@ -57,13 +57,13 @@ pub fn adopt_configuration(data_dir: &Path, paths: &[PathBuf]) -> Result<(), (u8
     else {
         return Ok(());
     };
-    std::fs::create_dir_all(data_dir).map_err(|e| {
+    dit_embedded::private::create_dir_all(data_dir).map_err(|e| {
         (
             EXIT_FAILED,
             format!("cannot create {}: {e}", data_dir.display()),
         )
     })?;
-    std::fs::copy(&found, &target)
+    dit_embedded::private::copy(&found, &target)
         .map_err(|e| (EXIT_FAILED, format!("cannot copy {}: {e}", found.display())))?;
     eprintln!("Using {} (copied to {})", found.display(), target.display());
     Ok(())
@@ -89,8 +89,8 @@ pub async fn run(
         };
         let copied = inbound
             .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::copy(path, &inbound));
+            .map_or(Ok(()), dit_embedded::private::create_dir_all)
+            .and_then(|()| dit_embedded::private::copy(path, &inbound));
         if let Err(err) = copied {
             eprintln!(
                 "error: cannot copy {} into {}: {err}",

@@ -1,5 +1,6 @@
 //! `dit serve --as trust:<VPD>|operator [--port N]`: the portal's pages on 127.0.0.1 only, signed
-//! in as that identity, over the data directory's store and folders (downloads streamed).
+//! in as that identity, over the data directory's store and folders (downloads streamed), behind
+//! [`serve_guard`]: the Host check and the per-run sign-in link it prints.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
@@ -14,6 +15,7 @@ use dit_portal::{Downloads, Portal};
 
 use crate::exit::{EXIT_FAILED, EXIT_USAGE};
 use crate::local::Local;
+use crate::serve_guard::{self, Guard};
 
 /// Who `--as` signs in, as the user running `dit`.
 ///
@@ -70,8 +72,7 @@ pub async fn run(local: Local, identity: Identity, port: u16, assets: Option<&Pa
         settings: local.settings,
     };
     let portal = Arc::new(Portal::new(ports, csrf, Downloads::Stream, assets));
-    let app = dit_portal::router(portal).layer(Extension(identity.clone()));
-    // Loopback only: the local portal has no sign-in of its own.
+    // Loopback only, and behind the Host check and the per-run sign-in (serve_guard).
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let listener = match tokio::net::TcpListener::bind(address).await {
         Ok(listener) => listener,
@@ -81,10 +82,24 @@ pub async fn run(local: Local, identity: Identity, port: u16, assets: Option<&Pa
         }
     };
     let bound = listener.local_addr().unwrap_or(address);
+    let guard = match Guard::new(bound.port()) {
+        Ok(guard) => Arc::new(guard),
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_FAILED;
+        }
+    };
     println!(
         "Portal for {} at http://{bound}/ (only this machine can reach it; Ctrl-C to stop)",
         identity.describe()
     );
+    println!("Sign in (the link works once): {}", guard.sign_in_url());
+    let app = dit_portal::router(portal)
+        .layer(Extension(identity.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            guard,
+            serve_guard::check,
+        ));
     use std::io::Write;
     let _ = std::io::stdout().flush();
     match axum::serve(listener, app).await {

@@ -23,6 +23,7 @@ const COUNT = 200;
 let server;
 let browser;
 let portal;
+let signIn;
 
 function run(...args) {
   return execFileSync(dit, args, { cwd: root, encoding: 'utf8' });
@@ -37,7 +38,11 @@ before(async () => {
     server.stdout.on('data', (chunk) => {
       out += chunk;
       const found = out.match(/at (http:\/\/127\.0\.0\.1:\d+)\//);
-      if (found) resolve(found[1]);
+      const link = out.match(/Sign in[^:]*: (http:\/\/127\.0\.0\.1:\d+\/sign-in\?token=[0-9a-f]+)/);
+      if (found && link) {
+        signIn = link[1];
+        resolve(found[1]);
+      }
     });
     server.stderr.on('data', (chunk) => process.stderr.write(chunk));
     server.on('exit', (code) => reject(new Error(`dit serve exited ${code}: ${out}`)));
@@ -55,6 +60,8 @@ test('200 applicants offered in one bulk move: 200 outcomes, then 200 duplicates
   const page = await browser.newPage();
   const dialogs = [];
   page.on('dialog', (dialog) => { dialogs.push(dialog.message()); dialog.dismiss(); });
+  // dit serve answers only a browser signed in through the link it printed (its session cookie).
+  await page.goto(signIn);
 
   // Hired on 2027-02-03: all 200 are overdue on 2027-03-01.
   await page.goto(`${portal}/worklist?section=overdue&date=2027-03-01`);

@@ -29,7 +29,7 @@ function run(...args) {
   }
 }
 
-/** Starts `dit serve --as WHO --port 0` and resolves with its address. */
+/** Starts `dit serve --as WHO --port 0` and resolves with its address and sign-in URL. */
 function serve(who) {
   return new Promise((resolve, reject) => {
     const child = spawn(dit, ['--data-dir', data, 'serve', '--as', who, '--port', '0'], { cwd: root });
@@ -38,7 +38,8 @@ function serve(who) {
     child.stdout.on('data', (chunk) => {
       out += chunk;
       const found = out.match(/at (http:\/\/127\.0\.0\.1:\d+)\//);
-      if (found) resolve(found[1]);
+      const signIn = out.match(/Sign in[^:]*: (http:\/\/127\.0\.0\.1:\d+\/sign-in\?token=[0-9a-f]+)/);
+      if (found && signIn) resolve({ base: found[1], signIn: signIn[1] });
     });
     child.stderr.on('data', (chunk) => process.stderr.write(chunk));
     child.on('exit', (code) => reject(new Error(`dit serve --as ${who} exited ${code}: ${out}`)));
@@ -48,11 +49,36 @@ function serve(who) {
 let trust504;
 let trust505;
 
+/** A browser context signed in to one `dit serve` through the URL it printed (the link works once). */
+async function signedIn(server) {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  const response = await page.goto(server.signIn);
+  assert.equal(response.status(), 200);
+  assert.notEqual(new URL(page.url()).pathname, '/sign-in');
+  await page.close();
+  return context;
+}
+
+let as504;
+let as505;
+
 before(async () => {
   run('process', 'events/files/');
-  trust504 = await serve('trust:504');
-  trust505 = await serve('trust:505');
+  const server504 = await serve('trust:504');
+  const server505 = await serve('trust:505');
+  trust504 = server504.base;
+  trust505 = server505.base;
   browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu'] });
+  // Without the session cookie every page is 401; the printed link gives the cookie.
+  const stranger = await browser.newPage();
+  assert.equal((await stranger.goto(`${trust504}/inbox`)).status(), 401);
+  await stranger.close();
+  as504 = await signedIn(server504);
+  as505 = await signedIn(server505);
+  const spent = await browser.newPage();
+  assert.equal((await spent.goto(server504.signIn)).status(), 401);
+  await spent.close();
 });
 
 after(async () => {
@@ -66,7 +92,7 @@ function show(number) {
 }
 
 test('trust 504 finds an applicant by GMC number, offers, accepts and hires it, sees the reminder and downloads the MEDROT', async () => {
-  const page = await browser.newPage({ acceptDownloads: true });
+  const page = await as504.newPage();
   const dialogs = [];
   page.on('dialog', (dialog) => { dialogs.push(dialog.message()); dialog.dismiss(); });
 
@@ -135,7 +161,7 @@ test('trust 504 finds an applicant by GMC number, offers, accepts and hires it, 
 
 test('trust 505 gets 404 for 504\'s applicant page and move URL, and nothing changes', async () => {
   const before = JSON.stringify(show('5000002'));
-  const page = await browser.newPage();
+  const page = await as505.newPage();
   const response = await page.goto(`${trust505}/applicants/5000002`);
   assert.equal(response.status(), 404);
   const missing = await page.goto(`${trust505}/applicants/9999999`);
@@ -152,7 +178,7 @@ test('trust 505 gets 404 for 504\'s applicant page and move URL, and nothing cha
 });
 
 test('a search containing <script> comes back escaped', async () => {
-  const page = await browser.newPage();
+  const page = await as504.newPage();
   const dialogs = [];
   page.on('dialog', (dialog) => { dialogs.push(dialog.message()); dialog.dismiss(); });
   const response = await page.goto(`${trust504}/applicants?q=${encodeURIComponent('<script>alert(1)</script>')}`);

@@ -413,7 +413,8 @@ async fn a_hundred_files_dropped_at_once_are_each_processed_exactly_once() {
     let incoming = keys(&s3, INBOUND, "incoming/").await;
     for name in &malformed_names {
         assert!(
-            quarantined.contains(name) && quarantined.contains(&format!("{name}.reason.json")),
+            quarantined.contains(&format!("tis/{name}"))
+                && quarantined.contains(&format!("tis/{name}.reason.json")),
             "{name}"
         );
         assert!(!incoming.contains(&format!("tis/{name}")), "{name}");

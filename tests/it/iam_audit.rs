@@ -7,10 +7,12 @@
 //! scripts/test.sh after the tests) compares with each function's role in `infra/template.yaml`:
 //! an action or key kind used but not granted, or granted but never used, fails the test command.
 //!
-//! The portal's role is reviewed by hand (its pages need signed-in HTTP requests); see
-//! infra/README.md.
+//! The portal's router runs its pages (inbox, items, downloads, search, applicant pages, every
+//! move its forms allow, the operator pages) with an identity in each request, as the function
+//! does behind API Gateway.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use aws_sdk_s3::primitives::ByteStream;
@@ -23,12 +25,17 @@ use dit_core::service::context::{Ports, Settings};
 use dit_domain::boundary::drop_folder;
 use dit_domain::dnc::DNC_FIELDS;
 use dit_domain::mail::FromAddress;
+use dit_portal::assets::Assets;
+use dit_portal::csrf::CsrfKey;
+use dit_portal::identity::Identity;
+use dit_portal::{Downloads, Portal};
 use dit_test_support::applicants::envelope;
 use dit_test_support::samples::{
     batch_failures, json_event, repo, sample_files, sample_organisations,
 };
 use dit_test_support::{IamRecorder, Moto};
 use serde_json::json;
+use tower::ServiceExt;
 
 const INBOUND: &str = "dit-inbound";
 const OUTBOUND: &str = "dit-outbound";
@@ -227,7 +234,6 @@ async fn each_function_s_requests_are_recorded_for_the_iam_audit_on_moto() {
         redated.projected_end_date.map(|d| d.to_string()).as_deref(),
         Some("2030-08-31")
     );
-    assert!(recorder.leading_keys().contains("PERSONUPDATE#"));
     recorder.save(audit_dir(), "inbound-file");
 
     // scheduled-jobs: every job payload (a job added with its sample is audited with it).
@@ -245,4 +251,159 @@ async fn each_function_s_requests_are_recorded_for_the_iam_audit_on_moto() {
     }
     assert!(recorder.leading_keys().contains("WATERMARK#"));
     recorder.save(audit_dir(), "scheduled-jobs");
+
+    // portal: its pages as a trust and as an operator, and moves through its forms.
+    let recorder = IamRecorder::new();
+    let mut ports = recorded_ports(&moto, &recorder, false).await;
+    // As deployed (portal::config): its ListBucket is limited by prefix.
+    ports.blobs = Box::new(
+        S3Blobs::new(moto.s3_client_with(recorder.clone()).await, layout()).forbidden_as_missing(),
+    );
+    // The applicants with person updates come first: withdrawing one would re-stamp their
+    // retention (PERSONUPDATE#; the samples' applicants with updates cannot be withdrawn, so the
+    // audit explains that key kind).
+    let updated: Vec<String> = ports
+        .store
+        .person_updates("504")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.applicant_number)
+        .collect();
+    let app = dit_portal::router(Arc::new(Portal::new(
+        ports,
+        CsrfKey::from_secret(&[5u8; 32]).unwrap(),
+        Downloads::Redirect,
+        Assets::none(),
+    )));
+    portal_pages(&app, &updated).await;
+    assert!(recorder.leading_keys().contains("READ#"));
+    assert!(recorder.leading_keys().contains("PLACEMENT#"));
+    assert!(recorder.actions().contains("s3:PutObject"));
+    recorder.save(audit_dir(), "portal");
+}
+
+/// A page of the portal for `who` (`trust:504`, `operator`), or a form posted.
+async fn page(app: &axum::Router, who: &str, uri: &str, form: Option<String>) -> (u16, String) {
+    let mut request = match &form {
+        Some(_) => axum::http::Request::post(uri)
+            .header("content-type", "application/x-www-form-urlencoded"),
+        None => axum::http::Request::get(uri),
+    }
+    .body(axum::body::Body::from(form.unwrap_or_default()))
+    .unwrap();
+    request
+        .extensions_mut()
+        .insert(Identity::parse_as(who, "audit@example.nhs.uk").unwrap());
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The `href`s of a page that start with `prefix`.
+fn links(body: &str, prefix: &str) -> Vec<String> {
+    body.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|href| href.starts_with(prefix))
+        .map(str::to_string)
+        .collect()
+}
+
+fn hidden(body: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body.find(&marker)? + marker.len();
+    Some(body[start..].split('"').next()?.to_string())
+}
+
+/// Every page kind of the portal, and every move its forms allow on trust 504's applicants.
+async fn portal_pages(app: &axum::Router, first: &[String]) {
+    let trust = "trust:504";
+    let (status, inbox) = page(app, trust, "/inbox", None).await;
+    assert_eq!(status, 200);
+    let items = links(&inbox, "/inbox/");
+    assert!(!items.is_empty());
+    for item in &items {
+        let (status, body) = page(app, trust, item, None).await;
+        assert_eq!(status, 200, "{item}");
+        for download in links(&body, "/downloads/") {
+            assert_eq!(page(app, trust, &download, None).await.0, 302, "{download}");
+        }
+    }
+    for download in links(&inbox, "/downloads/") {
+        assert_eq!(page(app, trust, &download, None).await.0, 302, "{download}");
+    }
+    // A missing item and a missing download: 404 (S3 answers 403 to this role in AWS).
+    assert_eq!(
+        page(app, trust, "/inbox/notifications/none", None).await.0,
+        404
+    );
+    let (status, found) = page(app, trust, "/applicants", None).await;
+    assert_eq!(status, 200);
+    let mut numbers: Vec<String> = links(&found, "/applicants/")
+        .into_iter()
+        .filter(|l| l[12..].bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    numbers.sort_by_key(|n| {
+        (
+            !first.iter().any(|f| n.ends_with(&format!("/{f}"))),
+            n.clone(),
+        )
+    });
+    numbers.dedup();
+    assert!(!numbers.is_empty(), "{found}");
+    let mut withdrawn = false;
+    for number in &numbers {
+        assert_eq!(page(app, trust, number, None).await.0, 200, "{number}");
+        // Every move allowed now, in the order a trust makes them; the first applicant that may
+        // be withdrawn is, which re-stamps the retention of its placement link and updates.
+        let moves: &[(&str, &str)] = if withdrawn {
+            &[
+                ("offer", ""),
+                ("accept", ""),
+                ("hire", "person_type=Employee"),
+                ("hire", "person_type=Honorary"),
+            ]
+        } else {
+            &[("withdraw", "reason=Declined")]
+        };
+        for (action, query) in moves {
+            let (status, body) =
+                page(app, trust, &format!("{number}/{action}?{query}"), None).await;
+            let (Some(action_id), Some(csrf)) = (hidden(&body, "action_id"), hidden(&body, "csrf"))
+            else {
+                assert!(matches!(status, 400 | 409), "{number}/{action}: {status}");
+                continue;
+            };
+            let mut form = format!("action_id={action_id}&csrf={csrf}");
+            for field in ["person_type", "reason", "effective_date"] {
+                let value = hidden(&body, field).unwrap_or_default();
+                form.push_str(&format!("&{field}={value}"));
+            }
+            let (status, _) = page(app, trust, &format!("{number}/{action}"), Some(form)).await;
+            assert_eq!(status, 303, "{number}/{action}");
+            withdrawn |= *action == "withdraw";
+            let (status, _) = page(app, trust, &format!("{number}?answer={action_id}"), None).await;
+            assert_eq!(status, 200, "{number} after {action}");
+        }
+    }
+    let operator = "operator";
+    for uri in [
+        "/operator/files",
+        "/operator/quarantine",
+        "/operator/sequence-check",
+        "/applicants?q=5000001",
+    ] {
+        let (status, body) = page(app, operator, uri, None).await;
+        assert_eq!(status, 200, "{uri}");
+        for link in links(&body, "/operator/files/")
+            .into_iter()
+            .chain(links(&body, "/operator/sequence-check/"))
+        {
+            assert_eq!(page(app, operator, &link, None).await.0, 200, "{link}");
+        }
+    }
 }

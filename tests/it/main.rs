@@ -21,6 +21,7 @@ mod moto_end_to_end;
 mod moto_reminder;
 mod moto_worklist;
 mod no_personal_data;
+mod portal_secret;
 mod received_objects;
 mod record_checks;
 mod retention;

@@ -9,6 +9,7 @@ use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use dit_aws::dynamo::DynamoStore;
 use dit_aws::s3::{S3Blobs, S3Layout};
 use dit_core::service::context::{Ports, Settings};
+use dit_domain::boundary::quarantine_key;
 use dit_test_support::applicants::{app, envelope, organisations, DPN_100};
 use dit_test_support::Moto;
 use inbound_file::{handle, Deps};
@@ -136,6 +137,7 @@ async fn object(aws: &Aws, bucket: &str, key: &str) -> Option<Vec<u8>> {
     }
 }
 
+/// The reason of a file quarantined under `name` (its origin folder and name).
 async fn reason(aws: &Aws, name: &str) -> Value {
     let bytes = object(aws, INBOUND, &format!("quarantine/{name}.reason.json"))
         .await
@@ -145,7 +147,7 @@ async fn reason(aws: &Aws, name: &str) -> Value {
 
 /// The version a notification names is the one checked and read: a larger file written since at
 /// the same key neither stops it nor is processed in its place, and is itself quarantined as too
-/// large on its own notification, leaving the processed version where it was.
+/// large on its own notification: refused without being copied, left where it was.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_version_notified_is_the_version_checked_and_processed_on_moto() {
     let name = "DE_KSS_APP_20261121_00000001.DAT";
@@ -174,7 +176,7 @@ async fn the_version_notified_is_the_version_checked_and_processed_on_moto() {
     let report: Value = serde_json::from_slice(&report).unwrap();
     assert_eq!(report["outcome"], "processed", "{report}");
     assert_eq!(report["records"], 1, "{report}");
-    assert!(object(&aws, INBOUND, &format!("quarantine/{name}"))
+    assert!(object(&aws, INBOUND, &format!("quarantine/tis/{name}"))
         .await
         .is_none());
     assert_eq!(
@@ -183,27 +185,30 @@ async fn the_version_notified_is_the_version_checked_and_processed_on_moto() {
         "the newer version is untouched"
     );
 
-    // The second version's notification: that version is too large and is the one quarantined;
-    // removing it leaves the first version in place.
+    // The second version's notification: that version is too large. It is refused without being
+    // copied (only its reason is written, under its origin folder) and left in place.
     notify(&aws, &key, Some(&second)).await;
+    assert!(object(&aws, INBOUND, &format!("quarantine/tis/{name}"))
+        .await
+        .is_none());
     assert_eq!(
-        object(&aws, INBOUND, &format!("quarantine/{name}"))
-            .await
-            .as_deref(),
+        reason(&aws, &format!("tis/{name}")).await["code"],
+        "too_large"
+    );
+    assert_eq!(
+        object(&aws, INBOUND, &key).await.as_deref(),
         Some(large.as_bytes())
     );
-    assert_eq!(reason(&aws, name).await["code"], "too_large");
-    assert_eq!(
-        object(&aws, INBOUND, &key).await.as_deref(),
-        Some(small.as_bytes())
-    );
 
-    // Redelivered, the second notification finds its version gone and changes nothing.
+    // Redelivered, the second notification changes nothing but its reason, written again.
     notify(&aws, &key, Some(&second)).await;
     assert_eq!(
         object(&aws, INBOUND, &key).await.as_deref(),
-        Some(small.as_bytes())
+        Some(large.as_bytes())
     );
+    assert!(object(&aws, INBOUND, &format!("quarantine/tis/{name}"))
+        .await
+        .is_none());
 }
 
 /// A key with `..` or an empty segment (`//`) cannot be quarantined under its own name: the file
@@ -238,14 +243,17 @@ async fn a_key_with_dot_dot_or_double_slash_is_quarantined_under_a_cleaned_name_
         let text = envelope("APP", "KSS", seq, &[app("1", "100", DPN_100, "7000001")]);
         put(&aws, key, text.as_bytes()).await;
         notify(&aws, key, None).await;
+        // Under its origin folder, each segment cleaned (`..` is `___`, empty ones dropped).
+        let kept = quarantine_key(key.strip_prefix("incoming/").unwrap());
+        assert!(kept.ends_with(&name) && !kept.contains("//") && !kept.contains(".."));
         assert_eq!(
-            object(&aws, INBOUND, &format!("quarantine/{name}"))
+            object(&aws, INBOUND, &format!("quarantine/{kept}"))
                 .await
                 .as_deref(),
             Some(text.as_bytes()),
-            "{key} is in the quarantine as {name}"
+            "{key} is in the quarantine as {kept}"
         );
-        let reason = reason(&aws, &name).await;
+        let reason = reason(&aws, &kept).await;
         assert_eq!(reason["code"], "wrong_sender", "{key}: {reason}");
         assert_eq!(
             reason["reason"],

@@ -167,3 +167,78 @@ fn a_missing_data_directory_or_date_is_a_usage_error() {
     let (status, _, _) = dit(dir.path(), &["purge", "--date", "01/01/2027"]);
     assert_eq!(status, 2);
 }
+
+/// Every file under `dir` whose name starts with `state.db` (the database, its WAL and shared
+/// memory), read whole.
+fn state_db_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("state.db"))
+        })
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect()
+}
+
+fn holds(bytes: &[u8], text: &str) -> bool {
+    bytes.windows(text.len()).any(|w| w == text.as_bytes())
+}
+
+#[test]
+fn purged_personal_data_leaves_no_trace_in_state_db_or_its_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let (status, _, _) = dit(&data, &["process", "events/files/"]);
+    assert_eq!(status, 3);
+    // A sample applicant's surname and GMC number are in the database before the purge.
+    let before = state_db_bytes(&data);
+    for text in ["Okafor", "7544158"] {
+        assert!(
+            before.iter().any(|(_, bytes)| holds(bytes, text)),
+            "{text} is stored before the purge"
+        );
+    }
+    let (status, out, err) = dit(&data, &["purge", "--date", "2031-01-01"]);
+    assert_eq!(status, 0, "{out}{err}");
+    assert!(count(&out, "applicants") > 0, "{out}");
+    for (file, bytes) in state_db_bytes(&data) {
+        for text in ["Okafor", "7544158"] {
+            assert!(!holds(&bytes, text), "{text} is still in {file}");
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn the_data_directory_is_0700_and_every_file_dit_creates_in_it_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let (status, _, _) = dit(&data, &["process", "events/files/"]);
+    assert_eq!(status, 3);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "{}", data.display());
+    let mut pending = vec![data.clone()];
+    let (mut files, mut folders) = (0, 0);
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                assert_eq!(mode(&path), 0o700, "{}", path.display());
+                folders += 1;
+                pending.push(path);
+            } else {
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+                files += 1;
+            }
+        }
+    }
+    // state.db and its WAL, the copied inputs, outputs, quarantined files, .eml alerts.
+    assert!(
+        files > 20 && folders > 5,
+        "{files} files, {folders} folders"
+    );
+    assert!(data.join("state.db").is_file());
+}

@@ -12,7 +12,7 @@ use dit_aws::sqs::{handle_batch, Disposition};
 use dit_core::service::context::Ports;
 use dit_core::service::inbound::process_received;
 use dit_core::service::report::FileReport;
-use dit_domain::boundary::FileOrigin;
+use dit_domain::boundary::{loggable_key, FileOrigin};
 use lambda_runtime::{Error, LambdaEvent};
 use tracing::{error, info, warn};
 
@@ -60,9 +60,11 @@ async fn handle_message(deps: &Deps, body: &str) -> Disposition {
             continue;
         }
         let Some(key) = object.key.strip_prefix(&deps.inbound_prefix) else {
-            warn!(key = %object.key, prefix = %deps.inbound_prefix, "object outside the inbound prefix; skipped");
+            warn!(key = %loggable_key(&object.key), prefix = %deps.inbound_prefix, "object outside the inbound prefix; skipped");
             continue;
         };
+        // The key is the sender's choice: logged only once it is a valid file name, else hashed.
+        let logged = loggable_key(key);
         // The sender is the folder it could write (bucket policy): tis/, trusts/<VPD>/.
         let origin = FileOrigin::of_inbound_key(key);
         // The version this notification is about: its size is checked and it is what is read.
@@ -70,11 +72,13 @@ async fn handle_message(deps: &Deps, body: &str) -> Disposition {
         match process_received(&deps.ports.context(Utc::now()), key, version, &origin, None).await {
             Ok(report) => log_report(&report),
             Err(err) if err.is_transient() => {
-                warn!(file = %key, error = %err, "transient failure; the message will be retried");
+                let error = err.to_string().replace(key, &logged);
+                warn!(file = %logged, error = %error, "transient failure; the message will be retried");
                 disposition = Disposition::Retry;
             }
             Err(err) => {
-                error!(file = %key, error = %err, "failed; the file stays in the inbound bucket for replay");
+                let error = err.to_string().replace(key, &logged);
+                error!(file = %logged, error = %error, "failed; the file stays in the inbound bucket for replay");
             }
         }
     }
@@ -82,8 +86,9 @@ async fn handle_message(deps: &Deps, body: &str) -> Disposition {
 }
 
 fn log_report(report: &FileReport) {
+    let file = loggable_key(&report.file);
     info!(
-        file = %report.file,
+        file = %file,
         outcome = ?report.outcome,
         records = report.records,
         loaded = report.loaded,
@@ -94,6 +99,6 @@ fn log_report(report: &FileReport) {
         "file handled"
     );
     for warning in &report.operator_warnings {
-        warn!(file = %report.file, "{warning}");
+        warn!(file = %file, "{warning}");
     }
 }

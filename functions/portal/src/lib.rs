@@ -2,6 +2,7 @@
 //! authorizer has already checked the token. The identity is the token's groups (`trust-<VPD>` or
 //! `operator`), read from the request context API Gateway adds; the pages are `dit_portal`'s.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::Request;
@@ -33,7 +34,7 @@ async fn identity_from_token(mut request: Request, next: Next) -> Response {
 }
 
 /// The identity in an HTTP API request context's JWT claims: groups from `cognito:groups`, the
-/// user from `email` (else `cognito:username`, else `username`, else `sub`).
+/// user from [`user_of`].
 pub fn identity(context: Option<&RequestContext>) -> Option<Identity> {
     let Some(RequestContext::ApiGatewayV2(context)) = context else {
         tracing::warn!(
@@ -55,11 +56,7 @@ pub fn identity(context: Option<&RequestContext>) -> Option<Identity> {
         .get("cognito:groups")
         .map(|g| groups_claim(g))
         .unwrap_or_default();
-    let user = ["email", "cognito:username", "username", "sub"]
-        .iter()
-        .find_map(|k| claims.get(*k).filter(|v| !v.trim().is_empty()))
-        .cloned()
-        .unwrap_or_default();
+    let user = user_of(claims);
     match Identity::from_groups(groups.iter().map(String::as_str), &user) {
         Ok(identity) => Some(identity),
         Err(err) => {
@@ -67,5 +64,59 @@ pub fn identity(context: Option<&RequestContext>) -> Option<Identity> {
             tracing::warn!(code = "no_portal_identity", reason = %err, "token gives no portal identity");
             None
         }
+    }
+}
+
+/// The user a token names, recorded as the history's actor: the `email` only when the token says
+/// it is verified (`email_verified` is `true`; the app client cannot write it), else the user
+/// pool's own `cognito:username`, else `sub`. An unverified e-mail is something the user may have
+/// typed, so it never names the actor.
+pub fn user_of(claims: &HashMap<String, String>) -> String {
+    let claim = |name: &str| claims.get(name).filter(|v| !v.trim().is_empty());
+    let verified = claims
+        .get("email_verified")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    verified
+        .then(|| claim("email"))
+        .flatten()
+        .or_else(|| claim("cognito:username"))
+        .or_else(|| claim("sub"))
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_actor_is_the_email_only_when_the_token_says_it_is_verified() {
+        let base = [
+            ("sub", "0f1e-sub"),
+            ("cognito:username", "0f1e-user"),
+            ("email", "mso@example.nhs.uk"),
+        ];
+        let mut verified = claims(&base);
+        verified.insert("email_verified".into(), "true".into());
+        assert_eq!(user_of(&verified), "mso@example.nhs.uk");
+        for unverified in ["false", "", "yes"] {
+            let mut c = claims(&base);
+            c.insert("email_verified".into(), unverified.into());
+            assert_eq!(user_of(&c), "0f1e-user", "email_verified = {unverified:?}");
+        }
+        assert_eq!(user_of(&claims(&base)), "0f1e-user");
+        assert_eq!(
+            user_of(&claims(&[("sub", "0f1e-sub"), ("email", "x@y")])),
+            "0f1e-sub"
+        );
+        // `username` (an access token's claim, settable by nobody here) is not consulted.
+        assert_eq!(user_of(&claims(&[("username", "mallory")])), "");
     }
 }

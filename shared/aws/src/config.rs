@@ -63,6 +63,10 @@ pub struct LambdaConfig {
     pub portal_url: String,
     /// E-mail alerts by SES from this verified identity (`ALERT_FROM`); off when unset.
     pub alert_from: Option<FromAddress>,
+    /// The role's `s3:ListBucket` is limited by prefix (the portal's), so a `403` on a single
+    /// object read means "not there" ([`S3Blobs::forbidden_as_missing`]). `false` from the
+    /// environment; the portal sets it.
+    pub forbidden_is_missing: bool,
 }
 
 /// `ALERT_FROM`, which needs `PORTAL_URL` set (an alert's whole point is its portal link).
@@ -99,6 +103,7 @@ impl LambdaConfig {
             organisations,
             portal_url: optional(var, "PORTAL_URL", DEFAULT_PORTAL_URL),
             alert_from: alert_from(var)?,
+            forbidden_is_missing: false,
         })
     }
 
@@ -124,17 +129,23 @@ impl LambdaConfig {
             )),
             None => Box::new(NoMailer),
         };
+        let blobs = S3Blobs::new(
+            s3,
+            S3Layout {
+                inbound_bucket: self.inbound_bucket.clone(),
+                inbound_prefix: self.inbound_prefix.clone(),
+                quarantine_prefix: self.quarantine_prefix.clone(),
+                outbound_bucket: self.outbound_bucket.clone(),
+            },
+        );
+        let blobs = if self.forbidden_is_missing {
+            blobs.forbidden_as_missing()
+        } else {
+            blobs
+        };
         Ok(Ports {
             store: Box::new(store),
-            blobs: Box::new(S3Blobs::new(
-                s3,
-                S3Layout {
-                    inbound_bucket: self.inbound_bucket.clone(),
-                    inbound_prefix: self.inbound_prefix.clone(),
-                    quarantine_prefix: self.quarantine_prefix.clone(),
-                    outbound_bucket: self.outbound_bucket.clone(),
-                },
-            )),
+            blobs: Box::new(blobs),
             mailer,
             organisations,
             settings: Settings::with_portal_url(&self.portal_url),

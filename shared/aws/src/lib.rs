@@ -7,6 +7,7 @@ pub mod dynamo;
 pub mod logging;
 pub mod s3;
 pub mod s3_notification;
+pub mod secrets;
 pub mod ses;
 pub mod sqs;
 

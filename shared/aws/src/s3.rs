@@ -10,6 +10,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use dit_core::ports::{Area, BlobError, BlobStore, NewObject, ReceivedObject};
+use dit_domain::boundary::loggable_key;
 
 /// Where each [`Area`] lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,11 +29,33 @@ pub struct S3Layout {
 pub struct S3Blobs {
     client: aws_sdk_s3::Client,
     layout: S3Layout,
+    forbidden_is_missing: bool,
 }
 
 impl S3Blobs {
     pub fn new(client: aws_sdk_s3::Client, layout: S3Layout) -> Self {
-        S3Blobs { client, layout }
+        S3Blobs {
+            client,
+            layout,
+            forbidden_is_missing: false,
+        }
+    }
+
+    /// For a role whose `s3:ListBucket` is limited by prefix (the portal's): S3 then answers a
+    /// missing key `403`, not `404`, so [`BlobStore::get`] and [`BlobStore::size`] read a `403`
+    /// as "not there" (the page is a `404`, not a `5xx`). The role reads only its own prefixes, so
+    /// a key outside them is not there for it either.
+    pub fn forbidden_as_missing(mut self) -> Self {
+        self.forbidden_is_missing = true;
+        self
+    }
+
+    /// Whether a failed single-object read means "not there" for this store.
+    fn missing<E>(&self, err: &SdkError<E, HttpResponse>) -> bool {
+        missing_status(
+            err.raw_response().map(|r| r.status().as_u16()),
+            self.forbidden_is_missing,
+        )
     }
 
     /// The bucket and key prefix of an area.
@@ -116,7 +139,16 @@ const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC
 
 /// Whether a failed request's status says the object (or the version asked for) is not there.
 fn not_there<E>(err: &SdkError<E, HttpResponse>) -> bool {
-    err.raw_response().map(|r| r.status().as_u16()) == Some(404)
+    missing_status(err.raw_response().map(|r| r.status().as_u16()), false)
+}
+
+/// `404`, or `403` when the role's listing is limited by prefix ([`S3Blobs::forbidden_as_missing`]).
+fn missing_status(status: Option<u16>, forbidden_is_missing: bool) -> bool {
+    match status {
+        Some(404) => true,
+        Some(403) => forbidden_is_missing,
+        _ => false,
+    }
 }
 
 /// The `x-amz-copy-source` of an object (of one version of it, if given).
@@ -162,6 +194,9 @@ impl BlobStore for S3Blobs {
                 if let Some(GetObjectError::NoSuchKey(_)) = err.as_service_error() {
                     return Ok(None);
                 }
+                if self.missing(&err) {
+                    return Ok(None);
+                }
                 return Err(sdk_error("GetObject", &object, &err));
             }
         };
@@ -192,6 +227,7 @@ impl BlobStore for S3Blobs {
             )),
             Err(err) => match err.as_service_error() {
                 Some(HeadObjectError::NotFound(_)) => Ok(None),
+                _ if self.missing(&err) => Ok(None),
                 _ => Err(sdk_error("HeadObject", &object, &err)),
             },
         }
@@ -372,7 +408,8 @@ impl BlobStore for S3Blobs {
         match result {
             Ok(_) => Ok(()),
             Err(err) if not_there(&err) => {
-                tracing::debug!(from = %from_object, "nothing to copy");
+                // A sender-chosen key: logged only once it is a valid file name.
+                tracing::debug!(from = %loggable_key(&from_object), "nothing to copy");
                 Ok(())
             }
             Err(err) => Err(sdk_error("CopyObject", &from_object, &err)),
@@ -425,5 +462,23 @@ impl BlobStore for S3Blobs {
         keys.sort();
         tracing::debug!(bucket, prefix = %full_prefix, count = keys.len(), "objects listed");
         Ok(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_403_is_not_there_only_for_a_role_listing_by_prefix() {
+        assert!(missing_status(Some(404), false));
+        assert!(missing_status(Some(404), true));
+        // The portal: ListBucket limited by prefix makes S3 answer a missing key 403.
+        assert!(missing_status(Some(403), true));
+        // Every other role: a 403 is a real refusal, retried and alarmed, never "not there".
+        assert!(!missing_status(Some(403), false));
+        for other in [Some(500), Some(503), Some(400), None] {
+            assert!(!missing_status(other, true), "{other:?}");
+        }
     }
 }

@@ -10,6 +10,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use sha2::{Digest, Sha256};
+
 use super::envelope::{is_vpd, FileName, FileType, QuarantineReason};
 
 /// Who a message (or a portal action) comes from, once authenticated.
@@ -143,8 +145,27 @@ pub fn drop_folder(file_name: &str) -> String {
 /// character outside `A-Z a-z 0-9 . _ -`) cleaned, so no file is left stranded because its key
 /// was odd.
 pub fn quarantine_name(key: &str) -> String {
-    let last = key.rsplit('/').next().unwrap_or(key);
-    let mut name: String = last
+    clean_segment(key.rsplit('/').next().unwrap_or(key))
+}
+
+/// Where a refused file is kept in the quarantine: its origin folder (each segment cleaned as
+/// [`quarantine_name`] cleans the name, and its dots made `_`) and its name, so a same-named file from another sender's
+/// folder (`trusts/505/` and `tis/`) never overwrites a quarantined file or its reason.
+pub fn quarantine_key(key: &str) -> String {
+    let mut segments: Vec<String> = key
+        .rsplit_once('/')
+        .map_or("", |(folder, _)| folder)
+        .split('/')
+        .filter(|s| !s.is_empty())
+        // No dots in a folder (sender folders have none): `..` cannot appear in the key.
+        .map(|s| clean_segment(s).replace('.', "_"))
+        .collect();
+    segments.push(quarantine_name(key));
+    segments.join("/")
+}
+
+fn clean_segment(segment: &str) -> String {
+    let mut name: String = segment
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
@@ -158,6 +179,31 @@ pub fn quarantine_name(key: &str) -> String {
         name.insert(0, '_');
     }
     name
+}
+
+/// A sender-chosen key as it may be logged: itself once it is a sender folder and a valid file
+/// name (2.1) in plain characters; anything else (a name that may carry personal data, odd
+/// characters) as `key-sha256:` and the first 12 hex digits of its SHA-256, enough to find it.
+pub fn loggable_key(key: &str) -> String {
+    let plain = key
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'))
+        && !key.contains("..")
+        && !key.contains("//");
+    let folder = key.rsplit_once('/').map_or("", |(folder, _)| folder);
+    let known_folder = folder.is_empty()
+        || ["incoming", "incoming/tis", "tis"].contains(&folder)
+        || folder
+            .strip_prefix("incoming/")
+            .unwrap_or(folder)
+            .strip_prefix("trusts/")
+            .is_some_and(is_vpd);
+    if plain && known_folder && FileName::parse(key).is_ok() {
+        return key.to_string();
+    }
+    let digest = Sha256::digest(key.as_bytes());
+    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("key-sha256:{hex}")
 }
 
 /// Where a file came from, which bounds what it may be.
@@ -381,6 +427,58 @@ mod tests {
             ("x/Ämter.DAT", "_mter.DAT"),
         ] {
             assert_eq!(quarantine_name(key), name, "{key}");
+        }
+    }
+
+    #[test]
+    fn the_quarantine_key_keeps_the_origin_folder() {
+        for (key, quarantined) in [
+            (
+                "tis/DE_KSS_APP_20261121_00000042.DAT",
+                "tis/DE_KSS_APP_20261121_00000042.DAT",
+            ),
+            (
+                "trusts/505/DE_KSS_APP_20261121_00000042.DAT",
+                "trusts/505/DE_KSS_APP_20261121_00000042.DAT",
+            ),
+            (
+                "DE_KSS_APP_20261121_00000042.DAT",
+                "DE_KSS_APP_20261121_00000042.DAT",
+            ),
+            ("a//b/.hidden", "a/b/_.hidden"),
+            ("../x/../y", "___/x/___/y"),
+            (
+                "tis/../DE_KSS_APP_20261121_00000042.DAT",
+                "tis/___/DE_KSS_APP_20261121_00000042.DAT",
+            ),
+            ("tis/", "tis/_"),
+            ("x y/Ämter.DAT", "x_y/_mter.DAT"),
+        ] {
+            assert_eq!(quarantine_key(key), quarantined, "{key}");
+        }
+    }
+
+    #[test]
+    fn only_valid_file_names_in_sender_folders_are_logged_as_they_are() {
+        for key in [
+            "tis/DE_KSS_APP_20261121_00000042.DAT",
+            "trusts/504/ESR_504_POS_20261121_00000001.DAT",
+            "incoming/trusts/504/ESR_504_POS_20261121_00000001.DAT",
+            "DE_KSS_APP_20261121_00000042.DAT",
+        ] {
+            assert_eq!(loggable_key(key), key);
+        }
+        for key in [
+            "tis/Smith_John_GMC7654321.csv",
+            "trusts/504/notes about Dr Jones.DAT",
+            "Jane Doe/DE_KSS_APP_20261121_00000042.DAT",
+            "tis/../DE_KSS_APP_20261121_00000042.DAT",
+            "",
+        ] {
+            let logged = loggable_key(key);
+            assert!(logged.starts_with("key-sha256:"), "{key}: {logged}");
+            assert_eq!(logged.len(), "key-sha256:".len() + 12);
+            assert_eq!(logged, loggable_key(key), "stable");
         }
     }
 

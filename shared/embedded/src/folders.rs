@@ -51,7 +51,7 @@ fn io_error(path: &Path, err: std::io::Error) -> BlobError {
 fn write_file(path: &Path, bytes: Vec<u8>) -> Result<(), BlobError> {
     // Looking first is far cheaper than a failing mkdir, and nearly every folder exists.
     if let Some(parent) = path.parent().filter(|parent| !parent.is_dir()) {
-        std::fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
+        crate::private::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
     }
     static WRITES: AtomicU64 = AtomicU64::new(0);
     let partial = path.with_file_name(format!(
@@ -60,7 +60,8 @@ fn write_file(path: &Path, bytes: Vec<u8>) -> Result<(), BlobError> {
         std::process::id(),
         WRITES.fetch_add(1, Ordering::Relaxed)
     ));
-    std::fs::write(&partial, bytes).map_err(|e| io_error(&partial, e))?;
+    // Only the owner reads it (0600), whatever the umask.
+    crate::private::write_new(&partial, &bytes).map_err(|e| io_error(&partial, e))?;
     std::fs::rename(&partial, path).map_err(|e| io_error(path, e))
 }
 

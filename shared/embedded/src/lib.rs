@@ -3,4 +3,5 @@
 
 pub mod folders;
 pub mod mail;
+pub mod private;
 pub mod sqlite;

@@ -13,10 +13,10 @@ use serde_json::{json, Value};
 
 use dit_core::service::messages::answering::AnswerStatus;
 use dit_core::service::messages::handle_portal_action;
-use dit_domain::actions::{hash_key, MAX_REASON_CHARS};
+use dit_domain::actions::MAX_REASON_CHARS;
 
 use crate::chrome::Chrome;
-use crate::csrf::{is_action_id, new_action_id};
+use crate::csrf::{is_action_id, new_action_id, FormScope, Refused, TOKEN_LIFETIME_MINUTES};
 use crate::error::{Page, PageError};
 use crate::format;
 use crate::identity::Identity;
@@ -77,15 +77,19 @@ impl BulkForm {
     }
 
     /// What the CSRF token binds besides the user and the confirmation.
-    fn fields_hash(&self) -> String {
-        hash_key(&format!(
-            "{}|{}|{}|{}|{}",
-            self.move_name,
-            self.person_type,
-            self.reason,
-            self.effective_date,
-            self.applicants.join(",")
-        ))
+    /// The fields the form's CSRF token covers besides the move, the applicants and the
+    /// confirmation, as the confirmation page carries them.
+    fn signed_fields(&self) -> [(&'static str, &str); 3] {
+        [
+            ("person_type", &self.person_type),
+            ("reason", &self.reason),
+            ("effective_date", &self.effective_date),
+        ]
+    }
+
+    /// The applicants, as the token's scope lists them.
+    fn applicant_numbers(&self) -> Vec<&str> {
+        self.applicants.iter().map(String::as_str).collect()
     }
 
     /// The problems of the form, each a sentence; the effective date made ISO.
@@ -216,7 +220,13 @@ pub async fn confirm(
     form.confirmation = new_action_id().map_err(PageError::Unavailable)?;
     let csrf = portal.csrf.token(
         &identity,
-        &format!("{}|{}", form.confirmation, form.fields_hash()),
+        &FormScope {
+            applicants: &form.applicant_numbers(),
+            action: &form.move_name,
+            action_id: &form.confirmation,
+            fields: &form.signed_fields(),
+        },
+        (portal.clock)(),
     );
     let mut details = vec![("Move".to_string(), form.label().unwrap_or("").to_string())];
     if !form.person_type.is_empty() {
@@ -284,17 +294,35 @@ pub async fn act(
 ) -> Page {
     let vpd = trust_of(&portal, &identity)?.to_string();
     let mut form = BulkForm::read(pairs);
-    let sent_hash = form.fields_hash();
+    // The token covers the fields as the confirmation page carried them, before any check.
+    let checked = if is_action_id(&form.confirmation) {
+        portal.csrf.verify(
+            &identity,
+            &FormScope {
+                applicants: &form.applicant_numbers(),
+                action: &form.move_name,
+                action_id: &form.confirmation,
+                fields: &form.signed_fields(),
+            },
+            &form.csrf,
+            (portal.clock)(),
+        )
+    } else {
+        Err(Refused::Invalid)
+    };
     let errors = form.check();
-    let bound = format!("{}|{sent_hash}", form.confirmation);
-    if !is_action_id(&form.confirmation) || !portal.csrf.verify(&identity, &bound, &form.csrf) {
+    if let Err(refused) = checked {
         tracing::warn!(
             applicants = form.applicants.len(),
+            refused = ?refused,
             "bulk form refused: CSRF token"
         );
-        return Err(PageError::BadRequest(
-            "This form did not come from your portal session, or it has expired. Go back to the worklist and select the applicants again.".into(),
-        ));
+        return Err(PageError::BadRequest(match refused {
+            Refused::Expired => format!(
+                "This form is more than {TOKEN_LIFETIME_MINUTES} minutes old. Go back to the worklist and select the applicants again."
+            ),
+            Refused::Invalid => "This form did not come from your portal session, or it was changed. Go back to the worklist and select the applicants again.".into(),
+        }));
     }
     if let Some(first) = errors.first() {
         return Err(PageError::BadRequest(first.clone()));

@@ -1,12 +1,15 @@
 //! Cross-site request forgery tokens: an HMAC-SHA256, under the portal's secret key, of the
-//! signed-in user, their role and the form's action id. A page served to that user is the only
-//! place the token appears, so another site cannot make the user's browser post a move.
+//! signed-in user, their role, the applicant(s), the move, the form's action id, a hash of the
+//! form's fields and the moment it was issued; it holds for 30 minutes. A page served to that
+//! user is the only place the token appears, so another site cannot make the user's browser post
+//! a move, and a token cannot be replayed on another applicant, move or field values.
 //!
 //! The action id is also the move's message id, so a form sent twice (a double click, a reload)
 //! is a duplicate message and changes nothing the second time.
 
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 use crate::identity::Identity;
 
@@ -51,11 +54,23 @@ impl CsrfKey {
         Ok(CsrfKey { key })
     }
 
-    fn mac(&self, identity: &Identity, action_id: &str) -> Hmac<Sha256> {
+    fn mac(&self, identity: &Identity, form: &FormScope<'_>, issued: i64) -> Hmac<Sha256> {
         let mut mac =
             <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("HMAC takes any key size");
         let role = identity.vpd().unwrap_or("operator");
-        for part in ["dit-portal-csrf-v1", role, &identity.user, action_id] {
+        let issued = issued.to_string();
+        let applicants = form.applicants.join(",");
+        let fields = fields_hash(form.fields);
+        for part in [
+            "dit-portal-csrf-v2",
+            role,
+            &identity.user,
+            &applicants,
+            form.action,
+            form.action_id,
+            &fields,
+            &issued,
+        ] {
             // Lengths first: ("ab","c") and ("a","bc") must not give the same token.
             mac.update(&(part.len() as u64).to_be_bytes());
             mac.update(part.as_bytes());
@@ -63,19 +78,80 @@ impl CsrfKey {
         mac
     }
 
-    /// The token for a form of `identity` carrying `action_id`.
-    pub fn token(&self, identity: &Identity, action_id: &str) -> String {
-        let bytes = self.mac(identity, action_id).finalize().into_bytes();
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    /// The token for `identity`'s form `form`, issued at `now`: `<unix seconds>.<HMAC hex>`.
+    pub fn token(&self, identity: &Identity, form: &FormScope<'_>, now: DateTime<Utc>) -> String {
+        let issued = now.timestamp();
+        let bytes = self.mac(identity, form, issued).finalize().into_bytes();
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{issued}.{hex}")
     }
 
-    /// Is `token` the one this key gave `identity` for `action_id`? (Compared in constant time.)
-    pub fn verify(&self, identity: &Identity, action_id: &str, token: &str) -> bool {
-        let Some(bytes) = from_hex(token) else {
-            return false;
-        };
-        self.mac(identity, action_id).verify_slice(&bytes).is_ok()
+    /// Is `token` the one this key gave `identity` for exactly this form (user, applicants, move,
+    /// action id and fields), less than [`TOKEN_LIFETIME_MINUTES`] ago? (HMAC compared in
+    /// constant time.)
+    ///
+    /// # Errors
+    /// [`Refused::Expired`] for a genuine token too old (or from the future), else
+    /// [`Refused::Invalid`].
+    pub fn verify(
+        &self,
+        identity: &Identity,
+        form: &FormScope<'_>,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Refused> {
+        let (issued, hex) = token.split_once('.').ok_or(Refused::Invalid)?;
+        let issued: i64 = issued.parse().map_err(|_| Refused::Invalid)?;
+        let bytes = from_hex(hex).ok_or(Refused::Invalid)?;
+        self.mac(identity, form, issued)
+            .verify_slice(&bytes)
+            .map_err(|_| Refused::Invalid)?;
+        let age = now.timestamp() - issued;
+        if !(-CLOCK_SKEW_SECONDS..=TOKEN_LIFETIME_MINUTES * 60).contains(&age) {
+            return Err(Refused::Expired);
+        }
+        Ok(())
     }
+}
+
+/// How long a form's token holds.
+pub const TOKEN_LIFETIME_MINUTES: i64 = 30;
+
+/// How far in the future a token's issue time may be (instances' clocks differ a little).
+const CLOCK_SKEW_SECONDS: i64 = 60;
+
+/// What a form's token is bound to, besides the signed-in user.
+#[derive(Debug, Clone, Copy)]
+pub struct FormScope<'a> {
+    /// The applicant numbers the form moves (one, or several for a bulk move).
+    pub applicants: &'a [&'a str],
+    /// The move's name (`offer`, `hire`, ...).
+    pub action: &'a str,
+    /// The form's action id (also its message id).
+    pub action_id: &'a str,
+    /// The form's other fields as the confirmation page carries them, (name, value) in order.
+    pub fields: &'a [(&'a str, &'a str)],
+}
+
+/// Why a form's token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Not a token this key gave for this user and form.
+    Invalid,
+    /// A genuine token older than [`TOKEN_LIFETIME_MINUTES`].
+    Expired,
+}
+
+/// SHA-256 (hex) of the fields, each name and value length-prefixed.
+fn fields_hash(fields: &[(&str, &str)]) -> String {
+    let mut hash = Sha256::new();
+    for (name, value) in fields {
+        for part in [name, value] {
+            hash.update((part.len() as u64).to_be_bytes());
+            hash.update(part.as_bytes());
+        }
+    }
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A new action id for a form: `portal-` and 32 random hex digits (a valid message id).
@@ -116,20 +192,111 @@ mod tests {
         Identity::parse_as(text, user).unwrap()
     }
 
+    fn at(minutes: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_795_771_800 + minutes * 60, 0).unwrap()
+    }
+
     #[test]
-    fn a_token_holds_only_for_its_user_role_and_action() {
+    fn a_token_holds_only_for_its_user_role_applicants_move_and_fields() {
         let key = CsrfKey::random().unwrap();
         let me = who("trust:504", "alice");
         let id = new_action_id().unwrap();
         assert!(is_action_id(&id));
-        let token = key.token(&me, &id);
-        assert!(key.verify(&me, &id, &token));
-        assert!(!key.verify(&who("trust:505", "alice"), &id, &token));
-        assert!(!key.verify(&who("trust:504", "bob"), &id, &token));
-        assert!(!key.verify(&me, &new_action_id().unwrap(), &token));
-        assert!(!key.verify(&me, &id, ""));
-        assert!(!key.verify(&me, &id, "zz"));
-        assert!(!CsrfKey::random().unwrap().verify(&me, &id, &token));
+        let fields = [
+            ("person_type", "Employee"),
+            ("effective_date", "2026-12-02"),
+        ];
+        let form = FormScope {
+            applicants: &["5000001"],
+            action: "hire",
+            action_id: &id,
+            fields: &fields,
+        };
+        let token = key.token(&me, &form, at(0));
+        assert_eq!(key.verify(&me, &form, &token, at(0)), Ok(()));
+        assert_eq!(key.verify(&me, &form, &token, at(29)), Ok(()));
+        let refused = |identity: &Identity, form: &FormScope<'_>, token: &str| {
+            key.verify(identity, form, token, at(1))
+        };
+        assert_eq!(
+            refused(&who("trust:505", "alice"), &form, &token),
+            Err(Refused::Invalid)
+        );
+        assert_eq!(
+            refused(&who("trust:504", "bob"), &form, &token),
+            Err(Refused::Invalid)
+        );
+        let other_id = new_action_id().unwrap();
+        let other_fields = [
+            ("person_type", "Honorary"),
+            ("effective_date", "2026-12-02"),
+        ];
+        for other in [
+            FormScope {
+                action_id: &other_id,
+                ..form
+            },
+            FormScope {
+                applicants: &["5000002"],
+                ..form
+            },
+            FormScope {
+                applicants: &["5000001", "5000002"],
+                ..form
+            },
+            FormScope {
+                action: "withdraw",
+                ..form
+            },
+            FormScope {
+                fields: &other_fields,
+                ..form
+            },
+            FormScope {
+                fields: &fields[..1],
+                ..form
+            },
+        ] {
+            assert_eq!(
+                refused(&me, &other, &token),
+                Err(Refused::Invalid),
+                "{other:?}"
+            );
+        }
+        for bad in ["", "zz", "0.00", &token[token.find('.').unwrap()..]] {
+            assert_eq!(refused(&me, &form, bad), Err(Refused::Invalid), "{bad}");
+        }
+        // The issue time is in the MAC: moving it forward breaks the token.
+        let (_, mac) = token.split_once('.').unwrap();
+        let later = format!("{}.{mac}", at(20).timestamp());
+        assert_eq!(refused(&me, &form, &later), Err(Refused::Invalid));
+        assert_eq!(
+            CsrfKey::random().unwrap().verify(&me, &form, &token, at(1)),
+            Err(Refused::Invalid)
+        );
+    }
+
+    #[test]
+    fn a_token_older_than_thirty_minutes_is_refused() {
+        let key = CsrfKey::random().unwrap();
+        let me = who("trust:504", "alice");
+        let id = new_action_id().unwrap();
+        let form = FormScope {
+            applicants: &["5000001"],
+            action: "offer",
+            action_id: &id,
+            fields: &[],
+        };
+        let token = key.token(&me, &form, at(0));
+        assert_eq!(key.verify(&me, &form, &token, at(30)), Ok(()));
+        assert_eq!(
+            key.verify(&me, &form, &token, at(31)),
+            Err(Refused::Expired)
+        );
+        assert_eq!(
+            key.verify(&me, &form, &token, at(-5)),
+            Err(Refused::Expired)
+        );
     }
 
     #[test]

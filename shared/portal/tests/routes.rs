@@ -484,8 +484,25 @@ async fn a_refused_move_is_recorded_and_answered_and_a_withdrawal_needs_a_reason
             .status,
         StatusCode::CONFLICT
     );
+    // The offer page's token is bound to the offer: sign an accept form with the portal's key, as
+    // a confirmation page for it would.
     let page = get(&app, &me, &format!("/applicants/{SECOND_504}/offer")).await;
-    let (action_id, csrf) = (hidden(&page.body, "action_id"), hidden(&page.body, "csrf"));
+    let action_id = hidden(&page.body, "action_id");
+    let csrf = fixture.csrf.token(
+        &me,
+        &FormScope {
+            applicants: &[SECOND_504],
+            action: "accept",
+            action_id: &action_id,
+            fields: &[
+                ("person_type", ""),
+                ("reason", ""),
+                ("effective_date", ""),
+                ("checks", ""),
+            ],
+        },
+        moment(),
+    );
     let refused = post(
         &app,
         &me,
@@ -607,6 +624,131 @@ async fn a_post_without_the_right_csrf_token_or_for_another_trust_changes_nothin
         .await
         .unwrap()
         .is_empty());
+}
+
+#[tokio::test]
+async fn a_token_for_another_applicant_move_or_fields_or_older_than_30_minutes_is_refused() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app();
+    let me = trust("504");
+    let page = get(
+        &app,
+        &me,
+        &format!("/applicants/{LEAD_504}/offer?day=2&month=12&year=2026"),
+    )
+    .await;
+    let (action_id, csrf) = (hidden(&page.body, "action_id"), hidden(&page.body, "csrf"));
+    let date = hidden(&page.body, "effective_date");
+    assert_eq!(date, "2026-12-02");
+    let signed = [
+        ("action_id", action_id.as_str()),
+        ("csrf", csrf.as_str()),
+        ("effective_date", date.as_str()),
+    ];
+    let before = (
+        fixture.store().history(LEAD_504).await.unwrap(),
+        fixture.store().history(SECOND_504).await.unwrap(),
+    );
+    let other_date = [
+        ("action_id", action_id.as_str()),
+        ("csrf", csrf.as_str()),
+        ("effective_date", "2027-01-04"),
+    ];
+    let no_date = &signed[..2];
+    for (uri, form, why) in [
+        (
+            format!("/applicants/{SECOND_504}/offer"),
+            &signed[..],
+            "another applicant",
+        ),
+        (
+            format!("/applicants/{LEAD_504}/withdraw"),
+            &signed[..],
+            "another move",
+        ),
+        (
+            format!("/applicants/{LEAD_504}/offer"),
+            &other_date[..],
+            "another date",
+        ),
+        (
+            format!("/applicants/{LEAD_504}/offer"),
+            no_date,
+            "a field dropped",
+        ),
+    ] {
+        let answer = post(&app, &me, &uri, form).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{why}");
+        assert!(
+            answer
+                .body
+                .contains("did not come from your portal session"),
+            "{why}"
+        );
+    }
+    // 31 minutes later the genuine form is refused as too old.
+    fn later() -> DateTime<Utc> {
+        moment() + chrono::Duration::minutes(31)
+    }
+    let late = fixture.portal_at(Downloads::Stream, later);
+    let uri = format!("/applicants/{LEAD_504}/offer");
+    let expired = post(&late, &me, &uri, &signed).await;
+    assert_eq!(expired.status, StatusCode::BAD_REQUEST);
+    assert!(
+        expired.body.contains("more than 30 minutes old"),
+        "{}",
+        expired.body
+    );
+    assert_eq!(
+        (
+            fixture.store().history(LEAD_504).await.unwrap(),
+            fixture.store().history(SECOND_504).await.unwrap(),
+        ),
+        before
+    );
+    // Within 30 minutes it holds.
+    fn soon() -> DateTime<Utc> {
+        moment() + chrono::Duration::minutes(29)
+    }
+    let done = post(
+        &fixture.portal_at(Downloads::Stream, soon),
+        &me,
+        &uri,
+        &signed,
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn opening_an_inbox_item_writes_no_history_and_changes_no_applicant() {
+    let fixture = Fixture::new().await;
+    let app = fixture.app();
+    let me = trust("504");
+    let inbox = get(&app, &me, "/inbox").await;
+    let id = inbox
+        .body
+        .split("href=\"/inbox/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("an inbox item")
+        .to_string();
+    let before = (
+        fixture.store().history(LEAD_504).await.unwrap(),
+        fixture.store().history(SECOND_504).await.unwrap(),
+        fixture.store().applicant(LEAD_504).await.unwrap(),
+    );
+    let opened = get(&app, &me, &format!("/inbox/{id}")).await;
+    assert_eq!(opened.status, StatusCode::OK);
+    // The read mark is the only effect of the GET (spec 9.1: a side effect that writes no history).
+    assert_eq!(
+        (
+            fixture.store().history(LEAD_504).await.unwrap(),
+            fixture.store().history(SECOND_504).await.unwrap(),
+            fixture.store().applicant(LEAD_504).await.unwrap(),
+        ),
+        before
+    );
 }
 
 #[tokio::test]

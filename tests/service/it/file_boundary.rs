@@ -86,15 +86,16 @@ async fn a_file_is_taken_only_from_its_senders_folder(env: Env) {
         );
         // Moved to the quarantine with its reason, nothing applied.
         assert!(env.blobs.get(Area::Inbound, key).await.unwrap().is_none());
+        // Under the folder it was dropped in.
         assert!(env
             .blobs
-            .get(Area::Quarantine, name)
+            .get(Area::Quarantine, key)
             .await
             .unwrap()
             .is_some());
         let kept: serde_json::Value = serde_json::from_slice(
             &env.blobs
-                .get(Area::Quarantine, &format!("{name}.reason.json"))
+                .get(Area::Quarantine, &format!("{key}.reason.json"))
                 .await
                 .unwrap()
                 .unwrap(),
@@ -150,6 +151,55 @@ async fn a_file_is_taken_only_from_its_senders_folder_on_moto() {
 }
 
 /// The fixture organisations with 504 also accepting files of LDN.
+/// A same-named file quarantined from two senders' folders: each kept under its own origin
+/// folder with its own reason; the second never overwrites the first.
+async fn same_named_files_from_two_senders_are_quarantined_apart(env: Env) {
+    let name = "DE_KSS_APP_20261121_00000077.DAT";
+    // From TIS: its own folder, a broken file (no trailer).
+    let from_tis = format!("tis/{name}");
+    let broken = "HDR,APP,KSS,20261121,00000077,2026-11-21T09:00:00Z,1\n";
+    let first = drop_at(&env, &from_tis, broken).await;
+    assert_eq!(first.outcome, Outcome::Quarantined);
+    let tis_reason = first.quarantine.unwrap();
+    // From trust 505's folder, the same name: not a file a trust may send.
+    let from_505 = format!("trusts/505/{name}");
+    let second = drop_at(&env, &from_505, "something else entirely\n").await;
+    assert_eq!(second.outcome, Outcome::Quarantined);
+    assert_eq!(second.quarantine.unwrap().code, "wrong_sender");
+    assert_ne!(tis_reason.code, "wrong_sender");
+    let kept = |key: String| {
+        let env = &env;
+        async move { env.blobs.get(Area::Quarantine, &key).await.unwrap() }
+    };
+    assert_eq!(
+        kept(from_tis.clone()).await.as_deref(),
+        Some(broken.as_bytes())
+    );
+    assert_eq!(
+        kept(from_505.clone()).await.as_deref(),
+        Some(&b"something else entirely\n"[..])
+    );
+    let reason = |bytes: Option<Vec<u8>>| -> serde_json::Value {
+        serde_json::from_slice(&bytes.expect("a reason")).unwrap()
+    };
+    let tis = reason(kept(format!("{from_tis}.reason.json")).await);
+    let trust = reason(kept(format!("{from_505}.reason.json")).await);
+    assert_eq!(tis["code"], tis_reason.code.as_str());
+    assert_eq!(trust["code"], "wrong_sender");
+    // Nothing at the bare name, which both would have shared before.
+    assert!(kept(name.to_string()).await.is_none());
+}
+
+#[tokio::test]
+async fn same_named_files_from_two_senders_are_quarantined_apart_on_sqlite() {
+    on_sqlite(same_named_files_from_two_senders_are_quarantined_apart).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_named_files_from_two_senders_are_quarantined_apart_on_moto() {
+    on_moto(same_named_files_from_two_senders_are_quarantined_apart).await;
+}
+
 fn accepting_ldn() -> Organisations {
     let text = ORGANISATIONS.replacen(
         "trac = true\n",

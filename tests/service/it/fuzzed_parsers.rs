@@ -758,9 +758,10 @@ fn the_inbound_service_quarantines_or_processes_every_mutated_file() {
                         let reason = report.quarantine.as_ref().expect("a quarantine reason");
                         is_typed_quarantine(reason, &bytes)?;
                         // The file is kept for replay, with its reason beside it.
-                        let kept = ports.blobs.get(Area::Quarantine, &name).await.unwrap();
+                        // Under its origin folder (`mutant/`), as every quarantined file is.
+                        let kept = ports.blobs.get(Area::Quarantine, &key).await.unwrap();
                         prop_assert_eq!(kept.as_deref(), Some(&bytes[..]));
-                        let reason_file = format!("{name}.reason.json");
+                        let reason_file = format!("{key}.reason.json");
                         prop_assert!(ports
                             .blobs
                             .get(Area::Quarantine, &reason_file)

@@ -150,11 +150,12 @@ async fn when_a_file_is_quarantined_should_move_it_with_its_reason_and_not_retry
     assert!(failures(&response).is_empty());
     let name = "DE_KSS_APP_20261121_00000054.DAT";
     assert!(!dir.path().join("inbound/tis").join(name).exists());
-    assert!(dir.path().join("quarantine").join(name).is_file());
+    // Kept under its origin folder: tis/.
+    assert!(dir.path().join("quarantine/tis").join(name).is_file());
     let reason: serde_json::Value = serde_json::from_slice(
         &std::fs::read(
             dir.path()
-                .join("quarantine")
+                .join("quarantine/tis")
                 .join(format!("{name}.reason.json")),
         )
         .unwrap(),
@@ -178,7 +179,11 @@ async fn when_a_file_is_dropped_in_a_folder_its_sender_may_not_write_should_quar
     assert!(failures(&response).is_empty());
     for (name, folder) in MISPLACED {
         let reason: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(dir.path().join(format!("quarantine/{name}.reason.json"))).unwrap(),
+            &std::fs::read(
+                dir.path()
+                    .join(format!("quarantine/{folder}{name}.reason.json")),
+            )
+            .unwrap(),
         )
         .unwrap();
         assert_eq!(reason["code"], "wrong_sender", "{name}");
@@ -186,7 +191,12 @@ async fn when_a_file_is_dropped_in_a_folder_its_sender_may_not_write_should_quar
             reason["reason"],
             format!("{name} is not accepted from incoming/{folder}")
         );
-        assert!(dir.path().join("quarantine").join(name).is_file());
+        assert!(dir
+            .path()
+            .join("quarantine")
+            .join(folder)
+            .join(name)
+            .is_file());
         assert!(!dir.path().join("inbound").join(folder).join(name).exists());
         // The same file in its sender's own folder is untouched.
         assert!(dir

@@ -138,11 +138,21 @@ fn the_identity_comes_from_the_claims_only() {
     }
     // The user recorded as actor is the token's e-mail.
     let text = std::fs::read_to_string(repo().join("events/portal/inbox-trust-504.json")).unwrap();
-    let request = lambda_http::request::from_str(&text).unwrap();
-    assert_eq!(
+    let actor = |text: &str| {
+        let request = lambda_http::request::from_str(text).unwrap();
         portal::identity(request.extensions().get())
             .unwrap()
-            .actor(),
-        "mso.504@example.nhs.uk (trust 504, portal)"
+            .actor()
+    };
+    assert_eq!(actor(&text), "mso.504@example.nhs.uk (trust 504, portal)");
+    // An e-mail the token does not call verified never names the actor: the user pool's user name.
+    let unverified = text.replace(
+        r#""email_verified": "true""#,
+        r#""email_verified": "false""#,
+    );
+    assert_ne!(unverified, text);
+    assert_eq!(
+        actor(&unverified),
+        "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b (trust 504, portal)"
     );
 }

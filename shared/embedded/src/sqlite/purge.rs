@@ -1,4 +1,5 @@
-//! `dit purge`: what is past its retention date leaves the database, counted by kind.
+//! `dit purge`: what is past its retention date leaves the database, counted by kind, and leaves
+//! no trace in `state.db` or its WAL (secure delete, a truncating checkpoint, VACUUM).
 
 use super::applicants::update_person;
 use super::store::*;
@@ -130,6 +131,18 @@ impl SqliteStore {
                     .map_err(unavailable)? as u64;
             }
             tx.commit().map_err(unavailable)?;
+            // Nothing purged may stay in the files: secure_delete (set at open) zeroed the freed
+            // cells; the WAL still holds the old pages until a checkpoint truncates it, and VACUUM
+            // rebuilds the database without its free pages and slack (then its own WAL frames are
+            // checkpointed away too).
+            let checkpoint = |connection: &rusqlite::Connection| {
+                connection
+                    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                    .map_err(unavailable)
+            };
+            checkpoint(connection)?;
+            connection.execute_batch("VACUUM").map_err(unavailable)?;
+            checkpoint(connection)?;
             Ok(purged)
         })
     }

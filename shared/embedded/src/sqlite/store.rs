@@ -123,6 +123,20 @@ impl SqliteStore {
     /// # Errors
     /// [`StoreError::Unavailable`] when the file cannot be opened or the schema created.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        // A new database is made 0600 first: SQLite gives its WAL and shared-memory files the
+        // database file's mode.
+        if !path.exists() {
+            match crate::private::create_new(path) {
+                Ok(_) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(err) => {
+                    return Err(StoreError::Unavailable(format!(
+                        "cannot create {}: {err}",
+                        path.display()
+                    )))
+                }
+            }
+        }
         let connection = Connection::open(path).map_err(unavailable)?;
         Self::init(connection)
     }
@@ -154,6 +168,10 @@ impl SqliteStore {
             .map_err(unavailable)?;
         connection
             .pragma_update(None, "cache_size", -CACHE_KIB)
+            .map_err(unavailable)?;
+        // What is deleted is overwritten with zeros, not left in free pages (purge, section 8).
+        connection
+            .pragma_update(None, "secure_delete", "ON")
             .map_err(unavailable)?;
         connection
             .busy_timeout(std::time::Duration::from_secs(30))

@@ -2,6 +2,7 @@
 //! checked), through `handle_portal_action` as a trust message goes.
 
 use super::*;
+use crate::csrf::{FormScope, Refused, TOKEN_LIFETIME_MINUTES};
 
 /// The fields of a move form, as typed (the confirmation page) or as confirmed (the post).
 #[derive(Deserialize, Default, Debug)]
@@ -229,7 +230,6 @@ pub async fn confirm(
         Err(errors) => (errors, None),
     };
     let action_id = new_action_id().map_err(PageError::Unavailable)?;
-    let csrf = portal.csrf.token(&identity, &action_id);
     let mut details = vec![
         (
             "Applicant".to_string(),
@@ -300,6 +300,27 @@ pub async fn confirm(
     } else {
         axum::http::StatusCode::BAD_REQUEST
     };
+    let person_type = checked
+        .person_type
+        .map(person_type_name)
+        .unwrap_or_default()
+        .to_string();
+    let reason = checked.reason.unwrap_or_default();
+    let effective_date = checked
+        .effective_date
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    let checks = checked.checks.map(|c| c.to_string()).unwrap_or_default();
+    let csrf = portal.csrf.token(
+        &identity,
+        &FormScope {
+            applicants: &[applicant.applicant_number.as_str()],
+            action: chosen.name(),
+            action_id: &action_id,
+            fields: &signed_fields(&person_type, &reason, &effective_date, &checks),
+        },
+        (portal.clock)(),
+    );
     let page = render::html(&ConfirmPage {
         chrome: Chrome::new(&identity, "/applicants"),
         number: applicant.applicant_number.clone(),
@@ -307,17 +328,10 @@ pub async fn confirm(
         chosen,
         errors,
         details,
-        person_type: checked
-            .person_type
-            .map(person_type_name)
-            .unwrap_or_default()
-            .to_string(),
-        reason: checked.reason.unwrap_or_default(),
-        effective_date: checked
-            .effective_date
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
-        checks: checked.checks.map(|c| c.to_string()).unwrap_or_default(),
+        person_type,
+        reason,
+        effective_date,
+        checks,
         action_id,
         csrf,
     })?;
@@ -332,12 +346,34 @@ pub async fn act(
 ) -> Page {
     // Ownership first: another trust's applicant is not found, whatever the form holds.
     let (applicant, chosen) = movable(&portal, &identity, &number, &action).await?;
-    if !is_action_id(&form.action_id) || !portal.csrf.verify(&identity, &form.action_id, &form.csrf)
-    {
-        tracing::warn!(applicant_number = %number, action = chosen.name(), "portal form refused: CSRF token");
-        return Err(PageError::BadRequest(
-            "This form did not come from your portal session, or it has expired. Go back to the applicant page and try again.".into(),
-        ));
+    let checked = if is_action_id(&form.action_id) {
+        portal.csrf.verify(
+            &identity,
+            &FormScope {
+                applicants: &[applicant.applicant_number.as_str()],
+                action: chosen.name(),
+                action_id: &form.action_id,
+                fields: &signed_fields(
+                    form.person_type.trim(),
+                    form.reason.trim(),
+                    form.effective_date.trim(),
+                    form.checks.trim(),
+                ),
+            },
+            &form.csrf,
+            (portal.clock)(),
+        )
+    } else {
+        Err(Refused::Invalid)
+    };
+    if let Err(refused) = checked {
+        tracing::warn!(applicant_number = %number, action = chosen.name(), refused = ?refused, "portal form refused: CSRF token");
+        return Err(PageError::BadRequest(match refused {
+            Refused::Expired => format!(
+                "This form is more than {TOKEN_LIFETIME_MINUTES} minutes old. Go back to the applicant page and try again."
+            ),
+            Refused::Invalid => "This form did not come from your portal session, or it was changed. Go back to the applicant page and try again.".into(),
+        }));
     }
     let vpd = applicant.vpd.clone();
     let mut body = json!({
@@ -375,6 +411,22 @@ pub async fn act(
         "portal action"
     );
     Ok(Redirect::to(&format!("/applicants/{number}?answer={}", form.action_id)).into_response())
+}
+
+/// The fields of a move form its CSRF token covers, as the confirmation page carries them (the
+/// checks of `record_checks` included: a changed hidden field makes the token fail).
+fn signed_fields<'a>(
+    person_type: &'a str,
+    reason: &'a str,
+    effective_date: &'a str,
+    checks: &'a str,
+) -> [(&'static str, &'a str); 4] {
+    [
+        ("person_type", person_type),
+        ("reason", reason),
+        ("effective_date", effective_date),
+        ("checks", checks),
+    ]
 }
 
 #[cfg(test)]

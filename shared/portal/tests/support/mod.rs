@@ -16,7 +16,7 @@ pub use dit_domain::lifecycle::ApplicantState;
 pub use dit_embedded::folders::FolderBlobs;
 pub use dit_embedded::sqlite::SqliteStore;
 pub use dit_portal::assets::Assets;
-pub use dit_portal::csrf::CsrfKey;
+pub use dit_portal::csrf::{CsrfKey, FormScope};
 pub use dit_portal::identity::Identity;
 pub use dit_portal::{Downloads, Portal};
 pub use dit_test_support::applicants::{
@@ -51,6 +51,11 @@ impl Fixture {
     }
 
     pub fn portal(&self, downloads: Downloads) -> Router {
+        self.portal_at(downloads, moment)
+    }
+
+    /// The portal with its clock at `clock` (a form's token holds 30 minutes).
+    pub fn portal_at(&self, downloads: Downloads, clock: fn() -> DateTime<Utc>) -> Router {
         let ports = Ports {
             store: Box::new(SqliteStore::open(&self.dir.path().join("state.db")).unwrap()),
             blobs: Box::new(FolderBlobs::new(self.dir.path())),
@@ -59,7 +64,7 @@ impl Fixture {
             settings: Settings::default(),
         };
         let mut portal = Portal::new(ports, self.csrf.clone(), downloads, Assets::none());
-        portal.clock = moment;
+        portal.clock = clock;
         dit_portal::router(Arc::new(portal))
     }
 

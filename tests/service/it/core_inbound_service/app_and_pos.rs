@@ -308,7 +308,7 @@ async fn a_gap_in_the_sequence_is_processed_without_a_per_file_warning_and_liste
 }
 
 #[tokio::test]
-async fn files_over_the_size_limit_are_quarantined_without_being_read() {
+async fn files_over_the_size_limit_are_refused_without_being_read_or_copied() {
     let mut env = with_positions().await;
     env.settings.max_file_bytes = 100;
     let name = "DE_KSS_APP_20261121_00000001.DAT";
@@ -320,7 +320,16 @@ async fn files_over_the_size_limit_are_quarantined_without_being_read() {
         .await;
     assert_eq!(report.outcome, Outcome::Quarantined);
     assert_eq!(report.quarantine.unwrap().code, "too_large");
-    assert!(env.dir.path().join("quarantine").join(name).is_file());
+    // Only the reason is written; the file is not copied and stays where it was dropped.
+    assert!(!env.dir.path().join("quarantine").join(name).exists());
+    assert!(env
+        .dir
+        .path()
+        .join("quarantine")
+        .join(format!("{name}.reason.json"))
+        .is_file());
+    assert!(env.dir.path().join("inbound").join(name).is_file());
+    assert_eq!(report.outputs, [format!("quarantine/{name}.reason.json")]);
 }
 
 #[tokio::test]

@@ -19,7 +19,7 @@ use crate::service::output::{hex, put_json};
 use crate::service::report::{FileReport, Outcome};
 use accepted::AcceptedFile;
 use dit_domain::app::RecordsPerPosition;
-use dit_domain::boundary::{quarantine_name, FileOrigin};
+use dit_domain::boundary::{quarantine_key, quarantine_name, FileOrigin};
 use dit_domain::envelope::{self, FileName, FileType, QuarantineReason};
 use dit_domain::model::{FileClaim, FileStatus, ProcessedFile, ReceivedSequence};
 
@@ -64,6 +64,7 @@ pub async fn process_received(
                 &received,
                 &display,
                 QuarantineReason::new("bad_name", reason, None),
+                Kept::Moved,
             )
             .await
         }
@@ -77,10 +78,10 @@ pub async fn process_received(
             ),
             None,
         );
-        return quarantine(ctx, &received, &display, reason).await;
+        return quarantine(ctx, &received, &display, reason, Kept::Moved).await;
     }
     if let Err(reason) = origin.accepts(&name) {
-        return quarantine(ctx, &received, &display, reason).await;
+        return quarantine(ctx, &received, &display, reason, Kept::Moved).await;
     }
     let Some(object) = ctx.blobs.head_received(key, version).await? else {
         let mut report = FileReport::new(&display, Outcome::Missing);
@@ -96,7 +97,14 @@ pub async fn process_received(
     };
     let size = object.size;
     if size > ctx.settings.max_file_bytes {
-        return quarantine(ctx, &received, &display, too_large(size, ctx)).await;
+        return quarantine(
+            ctx,
+            &received,
+            &display,
+            too_large(size, ctx),
+            Kept::InPlace,
+        )
+        .await;
     }
     let Some(bytes) = ctx.blobs.get_received(key, received.version).await? else {
         return Ok(FileReport::new(&display, Outcome::Missing));
@@ -104,7 +112,14 @@ pub async fn process_received(
     // A store without versions may hand back a file replaced since its size was read.
     let read = bytes.len() as u64;
     if read > ctx.settings.max_file_bytes {
-        return quarantine(ctx, &received, &display, too_large(read, ctx)).await;
+        return quarantine(
+            ctx,
+            &received,
+            &display,
+            too_large(read, ctx),
+            Kept::InPlace,
+        )
+        .await;
     }
 
     // Pass 1: the whole file must be sound before anything in it is applied.
@@ -117,7 +132,7 @@ pub async fn process_received(
     });
     let envelope = match scanned {
         Ok(envelope) => envelope,
-        Err(reason) => return quarantine(ctx, &received, &display, reason).await,
+        Err(reason) => return quarantine(ctx, &received, &display, reason, Kept::Moved).await,
     };
 
     let sha256 = hex(&Sha256::digest(&bytes));
@@ -153,7 +168,7 @@ pub async fn process_received(
                 ),
                 None,
             );
-            return quarantine(ctx, &received, &display, reason).await;
+            return quarantine(ctx, &received, &display, reason, Kept::Moved).await;
         }
         FileClaim::SameContent(existing) if existing.status == FileStatus::Processed => {
             let mut report = existing
@@ -240,37 +255,65 @@ struct Received<'k> {
     version: Option<&'k str>,
 }
 
+/// What becomes of a refused file's bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kept {
+    /// Copied into the quarantine under its origin folder and name ([`quarantine_key`]), then
+    /// removed from the inbound area.
+    Moved,
+    /// Left where it was dropped (a file over the maximum size: copying it is the cost the limit
+    /// is there to avoid), for the inbound area's lifecycle rule or an operator to remove.
+    InPlace,
+}
+
+/// A refused file: its reason written under its quarantine key, the file itself [`Kept`].
 async fn quarantine(
     ctx: &Context<'_>,
     received: &Received<'_>,
     display: &str,
     reason: QuarantineReason,
+    kept: Kept,
 ) -> Result<FileReport, ProcessError> {
-    ctx.blobs
-        .quarantine_received(received.key, received.version, display)
-        .await?;
+    let key = quarantine_key(received.key);
+    if kept == Kept::Moved {
+        ctx.blobs
+            .quarantine_received(received.key, received.version, &key)
+            .await?;
+    }
+    let reason_key = write_reason(ctx, &key, display, &reason).await?;
+    let mut outputs = vec![format!("quarantine/{reason_key}")];
+    if kept == Kept::Moved {
+        // Deleted only once the copy and its reason are safe.
+        ctx.blobs
+            .delete_received(received.key, received.version)
+            .await?;
+        outputs.insert(0, format!("quarantine/{key}"));
+    }
+    let mut report = FileReport::new(display, Outcome::Quarantined);
+    report.file_type = FileName::parse(display)
+        .ok()
+        .map(|n| n.file_type.to_string());
+    report.quarantine = Some(reason);
+    report.outputs = outputs;
+    Ok(report)
+}
+
+/// `<quarantine key>.reason.json`, returned.
+async fn write_reason(
+    ctx: &Context<'_>,
+    key: &str,
+    display: &str,
+    reason: &QuarantineReason,
+) -> Result<String, ProcessError> {
     let record = QuarantineRecord {
         file: display,
         reason: &reason.reason,
         code: &reason.code,
         line: reason.line,
     };
-    let reason_key = format!("{display}.reason.json");
+    let reason_key = format!("{key}.reason.json");
     put_json(ctx.blobs, Area::Quarantine, &reason_key, &record).await?;
-    // Deleted only once the copy and its reason are safe.
-    ctx.blobs
-        .delete_received(received.key, received.version)
-        .await?;
-    let mut report = FileReport::new(display, Outcome::Quarantined);
-    report.file_type = FileName::parse(display)
-        .ok()
-        .map(|n| n.file_type.to_string());
-    report.outputs = vec![
-        format!("quarantine/{display}"),
-        format!("quarantine/{reason_key}"),
-    ];
-    report.quarantine = Some(reason);
-    Ok(report)
+    Ok(reason_key)
 }
 
 fn short(sha: &str) -> &str {
