@@ -91,8 +91,18 @@ rm -rf "$work/cloud/outbound/config"
 # the local cloud: no ALERT_FROM), so they are checked here and left out of the comparison.
 [ -s "$work/dit/outbound/mail/504/2027-01-29.new-starter-reminder.eml" ] || fail "dit wrote no e-mail alert for the reminder"
 rm -rf "$work/dit/outbound/mail"
+# In S3 a quarantined file keeps its origin folder (quarantine/tis/, quarantine/trusts/<VPD>/: a
+# same-named file from another sender never overwrites it); dit's folder has one sender per run,
+# so its quarantine has bare names. Compared by name, with each file's folder checked first.
 mkdir -p "$work/cloud/quarantine"
-cp -R "$work/cloud/inbound/quarantine/." "$work/cloud/quarantine/"
+find "$work/cloud/inbound/quarantine" -type f | while read -r quarantined; do
+  folder="${quarantined#"$work/cloud/inbound/quarantine/"}"
+  case "$folder" in
+    tis/*/* | trusts/*/*/*) fail "quarantined below its origin folder: $folder" ;;
+    tis/* | trusts/*/*) cp "$quarantined" "$work/cloud/quarantine/" ;;
+    *) fail "quarantined outside an origin folder: $folder" ;;
+  esac
+done
 mask "$work/cloud/outbound"
 mask "$work/dit/outbound"
 
