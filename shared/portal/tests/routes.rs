@@ -3,6 +3,10 @@
 
 mod support;
 
+// One test binary for the portal: rotation day (sections 10 and 11) is a module of it.
+#[path = "routes/rotation_day.rs"]
+mod rotation_day;
+
 use support::*;
 
 // ---------------------------------------------------------------------------------------------

@@ -1,11 +1,9 @@
 //! Rotation day in the portal (sections 10 and 11): the worklist's counts and lists, an internal
 //! mover's update_assignment form, and the contact details a trust sees and an operator does not.
 
-mod support;
-
+use crate::support::*;
 use dit_domain::app::APP_FIELDS;
 use serde_json::json;
-use support::*;
 
 /// An APP line with contact details set.
 fn with_contacts(line: &str) -> String {
