@@ -27,45 +27,13 @@ import time
 import zoneinfo
 
 import boto3
-import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TEMPLATE = os.path.join(ROOT, "infra", "template.yaml")
+from cfn_template import load_template
 
 # moto stamps every message with this SenderId (sqs/models.py DEFAULT_SENDER_ID), whatever the
 # credentials; LocalStack uses the access key's account. A [[sender]] entry for local use names it.
 MOTO_SENDER_ID = "AIDAIT2UOQQY3AUEKVGXU"
 
-
-# --------------------------------------------------------------------------------------------
-# The template, with CloudFormation's short-form intrinsics (!Ref, !GetAtt, !Sub, ...)
-# --------------------------------------------------------------------------------------------
-
-
-class TemplateLoader(yaml.SafeLoader):
-    """A YAML loader that turns `!Name value` into `{"Fn::Name": value}` (`!Ref` into `{"Ref":}`)."""
-
-
-def _intrinsic(loader, tag_suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if tag_suffix == "Ref":
-        return {"Ref": value}
-    if tag_suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {"Fn::" + tag_suffix: value}
-
-
-TemplateLoader.add_multi_constructor("!", _intrinsic)
-
-
-def load_template(path=TEMPLATE):
-    with open(path, encoding="utf-8") as f:
-        return yaml.load(f, Loader=TemplateLoader)
 
 
 class Stack:

@@ -30,33 +30,8 @@ import copy
 import re
 import sys
 
-import yaml
+from cfn_template import load_template
 
-
-class TemplateLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short forms: `!Ref x` is {"Ref": x}, `!Sub s` {"Fn::Sub": s}."""
-
-
-def _intrinsic(loader, suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if suffix == "Ref":
-        return {"Ref": value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {"Fn::" + suffix: value}
-
-
-TemplateLoader.add_multi_constructor("!", _intrinsic)
-
-
-def load(path):
-    with open(path, encoding="utf-8") as f:
-        return yaml.load(f, Loader=TemplateLoader)
 
 
 # What the portal lists (shared/portal/src: inbox.rs FOLDERS under trusts/<VPD>/, operator.rs
@@ -497,7 +472,7 @@ def main(argv):
     args = [a for a in argv if a != "--self-test"]
     if len(args) != 1:
         sys.exit(__doc__)
-    template = load(args[0])
+    template = load_template(args[0])
     failed = False
     for name, problems in run(template).items():
         if problems:
