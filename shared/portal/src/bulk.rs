@@ -16,7 +16,7 @@ use dit_core::service::messages::handle_portal_action;
 use dit_domain::actions::MAX_REASON_CHARS;
 
 use crate::chrome::Chrome;
-use crate::csrf::{is_action_id, new_action_id, FormScope, Refused, TOKEN_LIFETIME_MINUTES};
+use crate::csrf::{new_action_id, FormScope};
 use crate::error::{Page, PageError};
 use crate::format;
 use crate::identity::Identity;
@@ -295,21 +295,17 @@ pub async fn act(
     let vpd = trust_of(&portal, &identity)?.to_string();
     let mut form = BulkForm::read(pairs);
     // The token covers the fields as the confirmation page carried them, before any check.
-    let checked = if is_action_id(&form.confirmation) {
-        portal.csrf.verify(
-            &identity,
-            &FormScope {
-                applicants: &form.applicant_numbers(),
-                action: &form.move_name,
-                action_id: &form.confirmation,
-                fields: &form.signed_fields(),
-            },
-            &form.csrf,
-            (portal.clock)(),
-        )
-    } else {
-        Err(Refused::Invalid)
-    };
+    let checked = portal.csrf.verify(
+        &identity,
+        &FormScope {
+            applicants: &form.applicant_numbers(),
+            action: &form.move_name,
+            action_id: &form.confirmation,
+            fields: &form.signed_fields(),
+        },
+        &form.csrf,
+        (portal.clock)(),
+    );
     let errors = form.check();
     if let Err(refused) = checked {
         tracing::warn!(
@@ -317,12 +313,9 @@ pub async fn act(
             refused = ?refused,
             "bulk form refused: CSRF token"
         );
-        return Err(PageError::BadRequest(match refused {
-            Refused::Expired => format!(
-                "This form is more than {TOKEN_LIFETIME_MINUTES} minutes old. Go back to the worklist and select the applicants again."
-            ),
-            Refused::Invalid => "This form did not come from your portal session, or it was changed. Go back to the worklist and select the applicants again.".into(),
-        }));
+        return Err(PageError::BadRequest(refused.explained(
+            "Go back to the worklist and select the applicants again.",
+        )));
     }
     if let Some(first) = errors.first() {
         return Err(PageError::BadRequest(first.clone()));

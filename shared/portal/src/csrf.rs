@@ -92,7 +92,8 @@ impl CsrfKey {
     ///
     /// # Errors
     /// [`Refused::Expired`] for a genuine token too old (or from the future), else
-    /// [`Refused::Invalid`].
+    /// [`Refused::Invalid`], also for an action id that is not one [`new_action_id`] makes (the
+    /// id becomes the message id, so nothing else may reach the messages path).
     pub fn verify(
         &self,
         identity: &Identity,
@@ -100,6 +101,9 @@ impl CsrfKey {
         token: &str,
         now: DateTime<Utc>,
     ) -> Result<(), Refused> {
+        if !is_action_id(form.action_id) {
+            return Err(Refused::Invalid);
+        }
         let (issued, hex) = token.split_once('.').ok_or(Refused::Invalid)?;
         let issued: i64 = issued.parse().map_err(|_| Refused::Invalid)?;
         let bytes = from_hex(hex).ok_or(Refused::Invalid)?;
@@ -140,6 +144,21 @@ pub enum Refused {
     Invalid,
     /// A genuine token older than [`TOKEN_LIFETIME_MINUTES`].
     Expired,
+}
+
+impl Refused {
+    /// What the person is told, ending with where to start again (`again`, e.g. "Go back to the
+    /// applicant page and try again.").
+    pub fn explained(self, again: &str) -> String {
+        match self {
+            Refused::Expired => {
+                format!("This form is more than {TOKEN_LIFETIME_MINUTES} minutes old. {again}")
+            }
+            Refused::Invalid => format!(
+                "This form did not come from your portal session, or it was changed. {again}"
+            ),
+        }
+    }
 }
 
 /// SHA-256 (hex) of the fields, each name and value length-prefixed.

@@ -2,7 +2,7 @@
 //! checked), through `handle_portal_action` as a trust message goes.
 
 use super::*;
-use crate::csrf::{FormScope, Refused, TOKEN_LIFETIME_MINUTES};
+use crate::csrf::FormScope;
 
 /// The fields of a move form, as typed (the confirmation page) or as confirmed (the post).
 #[derive(Deserialize, Default, Debug)]
@@ -346,34 +346,27 @@ pub async fn act(
 ) -> Page {
     // Ownership first: another trust's applicant is not found, whatever the form holds.
     let (applicant, chosen) = movable(&portal, &identity, &number, &action).await?;
-    let checked = if is_action_id(&form.action_id) {
-        portal.csrf.verify(
-            &identity,
-            &FormScope {
-                applicants: &[applicant.applicant_number.as_str()],
-                action: chosen.name(),
-                action_id: &form.action_id,
-                fields: &signed_fields(
-                    form.person_type.trim(),
-                    form.reason.trim(),
-                    form.effective_date.trim(),
-                    form.checks.trim(),
-                ),
-            },
-            &form.csrf,
-            (portal.clock)(),
-        )
-    } else {
-        Err(Refused::Invalid)
-    };
+    let checked = portal.csrf.verify(
+        &identity,
+        &FormScope {
+            applicants: &[applicant.applicant_number.as_str()],
+            action: chosen.name(),
+            action_id: &form.action_id,
+            fields: &signed_fields(
+                form.person_type.trim(),
+                form.reason.trim(),
+                form.effective_date.trim(),
+                form.checks.trim(),
+            ),
+        },
+        &form.csrf,
+        (portal.clock)(),
+    );
     if let Err(refused) = checked {
         tracing::warn!(applicant_number = %number, action = chosen.name(), refused = ?refused, "portal form refused: CSRF token");
-        return Err(PageError::BadRequest(match refused {
-            Refused::Expired => format!(
-                "This form is more than {TOKEN_LIFETIME_MINUTES} minutes old. Go back to the applicant page and try again."
-            ),
-            Refused::Invalid => "This form did not come from your portal session, or it was changed. Go back to the applicant page and try again.".into(),
-        }));
+        return Err(PageError::BadRequest(
+            refused.explained("Go back to the applicant page and try again."),
+        ));
     }
     let vpd = applicant.vpd.clone();
     let mut body = json!({
