@@ -9,12 +9,12 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::Form;
 use chrono::NaiveDate;
-use serde_json::{json, Value};
 
 use dit_core::service::messages::answering::AnswerStatus;
 use dit_core::service::messages::handle_portal_action;
 use dit_domain::actions::MAX_REASON_CHARS;
 
+use crate::applicants::move_message;
 use crate::chrome::Chrome;
 use crate::csrf::{new_action_id, FormScope};
 use crate::error::{Page, PageError};
@@ -147,22 +147,14 @@ impl BulkForm {
 
     /// The trust message for one applicant.
     fn message(&self, vpd: &str, number: &str) -> String {
-        let mut body = json!({
-            "id": format!("{}.{number}", self.confirmation),
-            "action": self.move_name,
-            "vpd": vpd,
-            "applicant_number": number,
-        });
-        for (field, value) in [
-            ("person_type", &self.person_type),
-            ("reason", &self.reason),
-            ("effective_date", &self.effective_date),
-        ] {
-            if !value.is_empty() {
-                body[field] = Value::String(value.clone());
-            }
-        }
-        body.to_string()
+        move_message(
+            &format!("{}.{number}", self.confirmation),
+            &self.move_name,
+            vpd,
+            number,
+            &self.signed_fields(),
+        )
+        .to_string()
     }
 }
 
@@ -405,7 +397,8 @@ mod tests {
             confirmation: "portal-00112233445566778899aabbccddeeff".into(),
             ..BulkForm::default()
         };
-        let body: Value = serde_json::from_str(&form.message("504", "5000001")).unwrap();
+        let body: serde_json::Value =
+            serde_json::from_str(&form.message("504", "5000001")).unwrap();
         assert_eq!(
             body["id"],
             "portal-00112233445566778899aabbccddeeff.5000001"

@@ -237,6 +237,29 @@ fn person_type_name(person_type: PersonType) -> &'static str {
     }
 }
 
+/// The trust message a portal move sends, as a trust would put it on the queue: the move with
+/// the fields of its form that are filled in.
+pub(crate) fn move_message(
+    id: &str,
+    action: &str,
+    vpd: &str,
+    applicant_number: &str,
+    fields: &[(&str, &str)],
+) -> Value {
+    let mut body = json!({
+        "id": id,
+        "action": action,
+        "vpd": vpd,
+        "applicant_number": applicant_number,
+    });
+    for (field, value) in fields {
+        if !value.is_empty() {
+            body[*field] = Value::String(value.to_string());
+        }
+    }
+    body
+}
+
 /// The NHS tag colour of a state (text always says the state too).
 pub fn tag_colour(state: &ApplicantState) -> &'static str {
     match state {

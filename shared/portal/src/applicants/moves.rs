@@ -368,22 +368,17 @@ pub async fn act(
             refused.explained("Go back to the applicant page and try again."),
         ));
     }
-    let vpd = applicant.vpd.clone();
-    let mut body = json!({
-        "id": form.action_id,
-        "action": chosen.name(),
-        "vpd": vpd,
-        "applicant_number": applicant.applicant_number,
-    });
-    for (field, value) in [
-        ("person_type", form.person_type.trim()),
-        ("reason", form.reason.trim()),
-        ("effective_date", form.effective_date.trim()),
-    ] {
-        if !value.is_empty() {
-            body[field] = Value::String(value.to_string());
-        }
-    }
+    let mut body = move_message(
+        &form.action_id,
+        chosen.name(),
+        &applicant.vpd,
+        &applicant.applicant_number,
+        &[
+            ("person_type", form.person_type.trim()),
+            ("reason", form.reason.trim()),
+            ("effective_date", form.effective_date.trim()),
+        ],
+    );
     if chosen == Move::RecordChecks {
         body["checks"] = serde_json::from_str(&form.checks).unwrap_or(Value::Null);
     }
