@@ -177,8 +177,10 @@ async fn no_personal_value_of_the_inputs_reaches_a_log_or_an_operator_output() {
         .with_span_list(true)
         .with_writer(captured.clone())
         .finish();
-    // The test runs on one thread (tokio's current-thread runtime), so this catches every event.
+    // The test runs on one thread (tokio's current-thread runtime), so this catches every event
+    // (once no callsite keeps a "never enabled" cached by another test's thread meanwhile).
     let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("state.db");
@@ -416,6 +418,9 @@ async fn moto_unreadable_items_are_reported_without_their_values() {
             .with_filter(dit_aws::logging::filter(Some("trace"))),
     );
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Other tests of this binary run on other threads with no subscriber: a callsite they hit
+    // while this one was being set as the default may have cached "never enabled".
+    tracing::callsite::rebuild_interest_cache();
 
     let moto = dit_test_support::Moto::start();
     let client = moto.create_table("dit-state").await;

@@ -11,6 +11,8 @@
 //! generated-at), and the zip entries carry a fixed time, so the same input gives the same bytes in
 //! every run, locally and in AWS.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike};
 use rust_xlsxwriter::{
     Color, DocProperties, ExcelDateTime, Format, FormatBorder, FormatPattern, FormatUnderline,
@@ -267,10 +269,15 @@ pub fn medrot_order(entries: &mut [RotationEntry]) {
     });
 }
 
+/// How the MEDROT marks a next post holder who is already an employee of the trust (10): after
+/// their current placement, so the sixteen columns of section 4 stay as they are.
+pub const INTERNAL_MARK: &str = "internal";
+
 /// The Medical Rotation grid (MEDROT) of one trust, one row per position, in position order.
 ///
 /// `generated_at` is the notification file's HDR generated-at: it is the "Date generated" title and
-/// the document's creation time.
+/// the document's creation time. `internal_next` holds the GMC numbers of next post holders who are
+/// internal movers: their Current Placement is marked [`INTERNAL_MARK`].
 ///
 /// # Errors
 /// [`SheetError`] when the grid exceeds the format's limits (over a million rows).
@@ -279,6 +286,7 @@ pub fn medrot_xlsx(
     generated_at: &str,
     business_date: NaiveDate,
     entries: &[RotationEntry],
+    internal_next: &BTreeSet<String>,
 ) -> Result<Vec<u8>, SheetError> {
     let what = format!("MEDROT {vpd}");
     let mut rows = entries.to_vec();
@@ -288,7 +296,7 @@ pub fn medrot_xlsx(
         generated_at,
         business_date,
     );
-    build_medrot(book.add_worksheet(), generated_at, &rows)
+    build_medrot(book.add_worksheet(), generated_at, &rows, internal_next)
         .map_err(|e| SheetError::new(&what, &e))?;
     book.save_to_buffer()
         .map_err(|e| SheetError::new(&what, &e))
@@ -298,6 +306,7 @@ fn build_medrot(
     sheet: &mut Worksheet,
     generated_at: &str,
     rows: &[RotationEntry],
+    internal_next: &BTreeSet<String>,
 ) -> Result<(), XlsxError> {
     let styles = Styles::new();
     sheet.set_name("MEDROT")?;
@@ -329,7 +338,7 @@ fn build_medrot(
         write_text(sheet, row, 8, &entry.next.last_name, c)?;
         write_text(sheet, row, 9, &entry.next.first_name, c)?;
         write_text(sheet, row, 10, &entry.next.gmc_number, c)?;
-        write_text(sheet, row, 11, &entry.next_current_placement_site, c)?;
+        write_text(sheet, row, 11, &next_placement(entry, internal_next), c)?;
         write_text(sheet, row, 12, &entry.next_email_address, c)?;
         write_wte(sheet, row, 13, &entry.next_wte, &styles)?;
         write_date(sheet, row, 14, entry.next_projected_start_date, &styles)?;
@@ -338,6 +347,19 @@ fn build_medrot(
     }
     sheet.autofilter(2, 0, row.max(4) - 1, 15)?;
     Ok(())
+}
+
+/// The next holder's current placement, marked when the holder is an internal mover.
+fn next_placement(entry: &RotationEntry, internal_next: &BTreeSet<String>) -> String {
+    let site = &entry.next_current_placement_site;
+    let gmc = &entry.next.gmc_number;
+    if gmc.is_empty() || !internal_next.contains(gmc) {
+        site.clone()
+    } else if site.is_empty() {
+        INTERNAL_MARK.to_string()
+    } else {
+        format!("{site} ({INTERNAL_MARK})")
+    }
 }
 
 /// The background and issue wording of the ESR DPN report.
@@ -711,9 +733,9 @@ mod tests {
     fn the_same_input_gives_the_same_bytes() {
         let generated = "2026-11-21T13:00:00Z";
         let date = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
-        let a = medrot_xlsx("504", generated, date, &[]).unwrap();
+        let a = medrot_xlsx("504", generated, date, &[], &BTreeSet::new()).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(1100));
-        let b = medrot_xlsx("504", generated, date, &[]).unwrap();
+        let b = medrot_xlsx("504", generated, date, &[], &BTreeSet::new()).unwrap();
         assert_eq!(a, b);
         let core = part(&a, "docProps/core.xml");
         assert!(core.contains("2026-11-21T13:00:00Z"), "{core}");

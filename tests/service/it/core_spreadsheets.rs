@@ -302,6 +302,52 @@ async fn the_medrot_shows_each_position_under_a_two_level_header_in_position_ord
     assert!(!html.contains("LETB specific password"));
 }
 
+/// Section 10: a next post holder who is already an employee of the trust (here the current holder
+/// of another of its positions) is an internal mover, marked in the Next Post Holder's columns.
+#[tokio::test]
+async fn the_medrot_marks_a_next_post_holder_who_is_an_employee_of_the_trust_internal() {
+    let env = Env::new();
+    let lines = [
+        rotation("100", &[("CURRENT_GMC_NUMBER", "7100001")]),
+        rotation(
+            "101",
+            &[
+                ("CURRENT_GMC_NUMBER", "7100002"),
+                ("NEXT_GMC_NUMBER", "7100001"),
+            ],
+        ),
+        rotation(
+            "102",
+            &[
+                ("CURRENT_GMC_NUMBER", "7100003"),
+                ("NEXT_GMC_NUMBER", "7100002"),
+                ("NEXT_CURRENT_PLACEMENT_SITE", ""),
+            ],
+        ),
+        rotation("103", &[("CURRENT_GMC_NUMBER", "7100004")]),
+    ];
+    env.process(
+        "DE_KSS_DNF_20261121_00000001.DAT",
+        &envelope("DNF", "KSS", 1, &lines),
+    )
+    .await;
+    let rows = env.xlsx(MEDROT_1).await.rows("MEDROT");
+    let next_holder = |row: u32| (rows[&row][10].as_str(), rows[&row][11].as_str());
+    assert_eq!(
+        next_holder(4),
+        ("0544158", "Third Hospital"),
+        "not an employee"
+    );
+    assert_eq!(next_holder(5), ("7100001", "Third Hospital (internal)"));
+    assert_eq!(
+        next_holder(6),
+        ("7100002", "internal"),
+        "no placement site sent"
+    );
+    assert_eq!(next_holder(7), ("0544158", "Third Hospital"));
+    assert_eq!(rows[&3].len(), 16, "the sixteen columns of section 4");
+}
+
 #[tokio::test]
 async fn a_later_file_that_changes_the_grid_regenerates_the_medrot_and_notifies_again() {
     let env = Env::new();

@@ -189,6 +189,43 @@ async fn replace_grid(
     Ok((total - stale.len(), stale.len()))
 }
 
+/// The GMC numbers of the grid's next post holders who are employees of the trust (10): hired on
+/// one of its applicants or named as a current holder, the person match that makes an APP record's
+/// APC say `Application is from an EXISTING Employee` (type-1 holders of this file are marked above).
+async fn internal_next_holders(
+    ctx: &Context<'_>,
+    vpd: &str,
+    grid: &[RotationEntry],
+) -> Result<BTreeSet<String>, ProcessError> {
+    let keys: BTreeSet<(String, String)> = grid
+        .iter()
+        .filter_map(|entry| {
+            let gmc = Some(entry.next.gmc_number.as_str()).filter(|g| !g.is_empty());
+            person_key(gmc, None, None).map(|key| (vpd.to_string(), key))
+        })
+        .collect();
+    if keys.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    let persons = ctx
+        .store
+        .persons(&keys.into_iter().collect::<Vec<_>>())
+        .await?;
+    Ok(grid
+        .iter()
+        .map(|entry| &entry.next.gmc_number)
+        .filter(|gmc| {
+            !gmc.is_empty()
+                && person_key(Some(gmc.as_str()), None, None).is_some_and(|key| {
+                    persons
+                        .get(&(vpd.to_string(), key))
+                        .is_some_and(|person| person.employee)
+                })
+        })
+        .cloned()
+        .collect())
+}
+
 /// Regenerates a trust's MEDROT from its whole rotation grid (as saved above) and writes the Medical
 /// Rotation Notification with a link to its download in the portal. Returns the outputs' keys.
 async fn write_medrot(
@@ -198,8 +235,15 @@ async fn write_medrot(
 ) -> Result<Vec<String>, ProcessError> {
     let name = file.name;
     let grid = ctx.store.rotation_grid(vpd).await?;
+    let internal_next = internal_next_holders(ctx, vpd, &grid).await?;
     // The file's HDR generated-at is the sheet's date and creation time: same input, same bytes.
-    let bytes = medrot_xlsx(vpd, &file.generated_at, file.business_date, &grid)?;
+    let bytes = medrot_xlsx(
+        vpd,
+        &file.generated_at,
+        file.business_date,
+        &grid,
+        &internal_next,
+    )?;
     let medrot_key = format!(
         // The notification file's type keeps a DNC and a DNF of the same date and SEQ apart.
         "trusts/{vpd}/medrot/DE_{}_{vpd}_MEDROT_{}_{}_{}.xlsx",
