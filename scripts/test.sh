@@ -4,8 +4,9 @@
 # Installs what the tests need into a project-local virtualenv (moto_server for DynamoDB/S3/SQS,
 # cfn-lint, cargo-lambda), then checks formatting and lints, runs every test (the moto tests start
 # and stop their own moto_server on a free loopback port), lints the SAM template and audits its
-# IAM roles against what the tests saw each function use, builds the
-# Lambda package, runs the samples through dit and through the local cloud (scripts/local-cloud.sh).
+# IAM roles against what the tests saw each function use, runs the samples through dit and through
+# the local cloud (scripts/local-cloud.sh) and the portal in Chromium. The deployable Lambda
+# packages (a release build of their own) are scripts/package.sh, which CI runs after this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -81,17 +82,6 @@ step "template security assertions (drops fail closed, required TIS principal, M
 
 step "IAM audit (each function's role grants exactly the actions and key kinds its code used on moto)"
 "$venv/bin/python" scripts/iam_audit.py --self-test infra/template.yaml "$iam_audit"
-
-step "cargo lambda build (the four bootstrap binaries in one build: one feature set, the SDK compiled once)"
-cargo lambda build --profile lambda --compiler cargo --locked \
-  --package inbound-file --package trust-messages --package scheduled-jobs --package portal
-for function in inbound-file trust-messages scheduled-jobs portal; do
-  bootstrap="${CARGO_TARGET_DIR:-target}/lambda/$function/bootstrap"
-  size=$(stat -c %s "$bootstrap")
-  echo "$function: $size bytes"
-  # docs/PERFORMANCE.md: each package at most 10 MB.
-  if [ "$size" -gt 10000000 ]; then echo "$bootstrap is over 10 MB"; exit 1; fi
-done
 
 step "sample run of dit on events/files (exit status 3: the samples include quarantined files), then the sample messages"
 demo="$(mktemp -d)"

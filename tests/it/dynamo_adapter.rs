@@ -556,7 +556,7 @@ async fn unreadable_items_are_corrupt_and_an_unreachable_store_is_unavailable() 
             outbound_bucket: "out".to_string(),
         },
     );
-    drop(moto);
+    moto.stop();
     let err = store.applicant("13").await.unwrap_err();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
     assert!(err.is_transient());

@@ -1,4 +1,4 @@
-//! Test support: a private `moto_server` per test (DynamoDB, S3 and SQS emulation), the state
+//! Test support: a `moto_server` for each test, reset for it (DynamoDB, S3 and SQS emulation), the state
 //! table and buckets as `infra/template.yaml` defines them, SES with a verified sender and the
 //! e-mails it accepted, and a request counter for DynamoDB.
 //! [`fixtures`] builds records for the store tests; [`applicants`] loads applicants through the
@@ -68,7 +68,11 @@ macro_rules! on_both_stores {
 }
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// A `moto_server` child process on a free loopback port, killed on drop.
+/// A `moto_server` on a free loopback port, for one test at a time: reset (every table, bucket,
+/// queue and e-mail forgotten) when a test takes it, handed to the next test when this one ends.
+/// Starting moto costs about a second of CPU, over a hundred times per test run; a reset, 20 ms.
+/// The servers are children of one long-lived thread of the test process and ask the kernel to
+/// stop them when it ends (`PR_SET_PDEATHSIG`), so none outlives the run, even a killed one.
 ///
 /// moto applies a DynamoDB transaction item by item and undoes a cancelled one by restoring a
 /// snapshot of the table, with no lock between its request threads: two concurrent transactions
@@ -77,66 +81,131 @@ const START_TIMEOUT: Duration = Duration::from_secs(15);
 /// at a time (callers still interleave between requests, as they do against DynamoDB).
 pub struct Moto {
     pub endpoint: String,
-    child: Child,
+    /// `None` only after [`Moto::stop`] took it.
+    server: Option<MotoServer>,
     dynamo_gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// One `moto_server` process and its port.
+struct MotoServer {
+    port: u16,
+    child: Child,
+}
+
+impl MotoServer {
+    fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+/// Servers whose test has ended, ready for the next.
+static IDLE_SERVERS: Mutex<Vec<MotoServer>> = Mutex::new(Vec::new());
+
+type SpawnReply = std::sync::mpsc::Sender<std::io::Result<Child>>;
+
+/// Starts every `moto_server` from one thread that lives as long as the test process: the kernel
+/// sends a child its parent-death signal when the *thread* that started it ends, and a test's own
+/// thread ends with the test.
+fn spawn_moto(port: u16) -> std::io::Result<Child> {
+    static SPAWNER: std::sync::OnceLock<Mutex<std::sync::mpsc::Sender<(u16, SpawnReply)>>> =
+        std::sync::OnceLock::new();
+    let spawner = SPAWNER.get_or_init(|| {
+        let (requests, incoming) = std::sync::mpsc::channel::<(u16, SpawnReply)>();
+        std::thread::Builder::new()
+            .name("moto-spawner".into())
+            .spawn(move || {
+                for (port, reply) in incoming {
+                    let _ = reply.send(start_moto_process(port));
+                }
+            })
+            .expect("start the moto spawner thread");
+        Mutex::new(requests)
+    });
+    let (reply, answer) = std::sync::mpsc::channel();
+    spawner
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .send((port, reply))
+        .expect("the moto spawner thread is running");
+    answer.recv().expect("the moto spawner thread answers")
+}
+
+fn start_moto_process(port: u16) -> std::io::Result<Child> {
+    use std::os::unix::process::CommandExt;
+    let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".to_string());
+    let mut command = Command::new(&program);
+    command
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: prctl is async-signal-safe and touches only the child's own process attributes.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command.spawn().map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!(
+                "cannot start {program:?} ({e}): run the tests with scripts/test.sh \
+                 (see the README), which installs moto, or set MOTO_SERVER"
+            ),
+        )
+    })
 }
 
 impl Moto {
     /// CPU time moto_server has used so far (user and system); `None` where `/proc` is missing.
     pub fn cpu_time(&self) -> Option<Duration> {
-        cpu_time_of(self.child.id())
+        cpu_time_of(self.server.as_ref()?.child.id())
     }
 
-    /// Starts `moto_server` (from `$MOTO_SERVER`, else `PATH`) and waits until it answers.
+    /// A moto_server for this test: an idle one, reset, or a new one (`$MOTO_SERVER`, else
+    /// `moto_server` on `PATH`) once it answers.
     ///
     /// # Panics
     /// When moto cannot be started or does not answer within 15 seconds.
     pub fn start() -> Moto {
-        let port = {
-            let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-            listener.local_addr().expect("local address").port()
+        let idle = {
+            let mut idle = IDLE_SERVERS
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            std::iter::from_fn(|| idle.pop())
+                .find_map(|mut server| server.running().then_some(server))
         };
-        let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".to_string());
-        let child = Command::new(&program)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start {program:?} ({e}): run the tests with scripts/test.sh \
-                     (see the README), which installs moto, or set MOTO_SERVER"
-                )
-            });
-        let mut moto = Moto {
-            endpoint: format!("http://127.0.0.1:{port}"),
-            child,
+        let server = match idle {
+            Some(server) => server,
+            None => {
+                let port = {
+                    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+                    listener.local_addr().expect("local address").port()
+                };
+                let child = spawn_moto(port).unwrap_or_else(|e| panic!("{e}"));
+                let mut server = MotoServer { port, child };
+                wait_ready(&mut server);
+                server
+            }
+        };
+        let moto = Moto {
+            endpoint: format!("http://127.0.0.1:{}", server.port),
+            server: Some(server),
             dynamo_gate: Arc::new(tokio::sync::Mutex::new(())),
         };
-        moto.wait_ready(port);
+        moto.reset();
         moto
     }
 
-    fn wait_ready(&mut self, port: u16) {
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let started = Instant::now();
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "moto_server exited at start ({status}): run the tests with scripts/test.sh \
-                     (see the README), which installs moto"
-                );
-            }
-            if answers(addr) {
-                return;
-            }
-            assert!(
-                started.elapsed() < START_TIMEOUT,
-                "moto_server did not answer on port {port} within {START_TIMEOUT:?}: \
-                 run the tests with scripts/test.sh (see the README), which installs moto"
-            );
-            std::thread::sleep(Duration::from_millis(50));
+    /// Stops this test's moto_server now instead of handing it on (for a test of what a client
+    /// does when the service is gone).
+    pub fn stop(mut self) {
+        if let Some(mut server) = self.server.take() {
+            let _ = server.child.kill();
+            let _ = server.child.wait();
         }
     }
 
@@ -457,8 +526,38 @@ impl Moto {
 
 impl Drop for Moto {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(mut server) = self.server.take() {
+            if server.running() {
+                IDLE_SERVERS
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(server);
+            }
+        }
+    }
+}
+
+/// Waits until a new moto_server answers on its port.
+fn wait_ready(server: &mut MotoServer) {
+    let port = server.port;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let started = Instant::now();
+    loop {
+        if let Ok(Some(status)) = server.child.try_wait() {
+            panic!(
+                "moto_server exited at start ({status}): run the tests with scripts/test.sh \
+                 (see the README), which installs moto"
+            );
+        }
+        if answers(addr) {
+            return;
+        }
+        assert!(
+            started.elapsed() < START_TIMEOUT,
+            "moto_server did not answer on port {port} within {START_TIMEOUT:?}: \
+             run the tests with scripts/test.sh (see the README), which installs moto"
+        );
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
