@@ -10,6 +10,7 @@ mod process;
 mod progress;
 mod purge;
 mod remind;
+mod reports;
 mod sequences;
 mod serve;
 mod serve_guard;
@@ -167,6 +168,12 @@ enum Commands {
         #[arg(long, value_parser = parse_date)]
         date: chrono::NaiveDate,
     },
+    /// Reports of section 12 over applicants with hire dates in a range: `notice` (the 12 weeks'
+    /// notice per local office and trust) and `states` (applicants by state).
+    Report {
+        #[command(subcommand)]
+        report: reports::Report,
+    },
     /// Where is my applicant? Show applicants by applicant number, GMC number or placement id.
     Show {
         /// Print JSON instead of text.
@@ -194,7 +201,7 @@ fn parse_trust(text: &str) -> Result<String, String> {
     }
 }
 
-fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
+pub(crate) fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
     chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| format!("{text:?} is not a date in YYYY-MM-DD form"))
 }
@@ -296,5 +303,6 @@ async fn run(command: Commands, data_dir: &DataDir) -> Result<u8, (u8, String)> 
             worklist::run(open()?, &trust, date, json).await
         }
         Commands::OutstandingActions { date } => worklist::outstanding(open()?, date).await,
+        Commands::Report { report } => reports::run(open()?, report).await,
     })
 }

@@ -24,6 +24,7 @@ mod no_personal_data;
 mod portal_secret;
 mod received_objects;
 mod record_checks;
+mod reports;
 mod retention;
 mod revision2_files;
 mod s3_adapter;

@@ -10,6 +10,7 @@ mod check_sequences;
 mod common;
 mod purge;
 mod remind;
+mod report;
 mod serve;
 mod show;
 mod worklist;

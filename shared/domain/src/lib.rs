@@ -13,6 +13,7 @@ pub mod model;
 pub mod notify;
 pub mod org;
 pub mod pos;
+pub mod reports;
 pub mod retention;
 pub mod sequence;
 pub mod sheets;

@@ -49,6 +49,14 @@ pub struct Applicant {
     /// Trac; section 11), with who recorded them; the latest recording kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trust_checks: Option<EmploymentChecks>,
+    /// DNC type-4 changes applied whose new hire date was under 12 weeks after the DNC's business
+    /// date (section 12's late changes; `reports::is_late_change`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub late_changes: u32,
+}
+
+fn is_zero(count: &u32) -> bool {
+    *count == 0
 }
 
 /// A new-starter reminder that named an applicant.
@@ -334,6 +342,10 @@ pub struct RejectedApplication {
     pub line: u64,
     /// Every message the record got (the ERRORs that rejected it).
     pub messages: Vec<Message>,
+    /// The record's projected hire date, when it was a valid date (the state report counts a
+    /// rejected application in the range of its hire date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projected_hire_date: Option<NaiveDate>,
 }
 
 /// How rejected applications are looked up.

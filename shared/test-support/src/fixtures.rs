@@ -163,6 +163,7 @@ pub fn new_applicant(number: u64, i: usize) -> NewApplicant {
         reminded: None,
         internal_mover: false,
         trust_checks: None,
+        late_changes: 0,
     };
     let cause = Cause::File {
         name: SOURCE_FILE.to_string(),

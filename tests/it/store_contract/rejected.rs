@@ -30,6 +30,7 @@ fn rejected(
             Message::mandatory_missing("LAST_NAME"),
             Message::invalid_date("1994-02-30", "DATE_OF_BIRTH"),
         ],
+        projected_hire_date: Some(date(2027, 2, day)),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod moves;
 pub mod output;
 pub mod reminders;
 pub mod report;
+pub mod reporting;
 pub mod sequence_check;
 pub mod worklist;
 

@@ -239,6 +239,7 @@ fn rejected_application(
         record_number: line.record_number,
         line: line.line,
         messages: messages.to_vec(),
+        projected_hire_date: dit_domain::app::parse_iso_date(raw.get("PROJECTED_HIRE_DATE")),
     }
 }
 
@@ -546,6 +547,7 @@ fn new_applicant(
                 .messages
                 .contains(&Message::person_match(PersonMatch::ExistingEmployee)),
             trust_checks: None,
+            late_changes: 0,
         },
         history,
     }

@@ -20,6 +20,7 @@ use dit_domain::messages::MAX_MESSAGE_CHARS;
 use dit_domain::model::{person_key, Applicant, Cause};
 use dit_domain::notify::{long_date, NotificationKind, RotationNotification, TrustNotification};
 use dit_domain::pos::Position;
+use dit_domain::reports::is_late_change;
 use dit_domain::sheets::{medrot_xlsx, XLSX_CONTENT_TYPE};
 
 /// Rotation rows are saved in batches of this size, so a large DNF never sits whole in memory.
@@ -561,6 +562,7 @@ impl Run<'_, '_> {
         let position = self.position(record).await?;
         let new_hire = record.change_of_projected_hire_date;
         let new_end = record.change_of_projected_end_date;
+        let business_date = self.file.business_date;
         let answer = match self.find_applicant(record, trainee).await? {
             None => Answer::fail(format!(
                 "No applicant of trust {} with this GMC number on this position: no dates were changed (trust notified)",
@@ -583,6 +585,9 @@ impl Run<'_, '_> {
                     let mut updated = a.clone();
                     updated.projected_hire_date = hire;
                     updated.projected_end_date = end;
+                    if new_hire.is_some_and(|h| h != a.projected_hire_date && is_late_change(h, business_date)) {
+                        updated.late_changes += 1;
+                    }
                     let show = |d: Option<chrono::NaiveDate>| d.map_or("-".to_string(), |d| d.to_string());
                     Decision::Apply {
                         updated,

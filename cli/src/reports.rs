@@ -1,0 +1,143 @@
+//! `dit report notice|states --from D1 --to D2 [--local-office LO] [--vpd VPD] [--json|--csv]`:
+//! the reports of section 12, as text, the JSON of section 12 or CSV (formula-safe cells).
+
+use chrono::{NaiveDate, Utc};
+use clap::{Args, Subcommand};
+use dit_core::service::reporting::{notice, states};
+use dit_domain::reports::{
+    notice_csv, state_csv, NoticeFigures, ReportFilter, StateCounts, STATE_COLUMNS, TOTAL_LABEL,
+};
+
+use crate::exit::EXIT_FAILED;
+use crate::local::Local;
+use crate::parse_date;
+
+#[derive(Debug, Subcommand)]
+pub enum Report {
+    /// The 12 weeks' notice: per local office and trust, applicants with hire dates in the range,
+    /// the median notice in days and how many had under 12, 8 and 2 weeks, and late changes.
+    Notice(Range),
+    /// Applicants with hire dates in the range by state (and rejected applications whose record's
+    /// hire date is in the range), per local office and trust.
+    States(Range),
+}
+
+#[derive(Debug, Args)]
+pub struct Range {
+    /// First hire date (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    from: NaiveDate,
+    /// Last hire date (YYYY-MM-DD), included.
+    #[arg(long, value_parser = parse_date)]
+    to: NaiveDate,
+    /// Only applicants loaded from this local office's files.
+    #[arg(long)]
+    local_office: Option<String>,
+    /// Only this trust's applicants.
+    #[arg(long)]
+    vpd: Option<String>,
+    /// Print the JSON of section 12.
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    /// Print CSV (the JSON's columns, the total last).
+    #[arg(long)]
+    csv: bool,
+}
+
+impl Range {
+    fn filter(&self) -> ReportFilter {
+        ReportFilter {
+            local_office: self.local_office.clone(),
+            vpd: self.vpd.clone(),
+        }
+    }
+}
+
+pub async fn run(local: Local, report: Report) -> u8 {
+    let ctx = local.context(Utc::now());
+    let printed = match &report {
+        Report::Notice(range) => notice(&ctx, range.from, range.to, &range.filter())
+            .await
+            .map(|report| {
+                if range.json {
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                } else if range.csv {
+                    notice_csv(&report)
+                } else {
+                    let mut text = format!(
+                        "12 weeks' notice, hire dates {} to {}\n",
+                        report.from, report.to
+                    );
+                    text.push_str(&format!(
+                        "{:<6} {:<6} {:>6} {:>7} {:>9} {:>7} {:>8} {:>8} {:>5}\n",
+                        "LO", "VPD", "count", "median", "<12 wks", "%", "<8 wks", "<2 wks", "late"
+                    ));
+                    for row in &report.rows {
+                        text.push_str(&notice_line(&row.local_office, &row.vpd, &row.figures));
+                    }
+                    text.push_str(&notice_line(TOTAL_LABEL, "", &report.total));
+                    text
+                }
+            }),
+        Report::States(range) => states(&ctx, range.from, range.to, &range.filter())
+            .await
+            .map(|report| {
+                if range.json {
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                } else if range.csv {
+                    state_csv(&report)
+                } else {
+                    let mut text = format!(
+                        "Applicants by state, hire dates {} to {}\n",
+                        report.from, report.to
+                    );
+                    text.push_str(&format!("{:<6} {:<6}", "LO", "VPD"));
+                    for column in STATE_COLUMNS {
+                        text.push_str(&format!(" {column:>9}"));
+                    }
+                    text.push('\n');
+                    for row in &report.rows {
+                        text.push_str(&state_line(&row.local_office, &row.vpd, &row.counts));
+                    }
+                    text.push_str(&state_line(TOTAL_LABEL, "", &report.total));
+                    text
+                }
+            }),
+    };
+    match printed {
+        Ok(text) => {
+            print!("{text}");
+            if !text.ends_with('\n') {
+                println!();
+            }
+            0
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            EXIT_FAILED
+        }
+    }
+}
+
+fn notice_line(lo: &str, vpd: &str, f: &NoticeFigures) -> String {
+    let shown = |v: Option<f64>| v.map_or("-".to_string(), |v| v.to_string());
+    format!(
+        "{lo:<6} {vpd:<6} {:>6} {:>7} {:>9} {:>7} {:>8} {:>8} {:>5}\n",
+        f.count,
+        shown(f.median_days),
+        f.under_12_weeks,
+        shown(f.under_12_weeks_pct),
+        f.under_8_weeks,
+        f.under_2_weeks,
+        f.late_changes
+    )
+}
+
+fn state_line(lo: &str, vpd: &str, counts: &StateCounts) -> String {
+    let mut line = format!("{lo:<6} {vpd:<6}");
+    for count in counts.values() {
+        line.push_str(&format!(" {count:>9}"));
+    }
+    line.push('\n');
+    line
+}

@@ -1,0 +1,116 @@
+//! `dit report notice|states` on the sample data (section 12): the JSON, the CSV with the same
+//! figures and formula-safe cells, and the errors of a bad range or of two formats at once. The
+//! figures themselves are checked on hand-computed files in `tests/it/reports.rs`.
+
+use crate::common::dit;
+use serde_json::Value;
+
+#[test]
+fn the_sample_reports_print_json_csv_and_text_with_the_same_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let (status, _, _) = dit(&data, &["process", "events/files/"]);
+    assert_eq!(status, 3, "the samples include quarantined files");
+    let range = ["--from", "2027-01-01", "--to", "2027-12-31"];
+    let args = |report: &str, format: Option<&str>| -> Vec<String> {
+        let mut args = vec!["report".to_string(), report.to_string()];
+        args.extend(range.iter().map(|a| a.to_string()));
+        args.extend(format.map(str::to_string));
+        args
+    };
+    let run = |args: Vec<String>| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        dit(&data, &refs)
+    };
+
+    let (status, out, err) = run(args("notice", Some("--json")));
+    assert_eq!(status, 0, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["from"], "2027-01-01");
+    let rows = json["rows"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    let summed: u64 = rows.iter().map(|r| r["count"].as_u64().unwrap()).sum();
+    assert_eq!(json["total"]["count"].as_u64().unwrap(), summed);
+
+    let (status, csv, err) = run(args("notice", Some("--csv")));
+    assert_eq!(status, 0, "{err}");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "local_office,vpd,count,median_days,under_12_weeks,under_12_weeks_pct,under_8_weeks,under_2_weeks,late_changes"
+    );
+    assert_eq!(
+        lines.len(),
+        rows.len() + 2,
+        "header, a row per trust, the total"
+    );
+    let first: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(first[1], rows[0]["vpd"].as_str().unwrap());
+    assert_eq!(first[2], rows[0]["count"].to_string());
+    assert!(lines
+        .last()
+        .unwrap()
+        .starts_with(&format!("Total,,{summed},")));
+
+    let (status, text, err) = run(args("states", None));
+    assert_eq!(status, 0, "{err}");
+    assert!(text.starts_with("Applicants by state, hire dates 2027-01-01 to 2027-12-31"));
+    let (status, states, _) = run(args("states", Some("--json")));
+    assert_eq!(status, 0);
+    let states: Value = serde_json::from_str(&states).unwrap();
+    let loaded: u64 = ["loaded", "offered", "accepted", "hired", "withdrawn"]
+        .iter()
+        .map(|s| states["total"][s].as_u64().unwrap())
+        .sum();
+    assert_eq!(loaded, summed, "the same applicants in both reports");
+}
+
+#[test]
+fn a_bad_range_and_two_formats_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    dit(&data, &["process", "events/files/"]);
+    let (status, _, err) = dit(
+        &data,
+        &[
+            "report",
+            "notice",
+            "--from",
+            "2027-02-01",
+            "--to",
+            "2027-01-01",
+        ],
+    );
+    assert_eq!(status, 1, "{err}");
+    assert!(
+        err.contains("--from 2027-02-01 is after --to 2027-01-01"),
+        "{err}"
+    );
+    let (status, _, err) = dit(
+        &data,
+        &[
+            "report",
+            "notice",
+            "--from",
+            "2027-01-01",
+            "--to",
+            "2028-06-01",
+        ],
+    );
+    assert_eq!(status, 1, "{err}");
+    assert!(err.contains("over 400 days"), "{err}");
+    let (status, _, err) = dit(
+        &data,
+        &[
+            "report",
+            "states",
+            "--from",
+            "2027-01-01",
+            "--to",
+            "2027-01-31",
+            "--json",
+            "--csv",
+        ],
+    );
+    assert_eq!(status, 2, "a usage error: {err}");
+}

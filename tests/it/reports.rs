@@ -1,0 +1,192 @@
+//! The reports of section 12 on hand-computed files, on SQLite and on DynamoDB (moto): the 12
+//! weeks' notice per trust and in total at each threshold's edge, the state report with the
+//! rejected applications, and the reads bounded by the hire-date range.
+
+use chrono::NaiveDate;
+use dit_core::service::reporting::{notice, states};
+use dit_domain::dnc::DNC_FIELDS;
+use dit_domain::reports::ReportFilter;
+use dit_test_support::applicants::{app, at, envelope, Env, DPN_101};
+use dit_test_support::on_both_stores;
+
+fn date(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+/// The fixture's four applicants (hire 2027-02-03 from the APP file of 2026-11-21: 74 days'
+/// notice; two in 504, one each in 505 and 506), then four more in 504 with 84, 83, 55 and 13
+/// days' notice and one rejected record (no last name) of 504 hired on 2027-02-10.
+async fn loaded(env: &Env) {
+    env.load().await;
+    let lines: Vec<String> = [
+        ("21", "2027-02-13"),
+        ("22", "2027-02-12"),
+        ("23", "2027-01-15"),
+        ("24", "2026-12-04"),
+    ]
+    .iter()
+    .map(|(placement, hire)| {
+        app(placement, "101", DPN_101, &format!("70000{placement}")).replace("2027-02-03", hire)
+    })
+    .chain([app("25", "101", DPN_101, "7000025")
+        .replace("2027-02-03", "2027-02-10")
+        .replace("Trainee", "")])
+    .collect();
+    let report = env.process_app(2, &lines).await;
+    assert_eq!((report.loaded, report.rejected), (4, 1), "{report:?}");
+}
+
+async fn notice_and_states_are_exact_on_hand_computed_files(env: Env) {
+    loaded(&env).await;
+    let ctx = env.ctx(at(6));
+    let all = ReportFilter::default();
+    let report = notice(&ctx, date("2026-12-01"), date("2027-02-28"), &all)
+        .await
+        .unwrap();
+    let json = serde_json::to_value(&report).unwrap();
+    let row = |lo: &str,
+               vpd: &str,
+               count: u64,
+               median: f64,
+               u12: u64,
+               pct: f64,
+               u8: u64,
+               u2: u64| {
+        serde_json::json!({"local_office": lo, "vpd": vpd, "count": count, "median_days": median,
+            "under_12_weeks": u12, "under_12_weeks_pct": pct, "under_8_weeks": u8,
+            "under_2_weeks": u2, "late_changes": 0})
+    };
+    // 504: 13, 55, 74, 74, 83, 84 days.
+    assert_eq!(
+        json["rows"],
+        serde_json::json!([
+            row("KSS", "504", 6, 74.0, 5, 83.3, 2, 1),
+            row("KSS", "505", 1, 74.0, 1, 100.0, 0, 0),
+            row("KSS", "506", 1, 74.0, 1, 100.0, 0, 0),
+        ])
+    );
+    assert_eq!(
+        json["total"],
+        serde_json::json!({"count": 8, "median_days": 74.0, "under_12_weeks": 7,
+            "under_12_weeks_pct": 87.5, "under_8_weeks": 2, "under_2_weeks": 1, "late_changes": 0})
+    );
+
+    // The range bounds it: from 2027-02-04 only the 84 and 83 days' starters of 504.
+    let late = notice(&ctx, date("2027-02-04"), date("2027-02-28"), &all)
+        .await
+        .unwrap();
+    assert_eq!(late.total.count, 2);
+    assert_eq!(late.total.median_days, Some(83.5));
+    assert_eq!(late.total.under_12_weeks, 1);
+    // One trust.
+    let only_505 = ReportFilter {
+        vpd: Some("505".into()),
+        ..ReportFilter::default()
+    };
+    let one = notice(&ctx, date("2026-12-01"), date("2027-02-28"), &only_505)
+        .await
+        .unwrap();
+    assert_eq!(one.rows.len(), 1);
+    assert_eq!(one.total.count, 1);
+
+    let by_state = states(&ctx, date("2026-12-01"), date("2027-02-28"), &all)
+        .await
+        .unwrap();
+    let counts: Vec<(String, [u64; 6])> = by_state
+        .rows
+        .iter()
+        .map(|r| (r.vpd.clone(), r.counts.values()))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("504".to_string(), [6, 0, 0, 0, 0, 1]),
+            ("505".to_string(), [1, 0, 0, 0, 0, 0]),
+            ("506".to_string(), [1, 0, 0, 0, 0, 0]),
+        ]
+    );
+    // The rejected record's hire date is outside this range.
+    let later = states(&ctx, date("2027-02-11"), date("2027-02-28"), &all)
+        .await
+        .unwrap();
+    assert_eq!(later.total.values(), [2, 0, 0, 0, 0, 0]);
+
+    // DNC type 4 of 2026-11-21: placement 21 to 2027-02-01 (72 days after the DNC: a late
+    // change), placement 22 to 2027-03-01 (98 days: not late).
+    let lines = [("7000021", "2027-02-01"), ("7000022", "2027-03-01")].map(|(gmc, hire)| {
+        dnc_line(&[
+            ("RECORD_CODE", "DNC"),
+            ("NOTIFICATION_TYPE", "4"),
+            ("DEANERY_POST_NUMBER", DPN_101),
+            ("MANAGING_DEANERY_BODY", "KSS"),
+            ("POSITION_ID", "101"),
+            ("VPD", "504"),
+            ("NEXT_LAST_NAME", "Trainee"),
+            ("NEXT_FIRST_NAME", "Test"),
+            ("NEXT_GMC_NUMBER", gmc),
+            ("CHANGE_OF_PROJECTED_HIRE_DATE", hire),
+        ])
+    });
+    let report = env
+        .process(
+            "DE_KSS_DNC_20261121_00000003.DAT",
+            &envelope("DNC", "KSS", 3, &lines),
+        )
+        .await;
+    assert_eq!(report.loaded, 2, "{report:?}");
+    let changed = notice(&ctx, date("2026-12-01"), date("2027-03-31"), &all)
+        .await
+        .unwrap();
+    assert_eq!(changed.total.count, 8);
+    assert_eq!(changed.total.late_changes, 1);
+    assert_eq!(changed.rows[0].figures.late_changes, 1, "in 504's row");
+    // 504 now: 13, 55, 72, 74, 74 and 98 days.
+    assert_eq!(changed.rows[0].figures.median_days, Some(73.0));
+}
+
+fn dnc_line(values: &[(&str, &str)]) -> String {
+    let mut fields = vec![String::new(); DNC_FIELDS.len()];
+    for (field, value) in values {
+        let i = DNC_FIELDS.iter().position(|f| f == field).unwrap();
+        fields[i] = value.to_string();
+    }
+    fields.join(",")
+}
+
+on_both_stores!(notice_and_states_are_exact_on_hand_computed_files
+    => sqlite_reports_are_exact_on_hand_computed_files, moto_reports_are_exact_on_hand_computed_files);
+
+/// On DynamoDB the notice report reads the hire-date index day by day: no Scan, and the items
+/// read are the applicants with hire dates in the range, however many others are stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_notice_report_reads_only_the_applicants_of_its_range_on_moto() {
+    use std::sync::Arc;
+
+    use dit_aws::dynamo::DynamoStore;
+    use dit_embedded::folders::FolderBlobs;
+    use dit_test_support::RequestCounter;
+
+    let moto = dit_test_support::Moto::start();
+    let seeded = Env::moto(&moto).await;
+    loaded(&seeded).await;
+    let counter = RequestCounter::new();
+    let store = DynamoStore::new(
+        moto.counting_dynamo_client(counter.clone()).await,
+        "dit-state",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let env = Env::new(Arc::new(store), Arc::new(FolderBlobs::new(dir.path())));
+    let ctx = env.ctx(at(6));
+    let (from, to) = (date("2027-02-04"), date("2027-02-28"));
+    let report = notice(&ctx, from, to, &ReportFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(report.total.count, 2);
+    assert_eq!(counter.count("Scan"), 0, "no Scan");
+    assert_eq!(
+        counter.items_queried_or_scanned(),
+        2,
+        "only the two applicants of the range are read (8 are stored): {:?}",
+        counter.snapshot()
+    );
+}
