@@ -5,7 +5,8 @@ use chrono::{NaiveDate, Utc};
 use clap::{Args, Subcommand};
 use dit_core::service::reporting::{notice, states};
 use dit_domain::reports::{
-    notice_csv, state_csv, NoticeFigures, ReportFilter, StateCounts, STATE_COLUMNS, TOTAL_LABEL,
+    notice_csv, state_csv, NoticeFigures, NoticeReport, ReportFilter, StateCounts, StateReport,
+    STATE_COLUMNS, TOTAL_LABEL,
 };
 
 use crate::exit::EXIT_FAILED;
@@ -53,56 +54,33 @@ impl Range {
     }
 }
 
+impl Range {
+    /// The report as the options ask: the JSON of section 12, CSV, or text.
+    fn render<T: serde::Serialize>(
+        &self,
+        report: &T,
+        csv: fn(&T) -> String,
+        text: fn(&T) -> String,
+    ) -> String {
+        if self.json {
+            serde_json::to_string_pretty(report).unwrap_or_default()
+        } else if self.csv {
+            csv(report)
+        } else {
+            text(report)
+        }
+    }
+}
+
 pub async fn run(local: Local, report: Report) -> u8 {
     let ctx = local.context(Utc::now());
     let printed = match &report {
         Report::Notice(range) => notice(&ctx, range.from, range.to, &range.filter())
             .await
-            .map(|report| {
-                if range.json {
-                    serde_json::to_string_pretty(&report).unwrap_or_default()
-                } else if range.csv {
-                    notice_csv(&report)
-                } else {
-                    let mut text = format!(
-                        "12 weeks' notice, hire dates {} to {}\n",
-                        report.from, report.to
-                    );
-                    text.push_str(&format!(
-                        "{:<6} {:<6} {:>6} {:>7} {:>9} {:>7} {:>8} {:>8} {:>5}\n",
-                        "LO", "VPD", "count", "median", "<12 wks", "%", "<8 wks", "<2 wks", "late"
-                    ));
-                    for row in &report.rows {
-                        text.push_str(&notice_line(&row.local_office, &row.vpd, &row.figures));
-                    }
-                    text.push_str(&notice_line(TOTAL_LABEL, "", &report.total));
-                    text
-                }
-            }),
+            .map(|report| range.render(&report, notice_csv, notice_text)),
         Report::States(range) => states(&ctx, range.from, range.to, &range.filter())
             .await
-            .map(|report| {
-                if range.json {
-                    serde_json::to_string_pretty(&report).unwrap_or_default()
-                } else if range.csv {
-                    state_csv(&report)
-                } else {
-                    let mut text = format!(
-                        "Applicants by state, hire dates {} to {}\n",
-                        report.from, report.to
-                    );
-                    text.push_str(&format!("{:<6} {:<6}", "LO", "VPD"));
-                    for column in STATE_COLUMNS {
-                        text.push_str(&format!(" {column:>9}"));
-                    }
-                    text.push('\n');
-                    for row in &report.rows {
-                        text.push_str(&state_line(&row.local_office, &row.vpd, &row.counts));
-                    }
-                    text.push_str(&state_line(TOTAL_LABEL, "", &report.total));
-                    text
-                }
-            }),
+            .map(|report| range.render(&report, state_csv, state_text)),
     };
     match printed {
         Ok(text) => {
@@ -117,6 +95,39 @@ pub async fn run(local: Local, report: Report) -> u8 {
             EXIT_FAILED
         }
     }
+}
+
+fn notice_text(report: &NoticeReport) -> String {
+    let mut text = format!(
+        "12 weeks' notice, hire dates {} to {}\n",
+        report.from, report.to
+    );
+    text.push_str(&format!(
+        "{:<6} {:<6} {:>6} {:>7} {:>9} {:>7} {:>8} {:>8} {:>5}\n",
+        "LO", "VPD", "count", "median", "<12 wks", "%", "<8 wks", "<2 wks", "late"
+    ));
+    for row in &report.rows {
+        text.push_str(&notice_line(&row.local_office, &row.vpd, &row.figures));
+    }
+    text.push_str(&notice_line(TOTAL_LABEL, "", &report.total));
+    text
+}
+
+fn state_text(report: &StateReport) -> String {
+    let mut text = format!(
+        "Applicants by state, hire dates {} to {}\n",
+        report.from, report.to
+    );
+    text.push_str(&format!("{:<6} {:<6}", "LO", "VPD"));
+    for column in STATE_COLUMNS {
+        text.push_str(&format!(" {column:>9}"));
+    }
+    text.push('\n');
+    for row in &report.rows {
+        text.push_str(&state_line(&row.local_office, &row.vpd, &row.counts));
+    }
+    text.push_str(&state_line(TOTAL_LABEL, "", &report.total));
+    text
 }
 
 fn notice_line(lo: &str, vpd: &str, f: &NoticeFigures) -> String {
