@@ -3,10 +3,10 @@
 
 use chrono::{NaiveDate, Utc};
 use clap::{Args, Subcommand};
-use dit_core::service::reporting::{notice, states};
+use dit_core::service::reporting::{exceptions, notice, states};
 use dit_domain::reports::{
-    notice_csv, state_csv, NoticeFigures, NoticeReport, ReportFilter, StateCounts, StateReport,
-    STATE_COLUMNS, TOTAL_LABEL,
+    exception_csv, notice_csv, state_csv, ExceptionReport, NoticeFigures, NoticeReport,
+    ReportFilter, StateCounts, StateReport, STATE_COLUMNS, TOTAL_LABEL,
 };
 
 use crate::exit::EXIT_FAILED;
@@ -21,6 +21,9 @@ pub enum Report {
     /// Applicants with hire dates in the range by state (and rejected applications whose record's
     /// hire date is in the range), per local office and trust.
     States(Range),
+    /// Rejected applications of files dated in the range, by local office and message, with the
+    /// placement id, trust, DPN and position number (no names).
+    Exceptions(Range),
 }
 
 #[derive(Debug, Args)]
@@ -34,7 +37,7 @@ pub struct Range {
     /// Only applicants loaded from this local office's files.
     #[arg(long)]
     local_office: Option<String>,
-    /// Only this trust's applicants.
+    /// Only this trust's applicants (not for `exceptions`).
     #[arg(long)]
     vpd: Option<String>,
     /// Print the JSON of section 12.
@@ -81,6 +84,11 @@ pub async fn run(local: Local, report: Report) -> u8 {
         Report::States(range) => states(&ctx, range.from, range.to, &range.filter())
             .await
             .map(|report| range.render(&report, state_csv, state_text)),
+        Report::Exceptions(range) => {
+            exceptions(&ctx, range.from, range.to, range.local_office.as_deref())
+                .await
+                .map(|report| range.render(&report, exception_csv, exception_text))
+        }
     };
     match printed {
         Ok(text) => {
@@ -127,6 +135,31 @@ fn state_text(report: &StateReport) -> String {
         text.push_str(&state_line(&row.local_office, &row.vpd, &row.counts));
     }
     text.push_str(&state_line(TOTAL_LABEL, "", &report.total));
+    text
+}
+
+fn exception_text(report: &ExceptionReport) -> String {
+    let mut text = format!(
+        "Rejected applications of files dated {} to {}\n",
+        report.from, report.to
+    );
+    for group in &report.groups {
+        text.push_str(&format!(
+            "\n{} ({}): {}\n",
+            group.local_office, group.count, group.message
+        ));
+        for r in &group.records {
+            text.push_str(&format!(
+                "  placement {:<10} trust {:<4} position {:<10} {}  {} record {}\n",
+                r.placement_id,
+                r.vpd.as_deref().unwrap_or("-"),
+                r.position_number,
+                r.dpn,
+                r.source_file,
+                r.record_number
+            ));
+        }
+    }
     text
 }
 

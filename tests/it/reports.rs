@@ -3,7 +3,7 @@
 //! rejected applications, and the reads bounded by the hire-date range.
 
 use chrono::NaiveDate;
-use dit_core::service::reporting::{notice, states};
+use dit_core::service::reporting::{exceptions as exceptions_of, notice, states};
 use dit_domain::dnc::DNC_FIELDS;
 use dit_domain::reports::ReportFilter;
 use dit_test_support::applicants::{app, at, envelope, Env, DPN_101};
@@ -111,6 +111,28 @@ async fn notice_and_states_are_exact_on_hand_computed_files(env: Env) {
         .unwrap();
     assert_eq!(later.total.values(), [2, 0, 0, 0, 0, 0]);
 
+    // The rejected record, in the exception report of its file's date only, without the person.
+    let exceptions = exceptions_of(&ctx, date("2026-11-20"), date("2026-11-22"), Some("KSS"))
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&exceptions).unwrap()["groups"],
+        serde_json::json!([{"local_office": "KSS",
+            "message": "Mandatory item LAST_NAME not supplied. Application rejected.", "count": 1,
+            "records": [{"placement_id": "25", "vpd": "504", "dpn": DPN_101,
+                "position_number": "101", "source_file": "DE_KSS_APP_20261121_00000002.DAT",
+                "record_number": 5}]}])
+    );
+    let csv = dit_domain::reports::exception_csv(&exceptions);
+    assert!(!csv.contains("7000025") && !csv.contains("Test"), "{csv}");
+    for (from, to, lo) in [
+        ("2026-11-22", "2026-11-30", Some("KSS")),
+        ("2026-11-21", "2026-11-21", Some("LDN")),
+    ] {
+        let none = exceptions_of(&ctx, date(from), date(to), lo).await.unwrap();
+        assert!(none.groups.is_empty(), "{from}..{to} {lo:?}");
+    }
+
     // DNC type 4 of 2026-11-21: placement 21 to 2027-02-01 (72 days after the DNC: a late
     // change), placement 22 to 2027-03-01 (98 days: not late).
     let lines = [("7000021", "2027-02-01"), ("7000022", "2027-03-01")].map(|(gmc, hire)| {
@@ -182,11 +204,16 @@ async fn the_notice_report_reads_only_the_applicants_of_its_range_on_moto() {
         .await
         .unwrap();
     assert_eq!(report.total.count, 2);
+    let rejected = exceptions_of(&ctx, date("2026-11-20"), date("2026-11-22"), None)
+        .await
+        .unwrap();
+    assert_eq!(rejected.groups.len(), 1);
     assert_eq!(counter.count("Scan"), 0, "no Scan");
     assert_eq!(
         counter.items_queried_or_scanned(),
-        2,
-        "only the two applicants of the range are read (8 are stored): {:?}",
+        3,
+        "only the two applicants of the range and the one rejected record of the files' dates \
+         are read (8 applicants are stored): {:?}",
         counter.snapshot()
     );
 }

@@ -1,4 +1,4 @@
-//! `dit report notice|states` on the sample data (section 12): the JSON, the CSV with the same
+//! `dit report notice|states|exceptions` on the sample data (section 12): the JSON, the CSV with the same
 //! figures and formula-safe cells, and the errors of a bad range or of two formats at once. The
 //! figures themselves are checked on hand-computed files in `tests/it/reports.rs`.
 
@@ -63,6 +63,30 @@ fn the_sample_reports_print_json_csv_and_text_with_the_same_figures() {
         .map(|s| states["total"][s].as_u64().unwrap())
         .sum();
     assert_eq!(loaded, summed, "the same applicants in both reports");
+
+    // The sample file's rejected records, without what identifies the person (its invalid date
+    // of birth is withheld from the message).
+    let (status, csv, err) = dit(
+        &data,
+        &[
+            "report",
+            "exceptions",
+            "--from",
+            "2026-11-21",
+            "--to",
+            "2026-11-21",
+            "--csv",
+        ],
+    );
+    assert_eq!(status, 0, "{err}");
+    assert!(csv.starts_with(
+        "local_office,message,placement_id,vpd,dpn,position_number,source_file,record_number\n"
+    ));
+    assert!(
+        csv.contains("Invalid date (withheld) for DATE_OF_BIRTH"),
+        "{csv}"
+    );
+    assert!(!csv.contains("1994-02-30"), "{csv}");
 }
 
 #[test]

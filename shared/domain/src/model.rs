@@ -355,6 +355,8 @@ pub enum RejectedLookup<'a> {
     Gmc(&'a str),
     /// Every rejected application that resolved to this trust.
     Trust(&'a str),
+    /// Every rejected application of the files of this business date (the exception report).
+    FiledOn(NaiveDate),
 }
 
 /// A TIS file number received (2.3): what the daily sequence check reads. TIS numbers its files

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::envelope::FileName;
 use super::lifecycle::ApplicantState;
-use super::model::Applicant;
+use super::model::{Applicant, RejectedApplication};
 
 /// The Code of Practice minimum: twelve weeks.
 pub const TWELVE_WEEKS: i64 = 84;
@@ -354,6 +354,133 @@ fn write_csv(rows: Vec<Vec<String>>) -> String {
     String::from_utf8(bytes).unwrap_or_default()
 }
 
+/// One rejected application in the exception report: where it came from and where it pointed,
+/// never the person (no names, no GMC number).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExceptionRecord {
+    pub placement_id: String,
+    pub vpd: Option<String>,
+    pub dpn: String,
+    pub position_number: String,
+    pub source_file: String,
+    pub record_number: u64,
+}
+
+/// The rejected applications of one local office that got one message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExceptionGroup {
+    pub local_office: String,
+    pub message: String,
+    pub count: u64,
+    pub records: Vec<ExceptionRecord>,
+}
+
+/// The exception report of section 12: rejected applications of files dated `from`..=`to`, by
+/// local office and message (a record with two messages is under each).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExceptionReport {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub groups: Vec<ExceptionGroup>,
+}
+
+/// The exception report over `rejected` (any superset of those of files dated in the range).
+pub fn exception_report(
+    from: NaiveDate,
+    to: NaiveDate,
+    rejected: &[RejectedApplication],
+    local_office: Option<&str>,
+) -> ExceptionReport {
+    let mut groups: BTreeMap<(String, String), Vec<ExceptionRecord>> = BTreeMap::new();
+    for record in rejected.iter().filter(|r| {
+        (from..=to).contains(&r.business_date) && local_office.is_none_or(|lo| r.local_office == lo)
+    }) {
+        for message in &record.messages {
+            groups
+                .entry((record.local_office.clone(), without_values(&message.text)))
+                .or_default()
+                .push(ExceptionRecord {
+                    placement_id: record.placement_id.clone(),
+                    vpd: record.vpd.clone(),
+                    dpn: record.dpn.clone(),
+                    position_number: record.position_number.clone(),
+                    source_file: record.source_file.clone(),
+                    record_number: record.record_number,
+                });
+        }
+    }
+    ExceptionReport {
+        from,
+        to,
+        groups: groups
+            .into_iter()
+            .map(|((local_office, message), mut records)| {
+                records.sort_by(|a, b| {
+                    (&a.source_file, a.record_number).cmp(&(&b.source_file, b.record_number))
+                });
+                records.dedup();
+                ExceptionGroup {
+                    local_office,
+                    message,
+                    count: records.len() as u64,
+                    records,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// What a person sent is withheld from a message's text (an invalid date of birth or GMC number
+/// is personal data), so records with the same fault are one group: `Invalid date 1994-02-30 for
+/// DATE_OF_BIRTH` becomes `Invalid date (withheld) for DATE_OF_BIRTH`.
+fn without_values(text: &str) -> String {
+    const WITHHELD: &str = "(withheld)";
+    for (before, after) in [
+        ("Invalid date ", " for "),
+        ("Invalid value ", " for "),
+        ("The value ", " will be ignored"),
+    ] {
+        if let Some(start) = text.find(before).map(|i| i + before.len()) {
+            if let Some(length) = text[start..].find(after) {
+                return format!("{}{WITHHELD}{}", &text[..start], &text[start + length..]);
+            }
+        }
+    }
+    text.to_string()
+}
+
+/// The columns of the exception report's CSV, one line per record and message.
+pub const EXCEPTION_COLUMNS: [&str; 8] = [
+    "local_office",
+    "message",
+    "placement_id",
+    "vpd",
+    "dpn",
+    "position_number",
+    "source_file",
+    "record_number",
+];
+
+/// The exception report as CSV: no names, no GMC numbers, every text cell formula-safe.
+pub fn exception_csv(report: &ExceptionReport) -> String {
+    let mut rows = vec![EXCEPTION_COLUMNS.iter().map(|c| c.to_string()).collect()];
+    for group in &report.groups {
+        for record in &group.records {
+            rows.push(vec![
+                csv_text(&group.local_office),
+                csv_text(&group.message),
+                csv_text(&record.placement_id),
+                csv_text(record.vpd.as_deref().unwrap_or_default()),
+                csv_text(&record.dpn),
+                csv_text(&record.position_number),
+                csv_text(&record.source_file),
+                record.record_number.to_string(),
+            ]);
+        }
+    }
+    write_csv(rows)
+}
+
 /// A CSV cell a spreadsheet program will not evaluate: text beginning with `=`, `+`, `-`, `@`, a
 /// tab or a carriage return gets a leading apostrophe (section 4). Numbers are written as they are.
 pub fn csv_text(text: &str) -> String {
@@ -528,6 +655,70 @@ mod tests {
             "local_office,vpd,loaded,offered,accepted,hired,withdrawn,rejected\n\
              KSS,504,1,0,0,0,0,0\n\
              Total,,1,0,0,0,0,0\n"
+        );
+    }
+
+    #[test]
+    fn exceptions_group_by_local_office_and_message_with_no_names() {
+        use crate::messages::Message;
+        let rejected = |placement: &str, day: u32, messages: Vec<Message>| RejectedApplication {
+            placement_id: placement.into(),
+            gmc_number: Some("7000009".into()),
+            last_name: "Lindqvist".into(),
+            first_name: "Erik".into(),
+            position_id: "101".into(),
+            position_number: "=101".into(),
+            dpn: "KSS/RJZ01/030/STR/101".into(),
+            vpd: Some("504".into()),
+            local_office: "KSS".into(),
+            source_file: format!("DE_KSS_APP_202611{day:02}_00000042.DAT"),
+            source_sha256: "s".into(),
+            business_date: NaiveDate::from_ymd_opt(2026, 11, day).unwrap(),
+            record_number: 1,
+            line: 2,
+            messages,
+            projected_hire_date: None,
+        };
+        let missing = Message::mandatory_missing("LAST_NAME");
+        let records = vec![
+            rejected("1", 20, vec![missing.clone()]),
+            rejected(
+                "2",
+                21,
+                vec![missing.clone(), Message::mandatory_missing("DPN")],
+            ),
+            rejected("3", 22, vec![missing.clone()]),
+        ];
+        let report = exception_report(d("2026-11-20"), d("2026-11-21"), &records, Some("KSS"));
+        let counts: Vec<(&str, u64)> = report
+            .groups
+            .iter()
+            .map(|g| (g.message.as_str(), g.count))
+            .collect();
+        assert_eq!(counts.len(), 2);
+        assert_eq!(counts.iter().map(|c| c.1).sum::<u64>(), 3);
+        assert!(counts.contains(&(missing.text.as_str(), 2)));
+        let withheld = exception_report(
+            d("2026-11-20"),
+            d("2026-11-20"),
+            &[rejected(
+                "4",
+                20,
+                vec![Message::invalid_date("1994-02-30", "DATE_OF_BIRTH")],
+            )],
+            None,
+        );
+        assert_eq!(
+            withheld.groups[0].message,
+            "Invalid date (withheld) for DATE_OF_BIRTH. Application rejected."
+        );
+        let csv = exception_csv(&report);
+        assert!(!csv.contains("Lindqvist") && !csv.contains("Erik") && !csv.contains("7000009"));
+        assert!(csv.contains(",'=101,"), "{csv}");
+        assert!(
+            exception_report(d("2026-11-20"), d("2026-11-21"), &records, Some("LDN"))
+                .groups
+                .is_empty()
         );
     }
 

@@ -168,6 +168,11 @@ pub(super) fn trust_rejected_pk(vpd: &str) -> String {
     format!("TRUST#{vpd}#REJECTED")
 }
 
+/// The rejected records of the files of one business date in GSI3 (the exception report).
+pub(super) fn rejected_filed_pk(date: chrono::NaiveDate) -> String {
+    format!("REJECTED_FILED#{date}")
+}
+
 /// The rejected records of one GMC number in GSI2 (apart from the applicants' `GMC#`).
 pub(super) fn rejected_gmc_pk(gmc: &str) -> String {
     format!("REJECTED_GMC#{gmc}")

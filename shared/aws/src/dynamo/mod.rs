@@ -16,6 +16,7 @@
 //! | SEQ counter     | `COUNTER#sequence#<name>`     | `COUNTER`   |                                        |                                 |
 //! | reservation     | `RESERVATION#<counter PK>#<holder>` | `RESERVATION` |                                  |                                 |
 //! | rejected record | `REJECTED#<placement_id>`     | `<date>#<file>#<record>` | `TRUST#<vpd>#REJECTED` / the SK | `REJECTED_GMC#<gmc>` / the SK |
+//! |                 |                               |             | GSI3: `REJECTED_FILED#<date>` / the SK (the exception report) | |
 //! | alert sent      | `ALERT#<notification key>`    | `ALERT`     |                                        |                                 |
 //!
 //! Error messages and logs carry ids and counts only: never names, GMC/NI numbers or dates of

@@ -1,11 +1,11 @@
 //! Rejected applications (2.5): one item per rejected APP record, under its placement, found
-//! by trust through GSI1 and by GMC number through GSI2 (partitions of their own, so the
-//! applicant lookups on those indexes never meet them).
+//! by trust through GSI1, by GMC number through GSI2 and by their file's business date through
+//! GSI3 (partitions of their own, so the applicant lookups on those indexes never meet them).
 
 use super::codec::{decode, encode, expires_at};
 use super::keys::{
-    key, rejected_gmc_pk, rejected_pk, s, trust_rejected_pk, with_keys, GSI1, GSI1PK, GSI1SK, GSI2,
-    GSI2PK, GSI2SK, PK,
+    key, rejected_filed_pk, rejected_gmc_pk, rejected_pk, s, trust_rejected_pk, with_keys, GSI1,
+    GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, PK,
 };
 use dit_core::ports::StoreError;
 use dit_domain::model::{RejectedApplication, RejectedLookup};
@@ -37,8 +37,13 @@ fn rejected_item(rejected: &RejectedApplication) -> Result<Item, StoreError> {
     }
     if let Some(gmc) = rejected.gmc_number.as_deref().filter(|g| !g.is_empty()) {
         item.insert(GSI2PK.to_string(), s(rejected_gmc_pk(gmc)));
-        item.insert(GSI2SK.to_string(), s(sort_key));
+        item.insert(GSI2SK.to_string(), s(sort_key.clone()));
     }
+    item.insert(
+        GSI3PK.to_string(),
+        s(rejected_filed_pk(rejected.business_date)),
+    );
+    item.insert(GSI3SK.to_string(), s(sort_key));
     Ok(item)
 }
 
@@ -73,6 +78,7 @@ impl DynamoStore {
             RejectedLookup::Trust(vpd) if !vpd.is_empty() => {
                 (Some(GSI1), GSI1PK, trust_rejected_pk(vpd))
             }
+            RejectedLookup::FiledOn(date) => (Some(GSI3), GSI3PK, rejected_filed_pk(date)),
             _ => return Ok(Vec::new()),
         };
         let items = self.query_partition(index, pk_name, partition).await?;

@@ -1,6 +1,7 @@
 //! The reports of section 12 over the store: the applicants with hire dates in the range, read
 //! through the hire-date index (one read per day, or one per trust when the report is for one
-//! trust; never the whole table), counted by `dit_domain::reports`.
+//! trust), and the rejected applications of files dated in the range through the business-date
+//! index (one read per day); never the whole table. Counted by `dit_domain::reports`.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +10,10 @@ use chrono::{Days, NaiveDate};
 use crate::ports::StoreError;
 use crate::service::context::Context;
 use dit_domain::model::{Applicant, RejectedLookup};
-use dit_domain::reports::{notice_report, state_report, NoticeReport, ReportFilter, StateReport};
+use dit_domain::reports::{
+    exception_report, notice_report, state_report, ExceptionReport, NoticeReport, ReportFilter,
+    StateReport,
+};
 
 /// The longest range a report reads (a little over a year of hire dates).
 pub const MAX_REPORT_DAYS: u64 = 400;
@@ -27,6 +31,16 @@ pub enum ReportError {
     Store(#[from] StoreError),
 }
 
+fn check_range(from: NaiveDate, to: NaiveDate) -> Result<(), ReportError> {
+    if from > to {
+        return Err(ReportError::EmptyRange { from, to });
+    }
+    if (to - from).num_days() > MAX_REPORT_DAYS as i64 {
+        return Err(ReportError::TooLong { from, to });
+    }
+    Ok(())
+}
+
 /// The applicants with hire dates `from`..=`to` (of one trust when the filter names one).
 async fn applicants_between(
     ctx: &Context<'_>,
@@ -34,12 +48,7 @@ async fn applicants_between(
     to: NaiveDate,
     filter: &ReportFilter,
 ) -> Result<Vec<Applicant>, ReportError> {
-    if from > to {
-        return Err(ReportError::EmptyRange { from, to });
-    }
-    if (to - from).num_days() > MAX_REPORT_DAYS as i64 {
-        return Err(ReportError::TooLong { from, to });
-    }
+    check_range(from, to)?;
     if let Some(vpd) = &filter.vpd {
         return Ok(ctx
             .store
@@ -105,4 +114,29 @@ pub async fn states(
         }
     }
     Ok(state_report(from, to, &applicants, &rejected, filter))
+}
+
+/// The exception report: the rejected applications of files dated `from`..=`to` (one read per
+/// day, through the business-date index), by local office and message.
+///
+/// # Errors
+/// [`ReportError`] for a range that is empty or too long, or when the store fails.
+pub async fn exceptions(
+    ctx: &Context<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+    local_office: Option<&str>,
+) -> Result<ExceptionReport, ReportError> {
+    check_range(from, to)?;
+    let mut rejected = Vec::new();
+    let mut day = from;
+    while day <= to {
+        rejected.extend(
+            ctx.store
+                .rejected_applications(RejectedLookup::FiledOn(day))
+                .await?,
+        );
+        day = day + Days::new(1);
+    }
+    Ok(exception_report(from, to, &rejected, local_office))
 }

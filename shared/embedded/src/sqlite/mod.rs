@@ -544,10 +544,15 @@ impl StateStore for SqliteStore {
         &self,
         lookup: RejectedLookup<'_>,
     ) -> Result<Vec<RejectedApplication>, StoreError> {
+        let filed_on;
         let (column, value) = match lookup {
             RejectedLookup::Placement(id) => ("placement_id", id),
             RejectedLookup::Gmc(gmc) => ("gmc", gmc),
             RejectedLookup::Trust(vpd) => ("vpd", vpd),
+            RejectedLookup::FiledOn(date) => {
+                filed_on = date.to_string();
+                ("business_date", filed_on.as_str())
+            }
         };
         if value.is_empty() {
             return Ok(Vec::new());

@@ -50,4 +50,5 @@ CREATE TABLE IF NOT EXISTS rejected_applications (
 CREATE INDEX IF NOT EXISTS rejected_by_placement ON rejected_applications(placement_id);
 CREATE INDEX IF NOT EXISTS rejected_by_gmc ON rejected_applications(gmc);
 CREATE INDEX IF NOT EXISTS rejected_by_trust ON rejected_applications(vpd, business_date);
+CREATE INDEX IF NOT EXISTS rejected_by_date ON rejected_applications(business_date);
 ";
