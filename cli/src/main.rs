@@ -2,6 +2,7 @@
 //! functions, with folders for buckets and an embedded SQLite database for state.
 
 mod action;
+mod arguments;
 mod bench;
 mod exit;
 mod export;
@@ -31,6 +32,7 @@ use clap::{Parser, Subcommand};
 use dit_domain::boundary::{FileOrigin, Principal};
 use dit_domain::mail::FromAddress;
 
+use arguments::parse_date;
 use exit::{EXIT_FAILED, EXIT_USAGE};
 use local::DataDir;
 
@@ -199,11 +201,6 @@ fn parse_trust(text: &str) -> Result<String, String> {
         Principal::Trust(vpd) => Ok(vpd),
         _ => Err("the worklist is a trust's: --as trust:<VPD>".to_string()),
     }
-}
-
-pub(crate) fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("{text:?} is not a date in YYYY-MM-DD form"))
 }
 
 fn main() -> ExitCode {

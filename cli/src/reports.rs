@@ -9,9 +9,9 @@ use dit_domain::reports::{
     ReportFilter, StateCounts, StateReport, STATE_COLUMNS, TOTAL_LABEL,
 };
 
+use crate::arguments::parse_date;
 use crate::exit::EXIT_FAILED;
 use crate::local::Local;
-use crate::parse_date;
 
 #[derive(Debug, Subcommand)]
 pub enum Report {
