@@ -86,8 +86,11 @@ impl DataDir {
     })?;
         let organisations = Organisations::from_toml(&text, &config_path.display().to_string())
             .map_err(|e| (EXIT_USAGE, e.to_string()))?;
-        let store = SqliteStore::open(&data_dir.join("state.db"))
+        let mut store = SqliteStore::open(&data_dir.join("state.db"))
             .map_err(|e| (EXIT_FAILED, e.to_string()))?;
+        if let Some(today) = today_from_env()? {
+            store = store.with_today(today);
+        }
         Ok(Local {
             dir: data_dir.to_path_buf(),
             store,
@@ -96,5 +99,26 @@ impl DataDir {
             settings: self.settings.clone(),
             mailer: EmlMailer::new(data_dir, self.mail_from.clone()),
         })
+    }
+}
+
+/// The environment variable that sets the day retention is judged on (7.1: what is past its time
+/// is neither shown nor acted on), so an archived data directory can be replayed as it was.
+pub const TODAY_VARIABLE: &str = "DIT_TODAY";
+
+/// `DIT_TODAY` as a date, if set (refused unless `YYYY-MM-DD`).
+fn today_from_env() -> Result<Option<chrono::NaiveDate>, (u8, String)> {
+    match std::env::var(TODAY_VARIABLE) {
+        Ok(text) if !text.trim().is_empty() => {
+            chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| {
+                    (
+                        EXIT_USAGE,
+                        format!("{TODAY_VARIABLE} must be a date YYYY-MM-DD, not {text:?}"),
+                    )
+                })
+        }
+        _ => Ok(None),
     }
 }

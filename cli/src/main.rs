@@ -41,7 +41,7 @@ use local::DataDir;
     name = "dit",
     version,
     about = "Run the Doctors in Training interface locally: TIS and trust files in, applicants, APC files and trust notifications out",
-    after_help = "Data directory layout:\n  DIR/organisations.toml   trusts on the interface\n  DIR/state.db             applicants, positions, history (SQLite)\n  DIR/inbound/             copies of the files taken in (kept for replay)\n  DIR/outbound/tis/<LO>/   files for TIS (APC, DCC)\n  DIR/outbound/trusts/<VPD>/  notifications, reports and message answers for each trust\n  DIR/outbound/operator/   per-file processing reports, messages with no applicant\n  DIR/outbound/mail/<VPD>/ e-mail alerts (.eml) for trusts with alert_emails\n  DIR/quarantine/          refused files and <file>.reason.json"
+    after_help = "Data directory layout:\n  DIR/organisations.toml   trusts on the interface\n  DIR/state.db             applicants, positions, history (SQLite)\n  DIR/inbound/             copies of the files taken in (kept for replay)\n  DIR/outbound/tis/<LO>/   files for TIS (APC, DCC)\n  DIR/outbound/trusts/<VPD>/  notifications, reports and message answers for each trust\n  DIR/outbound/operator/   per-file processing reports, messages with no applicant\n  DIR/outbound/mail/<VPD>/ e-mail alerts (.eml) for trusts with alert_emails\n  DIR/quarantine/          refused files and <file>.reason.json\n\nEnvironment:\n  DIT_TODAY=YYYY-MM-DD     the day retention is judged on (default: today, UTC): records past\n                           their retention are not shown or acted on, even before `dit purge`"
 )]
 struct Cli {
     /// Folder holding organisations.toml, state.db and the inbound/outbound/quarantine folders.

@@ -14,15 +14,17 @@ use dit_core::ports::{
 use dit_domain::lifecycle::ApplicantState;
 use dit_domain::model::{Cause, HistoryEntry, HistoryOutcome};
 use dit_domain::pos::PositionStatus;
-use dit_test_support::fixtures::{at, batch, link_of, new_applicant, position};
+use dit_test_support::fixtures::{at, batch, link_of, new_applicant, position, FIXTURES_TODAY};
 use dit_test_support::{Moto, RequestCounter};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
 const TABLE: &str = "dit-state";
 
+/// A store on a new table, judging retention on the fixtures' day (their files of 2025-03-01 and
+/// applicants of 2025 are past their retention on today's date; every store here is pinned).
 async fn store(moto: &Moto) -> DynamoStore {
-    DynamoStore::new(moto.create_table(TABLE).await, TABLE)
+    DynamoStore::new(moto.create_table(TABLE).await, TABLE).with_today(FIXTURES_TODAY)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -34,7 +36,8 @@ async fn positions_save_read_by_trust_and_by_dpn() {
     let moto = Moto::start();
     moto.create_table(TABLE).await;
     let counter = RequestCounter::new();
-    let store = DynamoStore::new(moto.counting_dynamo_client(counter.clone()).await, TABLE);
+    let store = DynamoStore::new(moto.counting_dynamo_client(counter.clone()).await, TABLE)
+        .with_today(FIXTURES_TODAY);
 
     // 110 positions in RJ1, 30 in RJ7 (140: six BatchWriteItem chunks); every 7th has no DPN.
     let mut positions = Vec::new();
@@ -169,7 +172,8 @@ async fn create_applicants_batched_idempotent_and_mixed() {
     let moto = Moto::start();
     moto.create_table(TABLE).await;
     let counter = RequestCounter::new();
-    let store = DynamoStore::new(moto.counting_dynamo_client(counter.clone()).await, TABLE);
+    let store = DynamoStore::new(moto.counting_dynamo_client(counter.clone()).await, TABLE)
+        .with_today(FIXTURES_TODAY);
 
     let first = store.allocate_numbers(200).await.unwrap();
     let input = batch(first, 0..200);
@@ -399,8 +403,8 @@ async fn an_interrupted_creation_is_completed_by_its_file_and_taken_for_any_othe
 async fn racing_creations_of_one_file_create_each_applicant_once() {
     let moto = Moto::start();
     moto.create_table(TABLE).await;
-    let left = DynamoStore::new(moto.dynamo_client().await, TABLE);
-    let right = DynamoStore::new(moto.dynamo_client().await, TABLE);
+    let left = DynamoStore::new(moto.dynamo_client().await, TABLE).with_today(FIXTURES_TODAY);
+    let right = DynamoStore::new(moto.dynamo_client().await, TABLE).with_today(FIXTURES_TODAY);
     let ours = batch(1_000, 0..60);
     let theirs = batch(2_000, 0..60);
     let (a, b) = tokio::join!(

@@ -127,3 +127,52 @@ fn the_next_days_samples_load_a_corrected_placement_an_employee_and_a_dnf_snapsh
         "{record_4}"
     );
 }
+
+/// `dit show` with `DIT_TODAY`: the same applicant.
+fn show_on(data: &std::path::Path, today: &str, key: &str) -> (i32, String) {
+    let output = crate::common::command(data)
+        .env("DIT_TODAY", today)
+        .args(["show", key])
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn an_applicant_past_its_retention_is_not_shown_though_state_db_still_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let (status, _, _) = dit(&data, &["process", "events/files/"]);
+    assert_eq!(status, 3, "the samples include quarantined files");
+
+    // Applicant 5000001 (placement 7000001) ends on 2027-08-03: kept a year after, to 2028-08-02.
+    let (status, out) = show_on(&data, "2028-08-02", "5000001");
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("Applicant 5000001  (loaded)"), "{out}");
+    for key in ["5000001", "7000001", "7544158"] {
+        let (status, out) = show_on(&data, "2028-08-03", key);
+        assert_eq!(status, 4, "{key} is past its retention: {out}");
+        assert!(!out.contains("Applicant 5000001"), "{key}: {out}");
+    }
+
+    // Still in state.db until purged: an earlier day shows it again; purge on that day removes it.
+    let (status, out) = show_on(&data, "2026-11-21", "5000001");
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("Applicant 5000001  (loaded)"), "{out}");
+    let (status, out, err) = dit(&data, &["purge", "--date", "2028-08-03"]);
+    assert_eq!(status, 0, "{out}{err}");
+    let (status, out) = show_on(&data, "2026-11-21", "5000001");
+    assert_eq!(status, 4, "purged: {out}");
+
+    // A day that is not a date is refused, naming the variable.
+    let output = crate::common::command(&data)
+        .env("DIT_TODAY", "tomorrow")
+        .args(["show", "5000001"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("DIT_TODAY"));
+}

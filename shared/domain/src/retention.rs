@@ -95,13 +95,27 @@ fn plus(date: NaiveDate, days: u64) -> NaiveDate {
 /// year after its withdrawal when withdrawn, else a year after its projected end date (its
 /// projected hire date when TIS sent no end date).
 pub fn applicant_kept_until(applicant: &Applicant) -> NaiveDate {
-    if applicant.state == ApplicantState::Withdrawn {
-        plus(applicant.updated_at.date_naive(), WITHDRAWN_DAYS)
+    kept_until_of_applicant(
+        applicant.state,
+        applicant.updated_at.date_naive(),
+        applicant.projected_end_date,
+        applicant.projected_hire_date,
+    )
+}
+
+/// [`applicant_kept_until`] from the four fields it depends on, for a store that reads only those
+/// (a trust's list of summaries is not decoded whole).
+pub fn kept_until_of_applicant(
+    state: ApplicantState,
+    updated_on: NaiveDate,
+    projected_end_date: Option<NaiveDate>,
+    projected_hire_date: NaiveDate,
+) -> NaiveDate {
+    if state == ApplicantState::Withdrawn {
+        plus(updated_on, WITHDRAWN_DAYS)
     } else {
         plus(
-            applicant
-                .projected_end_date
-                .unwrap_or(applicant.projected_hire_date),
+            projected_end_date.unwrap_or(projected_hire_date),
             AFTER_END_DAYS,
         )
     }
@@ -154,6 +168,27 @@ pub fn expired(kept_until: NaiveDate, date: NaiveDate) -> bool {
     kept_until < date
 }
 
+/// Whether something kept until `kept_until` may still be shown or acted on `today` (7.1): every
+/// read of both stores asks this, so nothing past its retention is seen while it waits for
+/// `dit purge` or DynamoDB's TTL (which deletes up to days late).
+pub fn live_on(kept_until: NaiveDate, today: NaiveDate) -> bool {
+    !expired(kept_until, today)
+}
+
+/// The TTL value (seconds, [`ttl_seconds`]) at or below which an item is expired on `today`: the
+/// first second of `today`, UTC. `ttl_seconds(k) <= expired_at_or_before(d)` exactly when
+/// `expired(k, d)`.
+pub fn expired_at_or_before(today: NaiveDate) -> i64 {
+    today
+        .and_hms_opt(0, 0, 0)
+        .map_or(i64::MIN, |t| t.and_utc().timestamp())
+}
+
+/// [`live_on`] for a stored TTL value: an item whose `expires_at` is `ttl` is live on `today`.
+pub fn ttl_live_on(ttl: i64, today: NaiveDate) -> bool {
+    ttl > expired_at_or_before(today)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +223,25 @@ mod tests {
         assert_eq!(ttl_seconds(d("1970-01-01")), 86_400);
         assert!(expired(d("2026-01-01"), d("2026-01-02")));
         assert!(!expired(d("2026-01-01"), d("2026-01-01")));
+    }
+
+    #[test]
+    fn a_ttl_is_live_exactly_when_its_day_is() {
+        for (kept, today) in [
+            ("2026-01-01", "2026-01-01"),
+            ("2026-01-01", "2026-01-02"),
+            ("2026-01-02", "2026-01-01"),
+            ("2025-12-31", "2026-12-31"),
+        ] {
+            let (kept, today) = (d(kept), d(today));
+            assert_eq!(
+                ttl_live_on(ttl_seconds(kept), today),
+                live_on(kept, today),
+                "{kept} on {today}"
+            );
+        }
+        assert!(live_on(d("2026-01-01"), d("2026-01-01")));
+        assert!(!live_on(d("2026-01-01"), d("2026-01-02")));
     }
 
     #[test]

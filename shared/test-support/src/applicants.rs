@@ -1,6 +1,7 @@
 //! Applicants to act on: small POS and APP files processed through the inbound service, on any
 //! store and blob store, and a helper that sends trust/Trac messages to the messages service.
 
+use crate::fixtures::SAMPLES_TODAY;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -141,7 +142,8 @@ impl Env {
         Env::new(
             Arc::new(
                 dit_embedded::sqlite::SqliteStore::open(&dir.join("state.db"))
-                    .expect("open the SQLite store"),
+                    .expect("open the SQLite store")
+                    .with_today(SAMPLES_TODAY),
             ),
             Arc::new(dit_embedded::folders::FolderBlobs::new(dir)),
         )
@@ -164,7 +166,7 @@ impl Env {
         let dynamo = moto.create_table(TABLE).await;
         let s3 = moto.create_buckets("dit-inbound", "dit-outbound").await;
         Env::new(
-            Arc::new(dit_aws::dynamo::DynamoStore::new(dynamo, TABLE)),
+            Arc::new(dit_aws::dynamo::DynamoStore::new(dynamo, TABLE).with_today(SAMPLES_TODAY)),
             Arc::new(dit_aws::s3::S3Blobs::new(
                 s3,
                 dit_aws::s3::S3Layout {
@@ -341,7 +343,11 @@ where
 {
     let dir = tempfile::tempdir().unwrap();
     let env = Env::new(
-        Arc::new(dit_embedded::sqlite::SqliteStore::in_memory().unwrap()),
+        Arc::new(
+            dit_embedded::sqlite::SqliteStore::in_memory()
+                .unwrap()
+                .with_today(SAMPLES_TODAY),
+        ),
         Arc::new(dit_embedded::folders::FolderBlobs::new(dir.path())),
     );
     env.load().await;
@@ -362,10 +368,10 @@ where
     moto.create_table(TABLE).await;
     moto.create_buckets(INBOUND, OUTBOUND).await;
     let env = Env::new(
-        Arc::new(dit_aws::dynamo::DynamoStore::new(
-            moto.dynamo_client().await,
-            TABLE,
-        )),
+        Arc::new(
+            dit_aws::dynamo::DynamoStore::new(moto.dynamo_client().await, TABLE)
+                .with_today(SAMPLES_TODAY),
+        ),
         Arc::new(dit_aws::s3::S3Blobs::new(
             moto.s3_client().await,
             dit_aws::s3::S3Layout {

@@ -12,6 +12,24 @@ use dit_domain::model::{
 };
 use dit_domain::pos::{HostLead, Position, PositionStatus};
 
+/// The day the stores of the tests judge retention on (7.1: what is past it is not read): the
+/// fixtures' first business date, 2025-03-01, so nothing they write is past its retention however
+/// late the suite runs (on the system's date, files of 2025-03-01 expired in March 2026, and
+/// applicants and rejections of 2026 will in their turn). Tests of expiry pin a day of their own.
+pub const FIXTURES_TODAY: NaiveDate = match NaiveDate::from_ymd_opt(2025, 3, 1) {
+    Some(day) => day,
+    None => panic!("2025-03-01 is a date"),
+};
+
+/// The day the stores over the sample files, the fixture applicants of [`crate::applicants`] and
+/// [`crate::one_trust`] judge retention on: the date of those files, 2026-11-21, when they arrive
+/// (as a deployed store would judge on the day it takes them in), whatever the calendar says when
+/// the suite runs.
+pub const SAMPLES_TODAY: NaiveDate = match NaiveDate::from_ymd_opt(2026, 11, 21) {
+    Some(day) => day,
+    None => panic!("2026-11-21 is a date"),
+};
+
 /// 2025-03-`day` at `hour`:00 UTC.
 pub fn at(day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 3, day, hour, 0, 0).unwrap()

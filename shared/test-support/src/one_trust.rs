@@ -39,7 +39,9 @@ impl OneTrust {
         OneTrust {
             blobs: FolderBlobs::new(dir.path()),
             dir,
-            store: SqliteStore::in_memory().expect("SQLite in memory"),
+            store: SqliteStore::in_memory()
+                .expect("SQLite in memory")
+                .with_today(crate::fixtures::SAMPLES_TODAY),
             organisations: Organisations::from_toml(ORGANISATIONS, "test")
                 .expect("the organisations"),
             settings: Settings::default(),

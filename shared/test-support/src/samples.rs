@@ -82,7 +82,14 @@ pub fn ports_with(store: Box<dyn StateStore>, dir: &Path) -> Ports {
 
 /// The sample organisations over an in-memory SQLite store and folders under `dir`.
 pub fn embedded_ports(dir: &Path) -> Ports {
-    ports_with(Box::new(SqliteStore::in_memory().unwrap()), dir)
+    ports_with(
+        Box::new(
+            SqliteStore::in_memory()
+                .unwrap()
+                .with_today(crate::fixtures::SAMPLES_TODAY),
+        ),
+        dir,
+    )
 }
 
 /// Puts the named sample files into the inbound area and processes them in the order given

@@ -18,7 +18,9 @@ use dit_domain::model::{
 };
 use dit_domain::pos::{Position, PositionStatus};
 use dit_embedded::sqlite::SqliteStore;
-use dit_test_support::fixtures::{at, batch, date, file, link_of, position, SOURCE_SHA};
+use dit_test_support::fixtures::{
+    at, batch, date, file, link_of, position, FIXTURES_TODAY, SOURCE_SHA,
+};
 use dit_test_support::Moto;
 use serde_json::json;
 use tokio::sync::Barrier;
@@ -37,15 +39,17 @@ impl SqliteFile {
         }
     }
 
-    /// A store on its own connection to the file.
+    /// A store on its own connection to the file, judging retention on the fixtures' day.
     fn open(&self) -> SqliteStore {
-        SqliteStore::open(&self.dir.path().join("state.db")).expect("open the SQLite store")
+        SqliteStore::open(&self.dir.path().join("state.db"))
+            .expect("open the SQLite store")
+            .with_today(FIXTURES_TODAY)
     }
 }
 
 /// The state table on this moto, and a store on it.
 async fn dynamo(moto: &Moto) -> DynamoStore {
-    DynamoStore::new(moto.create_table(TABLE).await, TABLE)
+    DynamoStore::new(moto.create_table(TABLE).await, TABLE).with_today(FIXTURES_TODAY)
 }
 
 /// One test per adapter for a contract taking `&dyn StateStore`.
@@ -79,7 +83,8 @@ macro_rules! racing_contract {
         async fn $dynamo() {
             let moto = Moto::start();
             let first = dynamo(&moto).await;
-            let second = DynamoStore::new(moto.dynamo_client().await, TABLE);
+            let second =
+                DynamoStore::new(moto.dynamo_client().await, TABLE).with_today(FIXTURES_TODAY);
             $contract(Arc::new(first), Arc::new(second)).await;
         }
     };
@@ -176,6 +181,7 @@ async fn assert_persons(
 }
 
 mod applicants;
+mod expiry;
 mod files;
 mod moves;
 mod portal;

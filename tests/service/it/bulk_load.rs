@@ -13,7 +13,7 @@ use dit_embedded::folders::FolderBlobs;
 use dit_embedded::sqlite::SqliteStore;
 use dit_test_support::applicants::{app, envelope, pos, Env};
 use dit_test_support::faults::{Fault, Faults, FaultyStore};
-use dit_test_support::fixtures::batch;
+use dit_test_support::fixtures::{batch, FIXTURES_TODAY};
 use dit_test_support::samples::files_under;
 
 /// Three chunks of the APP pipeline (500, 500, 200), one record in 50 rejected.
@@ -46,6 +46,8 @@ fn app_file() -> String {
 fn store(dir: &std::path::Path) -> SqliteStore {
     SqliteStore::open(&dir.join("state.db"))
         .expect("open the store")
+        // The fixtures' applicants of 2025 are past their retention on today's date.
+        .with_today(FIXTURES_TODAY)
         .with_bulk_commit_every(GROUP)
 }
 
@@ -217,6 +219,7 @@ async fn grouping_the_commits_changes_no_number_and_no_output_and_the_end_of_the
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("state.db"))
             .expect("open the store")
+            .with_today(FIXTURES_TODAY)
             .with_bulk_commit_every(group);
         let env = Env::new(Arc::new(store), Arc::new(FolderBlobs::new(dir.path())));
         load_positions(&env).await;
@@ -224,7 +227,9 @@ async fn grouping_the_commits_changes_no_number_and_no_output_and_the_end_of_the
         assert_eq!(report.loaded, 1_176, "group {group}");
         drop(env);
         // What a second process opening the database sees once the load has ended.
-        let reopened = SqliteStore::open(&dir.path().join("state.db")).expect("reopen");
+        let reopened = SqliteStore::open(&dir.path().join("state.db"))
+            .expect("reopen")
+            .with_today(FIXTURES_TODAY);
         runs.push((
             placements(&reopened).await,
             files_under(dir.path(), "outbound"),
@@ -267,6 +272,8 @@ async fn a_failed_write_fails_every_bulk_load_running_on_the_store_not_only_its_
     store.create_applicants(&b).await.expect("B again");
     store.end_bulk().await.expect("B's end");
     drop(store);
-    let reopened = SqliteStore::open(&dir.path().join("state.db")).unwrap();
+    let reopened = SqliteStore::open(&dir.path().join("state.db"))
+        .unwrap()
+        .with_today(FIXTURES_TODAY);
     assert_eq!(reopened.placements(&ids(&b)).await.unwrap().len(), 10);
 }

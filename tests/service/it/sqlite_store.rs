@@ -4,12 +4,14 @@
 
 use dit_core::ports::{CreateOutcome, StateStore};
 use dit_embedded::sqlite::SqliteStore;
-use dit_test_support::fixtures::{batch, link_of};
+use dit_test_support::fixtures::{batch, link_of, FIXTURES_TODAY};
 
 #[tokio::test]
 async fn a_chunk_of_applicants_keeps_input_order_with_taken_placements_among_them() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("state.db")).unwrap();
+    let store = SqliteStore::open(&dir.path().join("state.db"))
+        .unwrap()
+        .with_today(FIXTURES_TODAY);
 
     // Fixtures 40, 41 and 77 loaded earlier under other numbers (a small batch).
     let mut earlier = batch(9_001, 40..42);

@@ -151,7 +151,7 @@ enum Put {
 }
 
 impl DynamoStore {
-    /// Puts `item` only if no item has its key.
+    /// Puts `item` only if no live item has its key (one past its retention is replaced).
     fn put_if_absent(
         &self,
         item: Item,
@@ -161,8 +161,10 @@ impl DynamoStore {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#pk)")
+            .condition_expression(REPLACEABLE_IF_ABSENT)
             .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#expires", TTL_ATTRIBUTE)
+            .expression_attribute_values(":now", self.expired_at_or_before())
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         async move {
             match request.send().await {

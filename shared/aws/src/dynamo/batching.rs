@@ -5,6 +5,7 @@ use super::keys::s;
 use aws_sdk_dynamodb::types::DeleteRequest;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, PutRequest, WriteRequest};
 use dit_core::ports::StoreError;
+use dit_domain::retention::TTL_ATTRIBUTE;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -62,11 +63,12 @@ impl DynamoStore {
             .send()
             .await
             .map_err(|e| sdk_error("GetItem", &e))?;
-        Ok(out.item.filter(|item| !item.is_empty()))
+        Ok(out.item.filter(|item| !item.is_empty() && self.live(item)))
     }
 
     /// BatchGetItem in chunks of 100 (consistent reads), retrying unprocessed keys; `only` reads
-    /// just that attribute.
+    /// just that attribute. Like every read helper here, it leaves out items past their
+    /// retention ([`DynamoStore::live`]).
     pub(super) async fn batch_get(
         &self,
         keys: Vec<Item>,
@@ -81,9 +83,11 @@ impl DynamoStore {
                     .set_keys(Some(pending))
                     .consistent_read(true);
                 if let Some(attribute) = only {
+                    // The TTL too, so that an expired item is left out here as well.
                     request = request
-                        .projection_expression("#only")
-                        .expression_attribute_names("#only", attribute);
+                        .projection_expression("#only, #expires")
+                        .expression_attribute_names("#only", attribute)
+                        .expression_attribute_names("#expires", TTL_ATTRIBUTE);
                 }
                 let request = request.build().map_err(build_error)?;
                 let out = self
@@ -94,7 +98,7 @@ impl DynamoStore {
                     .await
                     .map_err(|e| sdk_error("BatchGetItem", &e))?;
                 if let Some(items) = out.responses.and_then(|mut r| r.remove(&self.table)) {
-                    found.extend(items);
+                    found.extend(items.into_iter().filter(|item| self.live(item)));
                 }
                 pending = out
                     .unprocessed_keys
@@ -193,7 +197,12 @@ impl DynamoStore {
                 request = request.expression_attribute_names(*name, *attribute);
             }
             let out = request.send().await.map_err(|e| sdk_error("Query", &e))?;
-            items.extend(out.items.unwrap_or_default());
+            items.extend(
+                out.items
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|item| self.live(item)),
+            );
             match out.last_evaluated_key {
                 Some(next) if !next.is_empty() => start = Some(next),
                 _ => break,

@@ -70,8 +70,11 @@ impl StateStore for DynamoStore {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(file_item(file)?))
-            .condition_expression("attribute_not_exists(#pk)")
+            // A record past its retention is no duplicate: the file is judged afresh.
+            .condition_expression(REPLACEABLE_IF_ABSENT)
             .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#expires", TTL_ATTRIBUTE)
+            .expression_attribute_values(":now", self.expired_at_or_before())
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
@@ -350,7 +353,7 @@ impl StateStore for DynamoStore {
             .expression_attribute_names("#expires", TTL_ATTRIBUTE)
             .expression_attribute_values(
                 ":expires",
-                expires_at(retention::person_only_kept_until(Utc::now().date_naive())).1,
+                expires_at(retention::person_only_kept_until(self.today())).1,
             )
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .expression_attribute_values(":vpd", s(vpd))

@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use dit_core::ports::StoreError;
 use dit_domain::model::ApplicantSummary;
+use dit_domain::retention::TTL_ATTRIBUTE;
 use std::collections::{HashMap, HashSet};
 
 impl DynamoStore {
@@ -31,8 +32,10 @@ impl DynamoStore {
                 .key_condition_expression("#pk = :pk")
                 .projection_expression(
                     "applicant_number, vpd, #state, placement_id, position_number, dpn, \
-                     projected_hire_date, details.first_name, details.last_name, details.gmc_number",
+                     projected_hire_date, details.first_name, details.last_name, details.gmc_number, \
+                     #expires",
                 )
+                .expression_attribute_names("#expires", TTL_ATTRIBUTE)
                 .expression_attribute_names("#pk", GSI3PK)
                 .expression_attribute_names("#state", "state")
                 .expression_attribute_values(":pk", s(trust_applicants_pk(vpd)))
@@ -40,7 +43,13 @@ impl DynamoStore {
                 .send()
                 .await
                 .map_err(|e| sdk_error("Query", &e))?;
-            items.extend(out.items.unwrap_or_default());
+            // Applicants past their retention are not listed (7.1).
+            items.extend(
+                out.items
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|item| self.live(item)),
+            );
             match out.last_evaluated_key {
                 Some(next) if !next.is_empty() => start = Some(next),
                 _ => break,

@@ -6,6 +6,9 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{NaiveDate, Utc};
+use dit_domain::retention;
+use dit_domain::retention::TTL_ATTRIBUTE;
 
 use dit_core::ports::StoreError;
 
@@ -22,6 +25,9 @@ pub(super) const REFUSED_CODES: [&str; 2] = [
 pub struct DynamoStore {
     pub(super) client: aws_sdk_dynamodb::Client,
     pub(super) table: String,
+    /// The day reads judge retention on (7.1): the system's date (UTC) unless pinned by
+    /// [`DynamoStore::with_today`].
+    pub(super) today: Option<NaiveDate>,
 }
 
 impl DynamoStore {
@@ -29,9 +35,45 @@ impl DynamoStore {
         DynamoStore {
             client,
             table: table.into(),
+            today: None,
         }
     }
+
+    /// Judges retention on `date` instead of the system's date (tests whose fixtures are dated).
+    #[must_use]
+    pub fn with_today(mut self, date: NaiveDate) -> Self {
+        self.today = Some(date);
+        self
+    }
+
+    /// The day retention is judged on now.
+    pub fn today(&self) -> NaiveDate {
+        self.today.unwrap_or_else(|| Utc::now().date_naive())
+    }
+
+    /// Whether `item` is live today: TTL deletes up to days late, so an item whose `expires_at`
+    /// has passed is still returned by DynamoDB and must not be seen (7.1). Items without the
+    /// attribute (positions, counters, watermarks) never expire.
+    pub(super) fn live(&self, item: &Item) -> bool {
+        match item.get(TTL_ATTRIBUTE) {
+            Some(AttributeValue::N(ttl)) => ttl
+                .parse::<i64>()
+                .map_or(true, |ttl| retention::ttl_live_on(ttl, self.today())),
+            _ => true,
+        }
+    }
+
+    /// The condition value `:now` of a put that may replace an expired item
+    /// ([`REPLACEABLE_IF_ABSENT`]).
+    pub(super) fn expired_at_or_before(&self) -> AttributeValue {
+        AttributeValue::N(retention::expired_at_or_before(self.today()).to_string())
+    }
 }
+
+/// The condition of a put that must not overwrite a live item of its key but may replace one past
+/// its retention that TTL has not deleted yet (a file or placement sent again after expiry).
+/// Names `#pk` and `#expires`, value `:now`.
+pub(super) const REPLACEABLE_IF_ABSENT: &str = "attribute_not_exists(#pk) OR #expires <= :now";
 
 // ---------------------------------------------------------------------------------------------
 // Errors

@@ -2,9 +2,10 @@
 //! belongs to read, amended and written back.
 
 use super::bulk::{with_encoded, EncodedApplicant};
+use super::live::expired_applicants;
 use super::store::*;
 use dit_core::ports::{CreateOutcome, MoveOutcome, NewApplicant, StoreError};
-use dit_domain::model::{Applicant, HistoryEntry, Person};
+use dit_domain::model::{Applicant, HistoryEntry, Person, PlacementLink};
 use rusqlite::{params, Connection, TransactionBehavior};
 
 /// Reads a person (or a new one), lets `change` amend it, and writes it back, inside `tx`.
@@ -80,6 +81,7 @@ impl SqliteStore {
         &self,
         applicants: &[NewApplicant],
     ) -> Result<Vec<CreateOutcome>, StoreError> {
+        let today = self.today();
         self.write(applicants.len(), |tx| {
             let mut outcomes = Vec::with_capacity(applicants.len());
             let write = |new: &NewApplicant, encoded: EncodedApplicant| {
@@ -91,12 +93,17 @@ impl SqliteStore {
                     |row| row.get(0),
                 )?;
                 if let Some(body) = existing {
-                    outcomes.push(CreateOutcome::PlacementTaken(from_json(&body)?));
-                    return Ok(());
+                    let link: PlacementLink = from_json(&body)?;
+                    // The link of an applicant past its retention is as good as purged: the
+                    // placement becomes a new applicant, whose link replaces it below.
+                    if expired_applicants(tx, [link.applicant_number.clone()], today)?.is_empty() {
+                        outcomes.push(CreateOutcome::PlacementTaken(link));
+                        return Ok(());
+                    }
                 }
                 execute(
                     tx,
-                    "INSERT INTO placements (placement_id, applicant_number, body) VALUES (?1, ?2, ?3)",
+                    "INSERT OR REPLACE INTO placements (placement_id, applicant_number, body) VALUES (?1, ?2, ?3)",
                     params![a.placement_id, a.applicant_number, encoded.link],
                 )?;
                 insert_applicant(tx, a, &encoded.applicant)?;

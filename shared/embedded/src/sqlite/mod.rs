@@ -19,6 +19,7 @@ use dit_domain::pos::Position;
 
 mod applicants;
 mod bulk;
+mod live;
 mod portal;
 mod purge;
 mod rotation;
@@ -26,24 +27,40 @@ mod schema;
 mod store;
 
 use applicants::*;
+use live::*;
 pub use purge::Purged;
 pub use store::SqliteStore;
 use store::*;
 
+impl SqliteStore {
+    fn live_received(&self, found: Vec<ReceivedSequence>) -> Vec<ReceivedSequence> {
+        let today = self.today();
+        found
+            .into_iter()
+            .filter(|r| received_live(r, today))
+            .collect()
+    }
+}
+
 #[async_trait]
 impl StateStore for SqliteStore {
     async fn claim_file(&self, file: &ProcessedFile) -> Result<FileClaim, StoreError> {
+        let today = self.today();
         self.transaction(|tx| {
             let existing: Option<String> = query_one(tx, "SELECT body FROM files WHERE identity = ?1", [&file.identity], |row| row.get(0))?;
             if let Some(body) = existing {
                 let existing: ProcessedFile = from_json(&body)?;
-                return Ok(if existing.sha256 == file.sha256 {
-                    FileClaim::SameContent(existing)
-                } else {
-                    FileClaim::DifferentContent(existing)
-                });
+                // A record past its retention is no duplicate: the file is judged afresh, and its
+                // claim replaces the old row below.
+                if file_live(&existing, today) {
+                    return Ok(if existing.sha256 == file.sha256 {
+                        FileClaim::SameContent(existing)
+                    } else {
+                        FileClaim::DifferentContent(existing)
+                    });
+                }
             }
-            execute(tx, "INSERT INTO files (identity, source, file_type, seq, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            execute(tx, "INSERT OR REPLACE INTO files (identity, source, file_type, seq, body) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![file.identity, file.source, file.file_type, file.seq as i64, to_json(file)?],)?;
             Ok(FileClaim::New)
         })
@@ -55,13 +72,18 @@ impl StateStore for SqliteStore {
                 .execute(
                     "INSERT INTO received_sequences (file_type, seq, source, business_date, body)
                      VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (file_type, seq, source) DO NOTHING",
+                     ON CONFLICT (file_type, seq, source) DO UPDATE SET
+                     business_date = excluded.business_date, body = excluded.body
+                     WHERE received_sequences.business_date < ?6",
                     params![
                         received.file_type,
                         received.seq as i64,
                         received.source,
                         received.business_date.to_string(),
-                        to_json(received)?
+                        to_json(received)?,
+                        // The first noting stands while it lives; one past its retention (kept
+                        // a year after its business date) is replaced, as if purged.
+                        oldest_live_business_date(self.today()).to_string()
                     ],
                 )
                 .map_err(unavailable)?;
@@ -83,6 +105,7 @@ impl StateStore for SqliteStore {
                 params![file_type, from.to_string(), to.to_string()],
             )
         })
+        .map(|found| self.live_received(found))
     }
 
     async fn received_sequences_between_numbers(
@@ -99,6 +122,7 @@ impl StateStore for SqliteStore {
                 params![file_type, lowest as i64, highest as i64],
             )
         })
+        .map(|found| self.live_received(found))
     }
 
     async fn complete_file(
@@ -181,12 +205,14 @@ impl StateStore for SqliteStore {
         &self,
         ids: &[String],
     ) -> Result<HashMap<String, PlacementLink>, StoreError> {
+        let today = self.today();
         self.read(|connection| {
-            Self::bodies_by_key(
+            let links = Self::bodies_by_key(
                 connection,
                 "SELECT body FROM placements WHERE placement_id = ?1",
                 ids,
-            )
+            )?;
+            live_links(connection, links, today)
         })
     }
 
@@ -194,12 +220,14 @@ impl StateStore for SqliteStore {
         &self,
         keys: &[(String, String)],
     ) -> Result<HashMap<(String, String), Person>, StoreError> {
+        let today = self.today();
         self.read(|connection| {
-            Self::bodies_by_key(
+            let persons = Self::bodies_by_key(
                 connection,
                 "SELECT body FROM persons WHERE vpd = ?1 AND person_key = ?2",
                 keys,
-            )
+            )?;
+            live_persons(connection, persons, today)
         })
     }
 
@@ -290,6 +318,7 @@ impl StateStore for SqliteStore {
     }
 
     async fn applicant(&self, applicant_number: &str) -> Result<Option<Applicant>, StoreError> {
+        let today = self.today();
         self.read(|connection| {
             Ok(Self::bodies(
                 connection,
@@ -297,7 +326,7 @@ impl StateStore for SqliteStore {
                 [applicant_number],
             )?
             .into_iter()
-            .next())
+            .find(|a| applicant_live(a, today)))
         })
     }
 
@@ -309,10 +338,16 @@ impl StateStore for SqliteStore {
                 [gmc],
             )
         })
+        .map(|found| live_applicants(found, self.today()))
     }
 
     async fn history(&self, applicant_number: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        let today = self.today();
         self.with(|connection| {
+            // The history goes with its applicant.
+            if !expired_applicants(connection, [applicant_number.to_string()], today)?.is_empty() {
+                return Ok(Vec::new());
+            }
             Self::bodies(
                 connection,
                 "SELECT body FROM history WHERE applicant_number = ?1 ORDER BY seq",
@@ -350,6 +385,12 @@ impl StateStore for SqliteStore {
                 [vpd],
             )
         })
+        .map(|rows: Vec<RotationEntry>| {
+            let today = self.today();
+            rows.into_iter()
+                .filter(|r| rotation_live(r, today))
+                .collect()
+        })
     }
 
     async fn remove_rotation(&self, vpd: &str, position_keys: &[String]) -> Result<(), StoreError> {
@@ -376,12 +417,14 @@ impl StateStore for SqliteStore {
     }
 
     async fn person_updates(&self, vpd: &str) -> Result<Vec<PersonUpdate>, StoreError> {
+        let today = self.today();
         self.with(|connection| {
-            Self::bodies(
+            let updates = Self::bodies(
                 connection,
                 "SELECT body FROM person_updates WHERE vpd = ?1 ORDER BY received_at, applicant_number, message_id",
                 [vpd],
-            )
+            )?;
+            live_person_updates(connection, updates, today)
         })
     }
 
@@ -393,6 +436,7 @@ impl StateStore for SqliteStore {
                 [date.to_string()],
             )
         })
+        .map(|found| live_applicants(found, self.today()))
     }
 
     async fn trust_applicants_starting_between(
@@ -409,6 +453,7 @@ impl StateStore for SqliteStore {
                 [vpd.to_string(), from.to_string(), to.to_string()],
             )
         })
+        .map(|found| live_applicants(found, self.today()))
     }
 
     async fn watermark(&self, job: &str) -> Result<Option<NaiveDate>, StoreError> {
@@ -566,6 +611,13 @@ impl StateStore for SqliteStore {
                 ),
                 [value],
             )
+        })
+        .map(|found: Vec<RejectedApplication>| {
+            let today = self.today();
+            found
+                .into_iter()
+                .filter(|r| rejected_live(r, today))
+                .collect()
         })
     }
 

@@ -4,6 +4,7 @@ use super::store::*;
 use chrono::{DateTime, NaiveDate, Utc};
 use dit_core::ports::StoreError;
 use dit_domain::model::ApplicantSummary;
+use dit_domain::retention;
 use rusqlite::params;
 
 impl SqliteStore {
@@ -14,6 +15,7 @@ impl SqliteStore {
     ) -> Result<Vec<ApplicantSummary>, StoreError> {
         // Only the summary's fields are taken out of each record (by SQLite, without decoding the
         // rest): a trust's whole list is read for every search.
+        let today = self.today();
         self.with(|connection| {
             let mut statement = connection
                 .prepare_cached(
@@ -21,7 +23,9 @@ impl SqliteStore {
                             json_extract(body, '$.placement_id'), json_extract(body, '$.position_number'),
                             json_extract(body, '$.dpn'), hire_date,
                             json_extract(body, '$.details.first_name'),
-                            json_extract(body, '$.details.last_name'), gmc
+                            json_extract(body, '$.details.last_name'), gmc,
+                            json_extract(body, '$.updated_at'),
+                            json_extract(body, '$.projected_end_date')
                      FROM applicants WHERE vpd = ?1
                      ORDER BY length(applicant_number), applicant_number",
                 )
@@ -41,21 +45,45 @@ impl SqliteStore {
                             row.get::<_, String>(8)?,
                         ],
                         row.get::<_, Option<String>>(9)?,
+                        (row.get::<_, String>(10)?, row.get::<_, Option<String>>(11)?),
                     ))
                 })
                 .map_err(unavailable)?;
             let mut summaries = Vec::new();
             for row in rows {
-                let ([number, vpd, state, placement, position, dpn, hire, first, last], gmc) =
-                    row.map_err(unavailable)?;
+                let (
+                    [number, vpd, state, placement, position, dpn, hire, first, last],
+                    gmc,
+                    (updated, end),
+                ) = row.map_err(unavailable)?;
                 let corrupt = |what: &str| {
                     StoreError::Corrupt(format!("applicant {number}: unreadable {what}"))
                 };
+                let state = serde_json::from_value(serde_json::Value::String(state))
+                    .map_err(|_| corrupt("state"))?;
+                let projected_hire_date = NaiveDate::parse_from_str(&hire, "%Y-%m-%d")
+                    .map_err(|_| corrupt("hire date"))?;
+                let updated_on = DateTime::parse_from_rfc3339(&updated)
+                    .map_err(|_| corrupt("update time"))?
+                    .with_timezone(&Utc)
+                    .date_naive();
+                let end = end
+                    .map(|end| NaiveDate::parse_from_str(&end, "%Y-%m-%d"))
+                    .transpose()
+                    .map_err(|_| corrupt("end date"))?;
+                let kept_until = retention::kept_until_of_applicant(
+                    state,
+                    updated_on,
+                    end,
+                    projected_hire_date,
+                );
+                // Past its retention (7.1): not listed, as not found by number.
+                if !retention::live_on(kept_until, today) {
+                    continue;
+                }
                 summaries.push(ApplicantSummary {
-                    state: serde_json::from_value(serde_json::Value::String(state))
-                        .map_err(|_| corrupt("state"))?,
-                    projected_hire_date: NaiveDate::parse_from_str(&hire, "%Y-%m-%d")
-                        .map_err(|_| corrupt("hire date"))?,
+                    state,
+                    projected_hire_date,
                     applicant_number: number,
                     vpd,
                     placement_id: placement,

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 
+use chrono::{NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -28,6 +29,9 @@ pub(super) const CACHE_KIB: i64 = 8_192;
 
 pub struct SqliteStore {
     pub(super) db: Mutex<Db>,
+    /// The day reads judge retention on (7.1): the system's date (UTC) unless pinned by
+    /// [`SqliteStore::with_today`].
+    pub(super) today: Option<NaiveDate>,
 }
 
 pub(super) struct Db {
@@ -187,7 +191,21 @@ impl SqliteStore {
                 uncommitted: None,
                 bulk_commit_every: BULK_COMMIT_EVERY,
             }),
+            today: None,
         })
+    }
+
+    /// Judges retention on `date` instead of the system's date: an archived data directory
+    /// replayed as it was on that day (`DIT_TODAY`), or a test whose fixtures are dated.
+    #[must_use]
+    pub fn with_today(mut self, date: NaiveDate) -> SqliteStore {
+        self.today = Some(date);
+        self
+    }
+
+    /// The day retention is judged on now.
+    pub fn today(&self) -> NaiveDate {
+        self.today.unwrap_or_else(|| Utc::now().date_naive())
     }
 
     /// Commits a bulk load every `applicants` applicants instead of every
