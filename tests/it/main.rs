@@ -10,6 +10,7 @@
 mod blob_put_all;
 mod concurrent_drops;
 mod crash_at_every_write;
+mod data_team_alerts;
 mod dynamo_adapter;
 mod iam_audit;
 mod internal_moves;

@@ -115,6 +115,7 @@ async fn files_dropped_in_s3_give_the_same_outputs_as_the_embedded_run() {
         store: &store,
         blobs: &blobs,
         mailer: &dit_core::ports::NoMailer,
+        metrics: &dit_core::ports::NoMetrics,
         organisations: &orgs,
         settings: &settings,
         progress: &NoProgress,

@@ -280,6 +280,7 @@ async fn the_reminder_reads_only_the_starters_due_within_five_days_however_many_
         store: &store,
         blobs: &blobs,
         mailer: &dit_core::ports::NoMailer,
+        metrics: &dit_core::ports::NoMetrics,
         organisations: &orgs,
         settings: &settings,
         progress: &NoProgress,

@@ -640,6 +640,50 @@ impl Mailer for NoMailer {
     }
 }
 
+/// Operational metrics (section 12: a quarantined file counts, per local office, for an alarm):
+/// CloudWatch in AWS, counted in memory locally. Best effort: a metric lost is logged by the
+/// adapter, never an error, so no file is held up by monitoring.
+#[async_trait]
+pub trait Metrics: Send + Sync {
+    /// One more file quarantined; `local_office` is the one its name names (`None`: unparsable).
+    async fn file_quarantined(&self, local_office: Option<&str>);
+}
+
+/// Metrics kept nowhere.
+pub struct NoMetrics;
+
+#[async_trait]
+impl Metrics for NoMetrics {
+    async fn file_quarantined(&self, _local_office: Option<&str>) {}
+}
+
+/// Metrics counted in memory, per local office (`""` for a file naming none).
+#[derive(Default)]
+pub struct CountingMetrics {
+    quarantined: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
+}
+
+impl CountingMetrics {
+    /// Files quarantined so far, per local office.
+    pub fn quarantined(&self) -> std::collections::BTreeMap<String, u64> {
+        self.quarantined
+            .lock()
+            .map(|counts| counts.clone())
+            .unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl Metrics for CountingMetrics {
+    async fn file_quarantined(&self, local_office: Option<&str>) {
+        if let Ok(mut counts) = self.quarantined.lock() {
+            *counts
+                .entry(local_office.unwrap_or_default().to_string())
+                .or_default() += 1;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::without_values;

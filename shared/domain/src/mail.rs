@@ -39,7 +39,8 @@ pub struct Mail {
     /// The key of the notification it announces (outbound area, without extension): one alert
     /// per key is ever sent, however often the notification is written again.
     pub key: String,
-    /// The trust it is for.
+    /// Whom it is for: a trust's VPD, or `lo-<LO>` for a local office's data team (the folder
+    /// of its local `.eml`).
     pub vpd: String,
     pub to: Vec<String>,
     pub subject: String,
@@ -201,6 +202,81 @@ pub fn compose(
     }
 }
 
+/// What a local office's data team is alerted to (section 12): a file's name, reason code and
+/// line, or missing sequence numbers. Never a record's content, nor the reason's wording (which
+/// may quote a line of the file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataTeamFacts {
+    Quarantined {
+        file: String,
+        code: String,
+        line: Option<u64>,
+    },
+    MissingNumbers {
+        business_date: NaiveDate,
+        /// Per file type, the missing numbers as the sequence check lists them.
+        missing: Vec<(String, String)>,
+    },
+}
+
+/// The folder (and [`Mail::vpd`]) of local office `lo`'s data-team alerts.
+pub fn data_team_folder(lo: &str) -> String {
+    format!("lo-{lo}")
+}
+
+/// The alert to local office `lo`'s data team; `key` names it (one alert per key is sent).
+pub fn compose_data_team(
+    facts: &DataTeamFacts,
+    lo: &str,
+    key: &str,
+    to: &[String],
+    date: DateTime<Utc>,
+) -> Mail {
+    let (subject, details) = match facts {
+        DataTeamFacts::Quarantined { file, code, line } => (
+            format!("File quarantined: {file}"),
+            format!(
+                "A file from {lo} was quarantined: nothing in it was applied.\n\
+                 \n\
+                 File: {file}\n\
+                 Reason code: {code}\n\
+                 Line: {line}\n",
+                line = line.map_or_else(|| "none".to_string(), |l| l.to_string()),
+            ),
+        ),
+        DataTeamFacts::MissingNumbers {
+            business_date,
+            missing,
+        } => {
+            let date = business_date.format("%d/%m/%Y");
+            let mut details = format!(
+                "The TIS file sequence check of {date} found numbers that have not arrived.\n\n"
+            );
+            for (file_type, numbers) in missing {
+                details.push_str(&format!("{file_type}: {numbers}\n"));
+            }
+            (
+                format!("TIS file sequence check {date}: numbers missing"),
+                details,
+            )
+        }
+    };
+    let body = format!(
+        "{details}\n\
+         See the operator pages of the Doctors in Training portal (sign-in required).\n\
+         \n\
+         This e-mail holds no personal data.\n"
+    );
+    Mail {
+        key: key.to_string(),
+        vpd: data_team_folder(lo),
+        to: to.to_vec(),
+        subject,
+        body,
+        date,
+    }
+}
+
 /// Is `text` an e-mail address (`local@domain`, no display name)?
 pub fn is_email_address(text: &str) -> bool {
     Address::from_str(text).is_ok()
@@ -333,6 +409,40 @@ mod tests {
         let mut other = mail();
         other.key.push('x');
         assert_ne!(message_id(&other, &from), id);
+    }
+
+    #[test]
+    fn a_data_team_alert_names_file_code_and_line_only() {
+        let facts = DataTeamFacts::Quarantined {
+            file: "DE_KSS_APP_20261121_00000001.DAT".into(),
+            code: "trailer_count".into(),
+            line: Some(7),
+        };
+        let at = Utc.with_ymd_and_hms(2026, 11, 21, 6, 30, 0).unwrap();
+        let to = ["kss.data@example.nhs.uk".to_string()];
+        let mail = compose_data_team(&facts, "KSS", "quarantine/tis/x.DAT.trailer_count", &to, at);
+        assert_eq!(mail.vpd, "lo-KSS");
+        assert_eq!(
+            mail.subject,
+            "File quarantined: DE_KSS_APP_20261121_00000001.DAT"
+        );
+        assert!(
+            mail.body.contains("Reason code: trailer_count\nLine: 7\n"),
+            "{}",
+            mail.body
+        );
+        assert_eq!(eml_key(&mail), "mail/lo-KSS/x.DAT.trailer_count.eml");
+        let facts = DataTeamFacts::MissingNumbers {
+            business_date: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+            missing: vec![("APP".into(), "00000002, 00000003".into())],
+        };
+        let mail = compose_data_team(&facts, "KSS", "k", &to, at);
+        assert!(mail.subject.contains("21/11/2026"), "{}", mail.subject);
+        assert!(
+            mail.body.contains("APP: 00000002, 00000003\n"),
+            "{}",
+            mail.body
+        );
     }
 
     #[test]

@@ -39,6 +39,70 @@ pub struct Organisation {
     /// Local offices besides the managing one whose APP and DNC records may act on this trust.
     #[serde(default)]
     pub accept_local_offices: Vec<String>,
+
+    /// The trust's own contact, named beside its local office's in its outputs (section 12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+}
+
+/// Whom to ask about a file or a trust (section 12): a team's name, e-mail and phone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    pub name: String,
+    pub email: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub phone: String,
+}
+
+impl Contact {
+    /// As a line names it: `name, e-mail, phone` (the phone only where there is one).
+    pub fn line(&self) -> String {
+        let mut line = format!("{}, {}", self.name, self.email);
+        if !self.phone.is_empty() {
+            line.push_str(", ");
+            line.push_str(&self.phone);
+        }
+        line
+    }
+}
+
+/// A local office (`[[local_office]]`): its data team's alert addresses and its contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalOffice {
+    pub code: String,
+    pub name: String,
+    /// The data team, alerted to a quarantined file and to missing sequence numbers (section 12).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alert_emails: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+}
+
+/// The contacts a trust's notification or report names (section 12): the contact of the local
+/// office that sent the data and the trust's own, each where configured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Questions {
+    /// "Questions about this file: ..." (the local office's contact line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub questions_about_this_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust_contact: Option<String>,
+}
+
+impl Questions {
+    /// The sentences of a page or an e-mail, one a line.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if let Some(lo) = &self.questions_about_this_file {
+            lines.push(format!("Questions about this file: {lo}"));
+        }
+        if let Some(trust) = &self.trust_contact {
+            lines.push(format!("Trust contact: {trust}"));
+        }
+        lines
+    }
 }
 
 impl Organisation {
@@ -95,6 +159,7 @@ impl Sender {
 pub struct Organisations {
     by_vpd: BTreeMap<String, Organisation>,
     senders: Vec<Sender>,
+    local_offices: BTreeMap<String, LocalOffice>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +184,8 @@ struct ConfigFile {
     organisation: Vec<Spanned<Organisation>>,
     #[serde(default)]
     sender: Vec<Spanned<Sender>>,
+    #[serde(default)]
+    local_office: Vec<Spanned<LocalOffice>>,
 }
 
 /// The same file read again for where each alert address stands, to name its line in errors.
@@ -126,12 +193,52 @@ struct ConfigFile {
 struct AddressLines {
     #[serde(default)]
     organisation: Vec<OrganisationAddresses>,
+    #[serde(default)]
+    local_office: Vec<OrganisationAddresses>,
 }
 
 #[derive(Deserialize)]
 struct OrganisationAddresses {
     #[serde(default)]
     alert_emails: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    contact: Option<toml::Spanned<Contact>>,
+}
+
+impl OrganisationAddresses {
+    /// The first address that is not one, with where it stands.
+    fn first_bad(&self) -> Option<(std::ops::Range<usize>, String)> {
+        self.alert_emails
+            .iter()
+            .find(|a| !is_email_address(a.get_ref()))
+            .map(|bad| {
+                (
+                    bad.span(),
+                    format!(
+                        "alert_emails entry {:?} is not an e-mail address",
+                        bad.get_ref()
+                    ),
+                )
+            })
+            .or_else(|| {
+                let contact = self.contact.as_ref()?;
+                contact_mistake(contact.get_ref()).map(|m| (contact.span(), m))
+            })
+    }
+}
+
+/// What is wrong with a contact, if anything.
+fn contact_mistake(contact: &Contact) -> Option<String> {
+    if contact.name.trim().is_empty() {
+        Some("contact has no name".to_string())
+    } else if !is_email_address(&contact.email) {
+        Some(format!(
+            "contact email {:?} is not an e-mail address",
+            contact.email
+        ))
+    } else {
+        None
+    }
 }
 
 /// Longest sender id accepted (IAM unique ids are 21 characters; a session name adds up to 64).
@@ -154,32 +261,64 @@ impl Organisations {
             line: line_of(text, span.start),
             message,
         };
+        let bad_address = |emails: &[String], contact: &Option<Contact>| {
+            emails.iter().any(|a| !is_email_address(a))
+                || contact
+                    .as_ref()
+                    .is_some_and(|c| contact_mistake(c).is_some())
+        };
         if file
             .organisation
             .iter()
-            .flat_map(|o| &o.get_ref().alert_emails)
-            .any(|a| !is_email_address(a))
+            .any(|o| bad_address(&o.get_ref().alert_emails, &o.get_ref().contact))
+            || file
+                .local_office
+                .iter()
+                .any(|o| bad_address(&o.get_ref().alert_emails, &o.get_ref().contact))
         {
+            // Read again for where each address stands, so the error names its own line.
             let lines: AddressLines = toml::from_str(text).map_err(|e| ConfigError::Syntax {
                 source_name: source_name.to_string(),
                 message: e.to_string(),
             })?;
-            for (org, addresses) in file.organisation.iter().zip(&lines.organisation) {
-                if let Some(bad) = addresses
-                    .alert_emails
-                    .iter()
-                    .find(|a| !is_email_address(a.get_ref()))
-                {
-                    return Err(invalid(
-                        bad.span(),
-                        format!(
-                            "organisation {}: alert_emails entry {:?} is not an e-mail address",
-                            org.get_ref().vpd,
-                            bad.get_ref()
-                        ),
-                    ));
+            let named = file
+                .organisation
+                .iter()
+                .map(|o| format!("organisation {}", o.get_ref().vpd))
+                .zip(&lines.organisation)
+                .chain(
+                    file.local_office
+                        .iter()
+                        .map(|o| format!("local office {}", o.get_ref().code))
+                        .zip(&lines.local_office),
+                );
+            for (entry, addresses) in named {
+                if let Some((span, mistake)) = addresses.first_bad() {
+                    return Err(invalid(span, format!("{entry}: {mistake}")));
                 }
             }
+        }
+        let mut local_offices = BTreeMap::new();
+        for entry in file.local_office {
+            let span = entry.span();
+            let office = entry.into_inner();
+            if !LOCAL_OFFICES.contains(&office.code.as_str()) {
+                return Err(invalid(
+                    span,
+                    format!(
+                        "local office {:?} is not one of {}",
+                        office.code,
+                        LOCAL_OFFICES.join(", ")
+                    ),
+                ));
+            }
+            if local_offices.contains_key(&office.code) {
+                return Err(invalid(
+                    span,
+                    format!("local office {} is listed more than once", office.code),
+                ));
+            }
+            local_offices.insert(office.code.clone(), office);
         }
         let mut by_vpd = BTreeMap::new();
         for entry in file.organisation {
@@ -259,7 +398,45 @@ impl Organisations {
             }
             senders.push(sender);
         }
-        Ok(Organisations { by_vpd, senders })
+        Ok(Organisations {
+            by_vpd,
+            senders,
+            local_offices,
+        })
+    }
+
+    /// A configured `[[local_office]]`.
+    pub fn local_office(&self, code: &str) -> Option<&LocalOffice> {
+        self.local_offices.get(code)
+    }
+
+    pub fn local_offices(&self) -> impl Iterator<Item = &LocalOffice> {
+        self.local_offices.values()
+    }
+
+    /// The local office a file's name names: a TIS file's own, a trust's file its trust's.
+    pub fn local_office_of_source(&self, source: &str) -> Option<&LocalOffice> {
+        self.local_office(source)
+            .or_else(|| self.local_office(&self.get(source)?.local_office))
+    }
+
+    /// The contacts a notification or report for trust `vpd` names: the contact of local office
+    /// `lo` (the one that sent the data; the trust's own local office when `None`) and the
+    /// trust's own. `None` when neither is configured, so that such outputs stay as they were.
+    pub fn questions(&self, vpd: &str, lo: Option<&str>) -> Option<Questions> {
+        let organisation = self.get(vpd);
+        let lo = lo.or(organisation.map(|o| o.local_office.as_str()))?;
+        let questions = Questions {
+            questions_about_this_file: self
+                .local_office(lo)
+                .and_then(|o| o.contact.as_ref())
+                .map(Contact::line),
+            trust_contact: organisation
+                .and_then(|o| o.contact.as_ref())
+                .map(Contact::line),
+        };
+        (questions.questions_about_this_file.is_some() || questions.trust_contact.is_some())
+            .then_some(questions)
     }
 
     pub fn get(&self, vpd: &str) -> Option<&Organisation> {
@@ -535,5 +712,112 @@ role = "operator"
             err.contains("local office \"XXX\"") && err.contains("line 2:"),
             "{err}"
         );
+    }
+
+    const OFFICES: &str = r#"
+[[local_office]]
+code = "KSS"
+name = "Kent, Surrey and Sussex"
+alert_emails = ["kss.data@example.nhs.uk"]
+contact = { name = "KSS TIS support", email = "kss.tis@example.nhs.uk", phone = "01234 567890" }
+
+[[local_office]]
+code = "LDN"
+name = "London"
+"#;
+
+    #[test]
+    fn local_offices_and_contacts_are_read() {
+        let text = format!("{SAMPLE}{OFFICES}");
+        let orgs = Organisations::from_toml(&text, "o.toml").unwrap();
+        let kss = orgs.local_office("KSS").unwrap();
+        assert_eq!(kss.alert_emails, ["kss.data@example.nhs.uk"]);
+        assert_eq!(
+            kss.contact.as_ref().unwrap().line(),
+            "KSS TIS support, kss.tis@example.nhs.uk, 01234 567890"
+        );
+        assert!(orgs.local_office("LDN").unwrap().contact.is_none());
+        assert_eq!(orgs.local_offices().count(), 2);
+        assert_eq!(orgs.local_office_of_source("KSS").unwrap().code, "KSS");
+        assert_eq!(orgs.local_office_of_source("504").unwrap().code, "KSS");
+        assert!(orgs.local_office_of_source("NTH").is_none());
+        let questions = orgs.questions("504", None).unwrap();
+        assert_eq!(
+            questions.lines(),
+            ["Questions about this file: KSS TIS support, kss.tis@example.nhs.uk, 01234 567890"]
+        );
+        // The local office that sent the data is named, not the trust's own.
+        assert!(orgs.questions("504", Some("LDN")).is_none());
+        assert!(orgs.questions("999", None).is_none());
+        let own = text.replace(
+            "trac = true\n",
+            "trac = true\ncontact = { name = \"Medical staffing\", email = \"mso@example.nhs.uk\" }\n",
+        );
+        let orgs = Organisations::from_toml(&own, "o.toml").unwrap();
+        assert_eq!(
+            orgs.questions("504", Some("LDN")).unwrap().lines(),
+            ["Trust contact: Medical staffing, mso@example.nhs.uk"]
+        );
+        assert_eq!(orgs.questions("504", None).unwrap().lines().len(), 2);
+        // Nothing configured: nothing named.
+        let bare = Organisations::from_toml(SAMPLE, "o.toml").unwrap();
+        assert!(bare.questions("504", None).is_none());
+        assert!(bare.local_office("KSS").is_none());
+    }
+
+    #[test]
+    fn local_office_mistakes_name_the_line() {
+        let base = format!("{SAMPLE}{OFFICES}");
+        let kss_line = SAMPLE.lines().count() + 2;
+        let cases = [
+            (
+                base.replace("\"LDN\"\nname", "\"XYZ\"\nname"),
+                "local office \"XYZ\" is not one of",
+                kss_line + 6,
+            ),
+            (
+                base.replace("\"LDN\"\nname", "\"KSS\"\nname"),
+                "local office KSS is listed more than once",
+                kss_line + 6,
+            ),
+            (
+                base.replace("[\"kss.data@example.nhs.uk\"]", "[\n  \"kss.data\",\n]"),
+                "local office KSS: alert_emails entry \"kss.data\" is not an e-mail address",
+                kss_line + 4,
+            ),
+            (
+                base.replace("email = \"kss.tis@example.nhs.uk\"", "email = \"kss tis\""),
+                "local office KSS: contact email \"kss tis\" is not an e-mail address",
+                kss_line + 4,
+            ),
+            (
+                base.replace("name = \"KSS TIS support\"", "name = \" \""),
+                "local office KSS: contact has no name",
+                kss_line + 4,
+            ),
+            (
+                base.replace("name = \"London\"", "name = \"London\"\nphone = \"1\""),
+                "phone",
+                0,
+            ),
+            (
+                base.replace(
+                    "mode = \"part\"",
+                    "mode = \"part\"\ncontact = { name = \"X\", email = \"x@\" }",
+                ),
+                "organisation 999: contact email \"x@\" is not an e-mail address",
+                15,
+            ),
+        ];
+        for (text, expected, line) in cases {
+            let err = Organisations::from_toml(&text, "o.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "{err}");
+            assert!(err.contains("line"), "{err}");
+            if line > 0 {
+                assert!(err.contains(&format!("o.toml, line {line}:")), "{err}");
+            }
+        }
     }
 }

@@ -239,7 +239,7 @@ pub async fn confirm(
         axum::http::StatusCode::BAD_REQUEST
     };
     let page = render::html(&ConfirmPage {
-        chrome: Chrome::new(&identity, "/worklist"),
+        chrome: Chrome::new(&portal.ports.organisations, &identity, "/worklist"),
         errors,
         move_label: form.label().unwrap_or("Bulk move").to_string(),
         move_name: form.move_name.clone(),
@@ -339,7 +339,7 @@ pub async fn act(
         "portal bulk action"
     );
     render::html(&ResultPage {
-        chrome: Chrome::new(&identity, "/worklist"),
+        chrome: Chrome::new(&portal.ports.organisations, &identity, "/worklist"),
         move_label: form.label().unwrap_or("Bulk move").to_string(),
         outcomes,
         totals,

@@ -1,4 +1,8 @@
-//! Page furniture shared by every template: who is signed in, and the menu their role gets.
+//! Page furniture shared by every template: who is signed in, the menu their role gets, and the
+//! contacts of the footer (section 12: a trust's pages name its local office's contact, the
+//! operator pages each trust's).
+
+use dit_domain::org::Organisations;
 
 use crate::identity::Identity;
 
@@ -11,11 +15,13 @@ pub struct NavItem {
 pub struct Chrome {
     pub who: String,
     pub nav: Vec<NavItem>,
+    /// Footer lines, one per contact; none where no contact is configured.
+    pub contacts: Vec<String>,
 }
 
 impl Chrome {
-    /// The menu of `identity`, with `current` (a menu href) marked.
-    pub fn new(identity: &Identity, current: &str) -> Chrome {
+    /// The menu of `identity`, with `current` (a menu href) marked, and its contacts.
+    pub fn new(organisations: &Organisations, identity: &Identity, current: &str) -> Chrome {
         let items: &[(&'static str, &'static str)] = if identity.is_operator() {
             &[
                 ("/operator/files", "Files"),
@@ -40,6 +46,7 @@ impl Chrome {
                     current: *href == current,
                 })
                 .collect(),
+            contacts: contacts(organisations, identity),
         }
     }
 
@@ -48,6 +55,44 @@ impl Chrome {
         Chrome {
             who: "not signed in".to_string(),
             nav: Vec::new(),
+            contacts: Vec::new(),
         }
     }
+}
+
+/// A trust: its local office's contact. An operator: each trust's own contact, else its local
+/// office's.
+fn contacts(organisations: &Organisations, identity: &Identity) -> Vec<String> {
+    let office_contact = |code: &str| {
+        organisations
+            .local_office(code)
+            .and_then(|o| o.contact.as_ref().map(|c| (o, c)))
+    };
+    if identity.is_operator() {
+        return organisations
+            .iter()
+            .filter_map(|org| {
+                let line = match (&org.contact, office_contact(&org.local_office)) {
+                    (Some(own), _) => own.line(),
+                    (None, Some((office, contact))) => {
+                        format!("{} (local office {})", contact.line(), office.code)
+                    }
+                    (None, None) => return None,
+                };
+                Some(format!("{} {}: {line}", org.vpd, org.name))
+            })
+            .collect();
+    }
+    identity
+        .vpd()
+        .and_then(|vpd| organisations.get(vpd))
+        .and_then(|org| office_contact(&org.local_office))
+        .map(|(office, contact)| {
+            vec![format!(
+                "Questions about your files from {}: {}",
+                office.name,
+                contact.line()
+            )]
+        })
+        .unwrap_or_default()
 }

@@ -182,7 +182,7 @@ pub async fn list(
         .take(PAGE_SIZE)
         .collect();
     render::html(&InboxPage {
-        chrome: Chrome::new(&identity, "/inbox"),
+        chrome: Chrome::new(&portal.ports.organisations, &identity, "/inbox"),
         items,
         worklist: crate::worklist::counts(&list, ""),
         today: today.to_string(),
@@ -264,7 +264,7 @@ pub async fn show(
         }
     }
     render::html(&DocumentPage {
-        chrome: Chrome::new(&identity, "/inbox"),
+        chrome: Chrome::new(&portal.ports.organisations, &identity, "/inbox"),
         doc: render::document(&value, &["link", "link_valid_days", "medrot_key"]),
         back: "/inbox",
         back_label: "Back to the inbox",

@@ -130,7 +130,7 @@ pub async fn files(
         });
     }
     render::html(&FilesPage {
-        chrome: Chrome::new(&identity, "/operator/files"),
+        chrome: Chrome::new(&portal.ports.organisations, &identity, "/operator/files"),
         rows,
         total,
         page,
@@ -163,7 +163,7 @@ pub async fn file(
         fields.insert("title".into(), Value::String(format!("File {name}")));
     }
     render::html(&DocumentPage {
-        chrome: Chrome::new(&identity, "/operator/files"),
+        chrome: Chrome::new(&portal.ports.organisations, &identity, "/operator/files"),
         doc: render::document(&record, &[]),
         back: "/operator/files",
         back_label: "Back to files",
@@ -216,7 +216,11 @@ pub async fn quarantine(
         });
     }
     render::html(&QuarantinePage {
-        chrome: Chrome::new(&identity, "/operator/quarantine"),
+        chrome: Chrome::new(
+            &portal.ports.organisations,
+            &identity,
+            "/operator/quarantine",
+        ),
         rows,
         total,
         page,
@@ -244,7 +248,11 @@ pub async fn sequence_checks(State(portal): State<Shared>, identity: Identity) -
         .collect();
     dates.sort_unstable_by(|a, b| b.cmp(a));
     render::html(&SequenceChecksPage {
-        chrome: Chrome::new(&identity, "/operator/sequence-check"),
+        chrome: Chrome::new(
+            &portal.ports.organisations,
+            &identity,
+            "/operator/sequence-check",
+        ),
         dates: dates
             .into_iter()
             .map(|d| (d.to_string(), format::date(d)))
@@ -272,7 +280,11 @@ pub async fn sequence_check(
             .or_insert_with(|| Value::String(format!("Sequence check of {}", format::date(date))));
     }
     render::html(&DocumentPage {
-        chrome: Chrome::new(&identity, "/operator/sequence-check"),
+        chrome: Chrome::new(
+            &portal.ports.organisations,
+            &identity,
+            "/operator/sequence-check",
+        ),
         doc: render::document(&record, &[]),
         back: "/operator/sequence-check",
         back_label: "Back to sequence checks",

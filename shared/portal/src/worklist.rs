@@ -127,7 +127,7 @@ pub async fn show(
         .position(|s| *s == section)
         .map_or("", |i| HEADINGS[i]);
     render::html(&WorklistPage {
-        chrome: Chrome::new(&identity, "/worklist"),
+        chrome: Chrome::new(&portal.ports.organisations, &identity, "/worklist"),
         date: date.to_string(),
         date_text: format::date(date),
         counts: counts(&list, section),

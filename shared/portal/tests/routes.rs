@@ -6,6 +6,9 @@ mod support;
 // One test binary for the portal: rotation day (sections 10 and 11) is a module of it.
 #[path = "routes/rotation_day.rs"]
 mod rotation_day;
+// The footer's contacts (section 12).
+#[path = "routes/contacts.rs"]
+mod contacts;
 
 use support::*;
 

@@ -208,6 +208,7 @@ impl Env {
             store: self.store.as_ref(),
             blobs: self.blobs.as_ref(),
             mailer: &dit_core::ports::NoMailer,
+            metrics: &dit_core::ports::NoMetrics,
             organisations: &self.organisations,
             settings: &Settings::default(),
             progress: &NoProgress,

@@ -68,6 +68,7 @@ impl OneTrust {
             store: &self.store,
             blobs: &self.blobs,
             mailer: &dit_core::ports::NoMailer,
+            metrics: &dit_core::ports::NoMetrics,
             organisations: &self.organisations,
             settings: &self.settings,
             progress: &NoProgress,

@@ -227,6 +227,7 @@ impl Env {
             store: &self.store,
             blobs: &self.blobs,
             mailer: &dit_core::ports::NoMailer,
+            metrics: &dit_core::ports::NoMetrics,
             organisations: &self.reminding,
             settings: &self.settings,
             progress: &NoProgress,

@@ -10,7 +10,9 @@ use super::{NoProgress, Progress};
 use dit_domain::mail::MailError;
 use dit_domain::org::Organisations;
 
-use crate::ports::{BlobError, BlobStore, Mailer, NoMailer, StateStore, StoreError};
+use crate::ports::{
+    BlobError, BlobStore, Mailer, Metrics, NoMailer, NoMetrics, StateStore, StoreError,
+};
 
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;
 
@@ -86,6 +88,8 @@ pub struct Context<'a> {
     pub blobs: &'a dyn BlobStore,
     /// Where e-mail alerts go (nowhere unless set with [`Context::with_mailer`]).
     pub mailer: &'a dyn Mailer,
+    /// Where operational metrics go (nowhere unless set with [`Context::with_metrics`]).
+    pub metrics: &'a dyn Metrics,
     pub organisations: &'a Organisations,
     pub settings: &'a Settings,
     pub progress: &'a dyn Progress,
@@ -104,6 +108,7 @@ impl<'a> Context<'a> {
             store,
             blobs,
             mailer: &NoMailer,
+            metrics: &NoMetrics,
             organisations,
             settings: &DEFAULT_SETTINGS,
             progress: &NoProgress,
@@ -121,6 +126,10 @@ impl<'a> Context<'a> {
 
     pub fn with_mailer(self, mailer: &'a dyn Mailer) -> Self {
         Context { mailer, ..self }
+    }
+
+    pub fn with_metrics(self, metrics: &'a dyn Metrics) -> Self {
+        Context { metrics, ..self }
     }
 }
 

@@ -2,6 +2,7 @@
 //! They orchestrate the domain over the ports and never see an AWS type.
 
 pub mod context;
+pub mod data_team;
 pub mod export;
 pub mod inbound;
 pub mod messages;

@@ -8,6 +8,8 @@ use tracing::{info, warn};
 use super::context::{Context, ProcessError};
 use crate::ports::{Area, BlobError, BlobStore, NewObject};
 use dit_domain::mail::{compose, Alerting};
+use dit_domain::notify::escape_into;
+use dit_domain::org::Questions;
 
 /// Writes `value` as pretty JSON under `key`.
 pub async fn put_json<T: Serialize>(
@@ -72,8 +74,10 @@ fn json_and_html<T: Serialize>(
     (objects, written)
 }
 
-/// Writes a notification, reminder or report for trust `vpd` (as [`put_json_and_html`]), then
-/// alerts the trust's `alert_emails` that it is there. `made_at` is when the input that caused it
+/// Writes a notification, reminder or report for trust `vpd` (as [`put_json_and_html`]), naming
+/// the contacts of local office `lo` (the one that sent the data; the trust's own when `None`)
+/// and of the trust where configured (section 12), then alerts the trust's `alert_emails` that
+/// it is there. `made_at` is when the input that caused it
 /// was made: the alert's date, so that a rerun composes the same alert.
 ///
 /// # Errors
@@ -83,12 +87,23 @@ fn json_and_html<T: Serialize>(
 pub async fn put_notification<T: Serialize + Alerting>(
     ctx: &Context<'_>,
     vpd: &str,
+    lo: Option<&str>,
     base: &str,
     value: &T,
     html: String,
     made_at: DateTime<Utc>,
 ) -> Result<[String; 2], ProcessError> {
-    let written = put_json_and_html(ctx.blobs, base, value, html).await?;
+    let written = match ctx.organisations.questions(vpd, lo) {
+        Some(questions) => {
+            let html = with_questions(html, &questions);
+            let value = WithQuestions {
+                value,
+                questions: &questions,
+            };
+            put_json_and_html(ctx.blobs, base, &value, html).await?
+        }
+        None => put_json_and_html(ctx.blobs, base, value, html).await?,
+    };
     alert(ctx, vpd, base, value, made_at)
         .await
         .map(|()| written)
@@ -97,6 +112,8 @@ pub async fn put_notification<T: Serialize + Alerting>(
 /// One trust's notification, reminder or report for [`put_notifications`].
 pub struct TrustOutput<T> {
     pub vpd: String,
+    /// The local office that sent the data (the trust's own when `None`), for its contact.
+    pub local_office: Option<String>,
     /// The objects' key without `.json` or `.html`.
     pub base: String,
     pub value: T,
@@ -119,12 +136,23 @@ pub async fn put_notifications<T: Serialize + Alerting>(
     let mut alerts = Vec::with_capacity(outputs.len());
     for TrustOutput {
         vpd,
+        local_office,
         base,
         value,
         html,
     } in outputs
     {
-        let (pair, paths) = json_and_html(&base, &value, html);
+        let (pair, paths) = match ctx.organisations.questions(&vpd, local_office.as_deref()) {
+            Some(questions) => {
+                let html = with_questions(html, &questions);
+                let value = WithQuestions {
+                    value: &value,
+                    questions: &questions,
+                };
+                json_and_html(&base, &value, html)
+            }
+            None => json_and_html(&base, &value, html),
+        };
         objects.extend(pair);
         written.extend(paths);
         alerts.push((vpd, base, value));
@@ -134,6 +162,31 @@ pub async fn put_notifications<T: Serialize + Alerting>(
         alert(ctx, &vpd, &base, &value, made_at).await?;
     }
     Ok(written)
+}
+
+/// An output with its contacts beside its own fields (flattened, so its JSON is the output's
+/// object with two more keys).
+#[derive(Serialize)]
+struct WithQuestions<'a, T> {
+    #[serde(flatten)]
+    value: &'a T,
+    #[serde(flatten)]
+    questions: &'a Questions,
+}
+
+/// `html` with a paragraph per contact line at the end of its body.
+fn with_questions(mut html: String, questions: &Questions) -> String {
+    let mut block = String::new();
+    for line in questions.lines() {
+        block.push_str("<p class=\"contact\">");
+        escape_into(&mut block, &line);
+        block.push_str("</p>\n");
+    }
+    match html.rfind("</body>") {
+        Some(at) => html.insert_str(at, &block),
+        None => html.push_str(&block),
+    }
+    html
 }
 
 /// Alerts trust `vpd`'s `alert_emails` (if any) that the output at `base` is there.

@@ -305,7 +305,7 @@ async fn remind(
         // The reminder is made for its business date: a rerun for that date composes the same alert.
         let made_at = business_date.and_time(chrono::NaiveTime::MIN).and_utc();
         let base = reminder_base(&vpd, business_date);
-        let outputs = put_notification(ctx, &vpd, &base, &reminder, html, made_at).await?;
+        let outputs = put_notification(ctx, &vpd, None, &base, &reminder, html, made_at).await?;
         day.outputs.extend(outputs.iter().cloned());
         let honorary = reminder
             .starters

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use tracing::info;
 
 use super::context::{Context, ProcessError};
+use super::data_team::send_missing_numbers;
 use super::output::put_json_and_html;
 use dit_domain::envelope::FileType;
 use dit_domain::sequence::{type_sequence, window, SequenceCheck};
@@ -81,7 +82,9 @@ pub async fn run(
     }
     let check = SequenceCheck::new(business_date, file_types);
     let html = check.render_html();
-    let outputs = put_json_and_html(ctx.blobs, &operator_base(business_date), &check, html).await?;
+    let base = operator_base(business_date);
+    let outputs = put_json_and_html(ctx.blobs, &base, &check, html).await?;
+    send_missing_numbers(ctx, &check, &base).await?;
     info!(job = JOB, %business_date, missing = check.missing_count, "sequence check written");
     Ok(SequenceCheckRun {
         check,

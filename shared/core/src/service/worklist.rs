@@ -105,6 +105,7 @@ pub async fn outstanding_actions(
             put_notification(
                 ctx,
                 &vpd,
+                None,
                 &base,
                 &notification,
                 notification.render_html(),

@@ -322,7 +322,7 @@ pub async fn confirm(
         (portal.clock)(),
     );
     let page = render::html(&ConfirmPage {
-        chrome: Chrome::new(&identity, "/applicants"),
+        chrome: Chrome::new(&portal.ports.organisations, &identity, "/applicants"),
         number: applicant.applicant_number.clone(),
         name: full_name(&applicant),
         chosen,

@@ -257,7 +257,7 @@ pub async fn show(
         available_moves(&portal, &applicant, host_employer)
     };
     render::html(&ApplicantPage {
-        chrome: Chrome::new(&identity, "/applicants"),
+        chrome: Chrome::new(&portal.ports.organisations, &identity, "/applicants"),
         operator: identity.is_operator(),
         number: applicant.applicant_number.clone(),
         name: full_name(&applicant),

@@ -282,7 +282,7 @@ pub async fn search(
         )
     };
     render::html(&SearchPage {
-        chrome: Chrome::new(&identity, "/applicants"),
+        chrome: Chrome::new(&portal.ports.organisations, &identity, "/applicants"),
         operator: identity.is_operator(),
         q: query.q.trim().to_string(),
         state: state

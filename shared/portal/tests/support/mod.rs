@@ -56,11 +56,21 @@ impl Fixture {
 
     /// The portal with its clock at `clock` (a form's token holds 30 minutes).
     pub fn portal_at(&self, downloads: Downloads, clock: fn() -> DateTime<Utc>) -> Router {
+        self.portal_with(downloads, clock, organisations())
+    }
+
+    /// The portal over another organisation configuration (the same trusts, say, with contacts).
+    pub fn portal_with(
+        &self,
+        downloads: Downloads,
+        clock: fn() -> DateTime<Utc>,
+        organisations: dit_domain::org::Organisations,
+    ) -> Router {
         let ports = Ports {
             store: Box::new(SqliteStore::open(&self.dir.path().join("state.db")).unwrap()),
             blobs: Box::new(FolderBlobs::new(self.dir.path())),
             mailer: Box::new(dit_core::ports::NoMailer),
-            organisations: organisations(),
+            organisations,
             settings: Settings::default(),
         };
         let mut portal = Portal::new(ports, self.csrf.clone(), downloads, Assets::none());

@@ -716,6 +716,7 @@ impl<'c> Outputs<'c> {
                             "trusts/{vpd}/notifications/{stem}.deanery-applicant-notification"
                         ),
                         html: value.render_html(),
+                        local_office: Some(name.source.clone()),
                         vpd,
                         value,
                     }

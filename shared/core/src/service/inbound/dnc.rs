@@ -160,7 +160,16 @@ pub(crate) async fn process(
     for ((vpd, _, _), notification) in run.notifications {
         let base = format!("trusts/{vpd}/notifications/{stem}.{}", notification.slug());
         let html = notification.render_html();
-        let written = put_notification(ctx, &vpd, &base, &notification, html, made_at).await?;
+        let written = put_notification(
+            ctx,
+            &vpd,
+            Some(&name.source),
+            &base,
+            &notification,
+            html,
+            made_at,
+        )
+        .await?;
         report.outputs.extend(written);
     }
     for vpd in &run.medrot_trusts {
@@ -280,7 +289,16 @@ async fn write_medrot(
     let base = format!("trusts/{vpd}/notifications/{stem}.medical-rotation");
     let html = notification.render_html();
     let made_at = file_made_at(&file.generated_at, file.business_date);
-    let [json, html] = put_notification(ctx, vpd, &base, &notification, html, made_at).await?;
+    let [json, html] = put_notification(
+        ctx,
+        vpd,
+        Some(&name.source),
+        &base,
+        &notification,
+        html,
+        made_at,
+    )
+    .await?;
     Ok(vec![format!("outbound/{medrot_key}"), json, html])
 }
 

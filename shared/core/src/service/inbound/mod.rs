@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::ports::Area;
 use crate::service::context::{Context, ProcessError};
+use crate::service::data_team::{self, QuarantineAlert};
 use crate::service::output::{hex, put_json};
 use crate::service::report::{FileReport, Outcome};
 use accepted::AcceptedFile;
@@ -236,6 +237,10 @@ struct QuarantineRecord<'a> {
     reason: &'a str,
     code: &'a str,
     line: Option<u64>,
+    /// Whether the local office's data team was alerted, and if not why (only where local
+    /// offices are configured, so that records stay as they were without them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_team_alert: Option<String>,
 }
 
 fn too_large(size: u64, ctx: &Context<'_>) -> QuarantineReason {
@@ -280,7 +285,12 @@ async fn quarantine(
             .quarantine_received(received.key, received.version, &key)
             .await?;
     }
-    let reason_key = write_reason(ctx, &key, display, &reason).await?;
+    let alert = QuarantineAlert::of(ctx, display, &key, &reason);
+    let reason_key = write_reason(ctx, &key, display, &reason, alert.note(ctx)).await?;
+    ctx.metrics
+        .file_quarantined(alert.local_office.as_deref())
+        .await;
+    data_team::send_quarantine_alert(ctx, &alert).await?;
     let mut outputs = vec![format!("quarantine/{reason_key}")];
     if kept == Kept::Moved {
         // Deleted only once the copy and its reason are safe.
@@ -304,12 +314,14 @@ async fn write_reason(
     key: &str,
     display: &str,
     reason: &QuarantineReason,
+    data_team_alert: Option<String>,
 ) -> Result<String, ProcessError> {
     let record = QuarantineRecord {
         file: display,
         reason: &reason.reason,
         code: &reason.code,
         line: reason.line,
+        data_team_alert,
     };
     let reason_key = format!("{key}.reason.json");
     put_json(ctx.blobs, Area::Quarantine, &reason_key, &record).await?;

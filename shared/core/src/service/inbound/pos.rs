@@ -257,7 +257,7 @@ pub(crate) async fn process(
     let base = format!("trusts/{vpd}/reports/{stem}.dpn-readiness");
     let made_at = file_made_at(&file.generated_at, file.business_date);
     let html = render_html(&report_data);
-    let [json, html] = put_notification(ctx, vpd, &base, &report_data, html, made_at).await?;
+    let [json, html] = put_notification(ctx, vpd, None, &base, &report_data, html, made_at).await?;
     report.outputs.push(json);
     // The spreadsheet's creation time is the file's HDR generated-at: same input, same bytes.
     let xlsx = readiness_xlsx(&report_data, &file.generated_at)?;
