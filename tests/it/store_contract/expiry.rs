@@ -140,6 +140,7 @@ fn rejected_on(placement: &str, gmc: &str, business_date: NaiveDate) -> Rejected
         record_number: 1,
         line: 2,
         messages: vec![Message::mandatory_missing("LAST_NAME")],
+        projected_hire_date: None,
     }
 }
 
@@ -299,6 +300,16 @@ async fn contract_expired_records_are_not_read(then: &dyn StateStore, now: &dyn 
             "{lookup:?} now"
         );
     }
+    let filed_on = RejectedLookup::FiledOn(date(2024, 6, 1));
+    assert_eq!(
+        then.rejected_applications(filed_on).await.unwrap(),
+        vec![old_rejection.clone()]
+    );
+    assert!(now
+        .rejected_applications(filed_on)
+        .await
+        .unwrap()
+        .is_empty());
 
     // TIS numbers received: kept a year after their file, by date and by number.
     let old_number = received_on(7, date(2023, 6, 1));
