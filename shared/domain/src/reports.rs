@@ -29,11 +29,12 @@ pub struct ReportFilter {
 }
 
 impl ReportFilter {
-    fn admits(&self, applicant: &Applicant) -> bool {
+    /// Whether the report covers the row of trust `vpd` under local office `local_office`.
+    fn admits(&self, local_office: &str, vpd: &str) -> bool {
         self.local_office
             .as_deref()
-            .is_none_or(|lo| applicant.local_office == lo)
-            && self.vpd.as_deref().is_none_or(|vpd| applicant.vpd == vpd)
+            .is_none_or(|lo| local_office == lo)
+            && self.vpd.as_deref().is_none_or(|v| vpd == v)
     }
 }
 
@@ -128,7 +129,7 @@ fn groups<'a>(
     let mut groups: BTreeMap<(String, String), Vec<&Applicant>> = BTreeMap::new();
     for applicant in applicants
         .iter()
-        .filter(|a| in_range(a, from, to) && filter.admits(a))
+        .filter(|a| in_range(a, from, to) && filter.admits(&a.local_office, &a.vpd))
     {
         groups
             .entry((applicant.local_office.clone(), applicant.vpd.clone()))
@@ -252,9 +253,7 @@ pub fn state_report(
         }
     }
     for (group, &count) in rejected {
-        let admitted = filter.local_office.as_ref().is_none_or(|lo| *lo == group.0)
-            && filter.vpd.as_ref().is_none_or(|vpd| *vpd == group.1);
-        if admitted && count > 0 {
+        if filter.admits(&group.0, &group.1) && count > 0 {
             rows.entry(group.clone()).or_default().rejected += count;
         }
     }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 
 use crate::ports::StoreError;
 use crate::service::context::Context;
@@ -56,10 +56,8 @@ async fn applicants_between(
             .await?);
     }
     let mut applicants = Vec::new();
-    let mut day = from;
-    while day <= to {
+    for day in from.iter_days().take_while(|d| *d <= to) {
         applicants.extend(ctx.store.applicants_starting_on(day).await?);
-        day = day + Days::new(1);
     }
     Ok(applicants)
 }
@@ -129,14 +127,12 @@ pub async fn exceptions(
 ) -> Result<ExceptionReport, ReportError> {
     check_range(from, to)?;
     let mut rejected = Vec::new();
-    let mut day = from;
-    while day <= to {
+    for day in from.iter_days().take_while(|d| *d <= to) {
         rejected.extend(
             ctx.store
                 .rejected_applications(RejectedLookup::FiledOn(day))
                 .await?,
         );
-        day = day + Days::new(1);
     }
     Ok(exception_report(from, to, &rejected, local_office))
 }

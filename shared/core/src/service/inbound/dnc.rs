@@ -207,32 +207,23 @@ async fn internal_next_holders(
     vpd: &str,
     grid: &[RotationEntry],
 ) -> Result<BTreeSet<String>, ProcessError> {
-    let keys: BTreeSet<(String, String)> = grid
-        .iter()
-        .filter_map(|entry| {
-            let gmc = Some(entry.next.gmc_number.as_str()).filter(|g| !g.is_empty());
-            person_key(gmc, None, None).map(|key| (vpd.to_string(), key))
-        })
-        .collect();
-    if keys.is_empty() {
-        return Ok(BTreeSet::new());
-    }
-    let persons = ctx
-        .store
-        .persons(&keys.into_iter().collect::<Vec<_>>())
-        .await?;
-    Ok(grid
+    let by_key: BTreeMap<(String, String), &String> = grid
         .iter()
         .map(|entry| &entry.next.gmc_number)
-        .filter(|gmc| {
-            !gmc.is_empty()
-                && person_key(Some(gmc.as_str()), None, None).is_some_and(|key| {
-                    persons
-                        .get(&(vpd.to_string(), key))
-                        .is_some_and(|person| person.employee)
-                })
+        .filter(|gmc| !gmc.is_empty())
+        .filter_map(|gmc| {
+            person_key(Some(gmc.as_str()), None, None).map(|key| ((vpd.to_string(), key), gmc))
         })
-        .cloned()
+        .collect();
+    if by_key.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    let keys: Vec<(String, String)> = by_key.keys().cloned().collect();
+    let persons = ctx.store.persons(&keys).await?;
+    Ok(by_key
+        .into_iter()
+        .filter(|(key, _)| persons.get(key).is_some_and(|person| person.employee))
+        .map(|(_, gmc)| gmc.clone())
         .collect())
 }
 
