@@ -152,6 +152,7 @@ async fn each_function_s_requests_are_recorded_for_the_iam_audit_on_moto() {
         ports: recorded_ports(&moto, &recorder, true).await,
         inbound_bucket: INBOUND.into(),
         inbound_prefix: "incoming/".into(),
+        metrics: Box::new(dit_core::ports::NoMetrics),
     };
     for path in sample_files() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
