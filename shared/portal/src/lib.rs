@@ -1,6 +1,7 @@
 //! The web portal of section 9: server-rendered pages (no JavaScript needed) for a trust's medical
 //! staffing team (inbox, applicant search, applicant pages with the moves allowed now) and for
-//! operators (files, quarantine, sequence check, search across trusts, read-only applicant pages).
+//! operators (files, quarantine, sequence check, search across trusts, read-only applicant pages),
+//! narrowed to one local office for its data team.
 //!
 //! One axum [`Router`] serves both entry points: `functions/portal` (Lambda behind API Gateway,
 //! identity from the Cognito token's groups) and `dit serve` (127.0.0.1, identity from `--as`).

@@ -23,7 +23,7 @@ pub async fn not_found(identity: Option<axum::Extension<Identity>>) -> PageError
 
 /// Where `/` leads.
 fn start_page(identity: &Identity) -> Redirect {
-    if identity.is_operator() {
+    if identity.sees_operator_pages() {
         Redirect::to("/operator/files")
     } else {
         Redirect::to("/inbox")

@@ -9,6 +9,9 @@ mod rotation_day;
 // The footer's contacts (section 12).
 #[path = "routes/contacts.rs"]
 mod contacts;
+// Local offices' data teams (section 12).
+#[path = "routes/local_office.rs"]
+mod local_office;
 
 use support::*;
 
