@@ -28,12 +28,14 @@ impl Chrome {
                 ("/operator/quarantine", "Quarantine"),
                 ("/operator/sequence-check", "Sequence check"),
                 ("/applicants", "Applicants"),
+                (crate::reports::NAV, "Reports"),
             ]
         } else {
             &[
                 ("/inbox", "Inbox"),
                 ("/worklist", "Worklist"),
                 ("/applicants", "Applicants"),
+                (crate::reports::NAV, "Reports"),
             ]
         };
         Chrome {

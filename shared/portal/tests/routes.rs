@@ -12,6 +12,9 @@ mod contacts;
 // Local offices' data teams (section 12).
 #[path = "routes/local_office.rs"]
 mod local_office;
+// The reports of section 12.
+#[path = "routes/reports.rs"]
+mod reports;
 
 use support::*;
 
