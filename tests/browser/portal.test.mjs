@@ -96,7 +96,11 @@ test('trust 504 finds an applicant by GMC number, offers, accepts and hires it, 
   const dialogs = [];
   page.on('dialog', (dialog) => { dialogs.push(dialog.message()); dialog.dismiss(); });
 
+  // The start page: the coming rotation by state, as a chart (an SVG with its name) and a table.
   await page.goto(`${trust504}/`);
+  assert.equal(await page.locator('h1').textContent(), 'The coming rotation');
+  assert.equal(await page.getByRole('img', { name: /By state/ }).count(), 1);
+  await page.getByRole('link', { name: 'Inbox', exact: true }).first().click();
   assert.equal(await page.locator('h1').textContent(), 'Inbox');
   assert.match(await page.locator('.nhsuk-header__account-item').textContent(), /Trust 504/);
   // The NHS.UK frontend styles (from the nhsuk-frontend package) are served and applied.

@@ -32,6 +32,7 @@ impl Chrome {
             ]
         } else {
             &[
+                ("/", "Coming rotation"),
                 ("/inbox", "Inbox"),
                 ("/worklist", "Worklist"),
                 ("/applicants", "Applicants"),

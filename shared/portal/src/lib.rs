@@ -16,6 +16,7 @@ pub mod identity;
 mod applicants;
 mod bulk;
 mod chrome;
+mod dashboard;
 mod downloads;
 mod error;
 mod format;
