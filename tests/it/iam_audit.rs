@@ -391,6 +391,28 @@ async fn portal_pages(app: &axum::Router, first: &[String]) {
             assert_eq!(status, 200, "{number} after {action}");
         }
     }
+    // The start page and the reports (their downloads read what their pages read).
+    for uri in [
+        "/",
+        "/reports/notice?from=2026-11-01&to=2027-11-30",
+        "/reports/states.csv?from=2026-11-01&to=2027-11-30",
+    ] {
+        assert_eq!(page(app, trust, uri, None).await.0, 200, "{uri}");
+    }
+    for (who, uri) in [
+        ("operator", "/reports/states?from=2026-11-01&to=2027-11-30"),
+        (
+            "operator",
+            "/reports/exceptions.csv?from=2026-11-01&to=2026-11-30",
+        ),
+        (
+            "local-office:KSS",
+            "/reports/notice?from=2026-11-01&to=2027-11-30",
+        ),
+        ("local-office:KSS", "/applicants"),
+    ] {
+        assert_eq!(page(app, who, uri, None).await.0, 200, "{who} {uri}");
+    }
     let operator = "operator";
     for uri in [
         "/operator/files",
