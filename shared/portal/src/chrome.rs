@@ -6,6 +6,9 @@ use dit_domain::org::Organisations;
 
 use crate::identity::Identity;
 
+/// The menu's entry for the reports: the first of them (`crate::reports`).
+pub const REPORTS_NAV: &str = "/reports/notice";
+
 pub struct NavItem {
     pub href: &'static str,
     pub label: &'static str,
@@ -28,7 +31,7 @@ impl Chrome {
                 ("/operator/quarantine", "Quarantine"),
                 ("/operator/sequence-check", "Sequence check"),
                 ("/applicants", "Applicants"),
-                (crate::reports::NAV, "Reports"),
+                (REPORTS_NAV, "Reports"),
             ]
         } else {
             &[
@@ -36,7 +39,7 @@ impl Chrome {
                 ("/inbox", "Inbox"),
                 ("/worklist", "Worklist"),
                 ("/applicants", "Applicants"),
-                (crate::reports::NAV, "Reports"),
+                (REPORTS_NAV, "Reports"),
             ]
         };
         Chrome {

@@ -33,15 +33,12 @@ use dit_domain::reports::{
     ReportFilter, StateCounts, StateReport, EXCEPTION_COLUMNS, TOTAL_LABEL,
 };
 
-use crate::chrome::Chrome;
+use crate::chrome::{Chrome, REPORTS_NAV as NAV};
 use crate::error::{Page, PageError};
 use crate::format;
 use crate::identity::Identity;
 use crate::render;
 use crate::state::{trust_of, Portal, Shared};
-
-/// The menu entry every report page marks as current.
-pub const NAV: &str = "/reports/notice";
 
 /// The default notice and state range: hire dates in the next 12 weeks, today included.
 const DEFAULT_AHEAD_DAYS: u64 = 83;
