@@ -20,6 +20,9 @@ cfn-lint checks that the template is valid; these check that it says what the ha
                       resolved secret ({{resolve:secretsmanager|ssm-secure}}) in its environment;
                       the portal gets PORTAL_CSRF_SECRET_ARN and secretsmanager:GetSecretValue on
                       that secret only; no other role has Secrets Manager access
+  quarantine-alarm    an alarm on FilesQuarantined (>= 1 in 5 minutes, missing data not breaching,
+                      no dimensions, the alarm topic) in the namespace inbound-file writes its EMF
+                      metric to (its METRICS_NAMESPACE)
 
 Usage: scripts/template_checks.py [--self-test] TEMPLATE   (a step of scripts/test.sh)
 --self-test also mutates an in-memory copy of the template once per weakening and checks that
@@ -321,6 +324,39 @@ def check_csrf_secret(template):
     return problems
 
 
+QUARANTINE_METRIC = "FilesQuarantined"
+
+
+def check_quarantine_alarm(template):
+    functions = of_type(template, "AWS::Serverless::Function")
+    env = functions.get("InboundFileFunction", {}).get("Properties", {}).get(
+        "Environment", {}).get("Variables", {})
+    namespace = env.get("METRICS_NAMESPACE")
+    if namespace is None:
+        return ["InboundFileFunction has no METRICS_NAMESPACE: its metric's namespace is unknown"]
+    alarms = {name: a.get("Properties", {})
+              for name, a in of_type(template, "AWS::CloudWatch::Alarm").items()
+              if a.get("Properties", {}).get("MetricName") == QUARANTINE_METRIC}
+    if not alarms:
+        return [f"no alarm on {QUARANTINE_METRIC}"]
+    problems = []
+    for name, alarm in alarms.items():
+        if alarm.get("Namespace") != namespace:
+            problems.append(f"{name}: namespace {alarm.get('Namespace')} is not inbound-file's {namespace}")
+        if alarm.get("Dimensions"):
+            problems.append(f"{name}: dimensions limit it to some local offices")
+        if alarm.get("Statistic") != "Sum" or int(alarm.get("Period", 0)) > 300:
+            problems.append(f"{name}: not the Sum over at most 5 minutes")
+        if not (alarm.get("ComparisonOperator") == "GreaterThanOrEqualToThreshold"
+                and float(alarm.get("Threshold", 2)) <= 1):
+            problems.append(f"{name}: does not fire on one quarantined file")
+        if alarm.get("TreatMissingData") != "notBreaching":
+            problems.append(f"{name}: TreatMissingData is not notBreaching")
+        if "AlarmTopicArn" not in repr(alarm.get("AlarmActions")):
+            problems.append(f"{name}: no action on the alarm topic")
+    return problems
+
+
 CHECKS = {
     "drops-fail-closed": check_drops_fail_closed,
     "tis-principal": check_tis_principal,
@@ -330,6 +366,7 @@ CHECKS = {
     "client-email": check_client_email,
     "portal-list": check_portal_list,
     "csrf-secret": check_csrf_secret,
+    "quarantine-alarm": check_quarantine_alarm,
 }
 
 
@@ -394,6 +431,10 @@ def _tagged_trust_role(t):
              "Action": "sts:AssumeRole"}]}}}
 
 
+def _quarantine_alarm(t):
+    return t["Resources"]["InboundFileQuarantineAlarm"]["Properties"]
+
+
 def _other_role_reads_secret(t):
     statements = t["Resources"]["InboundFileFunctionRole"]["Properties"]["Policies"][0][
         "PolicyDocument"]["Statement"]
@@ -452,6 +493,17 @@ MUTATIONS = [
     ("another role reads the secret", "csrf-secret", _other_role_reads_secret),
     ("the secret not generated", "csrf-secret",
      lambda t: t["Resources"]["PortalCsrfSecret"]["Properties"].pop("GenerateSecretString")),
+    ("remove the quarantine alarm", "quarantine-alarm",
+     lambda t: t["Resources"].pop("InboundFileQuarantineAlarm")),
+    ("the alarm in another namespace", "quarantine-alarm",
+     lambda t: _quarantine_alarm(t).update(Namespace="DoctorsInTraining")),
+    ("the alarm on one local office only", "quarantine-alarm",
+     lambda t: _quarantine_alarm(t).update(Dimensions=[{"Name": "LocalOffice", "Value": "KSS"}])),
+    ("the alarm waits for two files", "quarantine-alarm",
+     lambda t: _quarantine_alarm(t).update(Threshold=2)),
+    ("no metrics namespace for inbound-file", "quarantine-alarm",
+     lambda t: t["Resources"]["InboundFileFunction"]["Properties"]["Environment"][
+         "Variables"].pop("METRICS_NAMESPACE")),
 ]
 
 

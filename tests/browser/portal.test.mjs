@@ -96,7 +96,11 @@ test('trust 504 finds an applicant by GMC number, offers, accepts and hires it, 
   const dialogs = [];
   page.on('dialog', (dialog) => { dialogs.push(dialog.message()); dialog.dismiss(); });
 
+  // The start page: the coming rotation by state, as a chart (an SVG with its name) and a table.
   await page.goto(`${trust504}/`);
+  assert.equal(await page.locator('h1').textContent(), 'The coming rotation');
+  assert.equal(await page.getByRole('img', { name: /By state/ }).count(), 1);
+  await page.getByRole('link', { name: 'Inbox', exact: true }).first().click();
   assert.equal(await page.locator('h1').textContent(), 'Inbox');
   assert.match(await page.locator('.nhsuk-header__account-item').textContent(), /Trust 504/);
   // The NHS.UK frontend styles (from the nhsuk-frontend package) are served and applied.
@@ -189,4 +193,43 @@ test('a search containing <script> comes back escaped', async () => {
   assert.equal(await page.locator('script').count(), 0);
   assert.deepEqual(dialogs, []);
   await page.close();
+});
+
+test('a local office\'s data team sees its own files read-only and gets 404 for another office\'s file', async () => {
+  const kssServer = await serve('local-office:KSS');
+  const ldnServer = await serve('local-office:LDN');
+  const kss = await signedIn(kssServer);
+  const ldn = await signedIn(ldnServer);
+  const file = 'DE_KSS_APP_20261121_00000042.DAT';
+
+  const page = await kss.newPage();
+  await page.goto(`${kssServer.base}/`);
+  assert.equal(await page.locator('h1').textContent(), 'Files');
+  assert.match(await page.locator('.nhsuk-header__account-item').textContent(), /Local office KSS/);
+  await page.getByRole('link', { name: file }).click();
+  assert.equal(new URL(page.url()).pathname, `/operator/files/${file}`);
+  // Read-only: an applicant's page has no move forms, and a move URL is not found.
+  const applicant = await page.goto(`${kssServer.base}/applicants/5000002`);
+  assert.equal(applicant.status(), 200);
+  assert.equal(await page.locator('form[action^="/applicants/5000002/"]').count(), 0);
+  assert.equal((await page.goto(`${kssServer.base}/applicants/5000002/offer`)).status(), 404);
+  assert.equal((await page.goto(`${kssServer.base}/inbox`)).status(), 404);
+  await page.close();
+
+  // LDN's data team: KSS's file, its quarantine entries and its applicants are not found.
+  const other = await ldn.newPage();
+  const missing = await other.goto(`${ldnServer.base}/operator/files/DE_LDN_APP_20261121_00000001.DAT`);
+  assert.equal(missing.status(), 404);
+  const missingText = await other.locator('main').textContent();
+  const response = await other.goto(`${ldnServer.base}/operator/files/${file}`);
+  assert.equal(response.status(), 404);
+  assert.equal(await other.locator('main').textContent(), missingText);
+  await other.goto(`${ldnServer.base}/operator/files`);
+  assert.equal(await other.getByRole('link', { name: file }).count(), 0);
+  await other.goto(`${ldnServer.base}/operator/quarantine`);
+  assert.equal(await other.getByText('DE_KSS_APP_').count(), 0);
+  assert.equal((await other.goto(`${ldnServer.base}/applicants/5000002`)).status(), 404);
+  await other.close();
+  await kss.close();
+  await ldn.close();
 });

@@ -305,6 +305,7 @@ async fn a_hundred_files_dropped_at_once_are_each_processed_exactly_once() {
             ),
             inbound_bucket: INBOUND.into(),
             inbound_prefix: "incoming/".into(),
+            metrics: Box::new(dit_core::ports::NoMetrics),
         };
         workers.push(tokio::spawn(worker(
             deps,

@@ -282,3 +282,84 @@ async fn ses_sends_a_quarantine_alert_once_however_often_the_file_is_dropped() {
     }
     assert_eq!(to_data_team().len(), 1);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The CloudWatch metric: EMF lines from the inbound-file handler on moto
+// ---------------------------------------------------------------------------------------------
+
+/// What the handler writes where Lambda's standard output would be.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn lines(&self) -> Vec<String> {
+        String::from_utf8(self.0.lock().unwrap().clone())
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quarantine_on_moto_emits_one_emf_metric_line_and_a_loaded_file_none() {
+    use dit_aws::metrics::{EmfMetrics, FILES_QUARANTINED, LOCAL_OFFICE, NAMESPACE};
+    use dit_tests::inbound_on_moto::{aws, deliver_until, deps};
+
+    let aws = aws().await;
+    let captured = Captured::default();
+    let mut deps = deps(&aws, aws.moto.dynamo_client().await);
+    deps.metrics = Box::new(EmfMetrics::to(NAMESPACE, Box::new(captured.clone())));
+    // A loaded file, then one whose trailer count differs.
+    let bad = "DE_KSS_APP_20261121_00000054.DAT";
+    for name in ["ESR_504_POS_20261121_00000001.DAT", FIRST, bad] {
+        let key = format!("incoming/{}{name}", dit_domain::boundary::drop_folder(name));
+        aws.s3
+            .put_object()
+            .bucket(dit_tests::inbound_on_moto::INBOUND)
+            .key(&key)
+            .body(sample(name).into())
+            .send()
+            .await
+            .unwrap();
+        deliver_until(&aws, &deps, &key).await;
+    }
+
+    let lines = captured.lines();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let doc: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    let directives = doc["_aws"]["CloudWatchMetrics"].as_array().unwrap();
+    assert_eq!(directives.len(), 1);
+    assert_eq!(directives[0]["Namespace"], NAMESPACE);
+    assert_eq!(
+        directives[0]["Metrics"],
+        serde_json::json!([{"Name": FILES_QUARANTINED, "Unit": "Count"}])
+    );
+    assert_eq!(
+        directives[0]["Dimensions"],
+        serde_json::json!([[LOCAL_OFFICE], []])
+    );
+    assert!(doc["_aws"]["Timestamp"].is_i64());
+    assert_eq!(doc[LOCAL_OFFICE], "KSS");
+    assert_eq!(doc[FILES_QUARANTINED], 1);
+    assert_eq!(doc["ReasonCode"], "trl_count");
+    // The line names no file and nothing of its records.
+    assert!(!lines[0].contains(bad), "{}", lines[0]);
+    let personal = personal::of_file(&sample(bad));
+    let found = personal::found_in(&lines[0], &personal);
+    assert!(
+        found.is_empty(),
+        "personal values {found:?} in {}",
+        lines[0]
+    );
+}

@@ -152,6 +152,7 @@ async fn each_function_s_requests_are_recorded_for_the_iam_audit_on_moto() {
         ports: recorded_ports(&moto, &recorder, true).await,
         inbound_bucket: INBOUND.into(),
         inbound_prefix: "incoming/".into(),
+        metrics: Box::new(dit_core::ports::NoMetrics),
     };
     for path in sample_files() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -389,6 +390,28 @@ async fn portal_pages(app: &axum::Router, first: &[String]) {
             let (status, _) = page(app, trust, &format!("{number}?answer={action_id}"), None).await;
             assert_eq!(status, 200, "{number} after {action}");
         }
+    }
+    // The start page and the reports (their downloads read what their pages read).
+    for uri in [
+        "/",
+        "/reports/notice?from=2026-11-01&to=2027-11-30",
+        "/reports/states.csv?from=2026-11-01&to=2027-11-30",
+    ] {
+        assert_eq!(page(app, trust, uri, None).await.0, 200, "{uri}");
+    }
+    for (who, uri) in [
+        ("operator", "/reports/states?from=2026-11-01&to=2027-11-30"),
+        (
+            "operator",
+            "/reports/exceptions.csv?from=2026-11-01&to=2026-11-30",
+        ),
+        (
+            "local-office:KSS",
+            "/reports/notice?from=2026-11-01&to=2027-11-30",
+        ),
+        ("local-office:KSS", "/applicants"),
+    ] {
+        assert_eq!(page(app, who, uri, None).await.0, 200, "{who} {uri}");
     }
     let operator = "operator";
     for uri in [

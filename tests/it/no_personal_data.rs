@@ -188,6 +188,7 @@ async fn no_personal_value_of_the_inputs_reaches_a_log_or_an_operator_output() {
         ports: ports_with(Box::new(SqliteStore::open(&db).unwrap()), dir.path()),
         inbound_bucket: "dit-inbound".into(),
         inbound_prefix: "incoming/".into(),
+        metrics: Box::new(dit_core::ports::NoMetrics),
     };
     let ports = &deps.ports;
     let mut values: BTreeSet<String> = BTreeSet::new();

@@ -61,6 +61,7 @@ async fn aws(max_file_bytes: u64) -> Aws {
         },
         inbound_bucket: INBOUND.into(),
         inbound_prefix: "incoming/".into(),
+        metrics: Box::new(dit_core::ports::NoMetrics),
     };
     Aws {
         _moto: moto,

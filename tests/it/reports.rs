@@ -217,3 +217,90 @@ async fn the_notice_report_reads_only_the_applicants_of_its_range_on_moto() {
         counter.snapshot()
     );
 }
+
+/// The portal's reports are the CLI's: its pages and CSV downloads call the same
+/// `service::reporting` functions (`shared/portal/src/reports.rs`), so on DynamoDB they read the
+/// same indexed queries, request for request, and never Scan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portals_reports_read_through_the_same_indexed_queries_as_the_cli() {
+    use std::sync::Arc;
+
+    use dit_aws::dynamo::DynamoStore;
+    use dit_core::service::context::{Ports, Settings};
+    use dit_domain::reports::{exception_csv, notice_csv};
+    use dit_embedded::folders::FolderBlobs;
+    use dit_portal::assets::Assets;
+    use dit_portal::csrf::CsrfKey;
+    use dit_portal::identity::Identity;
+    use dit_portal::{Downloads, Portal};
+    use dit_test_support::RequestCounter;
+    use tower::ServiceExt;
+
+    let moto = dit_test_support::Moto::start();
+    let seeded = Env::moto(&moto).await;
+    loaded(&seeded).await;
+    let dir = tempfile::tempdir().unwrap();
+    let counted = |counter: RequestCounter| {
+        let moto = &moto;
+        async move { DynamoStore::new(moto.counting_dynamo_client(counter).await, "dit-state") }
+    };
+    let (from, to) = (date("2027-02-04"), date("2027-02-28"));
+    let (filed_from, filed_to) = (date("2026-11-20"), date("2026-11-22"));
+
+    // The CLI's path: `dit report notice|exceptions --csv`.
+    let cli = RequestCounter::new();
+    let env = Env::new(
+        Arc::new(counted(cli.clone()).await),
+        Arc::new(FolderBlobs::new(dir.path())),
+    );
+    let ctx = env.ctx(at(6));
+    let notice_report = notice(&ctx, from, to, &ReportFilter::default())
+        .await
+        .unwrap();
+    let exception_report = exceptions_of(&ctx, filed_from, filed_to, None)
+        .await
+        .unwrap();
+
+    // The portal's, as an operator downloads the same two reports.
+    let through_portal = RequestCounter::new();
+    let ports = Ports {
+        store: Box::new(counted(through_portal.clone()).await),
+        blobs: Box::new(FolderBlobs::new(dir.path())),
+        mailer: Box::new(dit_core::ports::NoMailer),
+        organisations: dit_test_support::applicants::organisations(),
+        settings: Settings::default(),
+    };
+    let app = dit_portal::router(Arc::new(Portal::new(
+        ports,
+        CsrfKey::from_secret(&[7u8; 32]).unwrap(),
+        Downloads::Redirect,
+        Assets::none(),
+    )));
+    let mut bodies = Vec::new();
+    for uri in [
+        format!("/reports/notice.csv?from={from}&to={to}"),
+        format!("/reports/exceptions.csv?from={filed_from}&to={filed_to}"),
+    ] {
+        let mut request = axum::http::Request::get(&uri)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(Identity::parse_as("operator", "audit@example.nhs.uk").unwrap());
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 200, "{uri}");
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        bodies.push(String::from_utf8(bytes.to_vec()).unwrap());
+    }
+    assert_eq!(bodies[0], notice_csv(&notice_report));
+    assert_eq!(bodies[1], exception_csv(&exception_report));
+    assert_eq!(through_portal.count("Scan"), 0, "no Scan");
+    assert_eq!(through_portal.snapshot(), cli.snapshot());
+    assert_eq!(
+        through_portal.items_queried_or_scanned(),
+        cli.items_queried_or_scanned()
+    );
+    assert_eq!(cli.items_queried_or_scanned(), 3);
+}

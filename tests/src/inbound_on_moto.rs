@@ -68,6 +68,7 @@ pub fn deps(aws: &Aws, dynamo: aws_sdk_dynamodb::Client) -> Deps {
         },
         inbound_bucket: INBOUND.into(),
         inbound_prefix: "incoming/".into(),
+        metrics: Box::new(dit_core::ports::NoMetrics),
     }
 }
 

@@ -138,3 +138,111 @@ fn a_bad_range_and_two_formats_are_refused() {
     );
     assert_eq!(status, 2, "a usage error: {err}");
 }
+
+/// `dit serve --as WHO` on `data`: each path fetched with the session its sign-in link gives,
+/// through a plain socket; the answers (status line, headers, body) in order.
+fn served(data: &std::path::Path, who: &str, paths: &[String]) -> Vec<String> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = crate::common::command(data)
+        .args(["serve", "--as", who, "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let (mut line, mut sign_in) = (String::new(), String::new());
+    out.read_line(&mut line).unwrap();
+    out.read_line(&mut sign_in).unwrap();
+    let address = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    let sign_in = sign_in
+        .split(&format!("http://{address}"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no sign-in URL in {sign_in:?}"))
+        .trim()
+        .to_string();
+    let get = |path: &str, cookie: &str| {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {address}\r\n{cookie}Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let signed_in = get(&sign_in, "");
+    let pair = signed_in
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_else(|| panic!("no cookie in {signed_in}"))
+        .to_string();
+    let answers = paths
+        .iter()
+        .map(|path| get(path, &format!("Cookie: {pair}\r\n")))
+        .collect();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    answers
+}
+
+fn body(answer: &str) -> &str {
+    answer.split_once("\r\n\r\n").map_or("", |(_, body)| body)
+}
+
+#[test]
+fn the_portals_csv_downloads_are_the_clis_csv_for_the_same_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let (status, _, _) = dit(&data, &["process", "events/files/"]);
+    assert_eq!(status, 3, "the samples include quarantined files");
+    let cli = |args: &[&str]| {
+        let (status, out, err) = dit(&data, args);
+        assert_eq!(status, 0, "{args:?}: {err}");
+        assert!(out.lines().count() > 1, "{args:?}: {out}");
+        out
+    };
+    let year = ["--from", "2027-01-01", "--to", "2027-12-31", "--csv"];
+    let notice = cli(&[&["report", "notice"][..], &year].concat());
+    let states = cli(&[&["report", "states"][..], &year].concat());
+    let exceptions = cli(&[
+        "report",
+        "exceptions",
+        "--from",
+        "2026-11-21",
+        "--to",
+        "2026-11-21",
+        "--csv",
+    ]);
+    let own_states = cli(&[&["report", "states", "--vpd", "504"][..], &year].concat());
+
+    let range = "from=2027-01-01&to=2027-12-31";
+    let answers = served(
+        &data,
+        "operator",
+        &[
+            format!("/reports/notice.csv?{range}"),
+            format!("/reports/states.csv?{range}"),
+            "/reports/exceptions.csv?from=21/11/2026&to=21/11/2026".to_string(),
+        ],
+    );
+    for (answer, expected) in answers.iter().zip([&notice, &states, &exceptions]) {
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.contains("content-type: text/csv"), "{answer}");
+        assert_eq!(body(answer), expected.as_str());
+    }
+    // A trust gets its own rows whatever trust the query string names.
+    let answers = served(
+        &data,
+        "trust:504",
+        &[format!("/reports/states.csv?{range}&vpd=505")],
+    );
+    assert_eq!(body(&answers[0]), own_states);
+    assert!(!body(&answers[0]).contains(",505,"));
+}

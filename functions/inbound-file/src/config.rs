@@ -9,6 +9,9 @@ use dit_core::service::context::DEFAULT_MAX_FILE_BYTES;
 pub struct Config {
     pub common: LambdaConfig,
     pub max_file_bytes: u64,
+    /// The CloudWatch namespace of its metrics (`METRICS_NAMESPACE`; the template's alarm watches
+    /// the same one).
+    pub metrics_namespace: String,
 }
 
 impl Config {
@@ -23,9 +26,13 @@ impl Config {
                 ConfigError(format!("MAX_FILE_BYTES {text:?} is not a number of bytes"))
             })?,
         };
+        let metrics_namespace = var("METRICS_NAMESPACE")
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| dit_aws::metrics::NAMESPACE.to_string());
         Ok(Config {
             common: LambdaConfig::from_env(&var)?,
             max_file_bytes,
+            metrics_namespace,
         })
     }
 }
@@ -58,6 +65,10 @@ mod tests {
         assert_eq!(config.common.inbound_prefix, "incoming/");
         assert_eq!(config.common.quarantine_prefix, "quarantine/");
         assert_eq!(config.max_file_bytes, DEFAULT_MAX_FILE_BYTES);
+        assert_eq!(config.metrics_namespace, "DoctorsInTraining");
+        pairs.push(("METRICS_NAMESPACE", "DoctorsInTraining/dit-test"));
+        let config = Config::from_env(env(&pairs)).unwrap();
+        assert_eq!(config.metrics_namespace, "DoctorsInTraining/dit-test");
         assert_eq!(
             config.common.organisations,
             OrganisationsSource::S3 {

@@ -9,6 +9,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
 use dit_aws::s3_notification::{self, Notification};
 use dit_aws::sqs::{handle_batch, Disposition};
+use dit_core::ports::Metrics;
 use dit_core::service::context::Ports;
 use dit_core::service::inbound::process_received;
 use dit_core::service::report::FileReport;
@@ -23,6 +24,9 @@ pub struct Deps {
     pub inbound_bucket: String,
     /// Drops arrive under this prefix (e.g. `incoming/`); keys given to the service are relative to it.
     pub inbound_prefix: String,
+    /// Where a quarantine is counted: EMF lines on standard output in Lambda
+    /// ([`dit_aws::metrics::EmfMetrics`]), for the alarm in infra/template.yaml.
+    pub metrics: Box<dyn Metrics>,
 }
 
 /// Handles one SQS batch; only messages that hit a transient failure are reported back for retry.
@@ -69,7 +73,11 @@ async fn handle_message(deps: &Deps, body: &str) -> Disposition {
         let origin = FileOrigin::of_inbound_key(key);
         // The version this notification is about: its size is checked and it is what is read.
         let version = object.version_id.as_deref();
-        match process_received(&deps.ports.context(Utc::now()), key, version, &origin, None).await {
+        let ctx = deps
+            .ports
+            .context(Utc::now())
+            .with_metrics(deps.metrics.as_ref());
+        match process_received(&ctx, key, version, &origin, None).await {
             Ok(report) => log_report(&report),
             Err(err) if err.is_transient() => {
                 let error = err.to_string().replace(key, &logged);

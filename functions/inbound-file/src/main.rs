@@ -1,5 +1,6 @@
 //! Start-up only: read the configuration, build the SDK clients and adapters once, run the handler.
 
+use dit_aws::metrics::EmfMetrics;
 use dit_core::service::context::Settings;
 use inbound_file::config::Config;
 use inbound_file::{handle, Deps};
@@ -18,6 +19,7 @@ async fn main() -> Result<(), Error> {
         ports,
         inbound_bucket: config.common.inbound_bucket,
         inbound_prefix: config.common.inbound_prefix,
+        metrics: Box::new(EmfMetrics::stdout(&config.metrics_namespace)),
     };
     run(service_fn(|event: LambdaEvent<_>| handle(&deps, event))).await
 }

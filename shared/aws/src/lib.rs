@@ -5,6 +5,7 @@
 pub mod config;
 pub mod dynamo;
 pub mod logging;
+pub mod metrics;
 pub mod s3;
 pub mod s3_notification;
 pub mod secrets;

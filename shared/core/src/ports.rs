@@ -645,8 +645,9 @@ impl Mailer for NoMailer {
 /// adapter, never an error, so no file is held up by monitoring.
 #[async_trait]
 pub trait Metrics: Send + Sync {
-    /// One more file quarantined; `local_office` is the one its name names (`None`: unparsable).
-    async fn file_quarantined(&self, local_office: Option<&str>);
+    /// One more file quarantined; `local_office` is the one its name names (`None`: unparsable),
+    /// `reason_code` the quarantine reason's stable code (never its text, which may quote a line).
+    async fn file_quarantined(&self, local_office: Option<&str>, reason_code: &str);
 }
 
 /// Metrics kept nowhere.
@@ -654,7 +655,7 @@ pub struct NoMetrics;
 
 #[async_trait]
 impl Metrics for NoMetrics {
-    async fn file_quarantined(&self, _local_office: Option<&str>) {}
+    async fn file_quarantined(&self, _local_office: Option<&str>, _reason_code: &str) {}
 }
 
 /// Metrics counted in memory, per local office (`""` for a file naming none).
@@ -675,7 +676,7 @@ impl CountingMetrics {
 
 #[async_trait]
 impl Metrics for CountingMetrics {
-    async fn file_quarantined(&self, local_office: Option<&str>) {
+    async fn file_quarantined(&self, local_office: Option<&str>, _reason_code: &str) {
         if let Ok(mut counts) = self.quarantined.lock() {
             *counts
                 .entry(local_office.unwrap_or_default().to_string())

@@ -126,6 +126,8 @@ impl Applicant {
 pub struct ApplicantSummary {
     pub applicant_number: String,
     pub vpd: String,
+    /// The local office whose APP file loaded it (a local office's data team sees only its own).
+    pub local_office: String,
     pub state: ApplicantState,
     pub placement_id: String,
     pub position_number: String,
@@ -141,6 +143,7 @@ impl From<&Applicant> for ApplicantSummary {
         ApplicantSummary {
             applicant_number: applicant.applicant_number.clone(),
             vpd: applicant.vpd.clone(),
+            local_office: applicant.local_office.clone(),
             state: applicant.state,
             placement_id: applicant.placement_id.clone(),
             position_number: applicant.position_number.clone(),

@@ -313,7 +313,7 @@ pub async fn act(
         return Err(PageError::BadRequest(first.clone()));
     }
     let ctx = portal.context();
-    let principal = identity.principal();
+    let principal = identity.principal().ok_or(PageError::NotFound)?;
     let actor = identity.actor();
     let mut outcomes = Vec::with_capacity(form.applicants.len());
     for number in &form.applicants {

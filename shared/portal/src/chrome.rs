@@ -6,6 +6,9 @@ use dit_domain::org::Organisations;
 
 use crate::identity::Identity;
 
+/// The menu's entry for the reports: the first of them (`crate::reports`).
+pub const REPORTS_NAV: &str = "/reports/notice";
+
 pub struct NavItem {
     pub href: &'static str,
     pub label: &'static str,
@@ -22,18 +25,21 @@ pub struct Chrome {
 impl Chrome {
     /// The menu of `identity`, with `current` (a menu href) marked, and its contacts.
     pub fn new(organisations: &Organisations, identity: &Identity, current: &str) -> Chrome {
-        let items: &[(&'static str, &'static str)] = if identity.is_operator() {
+        let items: &[(&'static str, &'static str)] = if identity.sees_operator_pages() {
             &[
                 ("/operator/files", "Files"),
                 ("/operator/quarantine", "Quarantine"),
                 ("/operator/sequence-check", "Sequence check"),
                 ("/applicants", "Applicants"),
+                (REPORTS_NAV, "Reports"),
             ]
         } else {
             &[
+                ("/", "Coming rotation"),
                 ("/inbox", "Inbox"),
                 ("/worklist", "Worklist"),
                 ("/applicants", "Applicants"),
+                (REPORTS_NAV, "Reports"),
             ]
         };
         Chrome {
@@ -61,16 +67,17 @@ impl Chrome {
 }
 
 /// A trust: its local office's contact. An operator: each trust's own contact, else its local
-/// office's.
+/// office's; a local office's data team the same for its own trusts.
 fn contacts(organisations: &Organisations, identity: &Identity) -> Vec<String> {
     let office_contact = |code: &str| {
         organisations
             .local_office(code)
             .and_then(|o| o.contact.as_ref().map(|c| (o, c)))
     };
-    if identity.is_operator() {
+    if identity.sees_operator_pages() {
         return organisations
             .iter()
+            .filter(|org| identity.sees_local_office(&org.local_office))
             .filter_map(|org| {
                 let line = match (&org.contact, office_contact(&org.local_office)) {
                     (Some(own), _) => own.line(),

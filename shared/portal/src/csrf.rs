@@ -57,13 +57,13 @@ impl CsrfKey {
     fn mac(&self, identity: &Identity, form: &FormScope<'_>, issued: i64) -> Hmac<Sha256> {
         let mut mac =
             <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("HMAC takes any key size");
-        let role = identity.vpd().unwrap_or("operator");
+        let role = identity.role_key();
         let issued = issued.to_string();
         let applicants = form.applicants.join(",");
         let fields = fields_hash(form.fields);
         for part in [
             "dit-portal-csrf-v2",
-            role,
+            &role,
             &identity.user,
             &applicants,
             form.action,

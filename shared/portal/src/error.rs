@@ -43,7 +43,7 @@ impl IntoResponse for PageError {
             PageError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "Sign in to use the portal",
-                "You are not signed in as a member of a trust's medical staffing team or as an operator.".to_string(),
+                "You are not signed in as a member of a trust's medical staffing team, a local office's data team or as an operator.".to_string(),
             ),
             PageError::NotFound => (
                 StatusCode::NOT_FOUND,

@@ -1,5 +1,5 @@
-//! Who is signed in: a trust's medical staffing team (`trust-<VPD>` group) or an operator
-//! (`operator` group). The entry point puts an [`Identity`] into the request's extensions (from the
+//! Who is signed in: a trust's medical staffing team (`trust-<VPD>` group), an operator
+//! (`operator` group) or a local office's data team (`lo-<LO>` group, section 12). The entry point puts an [`Identity`] into the request's extensions (from the
 //! Cognito token's groups in AWS, from `--as` locally); every route takes it from there, and a
 //! request without one is answered 401.
 
@@ -15,6 +15,9 @@ pub enum Role {
     /// TIS/HEE data team, service desk: files, quarantine, sequence check, every trust's
     /// applicants, read-only.
     Operator,
+    /// A local office's data team: the operator pages narrowed to what its own files brought
+    /// (their records, quarantine and applicants), read-only; anything else is "not found".
+    LocalOffice { code: String },
 }
 
 /// The signed-in person.
@@ -40,22 +43,29 @@ impl std::error::Error for IdentityError {}
 
 const TRUST_GROUP_PREFIX: &str = "trust-";
 const OPERATOR_GROUP: &str = "operator";
+const LOCAL_OFFICE_GROUP_PREFIX: &str = "lo-";
 
 impl Identity {
-    /// `trust:<VPD>` or `operator`, as `dit serve --as` takes it.
+    /// `trust:<VPD>`, `local-office:<LO>` or `operator`, as `dit serve --as` takes it.
     ///
     /// # Errors
     /// Names the accepted forms.
     pub fn parse_as(text: &str, user: &str) -> Result<Identity, IdentityError> {
         let role = match text.trim() {
             OPERATOR_GROUP => Role::Operator,
-            other => match other.strip_prefix("trust:") {
-                Some(vpd) if is_vpd(vpd) => Role::Trust {
+            other => match (
+                other.strip_prefix("trust:"),
+                other.strip_prefix("local-office:"),
+            ) {
+                (Some(vpd), _) if is_vpd(vpd) => Role::Trust {
                     vpd: vpd.to_string(),
+                },
+                (_, Some(code)) if is_local_office(code) => Role::LocalOffice {
+                    code: code.to_string(),
                 },
                 _ => {
                     return Err(IdentityError(format!(
-                        "{text:?} is not trust:<VPD> (e.g. trust:504) or operator"
+                        "{text:?} is not trust:<VPD> (e.g. trust:504), local-office:<LO> (e.g. local-office:KSS) or operator"
                     )))
                 }
             },
@@ -66,7 +76,7 @@ impl Identity {
         })
     }
 
-    /// The identity a token's groups give: exactly one of `trust-<VPD>` and `operator`. A person in
+    /// The identity a token's groups give: exactly one of `trust-<VPD>`, `lo-<LO>` and `operator`. A person in
     /// no portal group, or in more than one, has none (the portal never guesses which hat is on).
     ///
     /// # Errors
@@ -79,6 +89,13 @@ impl Identity {
         for group in groups {
             let role = if group == OPERATOR_GROUP {
                 Role::Operator
+            } else if let Some(code) = group
+                .strip_prefix(LOCAL_OFFICE_GROUP_PREFIX)
+                .filter(|code| is_local_office(code))
+            {
+                Role::LocalOffice {
+                    code: code.to_string(),
+                }
             } else {
                 match group.strip_prefix(TRUST_GROUP_PREFIX) {
                     Some(vpd) if is_vpd(vpd) => Role::Trust {
@@ -98,7 +115,7 @@ impl Identity {
             }),
             [_] => Err(IdentityError("the token names no user".into())),
             [] => Err(IdentityError(
-                "not in a portal group (trust-<VPD> or operator)".into(),
+                "not in a portal group (trust-<VPD>, lo-<LO> or operator)".into(),
             )),
             _ => Err(IdentityError(format!(
                 "in {} portal groups; a user must be in exactly one",
@@ -110,7 +127,15 @@ impl Identity {
     pub fn vpd(&self) -> Option<&str> {
         match &self.role {
             Role::Trust { vpd } => Some(vpd),
-            Role::Operator => None,
+            Role::Operator | Role::LocalOffice { .. } => None,
+        }
+    }
+
+    /// The local office of a local-office operator.
+    pub fn local_office(&self) -> Option<&str> {
+        match &self.role {
+            Role::LocalOffice { code } => Some(code),
+            Role::Trust { .. } | Role::Operator => None,
         }
     }
 
@@ -118,28 +143,67 @@ impl Identity {
         self.role == Role::Operator
     }
 
-    /// May this identity see the applicant (or file, or notification) of trust `vpd`?
+    /// An operator or a local office's data team: the operator pages (files, quarantine, sequence
+    /// check, read-only applicants), the latter narrowed to its own local office.
+    pub fn sees_operator_pages(&self) -> bool {
+        matches!(self.role, Role::Operator | Role::LocalOffice { .. })
+    }
+
+    /// May this identity see what trust `vpd` was sent (its inbox, notifications, downloads)?
+    /// Never a local office's: those are the trust's own correspondence.
     pub fn sees_trust(&self, vpd: &str) -> bool {
         match &self.role {
             Role::Trust { vpd: own } => own == vpd,
             Role::Operator => true,
+            Role::LocalOffice { .. } => false,
+        }
+    }
+
+    /// May this identity see what came from local office `code`'s files (a file's record, its
+    /// quarantine, an applicant it loaded, a rejected record)?
+    pub fn sees_local_office(&self, code: &str) -> bool {
+        match &self.role {
+            Role::LocalOffice { code: own } => own == code,
+            Role::Operator => true,
+            Role::Trust { .. } => false,
+        }
+    }
+
+    /// May this identity see an applicant of trust `vpd`, loaded from local office
+    /// `local_office`'s file?
+    pub fn sees_applicant(&self, vpd: &str, local_office: &str) -> bool {
+        match &self.role {
+            Role::Trust { vpd: own } => own == vpd,
+            Role::Operator => true,
+            Role::LocalOffice { code } => code == local_office,
+        }
+    }
+
+    /// The sender the portal acts as: the trust's moves go through the checks of a message that
+    /// trust sent (section 7). A local office's data team is read-only and acts as no one.
+    pub fn principal(&self) -> Option<Principal> {
+        match &self.role {
+            Role::Trust { vpd } => Some(Principal::Trust(vpd.clone())),
+            Role::Operator => Some(Principal::Operator),
+            Role::LocalOffice { .. } => None,
         }
     }
 
     /// The history's actor for a move made through the portal.
-    /// The sender the portal acts as: the trust's moves go through the checks of a message that
-    /// trust sent (section 7).
-    pub fn principal(&self) -> Principal {
-        match &self.role {
-            Role::Trust { vpd } => Principal::Trust(vpd.clone()),
-            Role::Operator => Principal::Operator,
-        }
-    }
-
     pub fn actor(&self) -> String {
         match &self.role {
             Role::Trust { vpd } => format!("{} (trust {vpd}, portal)", self.user),
             Role::Operator => format!("{} (operator, portal)", self.user),
+            Role::LocalOffice { code } => format!("{} (local office {code}, portal)", self.user),
+        }
+    }
+
+    /// What a CSRF token binds as the role: the trust, `operator`, or `lo-<LO>`.
+    pub fn role_key(&self) -> String {
+        match &self.role {
+            Role::Trust { vpd } => vpd.clone(),
+            Role::Operator => OPERATOR_GROUP.to_string(),
+            Role::LocalOffice { code } => format!("{LOCAL_OFFICE_GROUP_PREFIX}{code}"),
         }
     }
 
@@ -148,6 +212,7 @@ impl Identity {
         match &self.role {
             Role::Trust { vpd } => format!("Trust {vpd}"),
             Role::Operator => "Operator".to_string(),
+            Role::LocalOffice { code } => format!("Local office {code}"),
         }
     }
 }
@@ -165,6 +230,11 @@ pub fn groups_claim(text: &str) -> Vec<String> {
         .filter(|g| !g.is_empty())
         .map(str::to_string)
         .collect()
+}
+
+/// A local office code as file names carry it (`DE_<LO>_APP_...`): one of the fixed list.
+fn is_local_office(text: &str) -> bool {
+    dit_domain::envelope::LOCAL_OFFICES.contains(&text)
 }
 
 /// A VPD code: 3 or 4 capital letters or digits (as trust actions require).
@@ -186,7 +256,19 @@ mod tests {
             Some("504")
         );
         assert!(Identity::parse_as("operator", "me").unwrap().is_operator());
-        for bad in ["trust:", "trust:5", "trust:../x", "504", "admin"] {
+        let office = Identity::parse_as("local-office:KSS", "me").unwrap();
+        assert_eq!(office.local_office(), Some("KSS"));
+        assert!(!office.is_operator() && office.vpd().is_none());
+        for bad in [
+            "trust:",
+            "trust:5",
+            "trust:../x",
+            "504",
+            "admin",
+            "local-office:",
+            "local-office:kss",
+            "local-office:XYZ",
+        ] {
             assert!(Identity::parse_as(bad, "me").is_err(), "{bad}");
         }
     }
@@ -205,6 +287,14 @@ mod tests {
         assert!(Identity::from_groups(["staff", "trust-x"], "a").is_err());
         assert!(Identity::from_groups(Vec::<&str>::new(), "a").is_err());
         assert!(Identity::from_groups(["trust-504"], " ").is_err());
+        let office = Identity::from_groups(["lo-KSS"], "d@hee.nhs.uk").unwrap();
+        assert_eq!(office.local_office(), Some("KSS"));
+        assert_eq!(office.actor(), "d@hee.nhs.uk (local office KSS, portal)");
+        assert!(office.principal().is_none());
+        assert!(Identity::from_groups(["lo-KSS", "operator"], "a").is_err());
+        assert!(Identity::from_groups(["lo-KSS", "lo-LDN"], "a").is_err());
+        assert!(Identity::from_groups(["lo-KSS", "trust-504"], "a").is_err());
+        assert!(Identity::from_groups(["lo-XYZ"], "a").is_err());
     }
 
     #[test]
@@ -229,5 +319,10 @@ mod tests {
         assert!(Identity::parse_as("operator", "me")
             .unwrap()
             .sees_trust("505"));
+        let office = Identity::parse_as("local-office:KSS", "me").unwrap();
+        assert!(!office.sees_trust("504"));
+        assert!(office.sees_local_office("KSS") && !office.sees_local_office("LDN"));
+        assert!(office.sees_applicant("504", "KSS") && !office.sees_applicant("504", "LDN"));
+        assert!(!trust.sees_local_office("KSS"));
     }
 }

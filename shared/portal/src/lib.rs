@@ -1,6 +1,7 @@
 //! The web portal of section 9: server-rendered pages (no JavaScript needed) for a trust's medical
 //! staffing team (inbox, applicant search, applicant pages with the moves allowed now) and for
-//! operators (files, quarantine, sequence check, search across trusts, read-only applicant pages).
+//! operators (files, quarantine, sequence check, search across trusts, read-only applicant pages),
+//! narrowed to one local office for its data team; the reports of section 12 for all three.
 //!
 //! One axum [`Router`] serves both entry points: `functions/portal` (Lambda behind API Gateway,
 //! identity from the Cognito token's groups) and `dit serve` (127.0.0.1, identity from `--as`).
@@ -15,6 +16,7 @@ pub mod identity;
 mod applicants;
 mod bulk;
 mod chrome;
+mod dashboard;
 mod downloads;
 mod error;
 mod format;
@@ -22,6 +24,7 @@ mod inbox;
 mod operator;
 mod pages;
 mod render;
+mod reports;
 mod state;
 mod worklist;
 
@@ -57,6 +60,13 @@ pub fn router(portal: Arc<Portal>) -> Router {
             "/operator/sequence-check/{date}",
             get(operator::sequence_check),
         )
+        .route("/reports", get(reports::index))
+        .route("/reports/notice", get(reports::notice))
+        .route("/reports/notice.csv", get(reports::notice_download))
+        .route("/reports/states", get(reports::states))
+        .route("/reports/states.csv", get(reports::states_download))
+        .route("/reports/exceptions", get(reports::exceptions))
+        .route("/reports/exceptions.csv", get(reports::exceptions_download))
         .route("/assets/{*path}", get(pages::asset))
         .fallback(pages::not_found)
         .layer(axum::middleware::map_response(security_headers))

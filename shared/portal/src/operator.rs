@@ -2,6 +2,13 @@
 //! `operator/files/`), quarantined files with their reason and line (`<file>.reason.json` in the
 //! quarantine area), and the daily sequence check (`operator/schedules/sequence-check/<D>.json`).
 //! None of them holds personal data. A trust gets 404 for all of them.
+//!
+//! A local office's data team (section 12) gets the same pages narrowed to its own files: a file
+//! is its when the file's name names it ([`local_office_of_file`], the rule its data-team alerts
+//! follow: `DE_<LO>_...`, or a trust of that local office); another's file or quarantine entry
+//! answers 404 like a missing one. The sequence check is shown whole: TIS numbers one sequence
+//! per file type across every local office, so a gap cannot be told apart by office (and every
+//! office's data team is alerted of it).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -10,6 +17,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use dit_core::ports::Area;
+use dit_core::service::data_team::local_office_of_file;
 
 use crate::chrome::Chrome;
 use crate::error::{Page, PageError};
@@ -27,11 +35,21 @@ const SEQUENCE_CHECKS: &str = "operator/schedules/sequence-check/";
 const REASON_SUFFIX: &str = ".reason.json";
 
 fn operator_only(identity: &Identity) -> Result<(), PageError> {
-    if identity.is_operator() {
+    if identity.sees_operator_pages() {
         Ok(())
     } else {
         Err(PageError::NotFound)
     }
+}
+
+/// Whether the identity may see the file named `name` (the last segment of a quarantine key).
+fn sees_file(portal: &Portal, identity: &Identity, name: &str) -> bool {
+    if identity.is_operator() {
+        return true;
+    }
+    let display = name.rsplit('/').next().unwrap_or(name);
+    local_office_of_file(&portal.ports.organisations, display)
+        .is_some_and(|code| identity.sees_local_office(&code))
 }
 
 #[derive(Deserialize)]
@@ -107,6 +125,7 @@ pub async fn files(
                 .and_then(|n| n.strip_suffix(".json"))
                 .map(str::to_string)
         })
+        .filter(|name| sees_file(&portal, &identity, name))
         .collect();
     let (shown, total, page, pages) = page_of(names, query.page);
     let mut rows = Vec::with_capacity(shown.len());
@@ -153,7 +172,7 @@ pub async fn file(
     Path(name): Path<String>,
 ) -> Page {
     operator_only(&identity)?;
-    if !is_file_name(&name) {
+    if !is_file_name(&name) || !sees_file(&portal, &identity, &name) {
         return Err(PageError::NotFound);
     }
     let mut record = json(&portal, Area::Outbound, &format!("{FILES}{name}.json"))
@@ -201,6 +220,7 @@ pub async fn quarantine(
         .await?
         .into_iter()
         .filter_map(|k| k.strip_suffix(REASON_SUFFIX).map(str::to_string))
+        .filter(|name| sees_file(&portal, &identity, name))
         .collect();
     let (shown, total, page, pages) = page_of(names, query.page);
     let mut rows = Vec::with_capacity(shown.len());

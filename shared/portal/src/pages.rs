@@ -1,4 +1,5 @@
-//! The start page, the error pages and the fallback.
+//! The start page (a trust's dashboard, [`crate::dashboard`]; the operator pages' first for the
+//! others), the error pages and the fallback.
 
 use axum::extract::{Path, State};
 use axum::http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
@@ -8,7 +9,12 @@ use crate::error::{Page, PageError};
 use crate::identity::Identity;
 use crate::state::Shared;
 
-pub async fn home(identity: Identity) -> Response {
+pub async fn home(State(portal): State<Shared>, identity: Identity) -> Response {
+    if identity.vpd().is_some() {
+        return crate::dashboard::show(&portal, &identity)
+            .await
+            .into_response();
+    }
     start_page(&identity).into_response()
 }
 
@@ -21,12 +27,12 @@ pub async fn not_found(identity: Option<axum::Extension<Identity>>) -> PageError
     }
 }
 
-/// Where `/` leads.
-fn start_page(identity: &Identity) -> Redirect {
-    if identity.is_operator() {
-        Redirect::to("/operator/files")
+/// Where `/` leads those who have no dashboard.
+fn start_page(identity: &Identity) -> Result<Redirect, PageError> {
+    if identity.sees_operator_pages() {
+        Ok(Redirect::to("/operator/files"))
     } else {
-        Redirect::to("/inbox")
+        Err(PageError::NotFound)
     }
 }
 

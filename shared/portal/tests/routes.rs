@@ -9,6 +9,15 @@ mod rotation_day;
 // The footer's contacts (section 12).
 #[path = "routes/contacts.rs"]
 mod contacts;
+// Local offices' data teams (section 12).
+#[path = "routes/local_office.rs"]
+mod local_office;
+// The reports of section 12.
+#[path = "routes/reports.rs"]
+mod reports;
+// A trust's start page: the coming rotation by state.
+#[path = "routes/dashboard.rs"]
+mod dashboard;
 
 use support::*;
 
@@ -64,8 +73,10 @@ async fn every_page_sends_the_security_headers_and_needs_a_signed_in_identity() 
         get(&app, &stranger, "/applicants").await.status,
         StatusCode::UNAUTHORIZED
     );
+    // A trust's start page is its dashboard (tests in routes/dashboard.rs).
     let start = get(&app, &trust("504"), "/").await;
-    assert_eq!(start.headers.get("location").unwrap(), "/inbox");
+    assert_eq!(start.status, StatusCode::OK);
+    assert!(start.body.contains("<h1>The coming rotation</h1>"));
     let start = get(&app, &operator(), "/").await;
     assert_eq!(start.headers.get("location").unwrap(), "/operator/files");
 }

@@ -38,6 +38,7 @@ fn deps_with(store: Box<dyn StateStore>) -> (tempfile::TempDir, Deps) {
         ports: ports_with(store, dir.path()),
         inbound_bucket: "dit-inbound".into(),
         inbound_prefix: "incoming/".into(),
+        metrics: Box::new(dit_core::ports::NoMetrics),
     };
     (dir, deps)
 }

@@ -31,7 +31,7 @@ impl DynamoStore {
                 .index_name(GSI3)
                 .key_condition_expression("#pk = :pk")
                 .projection_expression(
-                    "applicant_number, vpd, #state, placement_id, position_number, dpn, \
+                    "applicant_number, vpd, local_office, #state, placement_id, position_number, dpn, \
                      projected_hire_date, details.first_name, details.last_name, details.gmc_number, \
                      #expires",
                 )
@@ -117,6 +117,7 @@ impl DynamoStore {
 struct ListedApplicant {
     applicant_number: String,
     vpd: String,
+    local_office: String,
     state: dit_domain::lifecycle::ApplicantState,
     placement_id: String,
     position_number: String,
@@ -138,6 +139,7 @@ impl From<ListedApplicant> for ApplicantSummary {
         ApplicantSummary {
             applicant_number: listed.applicant_number,
             vpd: listed.vpd,
+            local_office: listed.local_office,
             state: listed.state,
             placement_id: listed.placement_id,
             position_number: listed.position_number,

@@ -15,7 +15,22 @@ use tracing::{info, warn};
 use super::context::{Context, ProcessError};
 use dit_domain::envelope::{FileName, QuarantineReason};
 use dit_domain::mail::{compose_data_team, DataTeamFacts, Mail};
+use dit_domain::org::Organisations;
 use dit_domain::sequence::SequenceCheck;
+
+/// The local office a file belongs to, by its name: a TIS file's own (`DE_<LO>_...`), a trust's
+/// file its trust's configured one; `None` when the name cannot be read or names no configured
+/// trust. The data-team alerts and the portal's local-office pages use the same rule.
+pub fn local_office_of_file(organisations: &Organisations, display: &str) -> Option<String> {
+    let name = FileName::parse(display).ok()?;
+    if dit_domain::envelope::LOCAL_OFFICES.contains(&name.source.as_str()) {
+        Some(name.source)
+    } else {
+        organisations
+            .get(&name.source)
+            .map(|o| o.local_office.clone())
+    }
+}
 
 /// The alert a quarantined file gives, and the local office it goes to.
 pub struct QuarantineAlert {
@@ -36,15 +51,7 @@ impl QuarantineAlert {
         reason: &QuarantineReason,
     ) -> QuarantineAlert {
         let name = FileName::parse(display).ok();
-        let local_office = name.as_ref().and_then(|name| {
-            if dit_domain::envelope::LOCAL_OFFICES.contains(&name.source.as_str()) {
-                Some(name.source.clone())
-            } else {
-                ctx.organisations
-                    .get(&name.source)
-                    .map(|o| o.local_office.clone())
-            }
-        });
+        let local_office = local_office_of_file(ctx.organisations, display);
         // The file's own date, never the clock: a redelivery composes the same alert.
         let date = name
             .as_ref()

@@ -25,7 +25,8 @@ impl SqliteStore {
                             json_extract(body, '$.details.first_name'),
                             json_extract(body, '$.details.last_name'), gmc,
                             json_extract(body, '$.updated_at'),
-                            json_extract(body, '$.projected_end_date')
+                            json_extract(body, '$.projected_end_date'),
+                            json_extract(body, '$.local_office')
                      FROM applicants WHERE vpd = ?1
                      ORDER BY length(applicant_number), applicant_number",
                 )
@@ -46,6 +47,7 @@ impl SqliteStore {
                         ],
                         row.get::<_, Option<String>>(9)?,
                         (row.get::<_, String>(10)?, row.get::<_, Option<String>>(11)?),
+                        row.get::<_, String>(12)?,
                     ))
                 })
                 .map_err(unavailable)?;
@@ -55,6 +57,7 @@ impl SqliteStore {
                     [number, vpd, state, placement, position, dpn, hire, first, last],
                     gmc,
                     (updated, end),
+                    local_office,
                 ) = row.map_err(unavailable)?;
                 let corrupt = |what: &str| {
                     StoreError::Corrupt(format!("applicant {number}: unreadable {what}"))
@@ -86,6 +89,7 @@ impl SqliteStore {
                     projected_hire_date,
                     applicant_number: number,
                     vpd,
+                    local_office,
                     placement_id: placement,
                     position_number: position,
                     dpn,

@@ -64,7 +64,9 @@ async fn visible(
         return Err(PageError::NotFound);
     }
     match portal.ports.store.applicant(number).await? {
-        Some(applicant) if identity.sees_trust(&applicant.vpd) => Ok(applicant),
+        Some(applicant) if identity.sees_applicant(&applicant.vpd, &applicant.local_office) => {
+            Ok(applicant)
+        }
         _ => Err(PageError::NotFound),
     }
 }

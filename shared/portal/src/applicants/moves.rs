@@ -382,15 +382,12 @@ pub async fn act(
     if chosen == Move::RecordChecks {
         body["checks"] = serde_json::from_str(&form.checks).unwrap_or(Value::Null);
     }
+    // Only a trust gets this far (`trust_of` above); a read-only identity acts as no one.
+    let principal = identity.principal().ok_or(PageError::NotFound)?;
     let ctx = portal.context();
-    let result = handle_portal_action(
-        &ctx,
-        &identity.principal(),
-        &body.to_string(),
-        &identity.actor(),
-    )
-    .await
-    .map_err(|e| PageError::Unavailable(e.to_string()))?;
+    let result = handle_portal_action(&ctx, &principal, &body.to_string(), &identity.actor())
+        .await
+        .map_err(|e| PageError::Unavailable(e.to_string()))?;
     tracing::info!(
         applicant_number = %number,
         action = chosen.name(),

@@ -212,7 +212,7 @@ pub async fn show(
             ),
         );
     }
-    let contacts: Vec<(String, String)> = if identity.is_operator() {
+    let contacts: Vec<(String, String)> = if identity.sees_operator_pages() {
         Vec::new()
     } else {
         [
@@ -251,14 +251,14 @@ pub async fn show(
         Some(id) => banner(&portal, &identity, &applicant, id).await?,
         None => None,
     };
-    let moves = if identity.is_operator() {
+    let moves = if identity.sees_operator_pages() {
         Vec::new()
     } else {
         available_moves(&portal, &applicant, host_employer)
     };
     render::html(&ApplicantPage {
         chrome: Chrome::new(&portal.ports.organisations, &identity, "/applicants"),
-        operator: identity.is_operator(),
+        operator: identity.sees_operator_pages(),
         number: applicant.applicant_number.clone(),
         name: full_name(&applicant),
         state: applicant.state,

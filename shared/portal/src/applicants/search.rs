@@ -137,8 +137,19 @@ pub fn rejected_matches(rejected: &RejectedApplication, text: &str) -> bool {
 }
 
 /// The rejected records the identity may search: its trust's, or every configured trust's and,
-/// for an operator, those found by placement id or GMC number (records no trust could be told of).
+/// for an operator, those found by placement id or GMC number (records no trust could be told of);
+/// a local office's data team those of its own files only.
 async fn rejected_candidates(
+    portal: &Portal,
+    identity: &Identity,
+    text: &str,
+) -> Result<Vec<RejectedApplication>, PageError> {
+    let mut found = every_rejected(portal, identity, text).await?;
+    found.retain(|r| identity.sees_local_office(&r.local_office) || identity.vpd().is_some());
+    Ok(found)
+}
+
+async fn every_rejected(
     portal: &Portal,
     identity: &Identity,
     text: &str,
@@ -186,8 +197,19 @@ fn state_filter(text: &str) -> Option<ApplicantState> {
 
 /// The applicants the identity may search: its trust's, or every configured trust's; for an
 /// operator also those found directly by number, GMC number or placement id (a trust no longer
-/// configured keeps its applicants findable).
+/// configured keeps its applicants findable); a local office's data team only those its own
+/// files loaded.
 async fn candidates(
+    portal: &Portal,
+    identity: &Identity,
+    text: &str,
+) -> Result<Vec<ApplicantSummary>, PageError> {
+    let mut found = every_candidate(portal, identity, text).await?;
+    found.retain(|a| identity.sees_applicant(&a.vpd, &a.local_office));
+    Ok(found)
+}
+
+async fn every_candidate(
     portal: &Portal,
     identity: &Identity,
     text: &str,
@@ -223,6 +245,7 @@ async fn candidates(
 struct SearchPage {
     chrome: Chrome,
     operator: bool,
+    heading: String,
     q: String,
     state: String,
     states: Vec<&'static str>,
@@ -283,7 +306,12 @@ pub async fn search(
     };
     render::html(&SearchPage {
         chrome: Chrome::new(&portal.ports.organisations, &identity, "/applicants"),
-        operator: identity.is_operator(),
+        operator: identity.sees_operator_pages(),
+        heading: match (identity.is_operator(), identity.local_office()) {
+            (true, _) => "Applicants in every trust".to_string(),
+            (false, Some(code)) => format!("Applicants from local office {code}'s files"),
+            (false, None) => "Applicants".to_string(),
+        },
         q: query.q.trim().to_string(),
         state: state
             .map(ApplicantState::name)

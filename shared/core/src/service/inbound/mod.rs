@@ -288,7 +288,7 @@ async fn quarantine(
     let alert = QuarantineAlert::of(ctx, display, &key, &reason);
     let reason_key = write_reason(ctx, &key, display, &reason, alert.note(ctx)).await?;
     ctx.metrics
-        .file_quarantined(alert.local_office.as_deref())
+        .file_quarantined(alert.local_office.as_deref(), &reason.code)
         .await;
     data_team::send_quarantine_alert(ctx, &alert).await?;
     let mut outputs = vec![format!("quarantine/{reason_key}")];
