@@ -1,6 +1,6 @@
 //! Files dropped into S3 on moto, notified through SQS, handled by the inbound-file handler on
 //! DynamoDB and S3: the outputs must equal those of the embedded run (`dit`) byte for byte, and an
-//! APP file must cost at most 5 DynamoDB write units per loaded record.
+//! APP file must cost at most 3 DynamoDB write units per loaded record.
 
 use std::collections::BTreeMap;
 
@@ -237,7 +237,7 @@ async fn a_notification_delivered_twice_changes_nothing_the_second_time() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn loading_an_app_file_costs_at_most_five_write_units_per_record() {
+async fn loading_an_app_file_costs_at_most_three_write_units_per_record() {
     const RECORDS: u64 = 200;
     let aws = aws().await;
     let counter = RequestCounter::new();
@@ -263,11 +263,11 @@ async fn loading_an_app_file_costs_at_most_five_write_units_per_record() {
         counter.written(),
         counter.snapshot()
     );
-    // Per record: its placement link, applicant, creation history and person; per file: the
-    // claim, the sequence, the completion with its summary, and per chunk of 500 records the
-    // reservation of its applicant numbers.
+    // Per record: its placement link (holding the creation history), applicant and person, each
+    // at most 1 KB; per file: the claim, the two received-number items, the completion with its
+    // summary, and per chunk of 500 records the reservation of its applicant numbers.
     assert!(
-        units <= 5 * RECORDS + 10,
+        units <= 3 * RECORDS + 10,
         "{units} write units for {RECORDS} records"
     );
     // The one transaction: a chunk's number reservation (the counter and the reservation item

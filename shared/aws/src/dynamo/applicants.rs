@@ -2,8 +2,9 @@
 //!
 //! A placement becomes an applicant by a conditional put of its link (`attribute_not_exists`):
 //! that put is the decision, and the delivery that makes it owns the applicant number in it. The
-//! owner then writes, in this order, the creation history (one item, in batches), the person's
-//! applicant numbers (an idempotent `ADD`) and last the applicant item, by a conditional put too.
+//! link carries the creation history (received, loaded), so it is written in the same put. The
+//! owner then writes the person's applicant numbers (an idempotent `ADD`) and last the applicant
+//! item, by a conditional put too: three items, three write units, per applicant.
 //! Until that last put the link is *incomplete*: [`DynamoStore::placements`] does not report it,
 //! and a delivery of the same file that finds it (a redelivery after an interruption, or a
 //! concurrent delivery) completes it under the link's number. The applicant item's condition lets
@@ -14,8 +15,12 @@
 //! transaction, and no write costs more as the table grows (moto copies the whole table for every
 //! action of a transaction).
 
-use super::codec::{applicant_expiry, applicant_item, creation_history_item, decode, link_item};
-use super::keys::{applicant_key, applicant_pk, person_key_item, placement_key, s, PK};
+use super::codec::{
+    applicant_expiry, applicant_item, creation_entries, creation_history_item, decode, link_item,
+};
+use super::keys::{
+    applicant_key, applicant_pk, person_key_item, placement_key, s, HISTORY_ENTRIES, PK,
+};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use dit_core::ports::{CreateOutcome, NewApplicant, StoreError};
@@ -38,6 +43,8 @@ pub(super) const LINK_ASSIGNMENT_ID: &str = "assignment_id";
 pub(super) struct StoredLink {
     pub(super) link: PlacementLink,
     pub(super) assignment_id: Option<String>,
+    /// Whether the link holds the creation history (every link claimed since it moved there).
+    pub(super) holds_history: bool,
 }
 
 pub(super) fn decode_link(item: Item) -> Result<StoredLink, StoreError> {
@@ -45,17 +52,24 @@ pub(super) fn decode_link(item: Item) -> Result<StoredLink, StoreError> {
         Some(AttributeValue::S(id)) => Some(id.clone()),
         _ => None,
     };
+    let holds_history = item.contains_key(HISTORY_ENTRIES);
     Ok(StoredLink {
         link: decode("placement link", item)?,
         assignment_id,
+        holds_history,
     })
 }
 
-fn claimed_link_item(applicant: &Applicant) -> Result<Item, StoreError> {
+fn claimed_link_item(new: &NewApplicant) -> Result<Item, StoreError> {
+    let applicant = &new.applicant;
     let mut item = link_item(&link_of(applicant), applicant)?;
     item.insert(
         LINK_ASSIGNMENT_ID.to_string(),
         s(applicant.assignment_id.clone()),
+    );
+    item.insert(
+        HISTORY_ENTRIES.to_string(),
+        creation_entries(applicant, &new.history)?,
     );
     Ok(item)
 }
@@ -101,6 +115,8 @@ struct Completion {
     index: usize,
     link: PlacementLink,
     assignment_id: String,
+    /// The creation history is in the link already; otherwise it is written as an item.
+    history_in_link: bool,
 }
 
 impl Completion {
@@ -109,6 +125,7 @@ impl Completion {
             index,
             link: link_of(applicant),
             assignment_id: applicant.assignment_id.clone(),
+            history_in_link: true,
         }
     }
 
@@ -293,7 +310,7 @@ impl DynamoStore {
         // The claims: one conditional put of each free placement's link.
         let mut claims = Vec::with_capacity(to_claim.len());
         for &index in &to_claim {
-            claims.push(self.put_if_absent(claimed_link_item(&applicants[index].applicant)?));
+            claims.push(self.put_if_absent(claimed_link_item(&applicants[index])?));
         }
         let claimed = in_parallel(claims).await?;
         let mut lost = 0;
@@ -361,8 +378,8 @@ impl DynamoStore {
         Ok(outcomes)
     }
 
-    /// Writes, for each completion, the creation history, the person's number and last the
-    /// applicant item (conditionally), and records the outcomes: created for this delivery's own
+    /// Writes, for each completion, the person's number and last the applicant item
+    /// (conditionally), before them the creation history of a link that does not hold it, and records the outcomes: created for this delivery's own
     /// claims, the link's applicant for a completed or concurrently completed one.
     async fn complete(
         &self,
@@ -382,7 +399,9 @@ impl DynamoStore {
             let mut applicant = new.applicant.clone();
             applicant.applicant_number = number.clone();
             applicant.assignment_id = completion.assignment_id.clone();
-            histories.push(creation_history_item(&applicant, &new.history)?);
+            if !completion.history_in_link {
+                histories.push(creation_history_item(&applicant, &new.history)?);
+            }
             items.push(applicant_item(&applicant)?);
             if let Some(person_key) = &applicant.person_key {
                 let person = (applicant.vpd.clone(), person_key.clone());
@@ -478,6 +497,7 @@ fn completion_of(
         index,
         link: found.link.clone(),
         assignment_id,
+        history_in_link: found.holds_history,
     }))
 }
 

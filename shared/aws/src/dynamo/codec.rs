@@ -161,22 +161,37 @@ pub(super) fn history_item(
     Ok(item)
 }
 
-/// The history entries an applicant is created with (received, loaded), as one item under the
-/// last entry's sort key (so a move can never be stored with that seq): written once with the
-/// applicant, read back by [`decode_history`].
-pub(super) fn creation_history_item(
+/// The history entries an applicant is created with (received, loaded), as the value of
+/// [`HISTORY_ENTRIES`]: kept in the applicant's placement link, which its creation writes first
+/// anyway (read back by [`decode_history`]).
+pub(super) fn creation_entries(
     applicant: &Applicant,
     entries: &[HistoryEntry],
-) -> Result<Item, StoreError> {
-    let applicant_number = &applicant.applicant_number;
-    let what = format!("creation history of applicant {applicant_number}");
-    let last = entries.iter().map(|e| e.seq).max().unwrap_or(1);
+) -> Result<AttributeValue, StoreError> {
+    let what = format!(
+        "creation history of applicant {}",
+        applicant.applicant_number
+    );
     let mut values = Vec::with_capacity(entries.len());
     for entry in entries {
         values.push(AttributeValue::M(encode(&what, entry)?));
     }
-    let mut item = key(applicant_pk(applicant_number), &history_sk(last));
-    item.insert(HISTORY_ENTRIES.to_string(), AttributeValue::L(values));
+    Ok(AttributeValue::L(values))
+}
+
+/// The creation history as an item of its own under the last entry's sort key: how an applicant
+/// whose link was claimed without its history (before the history moved into the link) is
+/// completed.
+pub(super) fn creation_history_item(
+    applicant: &Applicant,
+    entries: &[HistoryEntry],
+) -> Result<Item, StoreError> {
+    let last = entries.iter().map(|e| e.seq).max().unwrap_or(1);
+    let mut item = key(applicant_pk(&applicant.applicant_number), &history_sk(last));
+    item.insert(
+        HISTORY_ENTRIES.to_string(),
+        creation_entries(applicant, entries)?,
+    );
     item.extend([applicant_expiry(applicant)]);
     Ok(item)
 }

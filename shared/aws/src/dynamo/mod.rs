@@ -310,24 +310,38 @@ impl StateStore for DynamoStore {
         Ok(applicants)
     }
 
+    /// The applicant's partition (its item and the history items of its moves) in one query,
+    /// then its placement link, which holds the creation history.
     async fn history(&self, applicant_number: &str) -> Result<Vec<HistoryEntry>, StoreError> {
         let items = self
-            .query_all(
-                None,
-                "#pk = :pk AND begins_with(#sk, :prefix)",
-                &[("#pk", PK), ("#sk", SK)],
-                HashMap::from([
-                    (":pk".to_string(), s(applicant_pk(applicant_number))),
-                    (":prefix".to_string(), s(HISTORY_PREFIX)),
-                ]),
-            )
+            .query_partition(None, PK, applicant_pk(applicant_number))
             .await?;
         let what = format!("history of applicant {applicant_number}");
         let mut entries = Vec::with_capacity(items.len() + 1);
-        for item in items {
-            entries.extend(decode_history(&what, item)?);
+        for mut item in items {
+            match item.get(SK) {
+                Some(AttributeValue::S(sk)) if sk.starts_with(HISTORY_PREFIX) => {
+                    entries.extend(decode_history(&what, item)?);
+                }
+                Some(AttributeValue::S(sk)) if sk == APPLICANT_SK => {
+                    let Some(AttributeValue::S(placement)) = item.remove("placement_id") else {
+                        return Err(StoreError::Corrupt(format!(
+                            "unreadable applicant {applicant_number}: no placement id"
+                        )));
+                    };
+                    if let Some(mut link) = self.get_item(placement_key(&placement)).await? {
+                        if let Some(created) = link.remove(HISTORY_ENTRIES) {
+                            let holder = HashMap::from([(HISTORY_ENTRIES.to_string(), created)]);
+                            entries.extend(decode_history(&what, holder)?);
+                        }
+                    }
+                }
+                _ => {}
+            }
         }
         entries.sort_by_key(|e| e.seq);
+        // A creation completed across the change keeps one copy of each entry.
+        entries.dedup_by_key(|e| e.seq);
         Ok(entries)
     }
 
