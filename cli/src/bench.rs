@@ -298,6 +298,12 @@ struct Measured {
 /// peak resident memory.
 fn run_child(args: &[&std::ffi::OsStr], log: &Path) -> Result<Measured, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    run_program(&exe, args, log)
+}
+
+/// Runs `exe` with `args` (stdout discarded, stderr to `log`) and returns its wall time, CPU time
+/// and peak resident memory.
+fn run_program(exe: &Path, args: &[&std::ffi::OsStr], log: &Path) -> Result<Measured, String> {
     let stderr =
         std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
     let started = Instant::now();
@@ -326,7 +332,8 @@ fn run_child(args: &[&std::ffi::OsStr], log: &Path) -> Result<Measured, String> 
     if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
         let stderr = std::fs::read_to_string(log).unwrap_or_default();
         return Err(format!(
-            "`dit {}` failed (wait status {status}): {}",
+            "`{} {}` failed (wait status {status}): {}",
+            exe.display(),
             args.iter()
                 .map(|a| a.to_string_lossy())
                 .collect::<Vec<_>>()
@@ -342,8 +349,28 @@ fn run_child(args: &[&std::ffi::OsStr], log: &Path) -> Result<Measured, String> 
     })
 }
 
-/// Generates the files of `shape` in `dir`, loads the positions, then times `dit process` on the APP file.
-fn measure(dir: &Path, shape: Shape) -> Result<Measured, String> {
+/// The reference loader `--baseline` runs beside `dit process` (benches/reference_loader.py),
+/// carried in the binary so that `dit bench --baseline` runs from any folder.
+const REFERENCE_LOADER: &str = include_str!("../../benches/reference_loader.py");
+
+/// The worklist's business date and the notice report's hire-date range for the generated
+/// applicants (every one starts on 2027-02-03: all of a trust's are "starting within 14 days").
+const WORKLIST_DATE: &str = "2027-01-25";
+const NOTICE_FROM: &str = "2027-02-01";
+const NOTICE_TO: &str = "2027-02-28";
+
+/// What one size measured: `dit process` on the APP file, then the worklist of one trust and the
+/// notice report over every applicant on the loaded store, and the reference loader if asked.
+struct Measurements {
+    process: Measured,
+    worklist: Measured,
+    notice: Measured,
+    reference: Option<Measured>,
+}
+
+/// Generates the files of `shape` in `dir`, loads the positions, then times `dit process` on the
+/// APP file, the queries on what it loaded, and (`baseline`) the reference loader on the same file.
+fn measure(dir: &Path, shape: Shape, baseline: bool) -> Result<Measurements, String> {
     let (pos, app, data) = (dir.join("pos"), dir.join("app"), dir.join("data"));
     let app_path = shape.write(&pos, &app)?;
     let data_arg = data.as_os_str();
@@ -357,7 +384,7 @@ fn measure(dir: &Path, shape: Shape) -> Result<Measured, String> {
         ],
         &log,
     )?;
-    let measured = run_child(
+    let process = run_child(
         &[
             "--data-dir".as_ref(),
             data_arg,
@@ -378,10 +405,68 @@ fn measure(dir: &Path, shape: Shape) -> Result<Measured, String> {
             shape.records
         ));
     }
-    Ok(measured)
+    let trust = format!("trust:{}", Shape::vpd(0));
+    let worklist = run_child(
+        &[
+            "--data-dir".as_ref(),
+            data_arg,
+            "worklist".as_ref(),
+            "--as".as_ref(),
+            trust.as_ref(),
+            "--date".as_ref(),
+            WORKLIST_DATE.as_ref(),
+            "--json".as_ref(),
+        ],
+        &log,
+    )?;
+    let notice = run_child(
+        &[
+            "--data-dir".as_ref(),
+            data_arg,
+            "report".as_ref(),
+            "notice".as_ref(),
+            "--from".as_ref(),
+            NOTICE_FROM.as_ref(),
+            "--to".as_ref(),
+            NOTICE_TO.as_ref(),
+            "--json".as_ref(),
+        ],
+        &log,
+    )?;
+    let reference = if baseline {
+        Some(run_reference(dir, &pos, &app_path, &log)?)
+    } else {
+        None
+    };
+    Ok(Measurements {
+        process,
+        worklist,
+        notice,
+        reference,
+    })
 }
 
-pub fn run(records: Option<u64>, trusts: u64, write: Option<&Path>) -> u8 {
+/// Runs the reference loader (`DIT_PYTHON`, default `python3`) on the same POS folder and APP file
+/// into a database of its own.
+fn run_reference(dir: &Path, pos: &Path, app: &Path, log: &Path) -> Result<Measured, String> {
+    let script = dir.join("reference_loader.py");
+    std::fs::write(&script, REFERENCE_LOADER)
+        .map_err(|e| format!("cannot write {}: {e}", script.display()))?;
+    let database = dir.join("reference.db");
+    let python = std::env::var_os("DIT_PYTHON").unwrap_or_else(|| "python3".into());
+    run_program(
+        Path::new(&python),
+        &[
+            script.as_os_str(),
+            pos.as_os_str(),
+            app.as_os_str(),
+            database.as_os_str(),
+        ],
+        log,
+    )
+}
+
+pub fn run(records: Option<u64>, trusts: u64, write: Option<&Path>, baseline: bool) -> u8 {
     if !(1..=MAX_TRUSTS).contains(&trusts) {
         eprintln!("error: --trusts must be 1 to {MAX_TRUSTS}");
         return EXIT_USAGE;
@@ -415,8 +500,22 @@ pub fn run(records: Option<u64>, trusts: u64, write: Option<&Path>) -> u8 {
         return EXIT_USAGE;
     }
     println!(
-        "{:>8} {:>7} {:>9} {:>8} {:>8} {:>8} {:>10} {:>13}",
-        "records", "trusts", "positions", "APP MiB", "wall s", "CPU s", "records/s", "peak RSS MiB"
+        "{:>8} {:>7} {:>9} {:>8} {:>8} {:>8} {:>10} {:>13} {:>12} {:>10}{}",
+        "records",
+        "trusts",
+        "positions",
+        "APP MiB",
+        "wall s",
+        "CPU s",
+        "records/s",
+        "peak RSS MiB",
+        "worklist ms",
+        "notice ms",
+        if baseline {
+            "  reference s  ref CPU s  ratio"
+        } else {
+            ""
+        }
     );
     // Each size's folder is removed only after the last size is measured: ext4 without a
     // journal (as on these build machines) passes over every inode deleted in the last minutes
@@ -427,21 +526,34 @@ pub fn run(records: Option<u64>, trusts: u64, write: Option<&Path>) -> u8 {
     for records in sizes {
         let shape = Shape { records, trusts };
         let dir = std::env::temp_dir().join(format!("dit-bench-{}-{records}", std::process::id()));
-        let result = measure(&dir, shape);
+        let result = measure(&dir, shape, baseline);
         let app_bytes = std::fs::metadata(dir.join("app").join(APP_NAME)).map_or(0, |m| m.len());
         folders.push(dir);
         match result {
-            Ok(m) => println!(
-                "{:>8} {:>7} {:>9} {:>8.1} {:>8.3} {:>8.3} {:>10.0} {:>13.1}",
-                records,
-                shape.trusts(),
-                shape.positions(),
-                app_bytes as f64 / 1_048_576.0,
-                m.seconds,
-                m.cpu_seconds,
-                records as f64 / m.seconds.max(1e-9),
-                m.peak_rss_kib as f64 / 1024.0
-            ),
+            Ok(m) => {
+                let p = &m.process;
+                let reference = m.reference.as_ref().map_or(String::new(), |r| {
+                    format!(
+                        "  {:>11.3} {:>10.3} {:>6.2}",
+                        r.seconds,
+                        r.cpu_seconds,
+                        p.seconds / r.seconds.max(1e-9)
+                    )
+                });
+                println!(
+                    "{:>8} {:>7} {:>9} {:>8.1} {:>8.3} {:>8.3} {:>10.0} {:>13.1} {:>12.1} {:>10.1}{reference}",
+                    records,
+                    shape.trusts(),
+                    shape.positions(),
+                    app_bytes as f64 / 1_048_576.0,
+                    p.seconds,
+                    p.cpu_seconds,
+                    records as f64 / p.seconds.max(1e-9),
+                    p.peak_rss_kib as f64 / 1024.0,
+                    m.worklist.seconds * 1000.0,
+                    m.notice.seconds * 1000.0,
+                );
+            }
             Err(message) => {
                 eprintln!("error: {records} records: {message}");
                 failed = true;
@@ -449,6 +561,12 @@ pub fn run(records: Option<u64>, trusts: u64, write: Option<&Path>) -> u8 {
             }
         }
     }
+    if baseline {
+        println!(
+            "ratio: dit's wall time over the reference loader's (benches/reference_loader.py; target <= 0.5)"
+        );
+    }
+    println!("worklist ms, notice ms: `dit worklist` for one trust and `dit report notice` over every applicant, each a whole process on the loaded store");
     for dir in folders {
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -104,6 +104,11 @@ enum Commands {
         /// Time the portal's pages for one trust with that many applicants (default 10,000) instead.
         #[arg(long, conflicts_with = "write")]
         portal: bool,
+        /// Also time, on the same files, the reference loader benches/reference_loader.py (a plain
+        /// Python bulk load into SQLite that validates nothing; DIT_PYTHON, default python3) and
+        /// print dit's wall time over its.
+        #[arg(long, conflicts_with_all = ["write", "portal"])]
+        baseline: bool,
     },
     /// Handle trust actions and Trac employment checks: one JSON message, or one per line (JSONL).
     Action {
@@ -284,7 +289,8 @@ async fn run(command: Commands, data_dir: &DataDir) -> Result<u8, (u8, String)> 
             trusts,
             write,
             portal: false,
-        } => bench::run(records, trusts, write.as_deref()),
+            baseline,
+        } => bench::run(records, trusts, write.as_deref(), baseline),
         Commands::Export {
             date,
             full,
