@@ -8,6 +8,8 @@
 //! ([`put_notification_once`]) with the trust's one e-mail alert; see
 //! [`dit_domain::trainee_query`] for what makes two reports the same one.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 
 use crate::ports::StoreError;
@@ -26,11 +28,12 @@ pub struct Placement {
     pub specialty: String,
 }
 
-/// The applicants with GMC number `gmc`, hire date first.
+/// The placements held under GMC number `gmc`, hire date first: one Query of the GMC index,
+/// then one read of the positions and one of each trust's rotation grid.
 ///
 /// # Errors
 /// [`StoreError`] from the store.
-pub async fn placements(ctx: &Context<'_>, gmc: &str) -> Result<Vec<Applicant>, StoreError> {
+pub async fn placements(ctx: &Context<'_>, gmc: &str) -> Result<Vec<Placement>, StoreError> {
     let mut found: Vec<Applicant> = ctx
         .store
         .applicants_by_gmc(gmc)
@@ -43,11 +46,11 @@ pub async fn placements(ctx: &Context<'_>, gmc: &str) -> Result<Vec<Applicant>, 
         (a.projected_hire_date, &a.applicant_number)
             .cmp(&(b.projected_hire_date, &b.applicant_number))
     });
-    Ok(found)
+    described(ctx, found).await
 }
 
-/// Applicant `number` when it holds GMC number `gmc` (and is live), with its position's name and
-/// site and the specialty its trust's rotation grid gives; `None` otherwise.
+/// Applicant `number` when it holds GMC number `gmc` (and is live), as [`placements`] describes
+/// it; `None` otherwise.
 ///
 /// # Errors
 /// [`StoreError`] from the store.
@@ -56,35 +59,64 @@ pub async fn placement(
     gmc: &str,
     number: &str,
 ) -> Result<Option<Placement>, StoreError> {
-    let Some(applicant) = ctx
+    let Some(applicant) = own_applicant(ctx, gmc, number).await? else {
+        return Ok(None);
+    };
+    Ok(described(ctx, vec![applicant]).await?.into_iter().next())
+}
+
+async fn own_applicant(
+    ctx: &Context<'_>,
+    gmc: &str,
+    number: &str,
+) -> Result<Option<Applicant>, StoreError> {
+    Ok(ctx
         .store
         .applicant(number)
         .await?
-        .filter(|a| a.gmc_number() == Some(gmc))
-    else {
-        return Ok(None);
-    };
-    let positions = ctx
-        .store
-        .positions(std::slice::from_ref(&applicant.position_id))
-        .await?;
-    let position = positions.get(&applicant.position_id);
-    let specialty = ctx
-        .store
-        .rotation_grid(&applicant.vpd)
-        .await?
+        .filter(|a| a.gmc_number() == Some(gmc)))
+}
+
+/// The applicants with their positions' names and sites and the specialty their trust's rotation
+/// grid gives the position.
+async fn described(
+    ctx: &Context<'_>,
+    applicants: Vec<Applicant>,
+) -> Result<Vec<Placement>, StoreError> {
+    let mut ids: Vec<String> = applicants.iter().map(|a| a.position_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let positions = ctx.store.positions(&ids).await?;
+    let mut specialties: HashMap<(String, String), String> = HashMap::new();
+    let mut trusts: Vec<&str> = applicants.iter().map(|a| a.vpd.as_str()).collect();
+    trusts.sort_unstable();
+    trusts.dedup();
+    for vpd in trusts {
+        for entry in ctx.store.rotation_grid(vpd).await? {
+            if !entry.specialty.is_empty() {
+                specialties
+                    .entry((vpd.to_string(), entry.position_id))
+                    .or_insert(entry.specialty);
+            }
+        }
+    }
+    Ok(applicants
         .into_iter()
-        .find(|e| e.position_id == applicant.position_id && !e.specialty.is_empty())
-        .map(|e| e.specialty)
-        .unwrap_or_default();
-    Ok(Some(Placement {
-        position_name: position
-            .map(|p| p.position_name.clone())
-            .unwrap_or_default(),
-        site: position.map(|p| p.site.clone()).unwrap_or_default(),
-        specialty,
-        applicant,
-    }))
+        .map(|applicant| {
+            let position = positions.get(&applicant.position_id);
+            Placement {
+                position_name: position
+                    .map(|p| p.position_name.clone())
+                    .unwrap_or_default(),
+                site: position.map(|p| p.site.clone()).unwrap_or_default(),
+                specialty: specialties
+                    .get(&(applicant.vpd.clone(), applicant.position_id.clone()))
+                    .cloned()
+                    .unwrap_or_default(),
+                applicant,
+            }
+        })
+        .collect())
 }
 
 /// What became of a problem report.
@@ -129,11 +161,8 @@ pub async fn report_problem(
     text: &str,
     day: NaiveDate,
 ) -> Result<Reported, ReportError> {
-    let applicant = ctx
-        .store
-        .applicant(number)
+    let applicant = own_applicant(ctx, gmc, number)
         .await?
-        .filter(|a| a.gmc_number() == Some(gmc))
         .ok_or(ReportError::NotFound)?;
     let text = trainee_query::checked_text(text).map_err(ReportError::Invalid)?;
     let vpd = applicant.vpd.as_str();
