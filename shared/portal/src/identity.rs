@@ -77,7 +77,7 @@ impl Identity {
                     // The text is not echoed: it may be someone's GMC number.
                     return Err(IdentityError(
                         "--as takes trust:<VPD> (e.g. trust:504), local-office:<LO> (e.g. local-office:KSS), trainee:<GMC> (7 digits) or operator".to_string()
-                    ))
+                    ));
                 }
             },
         };
@@ -308,17 +308,33 @@ mod tests {
         assert!(!trainee.sees_trust("504") && !trainee.sees_applicant("504", "KSS"));
         assert!(trainee.principal().is_none());
         assert_eq!(trainee.role_key(), "trainee-7544158");
-        for gmc in [None, Some(""), Some("754415"), Some("75441580"), Some("754415x")] {
-            assert!(Identity::from_groups(["trainee"], "sub-1", gmc).is_err(), "{gmc:?}");
+        for gmc in [
+            None,
+            Some(""),
+            Some("754415"),
+            Some("75441580"),
+            Some("754415x"),
+        ] {
+            assert!(
+                Identity::from_groups(["trainee"], "sub-1", gmc).is_err(),
+                "{gmc:?}"
+            );
         }
         // The attribute alone is no identity; with another group it is two hats.
         assert!(Identity::from_groups(["staff"], "sub-1", Some("7544158")).is_err());
         assert!(Identity::from_groups(["trainee", "trust-504"], "s", Some("7544158")).is_err());
         assert_eq!(
-            Identity::parse_as("trainee:7544158", "me").unwrap().trainee_gmc(),
+            Identity::parse_as("trainee:7544158", "me")
+                .unwrap()
+                .trainee_gmc(),
             Some("7544158")
         );
-        for bad in ["trainee:", "trainee:123", "trainee:75441589", "trainee:abcdefg"] {
+        for bad in [
+            "trainee:",
+            "trainee:123",
+            "trainee:75441589",
+            "trainee:abcdefg",
+        ] {
             assert!(Identity::parse_as(bad, "me").is_err(), "{bad}");
         }
         let err = Identity::parse_as("trainee:75441589", "me").unwrap_err();
@@ -354,9 +370,7 @@ mod tests {
         let trust = from_groups(["staff", "trust-504"], "a@nhs.net").unwrap();
         assert_eq!(trust.vpd(), Some("504"));
         assert_eq!(trust.actor(), "a@nhs.net (trust 504, portal)");
-        assert!(from_groups(["operator"], "o")
-            .unwrap()
-            .is_operator());
+        assert!(from_groups(["operator"], "o").unwrap().is_operator());
         assert!(from_groups(["trust-504", "trust-504"], "a").is_ok());
         assert!(from_groups(["trust-504", "trust-505"], "a").is_err());
         assert!(from_groups(["trust-504", "operator"], "a").is_err());

@@ -181,7 +181,11 @@ fn contacts(portal: &Portal, applicant: &Applicant) -> Vec<String> {
         .local_office(&applicant.local_office)
         .and_then(|o| o.contact.as_ref().map(|c| (o, c)))
     {
-        lines.push(format!("{} (local office): {}", office.name, contact.line()));
+        lines.push(format!(
+            "{} (local office): {}",
+            office.name,
+            contact.line()
+        ));
     }
     lines
 }
@@ -355,10 +359,20 @@ mod tests {
 
     #[test]
     fn a_trainee_may_ask_for_the_trainee_pages_and_the_styles_only() {
-        for path in ["/", "/my/placements/5000001", "/assets/nhsuk-frontend.min.css"] {
+        for path in [
+            "/",
+            "/my/placements/5000001",
+            "/assets/nhsuk-frontend.min.css",
+        ] {
             assert!(trainee_path(path), "{path}");
         }
-        for path in ["/inbox", "/applicants/5000001", "/my", "/operator/files", "/reports"] {
+        for path in [
+            "/inbox",
+            "/applicants/5000001",
+            "/my",
+            "/operator/files",
+            "/reports",
+        ] {
             assert!(!trainee_path(path), "{path}");
         }
     }
