@@ -48,12 +48,14 @@ fn io_error(path: &Path, err: std::io::Error) -> BlobError {
 /// Writes the file (making its folder if need be) beside and renames it, so a reader never sees
 /// half a file. Each write has its own partial file, so concurrent writers of one key (a
 /// redelivered message) cannot collide.
+/// Numbers this process's partial files, so two writers of one key never share one.
+static WRITES: AtomicU64 = AtomicU64::new(0);
+
 fn write_file(path: &Path, bytes: Vec<u8>) -> Result<(), BlobError> {
     // Looking first is far cheaper than a failing mkdir, and nearly every folder exists.
     if let Some(parent) = path.parent().filter(|parent| !parent.is_dir()) {
         crate::private::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
     }
-    static WRITES: AtomicU64 = AtomicU64::new(0);
     let partial = path.with_file_name(format!(
         "{}.{}-{}.partial",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("blob"),
@@ -73,11 +75,11 @@ fn write_new_file(path: &Path, bytes: Vec<u8>) -> Result<bool, BlobError> {
         crate::private::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
     }
     let partial = path.with_file_name(format!(
-        "{}.{}-new.partial",
+        "{}.{}-{}.partial",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("blob"),
         std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
     ));
-    let _ = std::fs::remove_file(&partial);
     crate::private::write_new(&partial, &bytes).map_err(|e| io_error(&partial, e))?;
     let linked = std::fs::hard_link(&partial, path);
     let _ = std::fs::remove_file(&partial);
