@@ -298,3 +298,43 @@ async fn a_report_with_a_bad_csrf_token_is_refused() {
     }
     assert!(queries(&fixture, "504").await.is_empty());
 }
+
+#[tokio::test]
+async fn a_placement_past_its_retention_is_not_shown() {
+    let (fixture, _) = two_placements().await;
+    // The same data directory judged years later: the applicants' retention has run out,
+    // though the database still holds them (purge has not run).
+    let later = chrono::NaiveDate::from_ymd_opt(2031, 1, 1).unwrap();
+    let ports = Ports {
+        store: Box::new(
+            SqliteStore::open(&fixture.dir.path().join("state.db"))
+                .unwrap()
+                .with_today(later),
+        ),
+        blobs: Box::new(FolderBlobs::new(fixture.dir.path())),
+        mailer: Box::new(dit_core::ports::NoMailer),
+        organisations: organisations(),
+        settings: Settings::default(),
+    };
+    let mut portal = Portal::new(
+        ports,
+        fixture.csrf.clone(),
+        Downloads::Stream,
+        Assets::none(),
+    );
+    portal.clock = moment;
+    let app = dit_portal::router(Arc::new(portal));
+    let me = trainee(GMC);
+    let start = get(&app, &me, "/").await;
+    assert_eq!(start.status, StatusCode::OK);
+    assert!(
+        start.body.contains("No placements are held"),
+        "{}",
+        start.body
+    );
+    let page = get(&app, &me, &format!("/my/placements/{LEAD_504}")).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    // Today they are still there.
+    let today = get(&fixture.app(), &me, &format!("/my/placements/{LEAD_504}")).await;
+    assert_eq!(today.status, StatusCode::OK);
+}
