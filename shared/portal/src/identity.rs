@@ -76,7 +76,7 @@ impl Identity {
                 _ => {
                     // The text is not echoed: it may be someone's GMC number.
                     return Err(IdentityError(
-                        "--as takes trust:<VPD> (e.g. trust:504), local-office:<LO> (e.g. local-office:KSS), trainee:<GMC> (7 digits) or operator".to_string()
+                        "names no one: use trust:<VPD> (e.g. trust:504), local-office:<LO> (e.g. local-office:KSS), trainee:<GMC> (7 digits) or operator".to_string()
                     ));
                 }
             },
