@@ -53,6 +53,7 @@ EXPLAINED = {
     # mail (both); a position no longer sent to TIS leaves the TIS view (scheduled-jobs).
     ("inbound-file", "dynamodb:DeleteItem"): "alert marker released when SES refuses",
     ("scheduled-jobs", "dynamodb:DeleteItem"): "alert marker released; TIS view row removed",
+    ("portal", "dynamodb:DeleteItem"): "alert marker released when SES refuses",
     # The portal's CSRF key, read once at a cold start (tests/it/portal_secret.rs, on moto).
     ("portal", "secretsmanager:GetSecretValue"): "the CSRF key at a cold start",
 }
@@ -189,9 +190,9 @@ def self_test(resources, observed):
         ("scheduled-jobs: dynamodb:PutItem granted without dynamodb:LeadingKeys",
          lambda r: statement(r, "ScheduledJobsFunctionRole", "StateTableWrites").pop(
              "Condition")),
-        ("portal: PortalFunctionRole grants dynamodb:DeleteItem, never used",
+        ("portal: PortalFunctionRole grants dynamodb:BatchWriteItem, never used",
          lambda r: statement(r, "PortalFunctionRole", "StateWrite")["Action"].append(
-             "dynamodb:DeleteItem")),
+             "dynamodb:BatchWriteItem")),
         ("portal: uses s3:PutObject, which PortalFunctionRole does not grant",
          lambda r: statement(r, "PortalFunctionRole", "Answers").update(
              Action="s3:GetObjectTagging")),

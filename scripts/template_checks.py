@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Security assertions on infra/template.yaml (issue 22 items 1, 3, 8 and 9.1; spec 7.1, 9.1).
+"""Security assertions on infra/template.yaml (issue 22 items 1, 3, 8 and 9.1; issue 23; spec 7.1,
+9.1, 13).
 
 cfn-lint checks that the template is valid; these check that it says what the hardening needs:
 
@@ -14,6 +15,10 @@ cfn-lint checks that the template is valid; these check that it says what the ha
   mfa                 every user pool: MfaConfiguration ON with SOFTWARE_TOKEN_MFA, no SMS
   threat-protection   every user pool: UserPoolTier PLUS, AdvancedSecurityMode ENFORCED
   client-email        the app clients cannot write email (WriteAttributes given, without email)
+  trainee-gmc         a user pool with a trainee group declares custom attribute gmc_number
+                      (String, 7 characters); every app client reads it (ReadAttributes) and
+                      cannot write it (WriteAttributes given, without custom:gmc_number): only
+                      administrators set whose placements a trainee sees (spec section 13)
   portal-list         every s3:ListBucket of the portal role is conditioned on s3:prefix, with
                       only the prefixes the pages list (PORTAL_LISTED below)
   csrf-secret         the CSRF key is a generated Secrets Manager secret; no function has a
@@ -250,6 +255,39 @@ def check_client_email(template):
     return problems
 
 
+GMC_ATTRIBUTE = "gmc_number"
+
+
+def check_trainee_gmc(template):
+    problems = []
+    groups = of_type(template, "AWS::Cognito::UserPoolGroup")
+    if not any(g.get("Properties", {}).get("GroupName") == "trainee" for g in groups.values()):
+        problems.append("no trainee group")
+    for name, pool in of_type(template, "AWS::Cognito::UserPool").items():
+        schema = as_list(pool.get("Properties", {}).get("Schema"))
+        attribute = next((a for a in schema if isinstance(a, dict)
+                          and a.get("Name") == GMC_ATTRIBUTE), None)
+        if attribute is None:
+            problems.append(f"{name}: no custom attribute {GMC_ATTRIBUTE}")
+            continue
+        if attribute.get("AttributeDataType") != "String":
+            problems.append(f"{name}: {GMC_ATTRIBUTE} is not a String")
+        limits = attribute.get("StringAttributeConstraints", {})
+        if str(limits.get("MinLength")) != "7" or str(limits.get("MaxLength")) != "7":
+            problems.append(f"{name}: {GMC_ATTRIBUTE} is not limited to 7 characters")
+    for name, client in of_type(template, "AWS::Cognito::UserPoolClient").items():
+        props = client.get("Properties", {})
+        writable = props.get("WriteAttributes")
+        claim = f"custom:{GMC_ATTRIBUTE}"
+        if writable is None:
+            problems.append(f"{name}: no WriteAttributes (users could write {claim})")
+        elif claim in as_list(writable):
+            problems.append(f"{name}: users can change their own {claim}")
+        if claim not in as_list(props.get("ReadAttributes")):
+            problems.append(f"{name}: {claim} is not read into the token")
+    return problems
+
+
 def check_portal_list(template):
     role = template.get("Resources", {}).get("PortalFunctionRole")
     if role is None:
@@ -364,6 +402,7 @@ CHECKS = {
     "mfa": check_mfa,
     "threat-protection": check_threat_protection,
     "client-email": check_client_email,
+    "trainee-gmc": check_trainee_gmc,
     "portal-list": check_portal_list,
     "csrf-secret": check_csrf_secret,
     "quarantine-alarm": check_quarantine_alarm,
@@ -475,6 +514,14 @@ MUTATIONS = [
     ("the app client writes email", "client-email",
      lambda t: t["Resources"]["PortalUserPoolClient"]["Properties"].update(
          WriteAttributes=["email"])),
+    ("the app client lets users write their GMC number", "trainee-gmc",
+     lambda t: t["Resources"]["PortalUserPoolClient"]["Properties"]["WriteAttributes"].append(
+         "custom:gmc_number")),
+    ("the GMC number not in the token", "trainee-gmc",
+     lambda t: t["Resources"]["PortalUserPoolClient"]["Properties"]["ReadAttributes"].remove(
+         "custom:gmc_number")),
+    ("no gmc_number attribute", "trainee-gmc", lambda t: _pool(t).pop("Schema")),
+    ("no trainee group", "trainee-gmc", lambda t: t["Resources"].pop("PortalTraineeGroup")),
     ("drop the prefix condition", "portal-list",
      lambda t: _portal_statement(t, "ListServedPrefixes").pop("Condition")),
     ("list every prefix (s3:prefix *)", "portal-list",

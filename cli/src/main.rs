@@ -137,8 +137,12 @@ enum Commands {
     /// The web portal on 127.0.0.1, signed in as a trust's medical staffing team or an operator.
     Serve {
         /// Who is signed in: trust:<VPD> (e.g. trust:504), local-office:<LO> (e.g. local-office:KSS,
-        /// read-only, its own files only) or operator.
-        #[arg(long = "as", value_name = "trust:<VPD>|local-office:<LO>|operator")]
+        /// read-only, its own files only), trainee:<GMC> (a doctor in training's own placements)
+        /// or operator.
+        #[arg(
+            long = "as",
+            value_name = "trust:<VPD>|local-office:<LO>|trainee:<GMC>|operator"
+        )]
         who: String,
         /// Port on 127.0.0.1 (0: any free port, printed at start).
         #[arg(long, default_value_t = 8080)]

@@ -1,4 +1,4 @@
-//! `dit serve --as trust:<VPD>|local-office:<LO>|operator [--port N]`: the portal's pages on
+//! `dit serve --as trust:<VPD>|local-office:<LO>|trainee:<GMC>|operator [--port N]`: the portal's pages on
 //! 127.0.0.1 only, signed in as that identity, over the data directory's store and folders (downloads streamed), behind
 //! [`serve_guard`]: the Host check and the per-run sign-in link it prints.
 

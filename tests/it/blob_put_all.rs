@@ -1,6 +1,7 @@
 //! `BlobStore::put_all` (the objects of several trusts' notifications written together, side
 //! by side where the store can): on folders and on S3 (moto), every object is written whole,
-//! and a failure is reported rather than lost.
+//! and a failure is reported rather than lost. `BlobStore::put_new` (a trainee's query, written
+//! once): of many writers at once exactly one writes, the others find it there and leave it.
 
 use dit_aws::s3::{S3Blobs, S3Layout};
 use dit_core::ports::{Area, BlobError, BlobStore, NewObject};
@@ -39,6 +40,65 @@ async fn every_object_is_written_whole(blobs: &dyn BlobStore) {
             .len(),
         17
     );
+}
+
+async fn put_new_writes_once_of_many_at_once(blobs: &dyn BlobStore) {
+    let key =
+        "trusts/504/notifications/trainee-queries/2026-12-03.5000001-ab.trainee-data-query.json";
+    let put = |i: usize| {
+        blobs.put_new(
+            Area::Outbound,
+            key,
+            format!("writer {i}\n").into_bytes(),
+            "application/json",
+        )
+    };
+    let (a, b, c, d) = tokio::join!(put(0), put(1), put(2), put(3));
+    let results = [a, b, c, d];
+    let won: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| *r.as_ref().expect("put_new"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(won.len(), 1, "{results:?}");
+    let read = blobs.get(Area::Outbound, key).await.unwrap().unwrap();
+    assert_eq!(read, format!("writer {}\n", won[0]).into_bytes());
+    assert!(!blobs
+        .put_new(Area::Outbound, key, b"later".to_vec(), "application/json")
+        .await
+        .unwrap());
+    assert_eq!(blobs.get(Area::Outbound, key).await.unwrap().unwrap(), read);
+    // Nothing but the object is left behind (no partial file is listed).
+    assert_eq!(
+        blobs
+            .list(Area::Outbound, "trusts/504/notifications/trainee-queries/")
+            .await
+            .unwrap(),
+        [key]
+    );
+}
+
+#[tokio::test]
+async fn folders_write_a_new_object_once() {
+    let dir = tempfile::tempdir().unwrap();
+    put_new_writes_once_of_many_at_once(&FolderBlobs::new(dir.path())).await;
+}
+
+#[tokio::test]
+async fn s3_writes_a_new_object_once() {
+    let moto = Moto::start();
+    moto.create_buckets("put-new-in", "put-new-out").await;
+    let blobs = S3Blobs::new(
+        moto.s3_client().await,
+        S3Layout {
+            inbound_bucket: "put-new-in".into(),
+            inbound_prefix: "incoming/".into(),
+            quarantine_prefix: "quarantine/".into(),
+            outbound_bucket: "put-new-out".into(),
+        },
+    );
+    put_new_writes_once_of_many_at_once(&blobs).await;
 }
 
 #[tokio::test]

@@ -253,9 +253,10 @@ async fn each_function_s_requests_are_recorded_for_the_iam_audit_on_moto() {
     assert!(recorder.leading_keys().contains("WATERMARK#"));
     recorder.save(audit_dir(), "scheduled-jobs");
 
-    // portal: its pages as a trust and as an operator, and moves through its forms.
+    // portal: its pages as a trust, an operator, a local office and a trainee, moves through its
+    // forms, and a trainee's problem report (with its alert: the portal sends mail).
     let recorder = IamRecorder::new();
-    let mut ports = recorded_ports(&moto, &recorder, false).await;
+    let mut ports = recorded_ports(&moto, &recorder, true).await;
     // As deployed (portal::config): its ListBucket is limited by prefix.
     ports.blobs = Box::new(
         S3Blobs::new(moto.s3_client_with(recorder.clone()).await, layout()).forbidden_as_missing(),
@@ -280,7 +281,9 @@ async fn each_function_s_requests_are_recorded_for_the_iam_audit_on_moto() {
     portal_pages(&app, &updated).await;
     assert!(recorder.leading_keys().contains("READ#"));
     assert!(recorder.leading_keys().contains("PLACEMENT#"));
+    assert!(recorder.leading_keys().contains("ALERT#"));
     assert!(recorder.actions().contains("s3:PutObject"));
+    assert!(recorder.actions().contains("ses:SendEmail"));
     recorder.save(audit_dir(), "portal");
 }
 
@@ -429,4 +432,24 @@ async fn portal_pages(app: &axum::Router, first: &[String]) {
             assert_eq!(page(app, operator, &link, None).await.0, 200, "{link}");
         }
     }
+    // A trainee (the sample applicants' GMC number): their placements, each page, one report.
+    let trainee = "trainee:7544158";
+    let (status, start) = page(app, trainee, "/", None).await;
+    assert_eq!(status, 200);
+    let placements = links(&start, "/my/placements/");
+    assert!(!placements.is_empty(), "{start}");
+    for placement in &placements {
+        assert_eq!(
+            page(app, trainee, placement, None).await.0,
+            200,
+            "{placement}"
+        );
+    }
+    let (_, body) = page(app, trainee, &placements[0], None).await;
+    let (Some(action_id), Some(csrf)) = (hidden(&body, "action_id"), hidden(&body, "csrf")) else {
+        panic!("no report form on {body}");
+    };
+    let form = format!("action_id={action_id}&csrf={csrf}&text=My+surname+is+misspelt");
+    let report = format!("{}/report", placements[0]);
+    assert_eq!(page(app, trainee, &report, Some(form)).await.0, 200);
 }

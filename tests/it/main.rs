@@ -31,3 +31,4 @@ mod revision2_files;
 mod s3_adapter;
 mod sequence_check;
 mod store_contract;
+mod trainee_queries;

@@ -26,16 +26,17 @@ fn serve_takes_a_configured_trust_or_operator_and_listens_on_loopback_only() {
         ("trust:777", "not in"),
         ("admin", "trust:<VPD>"),
         ("trust:5", "trust:<VPD>"),
+        // A trainee's GMC number is 7 digits, and a wrong one is not echoed.
+        ("trainee:754415", "trainee:<GMC>"),
     ] {
         let output = dit(&data)
             .args(["serve", "--as", who, "--port", "0"])
             .output()
             .unwrap();
         assert_eq!(output.status.code(), Some(2), "{who}");
-        assert!(
-            String::from_utf8_lossy(&output.stderr).contains(reason),
-            "{who}"
-        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(reason), "{who}: {stderr}");
+        assert!(!stderr.contains("754415"), "{who}: {stderr}");
     }
 
     let mut child = dit(&data)

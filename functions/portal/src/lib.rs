@@ -1,6 +1,7 @@
 //! The portal as a Lambda function behind an API Gateway HTTP API whose Cognito user pool JWT
-//! authorizer has already checked the token. The identity is the token's groups (`trust-<VPD>` or
-//! `operator`), read from the request context API Gateway adds; the pages are `dit_portal`'s.
+//! authorizer has already checked the token. The identity is the token's groups (`trust-<VPD>`,
+//! `lo-<LO>`, `trainee` or `operator`; a trainee's GMC number from the administrator-set
+//! [`GMC_CLAIM`]), read from the request context API Gateway adds; the pages are `dit_portal`'s.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,8 +34,13 @@ async fn identity_from_token(mut request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// The ID token's claim of the user pool's custom attribute that holds a trainee's GMC number:
+/// only administrators may write it (the app client's write attributes leave it out), so a
+/// trainee cannot change whose placements they see.
+pub const GMC_CLAIM: &str = "custom:gmc_number";
+
 /// The identity in an HTTP API request context's JWT claims: groups from `cognito:groups`, the
-/// user from [`user_of`].
+/// user from [`user_of`], a trainee's GMC number from [`GMC_CLAIM`].
 pub fn identity(context: Option<&RequestContext>) -> Option<Identity> {
     let Some(RequestContext::ApiGatewayV2(context)) = context else {
         tracing::warn!(
@@ -57,7 +63,8 @@ pub fn identity(context: Option<&RequestContext>) -> Option<Identity> {
         .map(|g| groups_claim(g))
         .unwrap_or_default();
     let user = user_of(claims);
-    match Identity::from_groups(groups.iter().map(String::as_str), &user) {
+    let gmc = claims.get(GMC_CLAIM).map(String::as_str);
+    match Identity::from_groups(groups.iter().map(String::as_str), &user, gmc) {
         Ok(identity) => Some(identity),
         Err(err) => {
             // Group names carry no personal data; the user's name is never logged.

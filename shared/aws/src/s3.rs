@@ -243,6 +243,39 @@ impl BlobStore for S3Blobs {
         self.put_object(area, key, bytes, content_type)?.await
     }
 
+    async fn put_new(
+        &self,
+        area: Area,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<bool, BlobError> {
+        let (bucket, object) = self.locate(area, key)?;
+        let written = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(&object)
+            .content_type(content_type)
+            .if_none_match("*")
+            .body(ByteStream::from(bytes))
+            .send()
+            .await;
+        match written {
+            Ok(_) => Ok(true),
+            // 412: an object is there already; 409: a concurrent conditional write is under way,
+            // which will leave one there.
+            Err(err)
+                if err
+                    .raw_response()
+                    .is_some_and(|r| matches!(r.status().as_u16(), 412 | 409)) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(sdk_error("PutObject", &object, &err)),
+        }
+    }
+
     async fn put_all(&self, objects: Vec<NewObject>) -> Result<(), BlobError> {
         // Side by side: each PUT waits mostly on the network.
         let mut puts = tokio::task::JoinSet::new();

@@ -485,6 +485,27 @@ pub trait BlobStore: Send + Sync {
         content_type: &str,
     ) -> Result<(), BlobError>;
 
+    /// Writes the bytes only when no object is at `key` yet: `true` when this call wrote them,
+    /// `false` when one was there (left as it was). Adapters make it one conditional write (S3
+    /// `If-None-Match: *`, a hard link locally) so two concurrent calls never both write; this
+    /// default only looks first.
+    ///
+    /// # Errors
+    /// [`BlobError`] when the store fails.
+    async fn put_new(
+        &self,
+        area: Area,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<bool, BlobError> {
+        if self.size(area, key).await?.is_some() {
+            return Ok(false);
+        }
+        self.put(area, key, bytes, content_type).await?;
+        Ok(true)
+    }
+
     /// Writes every object as [`BlobStore::put`] would, in any order and where the store can,
     /// several at once (the default writes them in turn). A failure may leave some written,
     /// never half of one; writing them all again is safe.

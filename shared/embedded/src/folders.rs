@@ -48,12 +48,14 @@ fn io_error(path: &Path, err: std::io::Error) -> BlobError {
 /// Writes the file (making its folder if need be) beside and renames it, so a reader never sees
 /// half a file. Each write has its own partial file, so concurrent writers of one key (a
 /// redelivered message) cannot collide.
+/// Numbers this process's partial files, so two writers of one key never share one.
+static WRITES: AtomicU64 = AtomicU64::new(0);
+
 fn write_file(path: &Path, bytes: Vec<u8>) -> Result<(), BlobError> {
     // Looking first is far cheaper than a failing mkdir, and nearly every folder exists.
     if let Some(parent) = path.parent().filter(|parent| !parent.is_dir()) {
         crate::private::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
     }
-    static WRITES: AtomicU64 = AtomicU64::new(0);
     let partial = path.with_file_name(format!(
         "{}.{}-{}.partial",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("blob"),
@@ -63,6 +65,29 @@ fn write_file(path: &Path, bytes: Vec<u8>) -> Result<(), BlobError> {
     // Only the owner reads it (0600), whatever the umask.
     crate::private::write_new(&partial, &bytes).map_err(|e| io_error(&partial, e))?;
     std::fs::rename(&partial, path).map_err(|e| io_error(path, e))
+}
+
+/// [`write_file`] only when nothing is at `path`: the whole file is written aside, then linked in
+/// under its name, which fails when the name exists (so of two writers exactly one wins, and no
+/// reader ever sees half a file).
+fn write_new_file(path: &Path, bytes: Vec<u8>) -> Result<bool, BlobError> {
+    if let Some(parent) = path.parent().filter(|parent| !parent.is_dir()) {
+        crate::private::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
+    }
+    let partial = path.with_file_name(format!(
+        "{}.{}-{}.partial",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("blob"),
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
+    ));
+    crate::private::write_new(&partial, &bytes).map_err(|e| io_error(&partial, e))?;
+    let linked = std::fs::hard_link(&partial, path);
+    let _ = std::fs::remove_file(&partial);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(err) => Err(io_error(path, err)),
+    }
 }
 
 #[async_trait]
@@ -93,6 +118,16 @@ impl BlobStore for FolderBlobs {
         _content_type: &str,
     ) -> Result<(), BlobError> {
         write_file(&self.path(area, key)?, bytes)
+    }
+
+    async fn put_new(
+        &self,
+        area: Area,
+        key: &str,
+        bytes: Vec<u8>,
+        _content_type: &str,
+    ) -> Result<bool, BlobError> {
+        write_new_file(&self.path(area, key)?, bytes)
     }
 
     async fn put_all(&self, objects: Vec<NewObject>) -> Result<(), BlobError> {

@@ -25,7 +25,9 @@ pub struct Chrome {
 impl Chrome {
     /// The menu of `identity`, with `current` (a menu href) marked, and its contacts.
     pub fn new(organisations: &Organisations, identity: &Identity, current: &str) -> Chrome {
-        let items: &[(&'static str, &'static str)] = if identity.sees_operator_pages() {
+        let items: &[(&'static str, &'static str)] = if identity.trainee_gmc().is_some() {
+            &[("/", "Your placements")]
+        } else if identity.sees_operator_pages() {
             &[
                 ("/operator/files", "Files"),
                 ("/operator/quarantine", "Quarantine"),

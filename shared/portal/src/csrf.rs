@@ -118,6 +118,13 @@ impl CsrfKey {
     }
 }
 
+/// When `token` was issued (read only after [`CsrfKey::verify`] accepted it: the time is in its
+/// MAC).
+pub fn issued_at(token: &str) -> Option<DateTime<Utc>> {
+    let (issued, _) = token.split_once('.')?;
+    DateTime::from_timestamp(issued.parse().ok()?, 0)
+}
+
 /// How long a form's token holds.
 pub const TOKEN_LIFETIME_MINUTES: i64 = 30;
 

@@ -1,5 +1,6 @@
 //! Who is signed in: a trust's medical staffing team (`trust-<VPD>` group), an operator
-//! (`operator` group) or a local office's data team (`lo-<LO>` group, section 12). The entry point puts an [`Identity`] into the request's extensions (from the
+//! (`operator` group), a local office's data team (`lo-<LO>` group, section 12) or a doctor in
+//! training (`trainee` group with the GMC number the administrator set, section 13). The entry point puts an [`Identity`] into the request's extensions (from the
 //! Cognito token's groups in AWS, from `--as` locally); every route takes it from there, and a
 //! request without one is answered 401.
 
@@ -18,6 +19,9 @@ pub enum Role {
     /// A local office's data team: the operator pages narrowed to what its own files brought
     /// (their records, quarantine and applicants), read-only; anything else is "not found".
     LocalOffice { code: String },
+    /// A doctor in training: only the placements held under their GMC number (the trainee pages);
+    /// every other page is "not found".
+    Trainee { gmc: String },
 }
 
 /// The signed-in person.
@@ -44,9 +48,11 @@ impl std::error::Error for IdentityError {}
 const TRUST_GROUP_PREFIX: &str = "trust-";
 const OPERATOR_GROUP: &str = "operator";
 const LOCAL_OFFICE_GROUP_PREFIX: &str = "lo-";
+const TRAINEE_GROUP: &str = "trainee";
 
 impl Identity {
-    /// `trust:<VPD>`, `local-office:<LO>` or `operator`, as `dit serve --as` takes it.
+    /// `trust:<VPD>`, `local-office:<LO>`, `trainee:<GMC>` or `operator`, as `dit serve --as`
+    /// takes it.
     ///
     /// # Errors
     /// Names the accepted forms.
@@ -56,17 +62,22 @@ impl Identity {
             other => match (
                 other.strip_prefix("trust:"),
                 other.strip_prefix("local-office:"),
+                other.strip_prefix("trainee:"),
             ) {
-                (Some(vpd), _) if is_vpd(vpd) => Role::Trust {
+                (Some(vpd), _, _) if is_vpd(vpd) => Role::Trust {
                     vpd: vpd.to_string(),
                 },
-                (_, Some(code)) if is_local_office(code) => Role::LocalOffice {
+                (_, Some(code), _) if is_local_office(code) => Role::LocalOffice {
                     code: code.to_string(),
                 },
+                (_, _, Some(gmc)) if is_gmc(gmc) => Role::Trainee {
+                    gmc: gmc.to_string(),
+                },
                 _ => {
-                    return Err(IdentityError(format!(
-                        "{text:?} is not trust:<VPD> (e.g. trust:504), local-office:<LO> (e.g. local-office:KSS) or operator"
-                    )))
+                    // The text is not echoed: it may be someone's GMC number.
+                    return Err(IdentityError(
+                        "names no one: use trust:<VPD> (e.g. trust:504), local-office:<LO> (e.g. local-office:KSS), trainee:<GMC> (7 digits) or operator".to_string()
+                    ));
                 }
             },
         };
@@ -76,19 +87,33 @@ impl Identity {
         })
     }
 
-    /// The identity a token's groups give: exactly one of `trust-<VPD>`, `lo-<LO>` and `operator`. A person in
-    /// no portal group, or in more than one, has none (the portal never guesses which hat is on).
+    /// The identity a token's groups give: exactly one of `trust-<VPD>`, `lo-<LO>`, `trainee`
+    /// and `operator`. A person in no portal group, or in more than one, has none (the portal
+    /// never guesses which hat is on). `trainee` needs `gmc`, the token's administrator-set GMC
+    /// number attribute: without a valid one, no identity.
     ///
     /// # Errors
-    /// Says which groups were missing or too many (group names only).
+    /// Says which groups were missing or too many (group names only, never the GMC number).
     pub fn from_groups<'g>(
         groups: impl IntoIterator<Item = &'g str>,
         user: &str,
+        gmc: Option<&str>,
     ) -> Result<Identity, IdentityError> {
         let mut roles: Vec<Role> = Vec::new();
         for group in groups {
             let role = if group == OPERATOR_GROUP {
                 Role::Operator
+            } else if group == TRAINEE_GROUP {
+                match gmc.map(str::trim).filter(|g| is_gmc(g)) {
+                    Some(gmc) => Role::Trainee {
+                        gmc: gmc.to_string(),
+                    },
+                    None => {
+                        return Err(IdentityError(
+                            "in the trainee group without a valid GMC number attribute".into(),
+                        ))
+                    }
+                }
             } else if let Some(code) = group
                 .strip_prefix(LOCAL_OFFICE_GROUP_PREFIX)
                 .filter(|code| is_local_office(code))
@@ -115,7 +140,7 @@ impl Identity {
             }),
             [_] => Err(IdentityError("the token names no user".into())),
             [] => Err(IdentityError(
-                "not in a portal group (trust-<VPD>, lo-<LO> or operator)".into(),
+                "not in a portal group (trust-<VPD>, lo-<LO>, trainee or operator)".into(),
             )),
             _ => Err(IdentityError(format!(
                 "in {} portal groups; a user must be in exactly one",
@@ -127,7 +152,7 @@ impl Identity {
     pub fn vpd(&self) -> Option<&str> {
         match &self.role {
             Role::Trust { vpd } => Some(vpd),
-            Role::Operator | Role::LocalOffice { .. } => None,
+            Role::Operator | Role::LocalOffice { .. } | Role::Trainee { .. } => None,
         }
     }
 
@@ -135,7 +160,15 @@ impl Identity {
     pub fn local_office(&self) -> Option<&str> {
         match &self.role {
             Role::LocalOffice { code } => Some(code),
-            Role::Trust { .. } | Role::Operator => None,
+            Role::Trust { .. } | Role::Operator | Role::Trainee { .. } => None,
+        }
+    }
+
+    /// The GMC number of a trainee: the only applicants they see.
+    pub fn trainee_gmc(&self) -> Option<&str> {
+        match &self.role {
+            Role::Trainee { gmc } => Some(gmc),
+            Role::Trust { .. } | Role::Operator | Role::LocalOffice { .. } => None,
         }
     }
 
@@ -155,7 +188,7 @@ impl Identity {
         match &self.role {
             Role::Trust { vpd: own } => own == vpd,
             Role::Operator => true,
-            Role::LocalOffice { .. } => false,
+            Role::LocalOffice { .. } | Role::Trainee { .. } => false,
         }
     }
 
@@ -165,7 +198,7 @@ impl Identity {
         match &self.role {
             Role::LocalOffice { code: own } => own == code,
             Role::Operator => true,
-            Role::Trust { .. } => false,
+            Role::Trust { .. } | Role::Trainee { .. } => false,
         }
     }
 
@@ -176,16 +209,18 @@ impl Identity {
             Role::Trust { vpd: own } => own == vpd,
             Role::Operator => true,
             Role::LocalOffice { code } => code == local_office,
+            // A trainee's own placements are shown by the trainee pages, never these.
+            Role::Trainee { .. } => false,
         }
     }
 
     /// The sender the portal acts as: the trust's moves go through the checks of a message that
-    /// trust sent (section 7). A local office's data team is read-only and acts as no one.
+    /// trust sent (section 7). A local office's data team and a trainee act as no one.
     pub fn principal(&self) -> Option<Principal> {
         match &self.role {
             Role::Trust { vpd } => Some(Principal::Trust(vpd.clone())),
             Role::Operator => Some(Principal::Operator),
-            Role::LocalOffice { .. } => None,
+            Role::LocalOffice { .. } | Role::Trainee { .. } => None,
         }
     }
 
@@ -195,15 +230,18 @@ impl Identity {
             Role::Trust { vpd } => format!("{} (trust {vpd}, portal)", self.user),
             Role::Operator => format!("{} (operator, portal)", self.user),
             Role::LocalOffice { code } => format!("{} (local office {code}, portal)", self.user),
+            Role::Trainee { .. } => format!("{} (trainee, portal)", self.user),
         }
     }
 
-    /// What a CSRF token binds as the role: the trust, `operator`, or `lo-<LO>`.
+    /// What a CSRF token binds as the role: the trust, `operator`, `lo-<LO>` or
+    /// `trainee-<GMC>`.
     pub fn role_key(&self) -> String {
         match &self.role {
             Role::Trust { vpd } => vpd.clone(),
             Role::Operator => OPERATOR_GROUP.to_string(),
             Role::LocalOffice { code } => format!("{LOCAL_OFFICE_GROUP_PREFIX}{code}"),
+            Role::Trainee { gmc } => format!("{TRAINEE_GROUP}-{gmc}"),
         }
     }
 
@@ -213,6 +251,7 @@ impl Identity {
             Role::Trust { vpd } => format!("Trust {vpd}"),
             Role::Operator => "Operator".to_string(),
             Role::LocalOffice { code } => format!("Local office {code}"),
+            Role::Trainee { .. } => "Doctor in training".to_string(),
         }
     }
 }
@@ -237,6 +276,11 @@ fn is_local_office(text: &str) -> bool {
     dit_domain::envelope::LOCAL_OFFICES.contains(&text)
 }
 
+/// A GMC number as the APP record takes it: exactly 7 digits.
+fn is_gmc(text: &str) -> bool {
+    text.len() == 7 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// A VPD code: 3 or 4 capital letters or digits (as trust actions require).
 fn is_vpd(text: &str) -> bool {
     (3..=4).contains(&text.len())
@@ -248,6 +292,54 @@ fn is_vpd(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn from_groups<'g>(
+        groups: impl IntoIterator<Item = &'g str>,
+        user: &str,
+    ) -> Result<Identity, IdentityError> {
+        Identity::from_groups(groups, user, None)
+    }
+
+    #[test]
+    fn a_trainee_needs_the_group_and_a_valid_gmc_number() {
+        let trainee = Identity::from_groups(["trainee"], "sub-1", Some("7544158")).unwrap();
+        assert_eq!(trainee.trainee_gmc(), Some("7544158"));
+        assert!(trainee.vpd().is_none() && !trainee.sees_operator_pages());
+        assert!(!trainee.sees_trust("504") && !trainee.sees_applicant("504", "KSS"));
+        assert!(trainee.principal().is_none());
+        assert_eq!(trainee.role_key(), "trainee-7544158");
+        for gmc in [
+            None,
+            Some(""),
+            Some("754415"),
+            Some("75441580"),
+            Some("754415x"),
+        ] {
+            assert!(
+                Identity::from_groups(["trainee"], "sub-1", gmc).is_err(),
+                "{gmc:?}"
+            );
+        }
+        // The attribute alone is no identity; with another group it is two hats.
+        assert!(Identity::from_groups(["staff"], "sub-1", Some("7544158")).is_err());
+        assert!(Identity::from_groups(["trainee", "trust-504"], "s", Some("7544158")).is_err());
+        assert_eq!(
+            Identity::parse_as("trainee:7544158", "me")
+                .unwrap()
+                .trainee_gmc(),
+            Some("7544158")
+        );
+        for bad in [
+            "trainee:",
+            "trainee:123",
+            "trainee:75441589",
+            "trainee:abcdefg",
+        ] {
+            assert!(Identity::parse_as(bad, "me").is_err(), "{bad}");
+        }
+        let err = Identity::parse_as("trainee:75441589", "me").unwrap_err();
+        assert!(!err.0.contains("75441589"));
+    }
 
     #[test]
     fn serve_as_takes_a_trust_or_operator() {
@@ -275,26 +367,24 @@ mod tests {
 
     #[test]
     fn exactly_one_portal_group_makes_an_identity() {
-        let trust = Identity::from_groups(["staff", "trust-504"], "a@nhs.net").unwrap();
+        let trust = from_groups(["staff", "trust-504"], "a@nhs.net").unwrap();
         assert_eq!(trust.vpd(), Some("504"));
         assert_eq!(trust.actor(), "a@nhs.net (trust 504, portal)");
-        assert!(Identity::from_groups(["operator"], "o")
-            .unwrap()
-            .is_operator());
-        assert!(Identity::from_groups(["trust-504", "trust-504"], "a").is_ok());
-        assert!(Identity::from_groups(["trust-504", "trust-505"], "a").is_err());
-        assert!(Identity::from_groups(["trust-504", "operator"], "a").is_err());
-        assert!(Identity::from_groups(["staff", "trust-x"], "a").is_err());
-        assert!(Identity::from_groups(Vec::<&str>::new(), "a").is_err());
-        assert!(Identity::from_groups(["trust-504"], " ").is_err());
-        let office = Identity::from_groups(["lo-KSS"], "d@hee.nhs.uk").unwrap();
+        assert!(from_groups(["operator"], "o").unwrap().is_operator());
+        assert!(from_groups(["trust-504", "trust-504"], "a").is_ok());
+        assert!(from_groups(["trust-504", "trust-505"], "a").is_err());
+        assert!(from_groups(["trust-504", "operator"], "a").is_err());
+        assert!(from_groups(["staff", "trust-x"], "a").is_err());
+        assert!(from_groups(Vec::<&str>::new(), "a").is_err());
+        assert!(from_groups(["trust-504"], " ").is_err());
+        let office = from_groups(["lo-KSS"], "d@hee.nhs.uk").unwrap();
         assert_eq!(office.local_office(), Some("KSS"));
         assert_eq!(office.actor(), "d@hee.nhs.uk (local office KSS, portal)");
         assert!(office.principal().is_none());
-        assert!(Identity::from_groups(["lo-KSS", "operator"], "a").is_err());
-        assert!(Identity::from_groups(["lo-KSS", "lo-LDN"], "a").is_err());
-        assert!(Identity::from_groups(["lo-KSS", "trust-504"], "a").is_err());
-        assert!(Identity::from_groups(["lo-XYZ"], "a").is_err());
+        assert!(from_groups(["lo-KSS", "operator"], "a").is_err());
+        assert!(from_groups(["lo-KSS", "lo-LDN"], "a").is_err());
+        assert!(from_groups(["lo-KSS", "trust-504"], "a").is_err());
+        assert!(from_groups(["lo-XYZ"], "a").is_err());
     }
 
     #[test]

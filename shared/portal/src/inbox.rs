@@ -27,8 +27,9 @@ pub const PAGE_SIZE: usize = 25;
 const FOLDERS: [&str; 3] = ["notifications/", "reports/", "medrot/"];
 
 /// What kind of item, from the end of its name.
-const KINDS: [(&str, &str); 11] = [
+const KINDS: [(&str, &str); 12] = [
     (".outstanding-actions", "Outstanding actions"),
+    (".trainee-data-query", "Trainee data query"),
     (
         ".deanery-applicant-notification",
         "Deanery Applicant Notification",

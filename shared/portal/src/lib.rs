@@ -1,7 +1,8 @@
 //! The web portal of section 9: server-rendered pages (no JavaScript needed) for a trust's medical
 //! staffing team (inbox, applicant search, applicant pages with the moves allowed now) and for
 //! operators (files, quarantine, sequence check, search across trusts, read-only applicant pages),
-//! narrowed to one local office for its data team; the reports of section 12 for all three.
+//! narrowed to one local office for its data team; the reports of section 12 for all three; and
+//! a doctor in training's own placements (section 13, the `trainee` module).
 //!
 //! One axum [`Router`] serves both entry points: `functions/portal` (Lambda behind API Gateway,
 //! identity from the Cognito token's groups) and `dit serve` (127.0.0.1, identity from `--as`).
@@ -26,13 +27,14 @@ mod pages;
 mod render;
 mod reports;
 mod state;
+mod trainee;
 mod worklist;
 
 use std::sync::Arc;
 
 use axum::http::header::{HeaderName, HeaderValue};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 pub use state::{Downloads, Portal};
@@ -68,7 +70,10 @@ pub fn router(portal: Arc<Portal>) -> Router {
         .route("/reports/exceptions", get(reports::exceptions))
         .route("/reports/exceptions.csv", get(reports::exceptions_download))
         .route("/assets/{*path}", get(pages::asset))
+        .route("/my/placements/{number}", get(trainee::placement))
+        .route("/my/placements/{number}/report", post(trainee::report))
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(trainee::only_trainee_pages))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(portal)
 }

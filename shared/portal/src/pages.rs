@@ -10,6 +10,11 @@ use crate::identity::Identity;
 use crate::state::Shared;
 
 pub async fn home(State(portal): State<Shared>, identity: Identity) -> Response {
+    if identity.trainee_gmc().is_some() {
+        return crate::trainee::placements(&portal, &identity)
+            .await
+            .into_response();
+    }
     if identity.vpd().is_some() {
         return crate::dashboard::show(&portal, &identity)
             .await

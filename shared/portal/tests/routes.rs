@@ -18,6 +18,9 @@ mod reports;
 // A trust's start page: the coming rotation by state.
 #[path = "routes/dashboard.rs"]
 mod dashboard;
+// The trainee's own view (section 13).
+#[path = "routes/trainee.rs"]
+mod trainee;
 
 use support::*;
 

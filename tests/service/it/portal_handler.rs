@@ -79,6 +79,9 @@ async fn every_sample_event_is_answered_by_the_identity_its_token_gives() {
         ),
         ("operator-files.json", StatusCode::OK),
         ("search-by-gmc-trust-504.json", StatusCode::OK),
+        ("trainee-asks-for-the-inbox.json", StatusCode::NOT_FOUND),
+        ("trainee-placements.json", StatusCode::OK),
+        ("trainee-without-gmc-number.json", StatusCode::UNAUTHORIZED),
         ("two-trust-groups.json", StatusCode::UNAUTHORIZED),
     ];
     assert_eq!(
@@ -117,6 +120,14 @@ async fn every_sample_event_is_answered_by_the_identity_its_token_gives() {
     let foreign = invoke(&app, "applicant-of-504-as-trust-505.json").await;
     assert!(foreign.body.contains("Page not found"));
     assert!(!foreign.body.contains("5000001"));
+    // A trainee: their placements only, by the token's administrator-set GMC number.
+    let trainee = invoke(&app, "trainee-placements.json").await;
+    assert!(trainee.body.contains("Your placements"), "{}", trainee.body);
+    assert!(
+        trainee.body.contains("/my/placements/5000001\""),
+        "{}",
+        trainee.body
+    );
     // A token whose groups name no portal identity signs no one in.
     let stranger = invoke(&app, "no-portal-group.json").await;
     assert!(stranger.body.contains("Sign in"));
@@ -128,6 +139,8 @@ fn the_identity_comes_from_the_claims_only() {
         ("inbox-trust-504.json", Some("Trust 504")),
         ("operator-files.json", Some("Operator")),
         ("no-portal-group.json", None),
+        ("trainee-placements.json", Some("Doctor in training")),
+        ("trainee-without-gmc-number.json", None),
         ("two-trust-groups.json", None),
         ("no-claims.json", None),
     ] {

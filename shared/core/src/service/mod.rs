@@ -12,6 +12,7 @@ pub mod reminders;
 pub mod report;
 pub mod reporting;
 pub mod sequence_check;
+pub mod trainee;
 pub mod worklist;
 
 /// Receives progress of long runs (a progress bar in `dit`, nothing in Lambda).

@@ -109,6 +109,48 @@ pub async fn put_notification<T: Serialize + Alerting>(
         .map(|()| written)
 }
 
+/// Writes a notification as [`put_notification`] does, but only once per `base`: its JSON (what
+/// the inbox lists) with one conditional write ([`BlobStore::put_new`]), its HTML after it. The
+/// alert is asked for every time, so a call after a crash between the write and the alert still
+/// sends it, and the mailer's own claim on the notification's key keeps it to one. Returns
+/// whether this call wrote the notification. The caller makes `base` and `value` the same for
+/// the same cause, so a repeated call finds the same object.
+///
+/// # Errors
+/// As [`put_notification`].
+pub async fn put_notification_once<T: Serialize + Alerting>(
+    ctx: &Context<'_>,
+    vpd: &str,
+    lo: Option<&str>,
+    base: &str,
+    value: &T,
+    html: String,
+    made_at: DateTime<Utc>,
+) -> Result<bool, ProcessError> {
+    let ([json, html], _) = match ctx.organisations.questions(vpd, lo) {
+        Some(questions) => {
+            let html = with_questions(html, &questions);
+            let value = WithQuestions {
+                value,
+                questions: &questions,
+            };
+            json_and_html(base, &value, html)
+        }
+        None => json_and_html(base, value, html),
+    };
+    let written = ctx
+        .blobs
+        .put_new(json.area, &json.key, json.bytes, json.content_type)
+        .await?;
+    if written || ctx.blobs.size(html.area, &html.key).await?.is_none() {
+        ctx.blobs
+            .put(html.area, &html.key, html.bytes, html.content_type)
+            .await?;
+    }
+    alert(ctx, vpd, base, value, made_at).await?;
+    Ok(written)
+}
+
 /// One trust's notification, reminder or report for [`put_notifications`].
 pub struct TrustOutput<T> {
     pub vpd: String,

@@ -47,7 +47,7 @@ fn full_name(applicant: &Applicant) -> String {
 }
 
 /// An applicant number as the messages take it (1 to 15 digits); anything else is not found.
-fn is_number(text: &str) -> bool {
+pub(crate) fn is_number(text: &str) -> bool {
     (1..=15).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -60,7 +60,8 @@ async fn visible(
     if identity.vpd().is_some() {
         trust_of(portal, identity)?;
     }
-    if !is_number(number) {
+    // A trainee reads their own placements on the trainee pages, never the staff's page.
+    if identity.trainee_gmc().is_some() || !is_number(number) {
         return Err(PageError::NotFound);
     }
     match portal.ports.store.applicant(number).await? {

@@ -267,6 +267,9 @@ pub async fn search(
     if identity.vpd().is_some() {
         trust_of(&portal, &identity)?;
     }
+    if identity.trainee_gmc().is_some() {
+        return Err(PageError::NotFound);
+    }
     let text = query.q.trim().to_lowercase();
     let state = state_filter(query.state.trim());
     let found: Vec<ApplicantSummary> = candidates(&portal, &identity, query.q.trim())
