@@ -307,7 +307,7 @@ fn run_program(exe: &Path, args: &[&std::ffi::OsStr], log: &Path) -> Result<Meas
     let stderr =
         std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
     let started = Instant::now();
-    let child = Command::new(&exe)
+    let child = Command::new(exe)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
