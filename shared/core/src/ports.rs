@@ -15,6 +15,7 @@ use dit_domain::model::{
     ProcessedFile, ReceivedSequence, RejectedApplication, RejectedLookup,
 };
 use dit_domain::pos::Position;
+use dit_domain::reports::ReportedApplicant;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -347,6 +348,32 @@ pub trait StateStore: Send + Sync {
             found.extend(day.into_iter().filter(|a| a.vpd == vpd));
         }
         Ok(found)
+    }
+
+    /// What the reports read of the applicants whose projected hire date is `from` to `to` (of
+    /// trust `vpd` only, when given), live ones only. By default the reads above, one per day (or
+    /// the trust's range), each applicant decoded whole; a store may read only the report's
+    /// fields in one pass (SQLite does).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn reported_applicants_starting_between(
+        &self,
+        vpd: Option<&str>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<ReportedApplicant>, StoreError> {
+        let applicants = match vpd {
+            Some(vpd) => self.trust_applicants_starting_between(vpd, from, to).await?,
+            None => {
+                let mut found = Vec::new();
+                for date in from.iter_days().take_while(|d| *d <= to) {
+                    found.extend(self.applicants_starting_on(date).await?);
+                }
+                found
+            }
+        };
+        Ok(applicants.iter().map(ReportedApplicant::from).collect())
     }
 
     /// The last business date a scheduled job finished (`None` before its first run).

@@ -9,12 +9,13 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
-use serde::Serialize;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::envelope::FileName;
 use super::lifecycle::ApplicantState;
 use super::model::{Applicant, RejectedApplication};
+use super::retention;
 
 /// The Code of Practice minimum: twelve weeks.
 pub const TWELVE_WEEKS: i64 = 84;
@@ -38,8 +39,55 @@ impl ReportFilter {
     }
 }
 
+/// What the reports read of an applicant: a few of its fields (a store may decode only these,
+/// by the same names as in [`Applicant`], instead of every applicant whole with its personal
+/// data), and what its retention depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ReportedApplicant {
+    pub vpd: String,
+    pub local_office: String,
+    pub source_file: String,
+    pub state: ApplicantState,
+    pub projected_hire_date: NaiveDate,
+    #[serde(default)]
+    pub projected_end_date: Option<NaiveDate>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub late_changes: u32,
+}
+
+impl From<&Applicant> for ReportedApplicant {
+    fn from(applicant: &Applicant) -> ReportedApplicant {
+        ReportedApplicant {
+            vpd: applicant.vpd.clone(),
+            local_office: applicant.local_office.clone(),
+            source_file: applicant.source_file.clone(),
+            state: applicant.state,
+            projected_hire_date: applicant.projected_hire_date,
+            projected_end_date: applicant.projected_end_date,
+            updated_at: applicant.updated_at,
+            late_changes: applicant.late_changes,
+        }
+    }
+}
+
+impl ReportedApplicant {
+    /// Whether the applicant may still be shown on `today` ([`retention::applicant_kept_until`]).
+    pub fn live_on(&self, today: NaiveDate) -> bool {
+        retention::live_on(
+            retention::kept_until_of_applicant(
+                self.state,
+                self.updated_at.date_naive(),
+                self.projected_end_date,
+                self.projected_hire_date,
+            ),
+            today,
+        )
+    }
+}
+
 /// The notice an applicant had, in days; `None` when its loading file's name holds no date.
-pub fn notice_days(applicant: &Applicant) -> Option<i64> {
+pub fn notice_days(applicant: &ReportedApplicant) -> Option<i64> {
     let loaded = FileName::parse(&applicant.source_file).ok()?.date;
     Some((applicant.projected_hire_date - loaded).num_days())
 }
@@ -51,7 +99,7 @@ pub fn is_late_change(new_hire_date: NaiveDate, business_date: NaiveDate) -> boo
 
 /// Whether an applicant is counted: one that was loaded (a rejected record never became one), with
 /// its hire date in the range.
-fn in_range(applicant: &Applicant, from: NaiveDate, to: NaiveDate) -> bool {
+fn in_range(applicant: &ReportedApplicant, from: NaiveDate, to: NaiveDate) -> bool {
     applicant.state != ApplicantState::Rejected
         && applicant.state != ApplicantState::Received
         && (from..=to).contains(&applicant.projected_hire_date)
@@ -73,7 +121,7 @@ pub struct NoticeFigures {
 }
 
 impl NoticeFigures {
-    fn of(applicants: &[&Applicant]) -> NoticeFigures {
+    fn of(applicants: &[&ReportedApplicant]) -> NoticeFigures {
         let mut days: Vec<i64> = applicants.iter().filter_map(|a| notice_days(a)).collect();
         days.sort_unstable();
         let count = days.len() as u64;
@@ -121,12 +169,12 @@ pub struct NoticeReport {
 
 /// The applicants of the range that the filter admits, by (local office, trust).
 fn groups<'a>(
-    applicants: &'a [Applicant],
+    applicants: &'a [ReportedApplicant],
     from: NaiveDate,
     to: NaiveDate,
     filter: &ReportFilter,
-) -> BTreeMap<(String, String), Vec<&'a Applicant>> {
-    let mut groups: BTreeMap<(String, String), Vec<&Applicant>> = BTreeMap::new();
+) -> BTreeMap<(String, String), Vec<&'a ReportedApplicant>> {
+    let mut groups: BTreeMap<(String, String), Vec<&ReportedApplicant>> = BTreeMap::new();
     for applicant in applicants
         .iter()
         .filter(|a| in_range(a, from, to) && filter.admits(&a.local_office, &a.vpd))
@@ -143,11 +191,11 @@ fn groups<'a>(
 pub fn notice_report(
     from: NaiveDate,
     to: NaiveDate,
-    applicants: &[Applicant],
+    applicants: &[ReportedApplicant],
     filter: &ReportFilter,
 ) -> NoticeReport {
     let groups = groups(applicants, from, to, filter);
-    let everyone: Vec<&Applicant> = groups.values().flatten().copied().collect();
+    let everyone: Vec<&ReportedApplicant> = groups.values().flatten().copied().collect();
     NoticeReport {
         from,
         to,
@@ -241,7 +289,7 @@ pub struct StateReport {
 pub fn state_report(
     from: NaiveDate,
     to: NaiveDate,
-    applicants: &[Applicant],
+    applicants: &[ReportedApplicant],
     rejected: &BTreeMap<(String, String), u64>,
     filter: &ReportFilter,
 ) -> StateReport {
@@ -500,19 +548,19 @@ mod tests {
     }
 
     /// An applicant of `vpd`, loaded from a KSS APP file of `file_date`, hired on `hire`.
-    fn loaded(number: &str, vpd: &str, file_date: &str, hire: &str) -> Applicant {
+    fn loaded(number: &str, vpd: &str, file_date: &str, hire: &str) -> ReportedApplicant {
         let mut a = applicant(number, ApplicantState::Loaded, hire, false);
         a.vpd = vpd.to_string();
         a.local_office = "KSS".to_string();
         a.source_file = format!("DE_KSS_APP_{}_00000042.DAT", d(file_date).format("%Y%m%d"));
-        a
+        ReportedApplicant::from(&a)
     }
 
     #[test]
     fn notice_figures_are_counted_at_the_edges_of_each_threshold() {
         // Notices of 84 (not under 12 weeks), 83, 56 (not under 8), 55, 14 (not under 2) and 13.
         let file = "2026-11-02";
-        let applicants: Vec<Applicant> = [84, 83, 56, 55, 14, 13]
+        let applicants: Vec<ReportedApplicant> = [84, 83, 56, 55, 14, 13]
             .iter()
             .enumerate()
             .map(|(i, days)| {

@@ -9,10 +9,10 @@ use chrono::NaiveDate;
 
 use crate::ports::StoreError;
 use crate::service::context::Context;
-use dit_domain::model::{Applicant, RejectedLookup};
+use dit_domain::model::RejectedLookup;
 use dit_domain::reports::{
     exception_report, notice_report, state_report, ExceptionReport, NoticeReport, ReportFilter,
-    StateReport,
+    ReportedApplicant, StateReport,
 };
 
 /// The longest range a report reads (a little over a year of hire dates).
@@ -41,25 +41,19 @@ fn check_range(from: NaiveDate, to: NaiveDate) -> Result<(), ReportError> {
     Ok(())
 }
 
-/// The applicants with hire dates `from`..=`to` (of one trust when the filter names one).
+/// What the reports read of the applicants with hire dates `from`..=`to` (of one trust when the
+/// filter names one).
 async fn applicants_between(
     ctx: &Context<'_>,
     from: NaiveDate,
     to: NaiveDate,
     filter: &ReportFilter,
-) -> Result<Vec<Applicant>, ReportError> {
+) -> Result<Vec<ReportedApplicant>, ReportError> {
     check_range(from, to)?;
-    if let Some(vpd) = &filter.vpd {
-        return Ok(ctx
-            .store
-            .trust_applicants_starting_between(vpd, from, to)
-            .await?);
-    }
-    let mut applicants = Vec::new();
-    for day in from.iter_days().take_while(|d| *d <= to) {
-        applicants.extend(ctx.store.applicants_starting_on(day).await?);
-    }
-    Ok(applicants)
+    Ok(ctx
+        .store
+        .reported_applicants_starting_between(filter.vpd.as_deref(), from, to)
+        .await?)
 }
 
 /// The 12 weeks' notice report for hire dates `from`..=`to`.
