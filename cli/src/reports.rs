@@ -1,4 +1,5 @@
-//! `dit report notice|states --from D1 --to D2 [--local-office LO] [--vpd VPD] [--json|--csv]`:
+//! `dit report notice|states|exceptions --from D1 --to D2 [--local-office LO] [--vpd VPD]
+//! [--json|--csv]` (`exceptions` takes no `--vpd`):
 //! the reports of section 12, as text, the JSON of section 12 or CSV (formula-safe cells).
 
 use chrono::{NaiveDate, Utc};
@@ -10,7 +11,7 @@ use dit_domain::reports::{
 };
 
 use crate::arguments::parse_date;
-use crate::exit::EXIT_FAILED;
+use crate::exit::{EXIT_FAILED, EXIT_USAGE};
 use crate::local::Local;
 
 #[derive(Debug, Subcommand)]
@@ -75,7 +76,46 @@ impl Range {
     }
 }
 
+/// A usage error for what the report cannot honour, and notes (on stderr) for codes that
+/// organisations.toml does not know, which give an empty report rather than an error: a trust or
+/// office no longer configured may still have applicants within their retention.
+fn check_options(local: &Local, report: &Report) -> Result<Vec<String>, String> {
+    let range = match report {
+        Report::Exceptions(range) if range.vpd.is_some() => {
+            return Err(
+                "report exceptions has no --vpd: it lists a local office's rejected applications of every trust"
+                    .to_string(),
+            )
+        }
+        Report::Notice(range) | Report::States(range) | Report::Exceptions(range) => range,
+    };
+    let organisations = &local.organisations;
+    let mut notes = Vec::new();
+    if let Some(code) = &range.local_office {
+        let known = organisations.local_office(code).is_some()
+            || organisations.iter().any(|org| &org.local_office == code);
+        if !known {
+            notes.push(format!(
+                "note: local office {code} is not in organisations.toml (no trust names it)"
+            ));
+        }
+    }
+    if let Some(vpd) = &range.vpd {
+        if organisations.get(vpd).is_none() {
+            notes.push(format!("note: trust {vpd} is not in organisations.toml"));
+        }
+    }
+    Ok(notes)
+}
+
 pub async fn run(local: Local, report: Report) -> u8 {
+    match check_options(&local, &report) {
+        Ok(notes) => notes.iter().for_each(|note| eprintln!("{note}")),
+        Err(usage) => {
+            eprintln!("error: {usage}");
+            return EXIT_USAGE;
+        }
+    }
     let ctx = local.context(Utc::now());
     let printed = match &report {
         Report::Notice(range) => notice(&ctx, range.from, range.to, &range.filter())

@@ -137,6 +137,49 @@ fn a_bad_range_and_two_formats_are_refused() {
         ],
     );
     assert_eq!(status, 2, "a usage error: {err}");
+    let (status, _, err) = dit(
+        &data,
+        &[
+            "report",
+            "exceptions",
+            "--from",
+            "2026-11-21",
+            "--to",
+            "2026-11-21",
+            "--vpd",
+            "504",
+        ],
+    );
+    assert_eq!(status, 2, "exceptions takes no --vpd: {err}");
+    assert!(err.contains("report exceptions has no --vpd"), "{err}");
+    // An office or trust organisations.toml does not name: an empty report, and a note saying why.
+    let (status, out, err) = dit(
+        &data,
+        &[
+            "report",
+            "notice",
+            "--from",
+            "2027-01-01",
+            "--to",
+            "2027-12-31",
+            "--local-office",
+            "XYZ",
+            "--vpd",
+            "999",
+            "--json",
+        ],
+    );
+    assert_eq!(status, 0, "{err}");
+    assert!(
+        err.contains("local office XYZ is not in organisations.toml"),
+        "{err}"
+    );
+    assert!(
+        err.contains("trust 999 is not in organisations.toml"),
+        "{err}"
+    );
+    let json: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["rows"].as_array().map(Vec::len), Some(0), "{out}");
 }
 
 /// `dit serve --as WHO` on `data`: each path fetched with the session its sign-in link gives,
@@ -245,4 +288,146 @@ fn the_portals_csv_downloads_are_the_clis_csv_for_the_same_data() {
     );
     assert_eq!(body(&answers[0]), own_states);
     assert!(!body(&answers[0]).contains(",505,"));
+}
+
+/// Every placement id of the sample APP files, in order, once each.
+fn sample_placement_ids() -> Vec<String> {
+    let files = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/files");
+    let mut names: Vec<_> = std::fs::read_dir(&files)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.contains("_APP_"))
+        .collect();
+    names.sort();
+    let mut ids = Vec::new();
+    for name in names {
+        let text = String::from_utf8_lossy(&std::fs::read(files.join(name)).unwrap()).into_owned();
+        for line in text.lines().filter(|l| l.starts_with("APP,")) {
+            let id = line.split(',').nth(1).unwrap_or_default().to_string();
+            if !id.is_empty() && !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    ids
+}
+
+#[test]
+fn the_state_and_exception_reports_agree_with_dit_show_on_every_sample_placement() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let (status, _, _) = dit(&data, &["process", "events/files/"]);
+    assert_eq!(status, 3, "the samples include quarantined files");
+    let (from, to) = ("2027-01-01", "2027-12-31");
+    // What `dit show` says of each placement, counted as the state report counts it.
+    let mut by_show: std::collections::BTreeMap<(String, String, String), u64> =
+        std::collections::BTreeMap::new();
+    let mut rejected_by_show = std::collections::BTreeSet::new();
+    let in_range = |date: &Value| date.as_str().is_some_and(|d| (from..=to).contains(&d));
+    for id in sample_placement_ids() {
+        let (status, out, err) = dit(&data, &["show", "--json", &id]);
+        assert_eq!(status, 0, "show {id}: {err}");
+        for shown in serde_json::from_str::<Vec<Value>>(&out).unwrap() {
+            if let Some(applicant) = shown.get("applicant") {
+                assert_eq!(applicant["placement_id"], id.as_str());
+                let state = applicant["state"].as_str().unwrap().to_string();
+                if in_range(&applicant["projected_hire_date"]) && state != "received" {
+                    let key = (
+                        applicant["local_office"].as_str().unwrap().to_string(),
+                        applicant["vpd"].as_str().unwrap().to_string(),
+                        state,
+                    );
+                    *by_show.entry(key).or_default() += 1;
+                }
+            } else {
+                let record = &shown["rejected_application"];
+                rejected_by_show.insert((
+                    record["source_file"].as_str().unwrap().to_string(),
+                    record["record_number"].as_u64().unwrap(),
+                ));
+                if let (Some(vpd), true) = (
+                    record["vpd"].as_str(),
+                    in_range(&record["projected_hire_date"]),
+                ) {
+                    let key = (
+                        record["local_office"].as_str().unwrap().to_string(),
+                        vpd.to_string(),
+                        "rejected".to_string(),
+                    );
+                    *by_show.entry(key).or_default() += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        by_show.keys().any(|(_, _, state)| state == "rejected"),
+        "the samples have rejected records in the range: {by_show:?}"
+    );
+
+    let (status, out, err) = dit(
+        &data,
+        &["report", "states", "--from", from, "--to", to, "--json"],
+    );
+    assert_eq!(status, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let mut by_report = std::collections::BTreeMap::new();
+    for row in report["rows"].as_array().unwrap() {
+        for state in [
+            "loaded",
+            "offered",
+            "accepted",
+            "hired",
+            "withdrawn",
+            "rejected",
+        ] {
+            let count = row[state].as_u64().unwrap();
+            if count > 0 {
+                let key = (
+                    row["local_office"].as_str().unwrap().to_string(),
+                    row["vpd"].as_str().unwrap().to_string(),
+                    state.to_string(),
+                );
+                by_report.insert(key, count);
+            }
+        }
+    }
+    assert_eq!(by_report, by_show, "states report against dit show");
+
+    // Every rejected record of the exception report is one `dit show` finds by its placement id.
+    let (status, out, err) = dit(
+        &data,
+        &[
+            "report",
+            "exceptions",
+            "--from",
+            "2026-11-21",
+            "--to",
+            "2026-11-22",
+            "--json",
+        ],
+    );
+    assert_eq!(status, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let mut listed = Vec::new();
+    for group in report["groups"].as_array().unwrap() {
+        for record in group["records"].as_array().unwrap() {
+            // A record whose PLACEMENT_ID was the missing item has no id to show it by.
+            if record["placement_id"]
+                .as_str()
+                .is_some_and(|id| !id.is_empty())
+            {
+                listed.push((
+                    record["source_file"].as_str().unwrap().to_string(),
+                    record["record_number"].as_u64().unwrap(),
+                ));
+            }
+        }
+    }
+    assert!(!listed.is_empty(), "{out}");
+    for record in &listed {
+        assert!(
+            rejected_by_show.contains(record),
+            "{record:?} of the exception report is not what dit show shows"
+        );
+    }
 }

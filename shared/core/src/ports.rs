@@ -364,7 +364,10 @@ pub trait StateStore: Send + Sync {
         to: NaiveDate,
     ) -> Result<Vec<ReportedApplicant>, StoreError> {
         let applicants = match vpd {
-            Some(vpd) => self.trust_applicants_starting_between(vpd, from, to).await?,
+            Some(vpd) => {
+                self.trust_applicants_starting_between(vpd, from, to)
+                    .await?
+            }
             None => {
                 let mut found = Vec::new();
                 for date in from.iter_days().take_while(|d| *d <= to) {

@@ -98,9 +98,9 @@ fn contacts(organisations: &Organisations, identity: &Identity) -> Vec<String> {
         .and_then(|org| office_contact(&org.local_office))
         .map(|(office, contact)| {
             vec![format!(
-                "Questions about your files from {}: {}",
-                office.name,
-                contact.line()
+                "Questions about this file: {} ({})",
+                contact.line(),
+                office.name
             )]
         })
         .unwrap_or_default()

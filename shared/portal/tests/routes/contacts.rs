@@ -28,7 +28,7 @@ async fn the_footer_names_the_local_office_contact_to_a_trust_and_each_trusts_to
     let fixture = Fixture::new().await;
     let app = fixture.portal_with(Downloads::Stream, moment, with_contacts());
     let trust_line =
-        format!("<li>Questions about your files from Kent, Surrey and Sussex: {KSS_LINE}</li>");
+        format!("<li>Questions about this file: {KSS_LINE} (Kent, Surrey and Sussex)</li>");
     for uri in ["/inbox", "/worklist", "/applicants"] {
         let page = get(&app, &trust("504"), uri).await;
         assert_eq!(page.status, StatusCode::OK, "{uri}");
