@@ -68,3 +68,65 @@ async fn the_footer_names_the_local_office_contact_to_a_trust_and_each_trusts_to
         );
     }
 }
+
+/// An APP line for GMC `gmc` at position 200 (trust 505) with every personal detail the
+/// trainee's page shows.
+fn full_app_line(gmc: &str) -> String {
+    use dit_domain::app::APP_FIELDS;
+    let line =
+        dit_test_support::applicants::app("77", "200", dit_test_support::applicants::DPN_200, gmc);
+    let mut fields: Vec<String> = line.split(',').map(str::to_string).collect();
+    for (field, value) in [
+        ("TITLE", "Dr"),
+        ("MIDDLE_NAMES", "Quinn"),
+        ("EMAIL_ADDRESS", "quinn.trainee@example.nhs.uk"),
+        ("HOME_TEL", "01632 960001"),
+        ("MOBILE_TEL", "07700 900002"),
+        ("ADDRESS_LINE_1", "2 Sample Road"),
+        ("TOWN", "Exampleton"),
+        ("POSTCODE", "EX2 2BB"),
+        ("PROJECTED_END_DATE", "2027-08-03"),
+        ("GRADE", "F2"),
+    ] {
+        let i = APP_FIELDS.iter().position(|f| *f == field).unwrap();
+        fields[i] = value.to_string();
+    }
+    fields.join(",")
+}
+
+#[tokio::test]
+async fn a_trainees_placement_shows_every_detail_held_and_the_trusts_and_local_offices_contacts() {
+    let fixture = Fixture::new().await;
+    let gmc = "7000077";
+    let report = fixture.env.process_app(2, &[full_app_line(gmc)]).await;
+    assert_eq!(report.loaded, 1, "{report:?}");
+    let number = fixture.store().applicants_by_gmc(gmc).await.unwrap()[0]
+        .applicant_number
+        .clone();
+    let app = fixture.portal_with(Downloads::Stream, moment, with_contacts());
+    let me = Identity::parse_as(&format!("trainee:{gmc}"), "trainee-sub-77").unwrap();
+    let page = get(&app, &me, &format!("/my/placements/{number}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let value = |text: &str| format!("<dd class=\"nhsuk-summary-list__value\">{text}</dd>");
+    for shown in [
+        value("Part Records NHS Trust"),
+        value("200"),
+        value("Site"),
+        value("F2"),
+        value("03/02/2027"),
+        value("03/08/2027"),
+        value("loaded"),
+        value("Dr Test Quinn Trainee"),
+        value("31/01/1990"),
+        value("2 Sample Road, Exampleton, EX2 2BB"),
+        value("quinn.trainee@example.nhs.uk"),
+        value("01632 960001"),
+        value("07700 900002"),
+        // The trust's own contact, then the local office's that sent the file.
+        "Part Records NHS Trust (medical staffing): 505 rota, rota@505.example.nhs.uk".to_string(),
+        format!("Kent, Surrey and Sussex (local office): {KSS_LINE}"),
+    ] {
+        assert!(page.body.contains(&shown), "{shown} not on {}", page.body);
+    }
+    assert!(page.body.contains(">Specialty<"), "{}", page.body);
+}
