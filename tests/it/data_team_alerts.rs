@@ -230,14 +230,14 @@ const TABLE: &str = "dit-state";
 const INBOUND: &str = "dit-inbound";
 const OUTBOUND: &str = "dit-outbound";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ses_sends_a_quarantine_alert_once_however_often_the_file_is_dropped() {
-    let moto = Moto::start();
+/// The ports on moto: DynamoDB, the two buckets, SES (the alerts' exactly-once record in the
+/// table).
+async fn moto_ports(moto: &Moto) -> Ports {
     let dynamo = moto.create_table(TABLE).await;
     let s3 = moto.create_buckets(INBOUND, OUTBOUND).await;
     let ses = moto.ses_client("dit@example.nhs.uk").await;
     let store = DynamoStore::new(dynamo, TABLE);
-    let ports = Ports {
+    Ports {
         store: Box::new(store.clone()),
         blobs: Box::new(S3Blobs::new(
             s3,
@@ -251,14 +251,23 @@ async fn ses_sends_a_quarantine_alert_once_however_often_the_file_is_dropped() {
         mailer: Box::new(SesMailer::new(ses, store, from())),
         organisations: sample_organisations(),
         settings: Settings::default(),
-    };
+    }
+}
+
+/// The e-mails moto's SES sent to the KSS data team.
+fn sent_to_data_team(moto: &Moto) -> Vec<serde_json::Value> {
+    moto.sent_emails()
+        .into_iter()
+        .filter(|m| m["destinations"]["ToAddresses"] == serde_json::json!([DATA_TEAM]))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ses_sends_a_quarantine_alert_once_however_often_the_file_is_dropped() {
+    let moto = Moto::start();
+    let ports = moto_ports(&moto).await;
     let ctx = ports.context(Utc::now());
-    let to_data_team = || {
-        moto.sent_emails()
-            .into_iter()
-            .filter(|m| m["destinations"]["ToAddresses"] == serde_json::json!([DATA_TEAM]))
-            .collect::<Vec<_>>()
-    };
+    let to_data_team = || sent_to_data_team(&moto);
     process_samples(&ctx, Some(&[FIRST, REUSED])).await;
     let sent = to_data_team();
     assert_eq!(sent.len(), 1, "{sent:?}");
@@ -281,6 +290,38 @@ async fn ses_sends_a_quarantine_alert_once_however_often_the_file_is_dropped() {
         assert_eq!(report.outcome, Outcome::Quarantined);
     }
     assert_eq!(to_data_team().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ses_sends_a_missing_numbers_alert_once_however_often_the_check_runs() {
+    let moto = Moto::start();
+    let ports = moto_ports(&moto).await;
+    let ctx = ports.context(Utc::now());
+    let names = [
+        FIRST,
+        "DE_KSS_APP_20261121_00000043.DAT",
+        "DE_KSS_APP_20261121_00000045.DAT",
+    ];
+    process_samples(&ctx, Some(&names)).await;
+    let date = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+    for _ in 0..3 {
+        let run = sequence_check::run(&ctx, date).await.unwrap();
+        assert_eq!(run.check.missing_count, 1);
+    }
+    let sent = sent_to_data_team(&moto);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(
+        sent[0]["subject"],
+        "TIS file sequence check 21/11/2026: numbers missing"
+    );
+    let body = sent[0]["body"].as_str().unwrap();
+    assert!(body.contains("APP: 00000044"), "{body}");
+    let mut personal = std::collections::BTreeSet::new();
+    for name in names {
+        personal.extend(personal::of_file(&sample(name)));
+    }
+    let found = personal::found_in(body, &personal);
+    assert!(found.is_empty(), "personal values {found:?} in {body}");
 }
 
 // ---------------------------------------------------------------------------------------------

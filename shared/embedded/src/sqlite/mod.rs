@@ -16,6 +16,7 @@ use dit_domain::model::{
     PlacementLink, ProcessedFile, ReceivedSequence, RejectedApplication, RejectedLookup,
 };
 use dit_domain::pos::Position;
+use dit_domain::reports::ReportedApplicant;
 
 mod applicants;
 mod bulk;
@@ -454,6 +455,34 @@ impl StateStore for SqliteStore {
             )
         })
         .map(|found| live_applicants(found, self.today()))
+    }
+
+    /// One range read through the hire-date index (or the trust's), each body decoded into the
+    /// report's few fields only: the report of a rotation's 60,000 applicants does not build
+    /// 60,000 applicants with their personal details.
+    async fn reported_applicants_starting_between(
+        &self,
+        vpd: Option<&str>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<ReportedApplicant>, StoreError> {
+        let (from, to) = (from.to_string(), to.to_string());
+        let found: Vec<ReportedApplicant> = self.with(|connection| match vpd {
+            Some(vpd) => Self::bodies(
+                connection,
+                "SELECT body FROM applicants WHERE vpd = ?1 AND hire_date BETWEEN ?2 AND ?3
+                 ORDER BY hire_date, applicant_number",
+                [vpd, from.as_str(), to.as_str()],
+            ),
+            None => Self::bodies(
+                connection,
+                "SELECT body FROM applicants WHERE hire_date BETWEEN ?1 AND ?2
+                 ORDER BY hire_date, vpd, applicant_number",
+                [from.as_str(), to.as_str()],
+            ),
+        })?;
+        let today = self.today();
+        Ok(found.into_iter().filter(|a| a.live_on(today)).collect())
     }
 
     async fn watermark(&self, job: &str) -> Result<Option<NaiveDate>, StoreError> {
