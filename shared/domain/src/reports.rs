@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::NaiveDate;
+use serde::Serialize;
 
 use super::envelope::FileName;
 use super::lifecycle::ApplicantState;
@@ -39,20 +39,18 @@ impl ReportFilter {
     }
 }
 
-/// What the reports read of an applicant: a few of its fields (a store may decode only these,
-/// by the same names as in [`Applicant`], instead of every applicant whole with its personal
-/// data), and what its retention depends on.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// What the reports read of an applicant: a few of its fields (a store may read only these
+/// instead of every applicant whole with its personal data), and what its retention depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportedApplicant {
     pub vpd: String,
     pub local_office: String,
     pub source_file: String,
     pub state: ApplicantState,
     pub projected_hire_date: NaiveDate,
-    #[serde(default)]
     pub projected_end_date: Option<NaiveDate>,
-    pub updated_at: DateTime<Utc>,
-    #[serde(default)]
+    /// The (UTC) day of its last change: a withdrawn applicant's retention runs from it.
+    pub updated_on: NaiveDate,
     pub late_changes: u32,
 }
 
@@ -65,7 +63,7 @@ impl From<&Applicant> for ReportedApplicant {
             state: applicant.state,
             projected_hire_date: applicant.projected_hire_date,
             projected_end_date: applicant.projected_end_date,
-            updated_at: applicant.updated_at,
+            updated_on: applicant.updated_at.date_naive(),
             late_changes: applicant.late_changes,
         }
     }
@@ -77,7 +75,7 @@ impl ReportedApplicant {
         retention::live_on(
             retention::kept_until_of_applicant(
                 self.state,
-                self.updated_at.date_naive(),
+                self.updated_on,
                 self.projected_end_date,
                 self.projected_hire_date,
             ),

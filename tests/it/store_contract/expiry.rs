@@ -9,6 +9,7 @@ use super::*;
 use chrono::NaiveDate;
 use dit_domain::dnc::{NamedTrainee, RotationEntry};
 use dit_domain::model::{PersonUpdate, PersonUpdateStatus, ReceivedSequence};
+use dit_domain::reports::ReportedApplicant;
 use dit_test_support::fixtures::new_applicant;
 
 /// When the old records were live.
@@ -228,6 +229,28 @@ async fn contract_expired_records_are_not_read(then: &dyn StateStore, now: &dyn 
         ),
         vec!["1"]
     );
+
+    // What the reports read, of every trust and of one, field for field as the applicant holds it.
+    for vpd in [None, Some("RJ1")] {
+        let then_read = then
+            .reported_applicants_starting_between(vpd, from, to)
+            .await
+            .unwrap();
+        let mut expected: Vec<ReportedApplicant> =
+            [e, l, w].into_iter().map(ReportedApplicant::from).collect();
+        let mut got = then_read.clone();
+        let order = |a: &ReportedApplicant| (a.projected_hire_date, a.state as u8, a.updated_on);
+        expected.sort_by_key(order);
+        got.sort_by_key(order);
+        assert_eq!(got, expected, "{vpd:?}");
+        assert_eq!(
+            now.reported_applicants_starting_between(vpd, from, to)
+                .await
+                .unwrap(),
+            vec![ReportedApplicant::from(l)],
+            "{vpd:?}"
+        );
+    }
 
     // The trust's list (the portal's search).
     assert_eq!(

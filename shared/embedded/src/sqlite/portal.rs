@@ -1,11 +1,14 @@
-//! The portal's reads: a trust's applicants for its list, and its inbox read marks.
+//! The portal's and the reports' reads: a trust's applicants for its list, its inbox read marks,
+//! and the few fields of each applicant the reports count.
 
 use super::store::*;
 use chrono::{DateTime, NaiveDate, Utc};
 use dit_core::ports::StoreError;
+use dit_domain::lifecycle::ApplicantState;
 use dit_domain::model::ApplicantSummary;
+use dit_domain::reports::ReportedApplicant;
 use dit_domain::retention;
-use rusqlite::params;
+use rusqlite::{params, Connection};
 
 impl SqliteStore {
     /// A trust's applicants in number order, as the portal's list shows them.
@@ -137,4 +140,53 @@ impl SqliteStore {
             rows.map(|row| row.map_err(unavailable)).collect()
         })
     }
+}
+
+/// The report's fields of each row of `sql`, which selects the trust, the hire date and one
+/// `json_extract` of the local office, source file, state, end date, update time and late
+/// changes (an array, so each body is parsed once, by SQLite).
+pub(super) fn reported_rows(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<ReportedApplicant>, StoreError> {
+    type Extracted = (
+        String,
+        String,
+        ApplicantState,
+        Option<NaiveDate>,
+        String,
+        Option<u32>,
+    );
+    let mut statement = connection.prepare_cached(sql).map_err(unavailable)?;
+    let mut rows = statement.query(params).map_err(unavailable)?;
+    let mut found = Vec::new();
+    while let Some(row) = rows.next().map_err(unavailable)? {
+        let vpd: String = row.get(0).map_err(unavailable)?;
+        let hire: String = row.get(1).map_err(unavailable)?;
+        let extracted: String = row.get(2).map_err(unavailable)?;
+        let corrupt = |what: &str| {
+            StoreError::Corrupt(format!(
+                "an applicant of trust {vpd} hired {hire}: unreadable {what}"
+            ))
+        };
+        let (local_office, source_file, state, projected_end_date, updated, late): Extracted =
+            serde_json::from_str(&extracted).map_err(|_| corrupt("report fields"))?;
+        let projected_hire_date =
+            NaiveDate::parse_from_str(&hire, "%Y-%m-%d").map_err(|_| corrupt("hire date"))?;
+        // The day (UTC) is all retention needs.
+        let updated_on =
+            NaiveDate::parse_from_str(&updated, "%Y-%m-%d").map_err(|_| corrupt("update day"))?;
+        found.push(ReportedApplicant {
+            vpd,
+            local_office,
+            source_file,
+            state,
+            projected_hire_date,
+            projected_end_date,
+            updated_on,
+            late_changes: late.unwrap_or(0),
+        });
+    }
+    Ok(found)
 }
