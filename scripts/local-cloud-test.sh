@@ -25,7 +25,7 @@ work="$(mktemp -d)"
 export DIT_LOCAL_CLOUD_DIR="$work/state"
 cloud="scripts/local-cloud.sh"
 fail() { printf 'local-cloud test FAILED: %s\n' "$*" >&2; exit 1; }
-step() { printf -- '-- %s\n' "$*"; }
+step() { printf -- '-- [%ss] %s\n' "$SECONDS" "$*"; }
 
 pids_of_stack() {
   local pidfile
@@ -51,7 +51,10 @@ cleanup() {
 trap cleanup EXIT
 
 step "up"
-"$cloud" up --no-reload >"$work/up.log" 2>&1 || { cat "$work/up.log"; fail "up"; }
+# No batching window (the bridge honours the template's otherwise): the dead-letter check waits
+# out five deliveries, each after the inbound queue's five seconds. Order is kept all the same:
+# the bridge delivers one batch at a time per queue, in queue order.
+"$cloud" up --no-reload --max-batching-window 0 >"$work/up.log" 2>&1 || { cat "$work/up.log"; fail "up"; }
 
 step "drop the sample files, send the walkthrough messages, tick 2027-01-29"
 "$cloud" drop events/files/*.DAT >/dev/null
@@ -64,7 +67,12 @@ grep -q '"outcome": "done"' "$work/tick.out" || { cat "$work/tick.out"; fail "ti
 "$cloud" pull inbound "$work/cloud/inbound"
 
 step "dit on the same inputs"
-dit=(cargo run --quiet --locked --bin dit -- --data-dir "$work/dit")
+# DIT_BIN: the dit binary scripts/test.sh built (a `cargo run` of its own could build it again).
+if [ -n "${DIT_BIN:-}" ]; then
+  dit=("$DIT_BIN" --data-dir "$work/dit")
+else
+  dit=(cargo run --quiet --locked --bin dit -- --data-dir "$work/dit")
+fi
 status=0
 "${dit[@]}" process events/files/ >/dev/null || status=$?
 [ "$status" -eq 3 ] || fail "dit process exited $status, expected 3 (quarantined samples)"

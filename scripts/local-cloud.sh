@@ -3,7 +3,7 @@
 # infra/template.yaml) on moto_server or LocalStack, the three functions under `cargo lambda watch`,
 # and dit-local-bridge polling the queues like Lambda's event source mappings. No Docker needed.
 #
-#   scripts/local-cloud.sh up [--organisations FILE] [--no-reload]
+#   scripts/local-cloud.sh up [--organisations FILE] [--no-reload] [--max-batching-window SECONDS]
 #   scripts/local-cloud.sh drop [--storage-class CLASS] FILE...   (uploaded in business order)
 #   scripts/local-cloud.sh send FILE...          (.json: one message, .jsonl: one per line)
 #   scripts/local-cloud.sh tick --date YYYY-MM-DD  (every daily job, with Scheduler's payload)
@@ -113,11 +113,12 @@ descendants() {
 alive() { kill -0 "$1" 2>/dev/null; }
 
 cmd_up() {
-  local organisations="events/files/organisations.toml" reload=1
+  local organisations="events/files/organisations.toml" reload=1 bridge_options=()
   while [ $# -gt 0 ]; do
     case "$1" in
       --organisations) organisations="$2"; shift 2 ;;
       --no-reload) reload=0; shift ;;
+      --max-batching-window) bridge_options+=(--max-batching-window "$2"); shift 2 ;;
       *) die "up: unknown option $1" ;;
     esac
   done
@@ -168,7 +169,7 @@ cmd_up() {
 
   local bridge_pid
   bridge_pid="$(start bridge "$state/logs/bridge.log" "$bridge" run --stack "$state/stack.json" \
-    --invoke-port "$invoke_port" --runs "$state/runs.jsonl")"
+    --invoke-port "$invoke_port" --runs "$state/runs.jsonl" "${bridge_options[@]}")"
   sleep 0.5
   alive "$bridge_pid" || { cat "$state/logs/bridge.log" >&2; die "dit-local-bridge exited at start"; }
   say "dit-local-bridge polling the queues (PID $bridge_pid), log in $state/logs/bridge.log"

@@ -83,24 +83,31 @@ step "template security assertions (drops fail closed, required TIS principal, M
 step "IAM audit (each function's role grants exactly the actions and key kinds its code used on moto)"
 "$venv/bin/python" scripts/iam_audit.py --self-test infra/template.yaml "$iam_audit"
 
+# Every binary once, with the features the test build unified (a `cargo run --bin dit` of its own
+# selects another feature set and compiles the workspace again); the steps below run these.
+cargo build --workspace --bins --locked --quiet
+bin_dir="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug"
+export DIT_BIN="$bin_dir/dit"
+dit() { "$DIT_BIN" "$@"; }
+
 step "sample run of dit on events/files (exit status 3: the samples include quarantined files), then the sample messages"
 demo="$(mktemp -d)"
 trap 'rm -rf "$demo"' EXIT
 status=0
-cargo run --quiet --locked --bin dit -- --data-dir "$demo" process events/files/ > "$demo.out" || status=$?
+dit --data-dir "$demo" process events/files/ > "$demo.out" || status=$?
 if [ "$status" -ne 3 ]; then
   cat "$demo.out"; echo "dit process exited $status, expected 3"; exit 1
 fi
-cargo run --quiet --locked --bin dit -- --data-dir "$demo" action events/messages/walkthrough.jsonl > "$demo.out" || {
+dit --data-dir "$demo" action events/messages/walkthrough.jsonl > "$demo.out" || {
   cat "$demo.out"; echo "dit action on the sample walkthrough failed"; exit 1
 }
 
 step "sample new-starter reminder (dit remind --date 2027-01-29 on the same data, after the messages)"
-cargo run --quiet --locked --bin dit -- --data-dir "$demo" remind --date 2027-01-29 > "$demo.out"
+dit --data-dir "$demo" remind --date 2027-01-29 > "$demo.out"
 grep -q "new-starters/2027-01-29.new-starter-reminder.html" "$demo.out" || { cat "$demo.out"; echo "no reminder written"; exit 1; }
 
 step "sample sequence check (dit check-sequences --date 2026-11-21 on the same data: APP 00000044 missing)"
-cargo run --quiet --locked --bin dit -- --data-dir "$demo" check-sequences --date 2026-11-21 > "$demo.out"
+dit --data-dir "$demo" check-sequences --date 2026-11-21 > "$demo.out"
 grep -q "1 missing: 00000044" "$demo.out" || { cat "$demo.out"; echo "the sequence check did not list APP 00000044"; exit 1; }
 rm -f "$demo.out"
 
@@ -115,8 +122,6 @@ if ! command -v chromium >/dev/null 2>&1; then
     sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   fi
 fi
-cargo build --quiet --locked --bin dit
-DIT_BIN="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/dit" CHROMIUM="$(command -v chromium)" \
-  node --test tests/browser/
+CHROMIUM="$(command -v chromium)" node --test tests/browser/
 
 printf '\nAll checks passed.\n'

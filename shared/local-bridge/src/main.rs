@@ -60,6 +60,10 @@ enum Commands {
         /// Seconds before a failed message can be received again.
         #[arg(long, default_value_t = 1)]
         retry_after: i32,
+        /// At most this many seconds of batching window for every queue (the template's
+        /// MaximumBatchingWindowInSeconds otherwise): a test that waits out redeliveries.
+        #[arg(long)]
+        max_batching_window: Option<u64>,
         #[command(flatten)]
         invoking: Invoking,
     },
@@ -89,8 +93,12 @@ async fn main() {
         Commands::Run {
             stack,
             retry_after,
+            max_batching_window,
             invoking,
-        } => run(&stack, retry_after, invoking).await,
+        } => {
+            let cap = max_batching_window.map(Duration::from_secs);
+            run(&stack, retry_after, cap, invoking).await
+        }
         Commands::Invoke {
             function,
             payload,
@@ -254,7 +262,12 @@ async fn invoke_once(function: &str, payload: &str, invoking: Invoking) -> Resul
     Ok(())
 }
 
-async fn run(stack_path: &Path, retry_after: i32, invoking: Invoking) -> Result<(), String> {
+async fn run(
+    stack_path: &Path,
+    retry_after: i32,
+    max_batching_window: Option<Duration>,
+    invoking: Invoking,
+) -> Result<(), String> {
     let text = std::fs::read_to_string(stack_path)
         .map_err(|e| format!("cannot read {}: {e}", stack_path.display()))?;
     let stack: Value = serde_json::from_str(&text)
@@ -273,7 +286,10 @@ async fn run(stack_path: &Path, retry_after: i32, invoking: Invoking) -> Result<
     let sqs = aws_sdk_sqs::Client::new(&config);
     let invoker = Arc::new(Invoker::new(invoking)?);
     let mut tasks = tokio::task::JoinSet::new();
-    for mapping in mappings(&stack)? {
+    for mut mapping in mappings(&stack)? {
+        if let Some(cap) = max_batching_window {
+            mapping.batching_window = mapping.batching_window.min(cap);
+        }
         eprintln!(
             "polling {} for {} (batch {}, window {:?})",
             mapping.queue, mapping.function, mapping.batch_size, mapping.batching_window
