@@ -35,6 +35,14 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "module graph (no two modules of a crate import each other, directly or around a loop)"
 python3 scripts/module_graph.py --self-test
 
+step "targets without a test harness (test = false in their Cargo.toml) hold no tests"
+# Each such harness would link the SDK stack again for no test; a test written there would not run.
+for file in functions/*/src/main.rs shared/local-bridge/src/main.rs functions/trust-messages/src/lib.rs; do
+  if grep -nE '#\[(tokio::)?test|cfg\(test\)' "$file"; then
+    echo "$file holds tests, but its target is built with test = false: move them or drop that line"; exit 1
+  fi
+done
+
 step "crate boundaries (the domain links no tokio, async, AWS SDK, SQLite, Lambda runtime or web stack; the services no AWS, SQLite or Lambda; functions no SQLite; dit no AWS)"
 # Each pattern matches a `cargo tree --prefix none` line ("name vX.Y.Z"), with every edge kind
 # (normal, build and dev): the service and handler tests that run on SQLite live in tests/, so not

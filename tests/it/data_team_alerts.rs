@@ -31,6 +31,12 @@ const CONTACT: &str =
     "Questions about this file: KSS TIS support, kss.tis@example.nhs.uk, 01234 567890";
 /// Processed first: its number is then sent again with other content, and quarantined.
 const FIRST: &str = "DE_KSS_APP_20261121_00000042.DAT";
+/// The day's first APP files but for number 44: the sequence check finds it missing.
+const WITHOUT_44: [&str; 3] = [
+    FIRST,
+    "DE_KSS_APP_20261121_00000043.DAT",
+    "DE_KSS_APP_20261121_00000045.DAT",
+];
 const REUSED: &str = "DE_KSS_APP_20261122_00000042.DAT";
 
 fn from() -> FromAddress {
@@ -135,11 +141,7 @@ async fn a_sequence_check_with_missing_numbers_alerts_once_with_the_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let ports = local_ports(dir.path());
     let ctx = ports.context(Utc::now());
-    let names = [
-        FIRST,
-        "DE_KSS_APP_20261121_00000043.DAT",
-        "DE_KSS_APP_20261121_00000045.DAT",
-    ];
+    let names = WITHOUT_44;
     process_samples(&ctx, Some(&names)).await;
     let date = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
     let run = sequence_check::run(&ctx, date).await.unwrap();
@@ -297,11 +299,7 @@ async fn ses_sends_a_missing_numbers_alert_once_however_often_the_check_runs() {
     let moto = Moto::start();
     let ports = moto_ports(&moto).await;
     let ctx = ports.context(Utc::now());
-    let names = [
-        FIRST,
-        "DE_KSS_APP_20261121_00000043.DAT",
-        "DE_KSS_APP_20261121_00000045.DAT",
-    ];
+    let names = WITHOUT_44;
     process_samples(&ctx, Some(&names)).await;
     let date = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
     for _ in 0..3 {
