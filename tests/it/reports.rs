@@ -5,8 +5,9 @@
 use chrono::NaiveDate;
 use dit_core::service::reporting::{exceptions as exceptions_of, notice, states};
 use dit_domain::dnc::DNC_FIELDS;
+use dit_domain::org::Organisations;
 use dit_domain::reports::ReportFilter;
-use dit_test_support::applicants::{app, at, envelope, Env, DPN_101};
+use dit_test_support::applicants::{app, at, envelope, Env, DPN_101, ORGANISATIONS};
 use dit_test_support::on_both_stores;
 
 fn date(text: &str) -> NaiveDate {
@@ -174,6 +175,77 @@ fn dnc_line(values: &[(&str, &str)]) -> String {
     }
     fields.join(",")
 }
+
+/// Trust 504 also takes LDN's files: its starters loaded from an LDN file are a row of their own
+/// (LDN, 504), every office's filter sees its own rows only, and the total counts both.
+async fn notice_rows_are_per_local_office_and_trust(mut env: Env) {
+    let organisations = ORGANISATIONS.replacen(
+        "local_office = \"KSS\"\n",
+        "local_office = \"KSS\"\naccept_local_offices = [\"LDN\"]\n",
+        1,
+    );
+    env.organisations = std::sync::Arc::new(Organisations::from_toml(&organisations, "t").unwrap());
+    env.load().await;
+    // From LDN's file of 2026-11-28: 504's starters of 2027-02-03 (67 days) and 2027-01-30 (63).
+    let lines = [("31", "2027-02-03"), ("32", "2027-01-30")].map(|(placement, hire)| {
+        app(placement, "101", DPN_101, &format!("70000{placement}")).replace("2027-02-03", hire)
+    });
+    let report = env
+        .process(
+            "DE_LDN_APP_20261128_00000001.DAT",
+            &envelope("APP", "LDN", 1, &lines)
+                .replace("HDR,APP,LDN,20261121", "HDR,APP,LDN,20261128"),
+        )
+        .await;
+    assert_eq!(report.loaded, 2, "{report:?}");
+    let ctx = env.ctx(at(6));
+    let (from, to) = (date("2026-12-01"), date("2027-02-28"));
+    let rows =
+        |report: &dit_domain::reports::NoticeReport| -> Vec<(String, String, u64, Option<f64>)> {
+            report
+                .rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.local_office.clone(),
+                        r.vpd.clone(),
+                        r.figures.count,
+                        r.figures.median_days,
+                    )
+                })
+                .collect()
+        };
+    let all = notice(&ctx, from, to, &ReportFilter::default())
+        .await
+        .unwrap();
+    let row = |lo: &str, vpd: &str, count: u64, median: f64| {
+        (lo.to_string(), vpd.to_string(), count, Some(median))
+    };
+    assert_eq!(
+        rows(&all),
+        [
+            row("KSS", "504", 2, 74.0),
+            row("KSS", "505", 1, 74.0),
+            row("KSS", "506", 1, 74.0),
+            row("LDN", "504", 2, 65.0),
+        ]
+    );
+    assert_eq!(all.total.count, 6);
+    assert_eq!(all.total.median_days, Some(74.0));
+    let ldn = ReportFilter {
+        local_office: Some("LDN".into()),
+        ..ReportFilter::default()
+    };
+    let only_ldn = notice(&ctx, from, to, &ldn).await.unwrap();
+    assert_eq!(rows(&only_ldn), [row("LDN", "504", 2, 65.0)]);
+    assert_eq!(
+        (only_ldn.total.count, only_ldn.total.under_12_weeks),
+        (2, 2)
+    );
+}
+
+on_both_stores!(notice_rows_are_per_local_office_and_trust
+    => sqlite_notice_rows_are_per_local_office_and_trust, moto_notice_rows_are_per_local_office_and_trust);
 
 on_both_stores!(notice_and_states_are_exact_on_hand_computed_files
     => sqlite_reports_are_exact_on_hand_computed_files, moto_reports_are_exact_on_hand_computed_files);
