@@ -93,10 +93,12 @@ fn check_options(local: &Local, report: &Report) -> Result<Vec<String>, String> 
     let mut notes = Vec::new();
     if let Some(code) = &range.local_office {
         let known = organisations.local_office(code).is_some()
-            || organisations.iter().any(|org| &org.local_office == code);
+            || organisations
+                .iter()
+                .any(|org| org.accepts_local_office(code));
         if !known {
             notes.push(format!(
-                "note: local office {code} is not in organisations.toml (no trust names it)"
+                "note: local office {code} is not in organisations.toml (no trust takes its files)"
             ));
         }
     }
