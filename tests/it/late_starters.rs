@@ -6,8 +6,8 @@
 use chrono::NaiveDate;
 use dit_core::ports::Area;
 use dit_core::service::reminders::{self, reminder_key, ReminderReport, REMIND_COMMAND};
-use dit_domain::app::APP_FIELDS;
 use dit_domain::dnc::DNC_FIELDS;
+use dit_test_support::applicants::with_fields;
 use dit_test_support::applicants::{
     app, at, Env, DPN_100, DPN_101, HOST_505_PART, HOST_506_FULL, LEAD_504, SECOND_504,
 };
@@ -36,16 +36,10 @@ fn date(text: &str) -> NaiveDate {
 
 /// An APP line (see [`app`]) hired on `hire`.
 fn app_hired(placement: &str, position: &str, dpn: &str, gmc: &str, hire: &str) -> String {
-    let mut fields: Vec<String> = app(placement, position, dpn, gmc)
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    let i = APP_FIELDS
-        .iter()
-        .position(|f| *f == "PROJECTED_HIRE_DATE")
-        .unwrap();
-    fields[i] = hire.to_string();
-    fields.join(",")
+    with_fields(
+        &app(placement, position, dpn, gmc),
+        &[("PROJECTED_HIRE_DATE", hire)],
+    )
 }
 
 /// A DNC file (KSS, 2026-11-21) with one type 4 record: the next trainee with GMC number `gmc`

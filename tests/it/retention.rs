@@ -12,12 +12,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::NaiveDate;
 use dit_core::service::messages::answering::AnswerStatus;
 use dit_core::service::report::Outcome;
-use dit_domain::app::APP_FIELDS;
 use dit_domain::boundary::Principal;
 use dit_domain::dnc::DNC_FIELDS;
 use dit_domain::lifecycle::ApplicantState;
 use dit_domain::model::{FileClaim, FileStatus, ProcessedFile, RejectedLookup};
 use dit_domain::retention::{ttl_seconds, TTL_ATTRIBUTE};
+use dit_test_support::applicants::with_fields;
 use dit_test_support::applicants::{
     action, app, envelope, Env, DPN_100, DPN_101, LEAD_504, SECOND_504,
 };
@@ -81,16 +81,11 @@ async fn prepare(env: &Env) -> String {
     let report = env.process_app(9, &[rejected]).await;
     assert_eq!(report.rejected, 1, "{report:?}");
 
-    let mut with_end: Vec<String> = app(HIRED_PLACEMENT, "101", DPN_101, "7000005")
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    let end = APP_FIELDS
-        .iter()
-        .position(|f| *f == "PROJECTED_END_DATE")
-        .unwrap();
-    with_end[end] = "2029-08-31".to_string();
-    let report = env.process_app(10, &[with_end.join(",")]).await;
+    let with_end = with_fields(
+        &app(HIRED_PLACEMENT, "101", DPN_101, "7000005"),
+        &[("PROJECTED_END_DATE", "2029-08-31")],
+    );
+    let report = env.process_app(10, &[with_end]).await;
     assert_eq!(report.loaded, 1, "{report:?}");
     let number = env
         .store

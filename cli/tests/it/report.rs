@@ -3,7 +3,20 @@
 //! figures themselves are checked on hand-computed files in `tests/it/reports.rs`.
 
 use crate::common::dit;
+use dit_domain::reports::STATE_COLUMNS;
 use serde_json::Value;
+
+/// `dit report KIND --from FROM --to TO MORE...` on `data`: exit status, stdout, stderr.
+fn report(
+    data: &std::path::Path,
+    kind: &str,
+    (from, to): (&str, &str),
+    more: &[&str],
+) -> (i32, String, String) {
+    let mut args = vec!["report", kind, "--from", from, "--to", to];
+    args.extend_from_slice(more);
+    dit(data, &args)
+}
 
 #[test]
 fn the_sample_reports_print_json_csv_and_text_with_the_same_figures() {
@@ -11,19 +24,9 @@ fn the_sample_reports_print_json_csv_and_text_with_the_same_figures() {
     let data = dir.path().join("d");
     let (status, _, _) = dit(&data, &["process", "events/files/"]);
     assert_eq!(status, 3, "the samples include quarantined files");
-    let range = ["--from", "2027-01-01", "--to", "2027-12-31"];
-    let args = |report: &str, format: Option<&str>| -> Vec<String> {
-        let mut args = vec!["report".to_string(), report.to_string()];
-        args.extend(range.iter().map(|a| a.to_string()));
-        args.extend(format.map(str::to_string));
-        args
-    };
-    let run = |args: Vec<String>| {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        dit(&data, &refs)
-    };
+    let year = ("2027-01-01", "2027-12-31");
 
-    let (status, out, err) = run(args("notice", Some("--json")));
+    let (status, out, err) = report(&data, "notice", year, &["--json"]);
     assert_eq!(status, 0, "{err}");
     let json: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["from"], "2027-01-01");
@@ -32,7 +35,7 @@ fn the_sample_reports_print_json_csv_and_text_with_the_same_figures() {
     let summed: u64 = rows.iter().map(|r| r["count"].as_u64().unwrap()).sum();
     assert_eq!(json["total"]["count"].as_u64().unwrap(), summed);
 
-    let (status, csv, err) = run(args("notice", Some("--csv")));
+    let (status, csv, err) = report(&data, "notice", year, &["--csv"]);
     assert_eq!(status, 0, "{err}");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
@@ -52,10 +55,10 @@ fn the_sample_reports_print_json_csv_and_text_with_the_same_figures() {
         .unwrap()
         .starts_with(&format!("Total,,{summed},")));
 
-    let (status, text, err) = run(args("states", None));
+    let (status, text, err) = report(&data, "states", year, &[]);
     assert_eq!(status, 0, "{err}");
     assert!(text.starts_with("Applicants by state, hire dates 2027-01-01 to 2027-12-31"));
-    let (status, states, _) = run(args("states", Some("--json")));
+    let (status, states, _) = report(&data, "states", year, &["--json"]);
     assert_eq!(status, 0);
     let states: Value = serde_json::from_str(&states).unwrap();
     let loaded: u64 = ["loaded", "offered", "accepted", "hired", "withdrawn"]
@@ -66,17 +69,11 @@ fn the_sample_reports_print_json_csv_and_text_with_the_same_figures() {
 
     // The sample file's rejected records, without what identifies the person (its invalid date
     // of birth is withheld from the message).
-    let (status, csv, err) = dit(
+    let (status, csv, err) = report(
         &data,
-        &[
-            "report",
-            "exceptions",
-            "--from",
-            "2026-11-21",
-            "--to",
-            "2026-11-21",
-            "--csv",
-        ],
+        "exceptions",
+        ("2026-11-21", "2026-11-21"),
+        &["--csv"],
     );
     assert_eq!(status, 0, "{err}");
     assert!(csv.starts_with(
@@ -94,80 +91,36 @@ fn a_bad_range_and_two_formats_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d");
     dit(&data, &["process", "events/files/"]);
-    let (status, _, err) = dit(
-        &data,
-        &[
-            "report",
-            "notice",
-            "--from",
-            "2027-02-01",
-            "--to",
-            "2027-01-01",
-        ],
-    );
+    let (status, _, err) = report(&data, "notice", ("2027-02-01", "2027-01-01"), &[]);
     assert_eq!(status, 1, "{err}");
     assert!(
         err.contains("--from 2027-02-01 is after --to 2027-01-01"),
         "{err}"
     );
-    let (status, _, err) = dit(
-        &data,
-        &[
-            "report",
-            "notice",
-            "--from",
-            "2027-01-01",
-            "--to",
-            "2028-06-01",
-        ],
-    );
+    let (status, _, err) = report(&data, "notice", ("2027-01-01", "2028-06-01"), &[]);
     assert_eq!(status, 1, "{err}");
     assert!(err.contains("over 400 days"), "{err}");
-    let (status, _, err) = dit(
+    let (status, _, err) = report(
         &data,
-        &[
-            "report",
-            "states",
-            "--from",
-            "2027-01-01",
-            "--to",
-            "2027-01-31",
-            "--json",
-            "--csv",
-        ],
+        "states",
+        ("2027-01-01", "2027-01-31"),
+        &["--json", "--csv"],
     );
     assert_eq!(status, 2, "a usage error: {err}");
-    let (status, _, err) = dit(
+    let (status, _, err) = report(
         &data,
-        &[
-            "report",
-            "exceptions",
-            "--from",
-            "2026-11-21",
-            "--to",
-            "2026-11-21",
-            "--vpd",
-            "504",
-        ],
+        "exceptions",
+        ("2026-11-21", "2026-11-21"),
+        &["--vpd", "504"],
     );
     assert_eq!(status, 2, "exceptions takes no --vpd: {err}");
     assert!(err.contains("report exceptions has no --vpd"), "{err}");
     // An office or trust organisations.toml does not name: an empty report, and a note saying why.
-    let (status, out, err) = dit(
+    let (status, out, err) = report(
         &data,
-        &[
-            "report",
-            "notice",
-            "--from",
-            "2027-01-01",
-            "--to",
-            "2027-12-31",
-            "--local-office",
-            "XYZ",
-            "--vpd",
-            "998",
-            "--json",
-        ],
+        "notice",
+        ("2027-01-01", "2027-12-31"),
+        &["--local-office", "XYZ", "--vpd", "998", "--json"],
     );
     assert_eq!(status, 0, "{err}");
     assert!(
@@ -381,22 +334,12 @@ fn the_state_and_exception_reports_agree_with_dit_show_on_every_sample_placement
         "the samples have rejected records in the range: {by_show:?}"
     );
 
-    let (status, out, err) = dit(
-        &data,
-        &["report", "states", "--from", from, "--to", to, "--json"],
-    );
+    let (status, out, err) = report(&data, "states", (from, to), &["--json"]);
     assert_eq!(status, 0, "{err}");
-    let report: Value = serde_json::from_str(&out).unwrap();
+    let states: Value = serde_json::from_str(&out).unwrap();
     let mut by_report = std::collections::BTreeMap::new();
-    for row in report["rows"].as_array().unwrap() {
-        for state in [
-            "loaded",
-            "offered",
-            "accepted",
-            "hired",
-            "withdrawn",
-            "rejected",
-        ] {
+    for row in states["rows"].as_array().unwrap() {
+        for state in STATE_COLUMNS {
             let count = row[state].as_u64().unwrap();
             if count > 0 {
                 let key = (
@@ -411,22 +354,16 @@ fn the_state_and_exception_reports_agree_with_dit_show_on_every_sample_placement
     assert_eq!(by_report, by_show, "states report against dit show");
 
     // Every rejected record of the exception report is one `dit show` finds by its placement id.
-    let (status, out, err) = dit(
+    let (status, out, err) = report(
         &data,
-        &[
-            "report",
-            "exceptions",
-            "--from",
-            "2026-11-21",
-            "--to",
-            "2026-11-22",
-            "--json",
-        ],
+        "exceptions",
+        ("2026-11-21", "2026-11-22"),
+        &["--json"],
     );
     assert_eq!(status, 0, "{err}");
-    let report: Value = serde_json::from_str(&out).unwrap();
+    let exceptions: Value = serde_json::from_str(&out).unwrap();
     let mut listed = Vec::new();
-    for group in report["groups"].as_array().unwrap() {
+    for group in exceptions["groups"].as_array().unwrap() {
         for record in group["records"].as_array().unwrap() {
             // A record whose PLACEMENT_ID was the missing item has no id to show it by.
             if record["placement_id"]

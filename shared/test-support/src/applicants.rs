@@ -112,6 +112,23 @@ pub fn app(placement: &str, position: &str, dpn: &str, gmc: &str) -> String {
     fields.join(",")
 }
 
+/// `line` (an APP record) with the named fields set to these values.
+///
+/// # Panics
+/// When a name is not an APP field.
+pub fn with_fields(line: &str, values: &[(&str, &str)]) -> String {
+    let mut fields: Vec<String> = line.split(',').map(str::to_string).collect();
+    fields.resize(APP_FIELDS.len().max(fields.len()), String::new());
+    for (field, value) in values {
+        let i = APP_FIELDS
+            .iter()
+            .position(|f| f == field)
+            .unwrap_or_else(|| panic!("{field} is not an APP field"));
+        fields[i] = (*value).to_string();
+    }
+    fields.join(",")
+}
+
 pub const DPN_100: &str = "KSS/RJZ01/030/STR/100";
 pub const DPN_101: &str = "KSS/RJZ01/030/STR/101";
 pub const DPN_200: &str = "KSS/RXX01/600/GPST/200";

@@ -72,26 +72,22 @@ async fn the_footer_names_the_local_office_contact_to_a_trust_and_each_trusts_to
 /// An APP line for GMC `gmc` at position 200 (trust 505) with every personal detail the
 /// trainee's page shows.
 fn full_app_line(gmc: &str) -> String {
-    use dit_domain::app::APP_FIELDS;
-    let line =
-        dit_test_support::applicants::app("77", "200", dit_test_support::applicants::DPN_200, gmc);
-    let mut fields: Vec<String> = line.split(',').map(str::to_string).collect();
-    for (field, value) in [
-        ("TITLE", "Dr"),
-        ("MIDDLE_NAMES", "Quinn"),
-        ("EMAIL_ADDRESS", "quinn.trainee@example.nhs.uk"),
-        ("HOME_TEL", "01632 960001"),
-        ("MOBILE_TEL", "07700 900002"),
-        ("ADDRESS_LINE_1", "2 Sample Road"),
-        ("TOWN", "Exampleton"),
-        ("POSTCODE", "EX2 2BB"),
-        ("PROJECTED_END_DATE", "2027-08-03"),
-        ("GRADE", "F2"),
-    ] {
-        let i = APP_FIELDS.iter().position(|f| *f == field).unwrap();
-        fields[i] = value.to_string();
-    }
-    fields.join(",")
+    use dit_test_support::applicants::{app, with_fields, DPN_200};
+    with_fields(
+        &app("77", "200", DPN_200, gmc),
+        &[
+            ("TITLE", "Dr"),
+            ("MIDDLE_NAMES", "Quinn"),
+            ("EMAIL_ADDRESS", "quinn.trainee@example.nhs.uk"),
+            ("HOME_TEL", "01632 960001"),
+            ("MOBILE_TEL", "07700 900002"),
+            ("ADDRESS_LINE_1", "2 Sample Road"),
+            ("TOWN", "Exampleton"),
+            ("POSTCODE", "EX2 2BB"),
+            ("PROJECTED_END_DATE", "2027-08-03"),
+            ("GRADE", "F2"),
+        ],
+    )
 }
 
 #[tokio::test]

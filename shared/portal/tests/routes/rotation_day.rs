@@ -2,21 +2,19 @@
 //! mover's update_assignment form, and the contact details a trust sees and an operator does not.
 
 use crate::support::*;
-use dit_domain::app::APP_FIELDS;
+use dit_test_support::applicants::with_fields;
 use serde_json::json;
 
 /// An APP line with contact details set.
 fn with_contacts(line: &str) -> String {
-    let mut fields: Vec<String> = line.split(',').map(str::to_string).collect();
-    for (field, value) in [
-        ("EMAIL_ADDRESS", "new.starter@example.nhs.uk"),
-        ("HOME_TEL", "01632 960001"),
-        ("MOBILE_TEL", "07700 900123"),
-    ] {
-        let at = APP_FIELDS.iter().position(|f| *f == field).unwrap();
-        fields[at] = value.to_string();
-    }
-    fields.join(",")
+    with_fields(
+        line,
+        &[
+            ("EMAIL_ADDRESS", "new.starter@example.nhs.uk"),
+            ("HOME_TEL", "01632 960001"),
+            ("MOBILE_TEL", "07700 900123"),
+        ],
+    )
 }
 
 /// Hires LEAD_504 (GMC 7000001) and loads the same person on position 101 a week later, with
