@@ -307,6 +307,19 @@ async fn page(app: &axum::Router, who: &str, uri: &str, form: Option<String>) ->
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// Each of `uris` answers `who` exactly as a page that does not exist does (404, same body).
+async fn answer_as_missing(app: &axum::Router, who: &str, uris: &[&str]) {
+    let (status, missing) = page(app, who, "/no/such/page", None).await;
+    assert_eq!(status, 404);
+    for uri in uris {
+        assert_eq!(
+            page(app, who, uri, None).await,
+            (404, missing.clone()),
+            "{who} {uri}"
+        );
+    }
+}
+
 /// The `href`s of a page that start with `prefix`.
 fn links(body: &str, prefix: &str) -> Vec<String> {
     body.split("href=\"")
@@ -454,40 +467,30 @@ async fn portal_pages(app: &axum::Router, first: &[String]) {
     assert_eq!(page(app, trainee, &report, Some(form)).await.0, 200);
 
     // On DynamoDB as on SQLite, what a role must not see answers as a missing page does.
-    let (status, missing) = page(app, trainee, "/no/such/page", None).await;
-    assert_eq!(status, 404);
     let another = "/my/placements/5000002"; // the samples' second applicant, another GMC number
     assert!(!placements.iter().any(|p| p == another), "{start}");
-    for uri in [
+    let not_a_trainees = [
         another,
         "/inbox",
         "/applicants/5000001",
         "/operator/files",
         "/reports",
-    ] {
-        assert_eq!(
-            page(app, trainee, uri, None).await,
-            (404, missing.clone()),
-            "{uri}"
-        );
-    }
+    ];
+    answer_as_missing(app, trainee, &not_a_trainees).await;
     let (_, files) = page(app, operator, "/operator/files", None).await;
     let kss_file = links(&files, "/operator/files/")
         .into_iter()
         .find(|link| link.contains("_KSS_"))
         .expect("a KSS file on the operator's list");
     let ldn = "local-office:LDN";
-    let (status, missing) = page(app, ldn, "/no/such/page", None).await;
-    assert_eq!(status, 404);
     let (status, own_files) = page(app, ldn, "/operator/files", None).await;
     assert_eq!(status, 200);
     assert!(!own_files.contains("_KSS_"), "{own_files}");
-    for uri in [kss_file.as_str(), "/applicants/5000001", "/inbox"] {
-        assert_eq!(
-            page(app, ldn, uri, None).await,
-            (404, missing.clone()),
-            "{uri}"
-        );
-    }
+    answer_as_missing(
+        app,
+        ldn,
+        &[kss_file.as_str(), "/applicants/5000001", "/inbox"],
+    )
+    .await;
     assert_eq!(page(app, "local-office:KSS", &kss_file, None).await.0, 200);
 }
