@@ -277,3 +277,49 @@ async fn a_failed_write_fails_every_bulk_load_running_on_the_store_not_only_its_
         .with_today(FIXTURES_TODAY);
     assert_eq!(reopened.placements(&ids(&b)).await.unwrap().len(), 10);
 }
+
+/// The checkpoints of a bulk load run beside it (see `sqlite::checkpoint`): its groups reach the
+/// database file while the store is open, though far fewer pages than SQLite's own threshold
+/// (1,000) were written, and the WAL is gone once the store closes.
+#[tokio::test]
+async fn a_bulk_loads_groups_are_checkpointed_beside_it_and_the_wal_removed_on_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("state.db");
+    let env = Env::new(
+        Arc::new(store(dir.path())),
+        Arc::new(FolderBlobs::new(dir.path())),
+    );
+    load_positions(&env).await;
+    let size = || std::fs::metadata(&database).map(|m| m.len()).unwrap_or(0);
+    let before = size();
+    let report = process_app(&env).await;
+    assert_eq!(report.loaded, 1_176, "{report:?}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while size() < before + 1_000_000 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        size() >= before + 1_000_000,
+        "the load's pages should be in the database file while the store is open ({} -> {} bytes)",
+        before,
+        size()
+    );
+
+    drop(env);
+    assert!(
+        !dir.path().join("state.db-wal").exists(),
+        "the WAL should be removed when the store closes"
+    );
+    let reopened = Env::new(
+        Arc::new(store(dir.path())),
+        Arc::new(FolderBlobs::new(dir.path())),
+    );
+    assert_eq!(
+        placements(reopened.store.as_ref())
+            .await
+            .iter()
+            .flatten()
+            .count(),
+        1_176
+    );
+}

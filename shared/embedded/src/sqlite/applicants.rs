@@ -77,6 +77,10 @@ pub(super) fn insert_history(
 
 impl SqliteStore {
     /// New applicants with their history and persons, each once (a repeat is reported, not written).
+    ///
+    /// Each applicant claims its placement first (`ON CONFLICT DO NOTHING`): a placement already
+    /// held is the rare case and only then is the link read. Its person's list gains it in the
+    /// same statement that creates the person, so no person is read either.
     pub(super) async fn insert_applicants(
         &self,
         applicants: &[NewApplicant],
@@ -84,38 +88,74 @@ impl SqliteStore {
         let today = self.today();
         self.write(applicants.len(), |tx| {
             let mut outcomes = Vec::with_capacity(applicants.len());
+            let mut claim = tx
+                .prepare_cached(
+                    "INSERT INTO placements (placement_id, applicant_number, body) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (placement_id) DO NOTHING",
+                )
+                .map_err(unavailable)?;
+            let mut history_pair = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO history (applicant_number, seq, body)
+                     VALUES (?1, ?2, ?3), (?1, ?4, ?5)",
+                )
+                .map_err(unavailable)?;
+            let mut join_person = tx
+                .prepare_cached(
+                    "INSERT INTO persons (vpd, person_key, body) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (vpd, person_key) DO UPDATE
+                     SET body = json_insert(body, '$.applicant_numbers[#]', ?4)
+                     WHERE NOT EXISTS (SELECT 1 FROM json_each(body, '$.applicant_numbers') WHERE value = ?4)",
+                )
+                .map_err(unavailable)?;
             let write = |new: &NewApplicant, encoded: EncodedApplicant| {
                 let a = &new.applicant;
-                let existing: Option<String> = query_one(
-                    tx,
-                    "SELECT body FROM placements WHERE placement_id = ?1",
-                    [&a.placement_id],
-                    |row| row.get(0),
-                )?;
-                if let Some(body) = existing {
-                    let link: PlacementLink = from_json(&body)?;
+                let claimed = claim
+                    .execute(params![a.placement_id, a.applicant_number, encoded.link])
+                    .map_err(unavailable)?;
+                if claimed == 0 {
+                    let held: Option<String> = query_one(
+                        tx,
+                        "SELECT body FROM placements WHERE placement_id = ?1",
+                        [&a.placement_id],
+                        |row| row.get(0),
+                    )?;
+                    let link: PlacementLink = from_json(&held.unwrap_or_default())?;
                     // The link of an applicant past its retention is as good as purged: the
-                    // placement becomes a new applicant, whose link replaces it below.
+                    // placement becomes a new applicant, whose link replaces it.
                     if expired_applicants(tx, [link.applicant_number.clone()], today)?.is_empty() {
                         outcomes.push(CreateOutcome::PlacementTaken(link));
                         return Ok(());
                     }
+                    execute(
+                        tx,
+                        "INSERT OR REPLACE INTO placements (placement_id, applicant_number, body) VALUES (?1, ?2, ?3)",
+                        params![a.placement_id, a.applicant_number, encoded.link],
+                    )?;
                 }
-                execute(
-                    tx,
-                    "INSERT OR REPLACE INTO placements (placement_id, applicant_number, body) VALUES (?1, ?2, ?3)",
-                    params![a.placement_id, a.applicant_number, encoded.link],
-                )?;
                 insert_applicant(tx, a, &encoded.applicant)?;
-                for (entry, body) in new.history.iter().zip(&encoded.history) {
-                    insert_history(tx, &a.applicant_number, entry.seq, body)?;
-                }
-                if let Some(key) = &a.person_key {
-                    update_person(tx, &a.vpd, key, |person| {
-                        if !person.applicant_numbers.contains(&a.applicant_number) {
-                            person.applicant_numbers.push(a.applicant_number.clone());
+                match (new.history.as_slice(), encoded.history.as_slice()) {
+                    ([first, second], [first_body, second_body]) => {
+                        history_pair
+                            .execute(params![
+                                a.applicant_number,
+                                first.seq,
+                                first_body,
+                                second.seq,
+                                second_body
+                            ])
+                            .map_err(unavailable)?;
+                    }
+                    _ => {
+                        for (entry, body) in new.history.iter().zip(&encoded.history) {
+                            insert_history(tx, &a.applicant_number, entry.seq, body)?;
                         }
-                    })?;
+                    }
+                }
+                if let (Some(key), Some(person)) = (&a.person_key, &encoded.person) {
+                    join_person
+                        .execute(params![a.vpd, key, person, a.applicant_number])
+                        .map_err(unavailable)?;
                 }
                 outcomes.push(CreateOutcome::Created);
                 Ok(())

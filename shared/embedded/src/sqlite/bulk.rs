@@ -2,9 +2,10 @@
 //! instead of one transaction each, their JSON encoded on a helper thread while this one writes,
 //! and what every load running is told when a group is lost.
 
+use super::checkpoint::{Checkpointer, AUTOCHECKPOINT_PAGES};
 use super::store::*;
 use dit_core::ports::{NewApplicant, StoreError};
-use dit_domain::model::PlacementLink;
+use dit_domain::model::{Person, PlacementLink};
 
 impl Db {
     pub(super) fn commit_bulk(&mut self) -> Result<(), StoreError> {
@@ -16,7 +17,36 @@ impl Db {
             return Err(unavailable(error));
         }
         self.uncommitted = None;
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.wake();
+        }
         Ok(())
+    }
+
+    /// Moves the WAL checkpoints to the checkpoint thread (started on the first bulk load of a
+    /// database file; an in-memory database has no WAL).
+    pub(super) fn checkpoint_in_background(&mut self) -> Result<(), StoreError> {
+        let Some(path) = self.path.clone() else {
+            return Ok(());
+        };
+        if self.checkpointer.is_none() {
+            self.checkpointer = Some(Checkpointer::start(&path)?);
+        }
+        self.connection
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(unavailable)
+    }
+
+    /// Gives the checkpoints back to the connection once no bulk load runs; the thread first
+    /// copies what the last loads committed, while this one goes on.
+    pub(super) fn checkpoint_in_foreground(&mut self) -> Result<(), StoreError> {
+        let Some(checkpointer) = &self.checkpointer else {
+            return Ok(());
+        };
+        checkpointer.wake();
+        self.connection
+            .pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES)
+            .map_err(unavailable)
     }
 
     /// Takes the open bulk transaction back to its last commit: every bulk load running loses
@@ -38,6 +68,8 @@ pub(super) struct EncodedApplicant {
     pub(super) link: String,
     pub(super) applicant: String,
     pub(super) history: Vec<String>,
+    /// The person of a new applicant with a person key, as first written (with only it).
+    pub(super) person: Option<String>,
 }
 
 impl EncodedApplicant {
@@ -53,6 +85,15 @@ impl EncodedApplicant {
             link: to_json(&link)?,
             applicant: to_json(a)?,
             history: new.history.iter().map(to_json).collect::<Result<_, _>>()?,
+            person: match &a.person_key {
+                Some(key) => Some(to_json(&Person {
+                    vpd: a.vpd.clone(),
+                    person_key: key.clone(),
+                    employee: false,
+                    applicant_numbers: vec![a.applicant_number.clone()],
+                })?),
+                None => None,
+            },
         })
     }
 }

@@ -20,6 +20,7 @@ use dit_domain::reports::ReportedApplicant;
 
 mod applicants;
 mod bulk;
+mod checkpoint;
 mod live;
 mod portal;
 mod purge;
@@ -301,6 +302,7 @@ impl StateStore for SqliteStore {
         let mut db = self.lock()?;
         // What an abandoned load left open (it panicked before end_bulk) is kept.
         db.commit_bulk()?;
+        db.checkpoint_in_background()?;
         db.bulk_loads += 1;
         Ok(())
     }
@@ -313,6 +315,9 @@ impl StateStore for SqliteStore {
             db.bulk_failed = false;
         }
         db.commit_bulk()?;
+        if db.bulk_loads == 0 {
+            db.checkpoint_in_foreground()?;
+        }
         if failed {
             return Err(bulk_rolled_back());
         }

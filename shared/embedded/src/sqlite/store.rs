@@ -4,7 +4,7 @@
 
 use dit_core::ports::without_values;
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use chrono::{NaiveDate, Utc};
@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use dit_core::ports::StoreError;
 
+use super::checkpoint::Checkpointer;
 use super::schema::SCHEMA;
 
 /// Applicants a bulk load writes between commits (see [`StateStore::begin_bulk`]): every commit
@@ -36,6 +37,11 @@ pub struct SqliteStore {
 
 pub(super) struct Db {
     pub(super) connection: Connection,
+    /// The database file (`None` in memory), for the checkpoint thread's connection.
+    pub(super) path: Option<PathBuf>,
+    /// Runs the WAL checkpoints while bulk loads run (see `checkpoint`). Declared after the
+    /// connection, so it is dropped after it: its connection, the last to close, removes the WAL.
+    pub(super) checkpointer: Option<Checkpointer>,
     /// Bulk loads begun and not yet ended (more than one only if loads run side by side on this
     /// store, or a load died without ending).
     pub(super) bulk_loads: usize,
@@ -142,7 +148,11 @@ impl SqliteStore {
             }
         }
         let connection = Connection::open(path).map_err(unavailable)?;
-        Self::init(connection)
+        let mut store = Self::init(connection)?;
+        if let Ok(db) = store.db.get_mut() {
+            db.path = Some(path.to_path_buf());
+        }
+        Ok(store)
     }
 
     /// An in-memory database, for tests.
@@ -186,6 +196,8 @@ impl SqliteStore {
         Ok(SqliteStore {
             db: Mutex::new(Db {
                 connection,
+                path: None,
+                checkpointer: None,
                 bulk_loads: 0,
                 bulk_failed: false,
                 uncommitted: None,
