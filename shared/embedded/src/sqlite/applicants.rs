@@ -1,11 +1,15 @@
 //! Applicants: their rows and history rows written inside a transaction, and the person each
 //! belongs to read, amended and written back.
 
-use super::bulk::{with_encoded, EncodedApplicant};
+use super::bulk::EncodedApplicant;
 use super::live::expired_applicants;
 use super::store::*;
 use dit_core::ports::{CreateOutcome, MoveOutcome, NewApplicant, StoreError};
 use dit_domain::model::{Applicant, HistoryEntry, Person, PlacementLink};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDate;
 use rusqlite::{params, Connection, TransactionBehavior};
 
 /// Reads a person (or a new one), lets `change` amend it, and writes it back, inside `tx`.
@@ -40,27 +44,6 @@ pub(super) fn update_person(
     Ok(())
 }
 
-pub(super) fn insert_applicant(
-    tx: &Connection,
-    applicant: &Applicant,
-    body: &str,
-) -> Result<(), StoreError> {
-    execute(
-        tx,
-        "INSERT INTO applicants (applicant_number, vpd, gmc, hire_date, version, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            applicant.applicant_number,
-            applicant.vpd,
-            applicant.gmc_number(),
-            applicant.projected_hire_date.to_string(),
-            applicant.version,
-            body
-        ],
-    )?;
-    Ok(())
-}
-
 pub(super) fn insert_history(
     tx: &Connection,
     applicant_number: &str,
@@ -75,94 +58,185 @@ pub(super) fn insert_history(
     Ok(inserted == 1)
 }
 
+/// Applicants written into the bulk transaction together, the connection let go between them:
+/// the reads and writes of the caller's next chunk wait for one batch, not the whole call.
+const WRITE_BATCH: usize = 64;
+
+/// Encoded batches the caller may run ahead of the writing thread.
+const BATCHES_AHEAD: usize = 4;
+
+/// Writes the `count` new applicants that come in batches from `batches` into the bulk
+/// transaction, one batch at a time. The group is committed only after the last, so a call is
+/// kept or lost whole; if the batches stop short (the caller could not encode one), what came is
+/// taken back with the group, as for any failed write of a bulk load.
+fn write_batches(
+    db: &Mutex<Db>,
+    batches: Receiver<Vec<EncodedApplicant>>,
+    count: usize,
+    today: NaiveDate,
+) -> Result<Vec<CreateOutcome>, StoreError> {
+    let mut outcomes = Vec::with_capacity(count);
+    let mut written = 0;
+    while written < count {
+        let Ok(batch) = batches.recv() else {
+            lock(db)?.roll_back_bulk();
+            return Err(StoreError::Unavailable(
+                "the applicants to write stopped coming before the last".into(),
+            ));
+        };
+        written += batch.len();
+        write_part(db, batch.len(), written >= count, |tx| {
+            insert_batch(tx, batch, today, &mut outcomes)
+        })?;
+    }
+    Ok(outcomes)
+}
+
+/// Claims each applicant's placement (`ON CONFLICT DO NOTHING`: a placement already held is the
+/// rare case, and only then is the link read) and writes the applicant, its creation history in
+/// one statement, and its person, which gains it in the statement that creates it.
+fn insert_batch(
+    tx: &Connection,
+    batch: Vec<EncodedApplicant>,
+    today: NaiveDate,
+    outcomes: &mut Vec<CreateOutcome>,
+) -> Result<(), StoreError> {
+    let mut claim = tx
+        .prepare_cached(
+            "INSERT INTO placements (placement_id, applicant_number, body) VALUES (?1, ?2, ?3)
+             ON CONFLICT (placement_id) DO NOTHING",
+        )
+        .map_err(unavailable)?;
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO applicants (applicant_number, vpd, gmc, hire_date, version, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(unavailable)?;
+    let mut history_pair = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO history (applicant_number, seq, body)
+             VALUES (?1, ?2, ?3), (?1, ?4, ?5)",
+        )
+        .map_err(unavailable)?;
+    let mut join_person = tx
+        .prepare_cached(
+            "INSERT INTO persons (vpd, person_key, body) VALUES (?1, ?2, ?3)
+             ON CONFLICT (vpd, person_key) DO UPDATE
+             SET body = json_insert(body, '$.applicant_numbers[#]', ?4)
+             WHERE NOT EXISTS (SELECT 1 FROM json_each(body, '$.applicant_numbers') WHERE value = ?4)",
+        )
+        .map_err(unavailable)?;
+    for a in batch {
+        let claimed = claim
+            .execute(params![a.placement_id, a.applicant_number, a.link])
+            .map_err(unavailable)?;
+        if claimed == 0 {
+            let held: Option<String> = query_one(
+                tx,
+                "SELECT body FROM placements WHERE placement_id = ?1",
+                [&a.placement_id],
+                |row| row.get(0),
+            )?;
+            let link: PlacementLink = from_json(&held.unwrap_or_default())?;
+            // The link of an applicant past its retention is as good as purged: the placement
+            // becomes a new applicant, whose link replaces it.
+            if expired_applicants(tx, [link.applicant_number.clone()], today)?.is_empty() {
+                outcomes.push(CreateOutcome::PlacementTaken(link));
+                continue;
+            }
+            execute(
+                tx,
+                "INSERT OR REPLACE INTO placements (placement_id, applicant_number, body) VALUES (?1, ?2, ?3)",
+                params![a.placement_id, a.applicant_number, a.link],
+            )?;
+        }
+        insert
+            .execute(params![
+                a.applicant_number,
+                a.vpd,
+                a.gmc,
+                a.hire_date,
+                a.version,
+                a.applicant
+            ])
+            .map_err(unavailable)?;
+        match a.history.as_slice() {
+            [(first, first_body), (second, second_body)] => {
+                history_pair
+                    .execute(params![
+                        a.applicant_number,
+                        first,
+                        first_body,
+                        second,
+                        second_body
+                    ])
+                    .map_err(unavailable)?;
+            }
+            entries => {
+                for (seq, body) in entries {
+                    insert_history(tx, &a.applicant_number, *seq, body)?;
+                }
+            }
+        }
+        if let (Some(key), Some(person)) = (&a.person_key, &a.person) {
+            join_person
+                .execute(params![a.vpd, key, person, a.applicant_number])
+                .map_err(unavailable)?;
+        }
+        outcomes.push(CreateOutcome::Created);
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     /// New applicants with their history and persons, each once (a repeat is reported, not written).
     ///
-    /// Each applicant claims its placement first (`ON CONFLICT DO NOTHING`): a placement already
-    /// held is the rare case and only then is the link read. Its person's list gains it in the
-    /// same statement that creates the person, so no person is read either.
+    /// During a bulk load the rows are encoded here and written on a thread of their own, which
+    /// this call waits for without holding its own thread: a caller that runs other work beside
+    /// the call (as the APP pipeline decides the next chunk) gets a second core for it.
     pub(super) async fn insert_applicants(
         &self,
         applicants: &[NewApplicant],
     ) -> Result<Vec<CreateOutcome>, StoreError> {
         let today = self.today();
-        self.write(applicants.len(), |tx| {
-            let mut outcomes = Vec::with_capacity(applicants.len());
-            let mut claim = tx
-                .prepare_cached(
-                    "INSERT INTO placements (placement_id, applicant_number, body) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (placement_id) DO NOTHING",
-                )
-                .map_err(unavailable)?;
-            let mut history_pair = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO history (applicant_number, seq, body)
-                     VALUES (?1, ?2, ?3), (?1, ?4, ?5)",
-                )
-                .map_err(unavailable)?;
-            let mut join_person = tx
-                .prepare_cached(
-                    "INSERT INTO persons (vpd, person_key, body) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (vpd, person_key) DO UPDATE
-                     SET body = json_insert(body, '$.applicant_numbers[#]', ?4)
-                     WHERE NOT EXISTS (SELECT 1 FROM json_each(body, '$.applicant_numbers') WHERE value = ?4)",
-                )
-                .map_err(unavailable)?;
-            let write = |new: &NewApplicant, encoded: EncodedApplicant| {
-                let a = &new.applicant;
-                let claimed = claim
-                    .execute(params![a.placement_id, a.applicant_number, encoded.link])
-                    .map_err(unavailable)?;
-                if claimed == 0 {
-                    let held: Option<String> = query_one(
-                        tx,
-                        "SELECT body FROM placements WHERE placement_id = ?1",
-                        [&a.placement_id],
-                        |row| row.get(0),
-                    )?;
-                    let link: PlacementLink = from_json(&held.unwrap_or_default())?;
-                    // The link of an applicant past its retention is as good as purged: the
-                    // placement becomes a new applicant, whose link replaces it.
-                    if expired_applicants(tx, [link.applicant_number.clone()], today)?.is_empty() {
-                        outcomes.push(CreateOutcome::PlacementTaken(link));
-                        return Ok(());
-                    }
-                    execute(
-                        tx,
-                        "INSERT OR REPLACE INTO placements (placement_id, applicant_number, body) VALUES (?1, ?2, ?3)",
-                        params![a.placement_id, a.applicant_number, encoded.link],
-                    )?;
-                }
-                insert_applicant(tx, a, &encoded.applicant)?;
-                match (new.history.as_slice(), encoded.history.as_slice()) {
-                    ([first, second], [first_body, second_body]) => {
-                        history_pair
-                            .execute(params![
-                                a.applicant_number,
-                                first.seq,
-                                first_body,
-                                second.seq,
-                                second_body
-                            ])
-                            .map_err(unavailable)?;
-                    }
-                    _ => {
-                        for (entry, body) in new.history.iter().zip(&encoded.history) {
-                            insert_history(tx, &a.applicant_number, entry.seq, body)?;
-                        }
-                    }
-                }
-                if let (Some(key), Some(person)) = (&a.person_key, &encoded.person) {
-                    join_person
-                        .execute(params![a.vpd, key, person, a.applicant_number])
-                        .map_err(unavailable)?;
-                }
-                outcomes.push(CreateOutcome::Created);
-                Ok(())
-            };
-            with_encoded(applicants, write)?;
-            Ok(outcomes)
-        })
+        if self.lock()?.bulk_loads == 0 {
+            let encoded = applicants
+                .iter()
+                .map(EncodedApplicant::encode)
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut outcomes = Vec::with_capacity(encoded.len());
+            self.write(encoded.len(), |tx| {
+                insert_batch(tx, encoded, today, &mut outcomes)
+            })?;
+            return Ok(outcomes);
+        }
+        let (answer, answered) = futures_channel::oneshot::channel();
+        let (batches, to_write) = sync_channel(BATCHES_AHEAD);
+        let db = Arc::clone(&self.db);
+        let count = applicants.len();
+        std::thread::Builder::new()
+            .name("dit-writer".into())
+            .spawn(move || {
+                // The caller that went away (its load failed) needs no answer.
+                let _ = answer.send(write_batches(&db, to_write, count, today));
+            })
+            .map_err(|e| StoreError::Unavailable(format!("cannot start a writing thread: {e}")))?;
+        // Each batch is written while the next is encoded.
+        for batch in applicants.chunks(WRITE_BATCH) {
+            let encoded = batch
+                .iter()
+                .map(EncodedApplicant::encode)
+                .collect::<Result<Vec<_>, _>>()?;
+            // A writer that hung up failed, and its answer says why.
+            if batches.send(encoded).is_err() {
+                break;
+            }
+        }
+        drop(batches);
+        answered.await.map_err(|_| {
+            StoreError::Unavailable("the writing thread stopped before it answered".into())
+        })?
     }
 
     /// The applicant after a move and its history entry, if the stored version is `expected_version`.

@@ -1,6 +1,6 @@
 //! Bulk loads (`begin_bulk` .. `end_bulk`): the applicants of a large file committed in groups
-//! instead of one transaction each, their JSON encoded on a helper thread while this one writes,
-//! and what every load running is told when a group is lost.
+//! instead of one transaction each, the rows they are written as, and what every load running is
+//! told when a group is lost.
 
 use super::checkpoint::{Checkpointer, AUTOCHECKPOINT_PAGES};
 use super::store::*;
@@ -17,6 +17,7 @@ impl Db {
             return Err(unavailable(error));
         }
         self.uncommitted = None;
+        self.parts_pending = false;
         if let Some(checkpointer) = &self.checkpointer {
             checkpointer.wake();
         }
@@ -53,6 +54,7 @@ impl Db {
     /// its writes since then, so each must fail (see `bulk_failed`).
     pub(super) fn roll_back_bulk(&mut self) {
         self.uncommitted = None;
+        self.parts_pending = false;
         if self.bulk_loads > 0 {
             self.bulk_failed = true;
         }
@@ -63,17 +65,26 @@ impl Db {
     }
 }
 
-/// The JSON bodies of a new applicant's rows.
+/// A new applicant as its rows are written: the key columns and the JSON bodies, owned, so that
+/// the rows can be written on another thread than the one that encoded them.
 pub(super) struct EncodedApplicant {
+    pub(super) applicant_number: String,
+    pub(super) placement_id: String,
+    pub(super) vpd: String,
+    pub(super) gmc: Option<String>,
+    pub(super) hire_date: String,
+    pub(super) version: u32,
+    pub(super) person_key: Option<String>,
     pub(super) link: String,
     pub(super) applicant: String,
-    pub(super) history: Vec<String>,
+    /// Each history entry's sequence number and body.
+    pub(super) history: Vec<(u32, String)>,
     /// The person of a new applicant with a person key, as first written (with only it).
     pub(super) person: Option<String>,
 }
 
 impl EncodedApplicant {
-    fn encode(new: &NewApplicant) -> Result<Self, StoreError> {
+    pub(super) fn encode(new: &NewApplicant) -> Result<Self, StoreError> {
         let a = &new.applicant;
         let link = PlacementLink {
             placement_id: a.placement_id.clone(),
@@ -82,9 +93,20 @@ impl EncodedApplicant {
             source_sha256: a.source_sha256.clone(),
         };
         Ok(EncodedApplicant {
+            applicant_number: a.applicant_number.clone(),
+            placement_id: a.placement_id.clone(),
+            vpd: a.vpd.clone(),
+            gmc: a.gmc_number().map(str::to_string),
+            hire_date: a.projected_hire_date.to_string(),
+            version: a.version,
+            person_key: a.person_key.clone(),
             link: to_json(&link)?,
             applicant: to_json(a)?,
-            history: new.history.iter().map(to_json).collect::<Result<_, _>>()?,
+            history: new
+                .history
+                .iter()
+                .map(|entry| Ok((entry.seq, to_json(entry)?)))
+                .collect::<Result<_, StoreError>>()?,
             person: match &a.person_key {
                 Some(key) => Some(to_json(&Person {
                     vpd: a.vpd.clone(),
@@ -96,50 +118,4 @@ impl EncodedApplicant {
             },
         })
     }
-}
-
-/// Batches smaller than this are encoded on the writing thread: a helper thread would cost more
-/// than it saves.
-const ENCODE_ON_HELPER_FROM: usize = 32;
-/// Applicants the helper encodes before handing them over together: a hand-over per applicant
-/// woke the other thread twice per applicant, which cost about a tenth of a bulk load.
-const ENCODE_BATCH: usize = 64;
-/// Encoded batches the helper may run ahead of the writer (bounds the memory they take).
-const ENCODE_AHEAD: usize = 2;
-
-/// Gives each applicant of `applicants`, in order, with its JSON bodies to `write`. Large batches
-/// are encoded on a helper thread while this one writes, so a bulk load uses two cores: encoding
-/// the JSON is about a third of the work, and the SQLite writes most of the rest.
-pub(super) fn with_encoded(
-    applicants: &[NewApplicant],
-    mut write: impl FnMut(&NewApplicant, EncodedApplicant) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
-    if applicants.len() < ENCODE_ON_HELPER_FROM {
-        for new in applicants {
-            write(new, EncodedApplicant::encode(new)?)?;
-        }
-        return Ok(());
-    }
-    std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::sync_channel(ENCODE_AHEAD);
-        scope.spawn(move || {
-            for batch in applicants.chunks(ENCODE_BATCH) {
-                let encoded: Result<Vec<_>, _> =
-                    batch.iter().map(EncodedApplicant::encode).collect();
-                // The writer hung up (it failed): stop encoding.
-                if sender.send(encoded).is_err() {
-                    break;
-                }
-            }
-        });
-        for batch in applicants.chunks(ENCODE_BATCH) {
-            let encoded = receiver.recv().map_err(|_| {
-                StoreError::Unavailable("the JSON encoding thread stopped early".into())
-            })??;
-            for (new, encoded) in batch.iter().zip(encoded) {
-                write(new, encoded)?;
-            }
-        }
-        Ok(())
-    })
 }

@@ -5,7 +5,7 @@
 use dit_core::ports::without_values;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
@@ -29,7 +29,8 @@ pub(super) const PAGE_SIZE: i64 = 16_384;
 pub(super) const CACHE_KIB: i64 = 8_192;
 
 pub struct SqliteStore {
-    pub(super) db: Mutex<Db>,
+    /// Shared with the thread that writes a bulk load's applicants (see `applicants`).
+    pub(super) db: Arc<Mutex<Db>>,
     /// The day reads judge retention on (7.1): the system's date (UTC) unless pinned by
     /// [`SqliteStore::with_today`].
     pub(super) today: Option<NaiveDate>,
@@ -50,6 +51,8 @@ pub(super) struct Db {
     pub(super) bulk_failed: bool,
     /// Applicants written into the open bulk transaction, while one is open.
     pub(super) uncommitted: Option<usize>,
+    /// A write in parts (see [`write_part`]) has written some and not yet its last.
+    pub(super) parts_pending: bool,
     pub(super) bulk_commit_every: usize,
 }
 
@@ -148,8 +151,8 @@ impl SqliteStore {
             }
         }
         let connection = Connection::open(path).map_err(unavailable)?;
-        let mut store = Self::init(connection)?;
-        if let Ok(db) = store.db.get_mut() {
+        let store = Self::init(connection)?;
+        if let Ok(mut db) = store.db.lock() {
             db.path = Some(path.to_path_buf());
         }
         Ok(store)
@@ -194,15 +197,16 @@ impl SqliteStore {
         connection.set_prepared_statement_cache_capacity(64);
         connection.execute_batch(SCHEMA).map_err(unavailable)?;
         Ok(SqliteStore {
-            db: Mutex::new(Db {
+            db: Arc::new(Mutex::new(Db {
                 connection,
                 path: None,
                 checkpointer: None,
                 bulk_loads: 0,
                 bulk_failed: false,
                 uncommitted: None,
+                parts_pending: false,
                 bulk_commit_every: BULK_COMMIT_EVERY,
-            }),
+            })),
             today: None,
         })
     }
@@ -223,17 +227,15 @@ impl SqliteStore {
     /// Commits a bulk load every `applicants` applicants instead of every
     /// [`BULK_COMMIT_EVERY`] (for tests that need several groups in a small file).
     #[must_use]
-    pub fn with_bulk_commit_every(mut self, applicants: usize) -> SqliteStore {
-        if let Ok(db) = self.db.get_mut() {
+    pub fn with_bulk_commit_every(self, applicants: usize) -> SqliteStore {
+        if let Ok(mut db) = self.db.lock() {
             db.bulk_commit_every = applicants.max(1);
         }
         self
     }
 
     pub(super) fn lock(&self) -> Result<std::sync::MutexGuard<'_, Db>, StoreError> {
-        self.db.lock().map_err(|_| {
-            StoreError::Unavailable("sqlite connection poisoned by an earlier panic".into())
-        })
+        lock(&self.db)
     }
 
     /// Runs `work` on the connection with no bulk transaction open: what a bulk load wrote is
@@ -266,47 +268,13 @@ impl SqliteStore {
         work(&mut db.connection)
     }
 
-    /// Runs a write of the load path atomically: in a transaction of its own or, during a bulk
-    /// load, in the bulk transaction, which is committed once it holds [`BULK_COMMIT_EVERY`]
-    /// applicants (or the number set by [`SqliteStore::with_bulk_commit_every`]). `applicants` is how many applicants `work` writes.
+    /// See [`write`].
     pub(super) fn write<T>(
         &self,
         applicants: usize,
         work: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut db = self.lock()?;
-        if db.bulk_loads == 0 {
-            return in_transaction(&mut db.connection, work);
-        }
-        if db.bulk_failed {
-            return Err(bulk_rolled_back());
-        }
-        let written = match db.uncommitted {
-            Some(written) => written,
-            None => {
-                db.connection
-                    .execute_batch("BEGIN IMMEDIATE")
-                    .map_err(unavailable)?;
-                0
-            }
-        };
-        db.uncommitted = Some(written);
-        match work(&db.connection) {
-            Ok(done) => {
-                db.uncommitted = Some(written + applicants);
-                if written + applicants >= db.bulk_commit_every {
-                    db.commit_bulk()?;
-                }
-                Ok(done)
-            }
-            Err(error) => {
-                // No savepoint per call (its journal would copy every page the load touches):
-                // a failed write takes the bulk transaction back to its last commit instead,
-                // which a rerun of the file redoes.
-                db.roll_back_bulk();
-                Err(error)
-            }
-        }
+        write(&self.db, applicants, work)
     }
 
     pub(super) fn bodies<T: DeserializeOwned>(
@@ -363,6 +331,86 @@ impl SqliteStore {
             }
         }
         Ok(found)
+    }
+}
+
+pub(super) fn lock(db: &Mutex<Db>) -> Result<std::sync::MutexGuard<'_, Db>, StoreError> {
+    db.lock().map_err(|_| {
+        StoreError::Unavailable("sqlite connection poisoned by an earlier panic".into())
+    })
+}
+
+/// Runs a write of the load path atomically: in a transaction of its own or, during a bulk
+/// load, in the bulk transaction, which is committed once it holds [`BULK_COMMIT_EVERY`]
+/// applicants (or the number set by [`SqliteStore::with_bulk_commit_every`]). `applicants` is how many applicants `work` writes.
+pub(super) fn write<T>(
+    db: &Mutex<Db>,
+    applicants: usize,
+    work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut db = lock(db)?;
+    if db.bulk_loads == 0 {
+        return in_transaction(&mut db.connection, work);
+    }
+    write_in_group(&mut db, applicants, None, work)
+}
+
+/// One part of a write of the load path during a bulk load (see [`write`]): the group is
+/// committed, once full, only after the `last` part, so the parts of one write are kept or lost
+/// together. Outside a bulk load a part is a transaction of its own.
+pub(super) fn write_part<T>(
+    db: &Mutex<Db>,
+    applicants: usize,
+    last: bool,
+    work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut db = lock(db)?;
+    if db.bulk_loads == 0 {
+        return in_transaction(&mut db.connection, work);
+    }
+    write_in_group(&mut db, applicants, Some(last), work)
+}
+
+/// `part` is `Some(last)` for a part of a write, `None` for a whole one.
+fn write_in_group<T>(
+    db: &mut Db,
+    applicants: usize,
+    part: Option<bool>,
+    work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    if db.bulk_failed {
+        return Err(bulk_rolled_back());
+    }
+    let written = match db.uncommitted {
+        Some(written) => written,
+        None => {
+            db.connection
+                .execute_batch("BEGIN IMMEDIATE")
+                .map_err(unavailable)?;
+            0
+        }
+    };
+    db.uncommitted = Some(written);
+    match work(&db.connection) {
+        Ok(done) => {
+            db.uncommitted = Some(written + applicants);
+            if let Some(last) = part {
+                db.parts_pending = !last;
+            }
+            // A write that comes between the parts of another (the caller's next chunk is
+            // decided while its applicants are written) leaves the commit to that one's last.
+            if !db.parts_pending && written + applicants >= db.bulk_commit_every {
+                db.commit_bulk()?;
+            }
+            Ok(done)
+        }
+        Err(error) => {
+            // No savepoint per call (its journal would copy every page the load touches):
+            // a failed write takes the bulk transaction back to its last commit instead,
+            // which a rerun of the file redoes.
+            db.roll_back_bulk();
+            Err(error)
+        }
     }
 }
 

@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::accepted::AcceptedFile;
+use futures_util::future::join;
+
 use crate::ports::{Area, Counter, CreateOutcome, NewApplicant, StoreError};
 use crate::service::context::{Context, ProcessError};
 use crate::service::output::{file_made_at, put_notifications, TrustOutput};
@@ -26,11 +28,13 @@ const ACTOR: &str = "interface";
 /// Trusts whose notifications are written together at the end of a file.
 const TRUSTS_WRITTEN_TOGETHER: usize = 8;
 
-/// One data line as read in pass 2.
+/// One data line as read in pass 2, with the outcome of its record-local checks (taken by
+/// [`decide_records`]).
 struct Line {
     record_number: u64,
     line: u64,
     raw: RawApp,
+    checked: Option<Result<CheckedApp, Vec<Message>>>,
 }
 
 /// The outcome of one record, kept until the outputs are written.
@@ -84,64 +88,137 @@ pub(crate) async fn process(
 }
 
 /// Decides and stores every record of the file, chunk by chunk, into the outputs.
+///
+/// While the store creates one chunk's applicants (on SQLite, on a thread of its own), this
+/// thread adds the chunk before to the outputs and reads, checks and decides the next: the two
+/// halves of a load take about the same time, so a large file uses both cores. Deciding a chunk
+/// needs nothing of the outcomes of the one before (a placement or person met earlier in the
+/// file is known from the file itself), and its rejections are kept only once that chunk's
+/// applicants are created, in file order.
 async fn decide_file<'c>(
     ctx: &Context<'c>,
     file: &AcceptedFile<'_>,
 ) -> Result<Outputs<'c>, ProcessError> {
     let mut outputs = Outputs::new(ctx, file);
-    let mut seen_placements: HashSet<String> = HashSet::new();
-    let mut persons_in_file: HashSet<(String, String)> = HashSet::new();
-    let mut positions = PositionsSeen::default();
-    let mut reader = LineReader::new(file.bytes);
-    let mut record = csv::StringRecord::new();
-    let mut chunk: Vec<Line> = Vec::with_capacity(CHUNK);
-    let mut record_number = 0u64;
-    let mut chunk_index = 0u64;
-    let mut header_seen = false;
-    loop {
-        // The envelope scan already proved the file readable; a failure here means it changed underneath.
-        let read = reader.read(&mut record).unwrap_or(None);
-        let more = read.is_some();
-        if let Some(line) = read {
-            if !header_seen {
-                header_seen = true;
-                continue;
-            }
-            if record.get(0) != Some("APP") {
-                continue;
-            }
-            record_number += 1;
-            chunk.push(Line {
-                record_number,
-                line,
-                raw: RawApp::from_record(&record),
-            });
-        }
-        if chunk.len() == CHUNK || (!more && !chunk.is_empty()) {
-            let lines = std::mem::take(&mut chunk);
-            let count = lines.len() as u64;
-            let results = decide_chunk(
-                ctx,
-                file,
-                chunk_index,
-                lines,
-                &mut seen_placements,
-                &mut persons_in_file,
-                &mut positions,
-            )
-            .await?;
-            chunk_index += 1;
-            // Written out per chunk so memory holds one chunk of records, not the whole file's.
-            for result in &results {
-                outputs.add(result);
-            }
-            ctx.progress.advance(count);
-        }
-        if !more {
-            break;
+    let mut load = FileLoad::new(file.bytes);
+    let mut in_flight = load.decide_next(ctx, file).await?;
+    let mut results: Vec<RecordResult> = Vec::new();
+    while let Some(decided) = in_flight.take() {
+        let done = std::mem::take(&mut results);
+        let (outcomes, next) = join(create(ctx, &decided.new_applicants), async {
+            outputs.add_all(ctx, &done);
+            load.decide_next(ctx, file).await
+        })
+        .await;
+        results = complete(ctx, file, decided, outcomes?).await?;
+        in_flight = next?;
+    }
+    outputs.add_all(ctx, &results);
+    Ok(outputs)
+}
+
+/// One file's load: its chunks read so far and what they decided that later chunks must know.
+struct FileLoad<'f> {
+    chunks: Chunks<'f>,
+    seen: SeenInFile,
+    chunk_index: u64,
+}
+
+impl<'f> FileLoad<'f> {
+    fn new(bytes: &'f [u8]) -> Self {
+        FileLoad {
+            chunks: Chunks::new(bytes),
+            seen: SeenInFile::default(),
+            chunk_index: 0,
         }
     }
-    Ok(outputs)
+
+    /// The next chunk, read, checked and decided up to its applicants (`None` at the end).
+    async fn decide_next(
+        &mut self,
+        ctx: &Context<'_>,
+        file: &AcceptedFile<'_>,
+    ) -> Result<Option<Decided>, ProcessError> {
+        let Some(lines) = self.chunks.next() else {
+            return Ok(None);
+        };
+        let decided = decide_records(ctx, file, self.chunk_index, lines, &mut self.seen).await?;
+        self.chunk_index += 1;
+        Ok(Some(decided))
+    }
+}
+
+/// The records of the file, a chunk at a time, each with its record-local checks done.
+struct Chunks<'f> {
+    reader: LineReader<'f>,
+    record: csv::StringRecord,
+    record_number: u64,
+    header_seen: bool,
+}
+
+impl<'f> Chunks<'f> {
+    fn new(bytes: &'f [u8]) -> Self {
+        Chunks {
+            reader: LineReader::new(bytes),
+            record: csv::StringRecord::new(),
+            record_number: 0,
+            header_seen: false,
+        }
+    }
+
+    /// The next (up to) [`CHUNK`] records, or `None` at the end of the file.
+    fn next(&mut self) -> Option<Vec<Line>> {
+        let mut chunk: Vec<Line> = Vec::with_capacity(CHUNK);
+        while chunk.len() < CHUNK {
+            // The envelope scan already proved the file readable; a failure here means it
+            // changed underneath.
+            let Some(line) = self.reader.read(&mut self.record).unwrap_or(None) else {
+                break;
+            };
+            if !self.header_seen {
+                self.header_seen = true;
+                continue;
+            }
+            if self.record.get(0) != Some("APP") {
+                continue;
+            }
+            self.record_number += 1;
+            let raw = RawApp::from_record(&self.record);
+            chunk.push(Line {
+                record_number: self.record_number,
+                line,
+                checked: Some(check_record(&raw)),
+                raw,
+            });
+        }
+        (!chunk.is_empty()).then_some(chunk)
+    }
+}
+
+/// What the chunks of one file decided so far that later chunks must know.
+#[derive(Default)]
+struct SeenInFile {
+    placements: HashSet<String>,
+    persons: HashSet<(String, String)>,
+    positions: PositionsSeen,
+}
+
+/// A chunk decided up to its applicants, which wait to be created.
+struct Decided {
+    lines: Vec<Line>,
+    results: Vec<RecordResult>,
+    loadables: Vec<Loadable>,
+    new_applicants: Vec<NewApplicant>,
+}
+
+async fn create(
+    ctx: &Context<'_>,
+    new_applicants: &[NewApplicant],
+) -> Result<Vec<CreateOutcome>, StoreError> {
+    if new_applicants.is_empty() {
+        return Ok(Vec::new());
+    }
+    ctx.store.create_applicants(new_applicants).await
 }
 
 /// The positions this file's records name, each read from the store once per file (a position
@@ -180,25 +257,37 @@ impl PositionsSeen {
     }
 }
 
-async fn decide_chunk(
+/// The chunk's results once its applicants are created, its rejections kept.
+async fn complete(
     ctx: &Context<'_>,
     file: &AcceptedFile<'_>,
-    chunk: u64,
-    lines: Vec<Line>,
-    seen_placements: &mut HashSet<String>,
-    persons_in_file: &mut HashSet<(String, String)>,
-    positions: &mut PositionsSeen,
+    decided: Decided,
+    outcomes: Vec<CreateOutcome>,
 ) -> Result<Vec<RecordResult>, ProcessError> {
-    let results = decide_records(
-        ctx,
-        file,
-        chunk,
-        &lines,
-        seen_placements,
-        persons_in_file,
-        positions,
-    )
-    .await?;
+    let Decided {
+        lines,
+        mut results,
+        loadables,
+        new_applicants,
+    } = decided;
+    for ((loadable, new), outcome) in loadables.iter().zip(&new_applicants).zip(outcomes) {
+        results[loadable.index].outcome = match outcome {
+            CreateOutcome::Created => loaded_outcome(&new.applicant),
+            CreateOutcome::PlacementTaken(link) if link.source_sha256 == file.sha256 => {
+                // A concurrent delivery of this same file won the race: report its applicant.
+                match ctx.store.applicant(&link.applicant_number).await? {
+                    Some(applicant) => loaded_outcome(&applicant),
+                    None => loaded_outcome(&new.applicant),
+                }
+            }
+            CreateOutcome::PlacementTaken(link) => {
+                RecordOutcome::Rejected(vec![Message::placement_already_loaded(
+                    &link.placement_id,
+                    &link.applicant_number,
+                )])
+            }
+        };
+    }
     // Kept before the APC says FAIL, so every rejection TIS hears of can be found.
     let rejected: Vec<RejectedApplication> = lines
         .iter()
@@ -251,7 +340,8 @@ fn managed_by(ctx: &Context<'_>, vpd: &str, lo: &str) -> bool {
         .is_none_or(|org| org.accepts_local_office(lo))
 }
 
-/// Every record's outcome, in input order (one result per line).
+/// Every record's outcome, in input order (one result per line), but for the records that get an
+/// applicant: theirs waits for [`complete`].
 ///
 /// Applicant numbers are reserved per chunk of the file, once (keyed by the file's identity and
 /// the chunk), and each record that gets an applicant has its slot in that block: its place among
@@ -261,11 +351,14 @@ async fn decide_records(
     ctx: &Context<'_>,
     file: &AcceptedFile<'_>,
     chunk: u64,
-    lines: &[Line],
-    seen_placements: &mut HashSet<String>,
-    persons_in_file: &mut HashSet<(String, String)>,
-    positions: &mut PositionsSeen,
-) -> Result<Vec<RecordResult>, ProcessError> {
+    mut lines: Vec<Line>,
+    seen: &mut SeenInFile,
+) -> Result<Decided, ProcessError> {
+    let SeenInFile {
+        placements: seen_placements,
+        persons: persons_in_file,
+        positions,
+    } = seen;
     let mut results: Vec<RecordResult> = Vec::with_capacity(lines.len());
     let placement_ids: Vec<String> = lines
         .iter()
@@ -280,7 +373,7 @@ async fn decide_records(
     let mut loadables: Vec<Loadable> = Vec::new();
     let mut reused: Vec<(usize, PlacementLink)> = Vec::new();
     let mut slots = 0u64;
-    for line in lines {
+    for line in &mut lines {
         let raw = &line.raw;
         let placement_id = raw.placement_id().to_string();
         let first_in_file = placement_id.is_empty() || seen_placements.insert(placement_id.clone());
@@ -296,7 +389,7 @@ async fn decide_records(
             vpd: position.map(|p| p.vpd.clone()),
             outcome: RecordOutcome::Rejected(vec![]),
         });
-        let checked = match check_record(raw) {
+        let checked = match line.checked.take().unwrap_or_else(|| check_record(raw)) {
             Ok(checked) => checked,
             Err(errors) => {
                 results[index].outcome = RecordOutcome::Rejected(errors);
@@ -406,7 +499,12 @@ async fn decide_records(
         };
     }
     if loadables.is_empty() {
-        return Ok(results);
+        return Ok(Decided {
+            lines,
+            results,
+            loadables,
+            new_applicants: Vec::new(),
+        });
     }
 
     let person_keys: Vec<(String, String)> = loadables
@@ -448,26 +546,12 @@ async fn decide_records(
         .iter()
         .map(|l| new_applicant(ctx, file, l, numbers.start + l.slot))
         .collect();
-    let outcomes = ctx.store.create_applicants(&new_applicants).await?;
-    for ((loadable, new), outcome) in loadables.iter().zip(&new_applicants).zip(outcomes) {
-        results[loadable.index].outcome = match outcome {
-            CreateOutcome::Created => loaded_outcome(&new.applicant),
-            CreateOutcome::PlacementTaken(link) if link.source_sha256 == file.sha256 => {
-                // A concurrent delivery of this same file won the race: report its applicant.
-                match ctx.store.applicant(&link.applicant_number).await? {
-                    Some(applicant) => loaded_outcome(&applicant),
-                    None => loaded_outcome(&new.applicant),
-                }
-            }
-            CreateOutcome::PlacementTaken(link) => {
-                RecordOutcome::Rejected(vec![Message::placement_already_loaded(
-                    &link.placement_id,
-                    &link.applicant_number,
-                )])
-            }
-        };
-    }
-    Ok(results)
+    Ok(Decided {
+        lines,
+        results,
+        loadables,
+        new_applicants,
+    })
 }
 
 /// Only active positions with a valid, non-duplicate DPN, effective on the business date, resolve records.
@@ -582,6 +666,13 @@ impl<'c> Outputs<'c> {
             business_date: file.business_date,
             file_name: name.name.clone(),
         }
+    }
+
+    fn add_all(&mut self, ctx: &Context<'_>, results: &[RecordResult]) {
+        for result in results {
+            self.add(result);
+        }
+        ctx.progress.advance(results.len() as u64);
     }
 
     fn add(&mut self, result: &RecordResult) {
