@@ -17,6 +17,7 @@ pub mod reports;
 pub mod retention;
 pub mod sequence;
 pub mod sheets;
+pub mod timestamp;
 pub mod trainee_query;
 pub mod worklist;
 

@@ -31,7 +31,9 @@ pub struct Applicant {
     pub record_number: u64,
     /// WARNING and INFO messages given when loaded, kept so that a redelivered file gives the same APC.
     pub load_messages: Vec<Message>,
+    #[serde(serialize_with = "crate::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::timestamp::serialize")]
     pub updated_at: DateTime<Utc>,
     /// Trac employment checks, transferred once at "outcome recruited" (identity data never kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -209,6 +211,7 @@ pub enum HistoryOutcome {
 pub struct HistoryEntry {
     /// Equal to the applicant's version after this entry.
     pub seq: u32,
+    #[serde(serialize_with = "crate::timestamp::serialize")]
     pub at: DateTime<Utc>,
     pub command: String,
     pub from: Option<ApplicantState>,
