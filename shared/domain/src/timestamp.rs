@@ -47,8 +47,15 @@ mod tests {
     #[test]
     fn writes_what_chrono_writes_for_every_precision_and_again_for_a_repeat() {
         let second = Utc.with_ymd_and_hms(2026, 12, 7, 13, 37, 58).unwrap();
-        let instants = [0, 5_000_000, 254_000_000, 254_659_000, 254_659_299, 999_999_999]
-            .map(|nanos| second.with_nanosecond(nanos).unwrap());
+        let instants = [
+            0,
+            5_000_000,
+            254_000_000,
+            254_659_000,
+            254_659_299,
+            999_999_999,
+        ]
+        .map(|nanos| second.with_nanosecond(nanos).unwrap());
         for at in instants.into_iter().chain(instants) {
             assert_eq!(
                 serde_json::to_string(&Formatted(at)).unwrap(),

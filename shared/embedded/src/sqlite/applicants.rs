@@ -6,8 +6,8 @@ use super::live::expired_applicants;
 use super::store::*;
 use dit_core::ports::{CreateOutcome, MoveOutcome, NewApplicant, StoreError};
 use dit_domain::model::{Applicant, HistoryEntry, Person, PlacementLink};
-use std::sync::mpsc::{sync_channel, Receiver};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, TransactionBehavior};
@@ -62,15 +62,12 @@ pub(super) fn insert_history(
 /// the reads and writes of the caller's next chunk wait for one batch, not the whole call.
 const WRITE_BATCH: usize = 64;
 
-/// Encoded batches the caller may run ahead of the writing thread.
-const BATCHES_AHEAD: usize = 4;
-
 /// Writes the `count` new applicants that come in batches from `batches` into the bulk
 /// transaction, one batch at a time. The group is committed only after the last, so a call is
 /// kept or lost whole; if the batches stop short (the caller could not encode one), what came is
 /// taken back with the group, as for any failed write of a bulk load.
 fn write_batches(
-    db: &Mutex<Db>,
+    db: &DbLock,
     batches: Receiver<Vec<EncodedApplicant>>,
     count: usize,
     today: NaiveDate,
@@ -88,6 +85,7 @@ fn write_batches(
         write_part(db, batch.len(), written >= count, |tx| {
             insert_batch(tx, batch, today, &mut outcomes)
         })?;
+        db.let_waiting_in();
     }
     Ok(outcomes)
 }
@@ -212,7 +210,9 @@ impl SqliteStore {
             return Ok(outcomes);
         }
         let (answer, answered) = futures_channel::oneshot::channel();
-        let (batches, to_write) = sync_channel(BATCHES_AHEAD);
+        // Unbounded: the caller encodes the whole call (a chunk of the file) without waiting for
+        // the writer, then decides its next chunk while the writer catches up.
+        let (batches, to_write) = channel();
         let db = Arc::clone(&self.db);
         let count = applicants.len();
         std::thread::Builder::new()

@@ -5,6 +5,7 @@
 use dit_core::ports::without_values;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{NaiveDate, Utc};
@@ -30,10 +31,32 @@ pub(super) const CACHE_KIB: i64 = 8_192;
 
 pub struct SqliteStore {
     /// Shared with the thread that writes a bulk load's applicants (see `applicants`).
-    pub(super) db: Arc<Mutex<Db>>,
+    pub(super) db: Arc<DbLock>,
     /// The day reads judge retention on (7.1): the system's date (UTC) unless pinned by
     /// [`SqliteStore::with_today`].
     pub(super) today: Option<NaiveDate>,
+}
+
+/// The connection behind its lock, and how many threads wait for it.
+pub(super) struct DbLock {
+    pub(super) connection: Mutex<Db>,
+    /// Threads blocked in [`lock`]: the thread writing a bulk load's batches lets them in between
+    /// batches (see [`DbLock::let_waiting_in`]), where the lock alone would let it take the
+    /// connection back at once, batch after batch.
+    pub(super) waiting: AtomicUsize,
+}
+
+impl DbLock {
+    /// Called with the connection unlocked: gives a thread waiting for it the chance to take it.
+    pub(super) fn let_waiting_in(&self) {
+        // Bounded: a waiter not yet scheduled after this many turns takes its turn later.
+        for _ in 0..1_000 {
+            if self.waiting.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            std::thread::yield_now();
+        }
+    }
 }
 
 pub(super) struct Db {
@@ -152,7 +175,7 @@ impl SqliteStore {
         }
         let connection = Connection::open(path).map_err(unavailable)?;
         let store = Self::init(connection)?;
-        if let Ok(mut db) = store.db.lock() {
+        if let Ok(mut db) = store.db.connection.lock() {
             db.path = Some(path.to_path_buf());
         }
         Ok(store)
@@ -197,16 +220,19 @@ impl SqliteStore {
         connection.set_prepared_statement_cache_capacity(64);
         connection.execute_batch(SCHEMA).map_err(unavailable)?;
         Ok(SqliteStore {
-            db: Arc::new(Mutex::new(Db {
-                connection,
-                path: None,
-                checkpointer: None,
-                bulk_loads: 0,
-                bulk_failed: false,
-                uncommitted: None,
-                parts_pending: false,
-                bulk_commit_every: BULK_COMMIT_EVERY,
-            })),
+            db: Arc::new(DbLock {
+                waiting: AtomicUsize::new(0),
+                connection: Mutex::new(Db {
+                    connection,
+                    path: None,
+                    checkpointer: None,
+                    bulk_loads: 0,
+                    bulk_failed: false,
+                    uncommitted: None,
+                    parts_pending: false,
+                    bulk_commit_every: BULK_COMMIT_EVERY,
+                }),
+            }),
             today: None,
         })
     }
@@ -228,7 +254,7 @@ impl SqliteStore {
     /// [`BULK_COMMIT_EVERY`] (for tests that need several groups in a small file).
     #[must_use]
     pub fn with_bulk_commit_every(self, applicants: usize) -> SqliteStore {
-        if let Ok(mut db) = self.db.lock() {
+        if let Ok(mut db) = self.db.connection.lock() {
             db.bulk_commit_every = applicants.max(1);
         }
         self
@@ -334,8 +360,11 @@ impl SqliteStore {
     }
 }
 
-pub(super) fn lock(db: &Mutex<Db>) -> Result<std::sync::MutexGuard<'_, Db>, StoreError> {
-    db.lock().map_err(|_| {
+pub(super) fn lock(db: &DbLock) -> Result<std::sync::MutexGuard<'_, Db>, StoreError> {
+    db.waiting.fetch_add(1, Ordering::SeqCst);
+    let locked = db.connection.lock();
+    db.waiting.fetch_sub(1, Ordering::SeqCst);
+    locked.map_err(|_| {
         StoreError::Unavailable("sqlite connection poisoned by an earlier panic".into())
     })
 }
@@ -344,7 +373,7 @@ pub(super) fn lock(db: &Mutex<Db>) -> Result<std::sync::MutexGuard<'_, Db>, Stor
 /// load, in the bulk transaction, which is committed once it holds [`BULK_COMMIT_EVERY`]
 /// applicants (or the number set by [`SqliteStore::with_bulk_commit_every`]). `applicants` is how many applicants `work` writes.
 pub(super) fn write<T>(
-    db: &Mutex<Db>,
+    db: &DbLock,
     applicants: usize,
     work: impl FnOnce(&Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
@@ -359,7 +388,7 @@ pub(super) fn write<T>(
 /// committed, once full, only after the `last` part, so the parts of one write are kept or lost
 /// together. Outside a bulk load a part is a transaction of its own.
 pub(super) fn write_part<T>(
-    db: &Mutex<Db>,
+    db: &DbLock,
     applicants: usize,
     last: bool,
     work: impl FnOnce(&Connection) -> Result<T, StoreError>,
