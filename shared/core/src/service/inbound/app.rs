@@ -543,8 +543,11 @@ async fn decide_records(
         .into());
     }
     let new_applicants: Vec<NewApplicant> = loadables
-        .iter()
-        .map(|l| new_applicant(ctx, file, l, numbers.start + l.slot))
+        .iter_mut()
+        .map(|l| {
+            let number = numbers.start + l.slot;
+            new_applicant(ctx, file, l, number)
+        })
         .collect();
     Ok(Decided {
         lines,
@@ -573,9 +576,11 @@ fn loaded_outcome(applicant: &Applicant) -> RecordOutcome {
 fn new_applicant(
     ctx: &Context<'_>,
     file: &AcceptedFile<'_>,
-    loadable: &Loadable,
+    loadable: &mut Loadable,
     number: u64,
 ) -> NewApplicant {
+    // The details move into the applicant: nothing reads them from the loadable after this.
+    let details = std::mem::take(&mut loadable.checked.details);
     let checked = &loadable.checked;
     let applicant_number = (APPLICANT_NUMBER_BASE + number).to_string();
     let record_number = loadable.record_number;
@@ -617,7 +622,7 @@ fn new_applicant(
             projected_hire_date: checked.projected_hire_date,
             projected_end_date: checked.projected_end_date,
             person_key: loadable.person_key.clone(),
-            details: checked.details.clone(),
+            details,
             source_file: file.name.name.clone(),
             source_sha256: file.sha256.clone(),
             record_number,
