@@ -1,17 +1,30 @@
-//! The SQLite store beyond the shared contract: a chunk-sized batch of new applicants, whose JSON
-//! is encoded on a helper thread while the rows are written, gives the same answers, in input
-//! order, as a small one encoded in line.
+//! The SQLite store beyond the shared contract: a chunk-sized batch of new applicants, written
+//! in one transaction or, in a bulk load, in batches on a thread of its own, gives the same
+//! answers, in input order, as a small one; and the `report` column added after release.
 
 use dit_core::ports::{CreateOutcome, StateStore};
+use dit_domain::reports::ReportedApplicant;
 use dit_embedded::sqlite::SqliteStore;
 use dit_test_support::fixtures::{batch, link_of, FIXTURES_TODAY};
 
 #[tokio::test]
 async fn a_chunk_of_applicants_keeps_input_order_with_taken_placements_among_them() {
+    chunk_with_taken_placements(false).await;
+}
+
+#[tokio::test]
+async fn in_a_bulk_load_a_chunk_of_applicants_keeps_input_order_with_taken_placements_among_them() {
+    chunk_with_taken_placements(true).await;
+}
+
+async fn chunk_with_taken_placements(bulk: bool) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("state.db"))
         .unwrap()
         .with_today(FIXTURES_TODAY);
+    if bulk {
+        store.begin_bulk().await.unwrap();
+    }
 
     // Fixtures 40, 41 and 77 loaded earlier under other numbers (a small batch).
     let mut earlier = batch(9_001, 40..42);
@@ -73,4 +86,66 @@ async fn a_chunk_of_applicants_keeps_input_order_with_taken_placements_among_the
         .map(|n| CreateOutcome::PlacementTaken(links[&n.applicant.placement_id].clone()))
         .collect();
     assert_eq!(again, expected);
+    if bulk {
+        store.end_bulk().await.unwrap();
+    }
+}
+
+/// A database made before the `report` column gains it on open; its rows, which have none, are
+/// reported from their documents, and the reports are what the applicants say either way.
+#[tokio::test]
+async fn a_database_from_before_the_report_column_gains_it_and_reports_its_rows_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let store = SqliteStore::open(&path).unwrap().with_today(FIXTURES_TODAY);
+    let applicants = batch(1, 0..60);
+    store.create_applicants(&applicants).await.unwrap();
+    let hires = applicants.iter().map(|n| n.applicant.projected_hire_date);
+    let (from, to) = (hires.clone().min().unwrap(), hires.max().unwrap());
+    let sorted = |mut reported: Vec<ReportedApplicant>| {
+        reported.sort_by_key(|r| format!("{r:?}"));
+        reported
+    };
+    let expected = sorted(
+        applicants
+            .iter()
+            .map(|n| ReportedApplicant::from(&n.applicant))
+            .filter(|r| r.live_on(FIXTURES_TODAY))
+            .collect(),
+    );
+    assert!(!expected.is_empty());
+    let trust = applicants[0].applicant.vpd.clone();
+    let read = |store: SqliteStore| {
+        let trust = trust.clone();
+        async move {
+            let all = store
+                .reported_applicants_starting_between(None, from, to)
+                .await
+                .unwrap();
+            let of_trust = store
+                .reported_applicants_starting_between(Some(&trust), from, to)
+                .await
+                .unwrap();
+            assert!(!of_trust.is_empty() && of_trust.iter().all(|r| r.vpd == trust));
+            all
+        }
+    };
+    assert_eq!(sorted(read(store).await), expected, "with the column");
+
+    // The same database as a release before the column left it.
+    let old = rusqlite::Connection::open(&path).unwrap();
+    old.execute_batch("ALTER TABLE applicants DROP COLUMN report")
+        .unwrap();
+    drop(old);
+    let store = SqliteStore::open(&path).unwrap().with_today(FIXTURES_TODAY);
+    let empty: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM applicants WHERE report IS NULL",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(empty, 60, "the column is back, empty in the old rows");
+    assert_eq!(sorted(read(store).await), expected, "from the documents");
 }

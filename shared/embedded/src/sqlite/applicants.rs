@@ -3,6 +3,7 @@
 
 use super::bulk::EncodedApplicant;
 use super::live::expired_applicants;
+use super::portal::report_fields;
 use super::store::*;
 use dit_core::ports::{CreateOutcome, MoveOutcome, NewApplicant, StoreError};
 use dit_domain::model::{Applicant, HistoryEntry, Person, PlacementLink};
@@ -60,7 +61,7 @@ pub(super) fn insert_history(
 
 /// Applicants written into the bulk transaction together, the connection let go between them:
 /// the reads and writes of the caller's next chunk wait for one batch, not the whole call.
-const WRITE_BATCH: usize = 64;
+const WRITE_BATCH: usize = 16;
 
 /// Writes the `count` new applicants that come in batches from `batches` into the bulk
 /// transaction, one batch at a time. The group is committed only after the last, so a call is
@@ -107,8 +108,8 @@ fn insert_batch(
         .map_err(unavailable)?;
     let mut insert = tx
         .prepare_cached(
-            "INSERT INTO applicants (applicant_number, vpd, gmc, hire_date, version, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO applicants (applicant_number, vpd, gmc, hire_date, version, body, report)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )
         .map_err(unavailable)?;
     let mut history_pair = tx
@@ -156,7 +157,8 @@ fn insert_batch(
                 a.gmc,
                 a.hire_date,
                 a.version,
-                a.applicant
+                a.applicant,
+                a.report
             ])
             .map_err(unavailable)?;
         match a.history.as_slice() {
@@ -252,7 +254,8 @@ impl SqliteStore {
                 .map_err(unavailable)?;
             let updated = execute(
                 &tx,
-                "UPDATE applicants SET vpd = ?3, gmc = ?4, hire_date = ?5, version = ?6, body = ?7
+                "UPDATE applicants SET vpd = ?3, gmc = ?4, hire_date = ?5, version = ?6, body = ?7,
+                     report = ?8
                      WHERE applicant_number = ?1 AND version = ?2",
                 params![
                     applicant.applicant_number,
@@ -261,7 +264,8 @@ impl SqliteStore {
                     applicant.gmc_number(),
                     applicant.projected_hire_date.to_string(),
                     applicant.version,
-                    to_json(applicant)?
+                    to_json(applicant)?,
+                    report_fields(applicant)?
                 ],
             )?;
             if updated != 1

@@ -3,6 +3,7 @@
 //! told when a group is lost.
 
 use super::checkpoint::{Checkpointer, AUTOCHECKPOINT_PAGES};
+use super::portal::report_fields;
 use super::store::*;
 use dit_core::ports::{NewApplicant, StoreError};
 use dit_domain::model::{Person, PlacementLink};
@@ -77,6 +78,8 @@ pub(super) struct EncodedApplicant {
     pub(super) person_key: Option<String>,
     pub(super) link: String,
     pub(super) applicant: String,
+    /// The `report` column (see `portal::report_fields`).
+    pub(super) report: String,
     /// Each history entry's sequence number and body.
     pub(super) history: Vec<(u32, String)>,
     /// The person of a new applicant with a person key, as first written (with only it).
@@ -102,6 +105,7 @@ impl EncodedApplicant {
             person_key: a.person_key.clone(),
             link: to_json(&link)?,
             applicant: to_json(a)?,
+            report: report_fields(a)?,
             history: new
                 .history
                 .iter()

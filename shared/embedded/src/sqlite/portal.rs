@@ -4,8 +4,9 @@
 use super::store::*;
 use chrono::{DateTime, NaiveDate, Utc};
 use dit_core::ports::StoreError;
+use dit_domain::app::parse_iso_date;
 use dit_domain::lifecycle::ApplicantState;
-use dit_domain::model::ApplicantSummary;
+use dit_domain::model::{Applicant, ApplicantSummary};
 use dit_domain::reports::ReportedApplicant;
 use dit_domain::retention;
 use rusqlite::{params, Connection};
@@ -142,6 +143,22 @@ impl SqliteStore {
     }
 }
 
+/// An applicant's report fields as the `report` column holds them: the JSON array
+/// `[local office, source file, state, projected end date, day of last change (UTC), late
+/// changes]` that [`reported_rows`] reads (and that the reports build from the document itself
+/// where a row from before the column has none).
+pub(super) fn report_fields(applicant: &Applicant) -> Result<String, StoreError> {
+    let reported = ReportedApplicant::from(applicant);
+    to_json(&(
+        &reported.local_office,
+        &reported.source_file,
+        reported.state,
+        reported.projected_end_date,
+        reported.updated_on,
+        reported.late_changes,
+    ))
+}
+
 /// The report's fields of each row of `sql`, which selects the trust, the hire date and one
 /// `json_extract` of the local office, source file, state, end date, update time and late
 /// changes (an array, so each body is parsed once, by SQLite).
@@ -172,11 +189,9 @@ pub(super) fn reported_rows(
         };
         let (local_office, source_file, state, projected_end_date, updated, late): Extracted =
             serde_json::from_str(&extracted).map_err(|_| corrupt("report fields"))?;
-        let projected_hire_date =
-            NaiveDate::parse_from_str(&hire, "%Y-%m-%d").map_err(|_| corrupt("hire date"))?;
+        let projected_hire_date = parse_iso_date(&hire).ok_or_else(|| corrupt("hire date"))?;
         // The day (UTC) is all retention needs.
-        let updated_on =
-            NaiveDate::parse_from_str(&updated, "%Y-%m-%d").map_err(|_| corrupt("update day"))?;
+        let updated_on = parse_iso_date(&updated).ok_or_else(|| corrupt("update day"))?;
         found.push(ReportedApplicant {
             vpd,
             local_office,

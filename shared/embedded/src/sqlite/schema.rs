@@ -1,4 +1,5 @@
-//! The tables and indexes of `state.db`, created on open when missing.
+//! The tables and indexes of `state.db`, created on open when missing, and the columns added
+//! since, added to an older database on open.
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS files (
@@ -17,7 +18,7 @@ CREATE TABLE IF NOT EXISTS placements (
     placement_id TEXT PRIMARY KEY, applicant_number TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS applicants (
     applicant_number TEXT PRIMARY KEY, vpd TEXT NOT NULL, gmc TEXT, hire_date TEXT NOT NULL,
-    version INTEGER NOT NULL, body TEXT NOT NULL);
+    version INTEGER NOT NULL, body TEXT NOT NULL, report TEXT);
 CREATE INDEX IF NOT EXISTS applicants_by_hire_date ON applicants(hire_date, vpd);
 CREATE INDEX IF NOT EXISTS applicants_by_gmc ON applicants(gmc, vpd);
 CREATE INDEX IF NOT EXISTS applicants_by_trust ON applicants(vpd, applicant_number);
@@ -52,3 +53,12 @@ CREATE INDEX IF NOT EXISTS rejected_by_gmc ON rejected_applications(gmc);
 CREATE INDEX IF NOT EXISTS rejected_by_trust ON rejected_applications(vpd, business_date);
 CREATE INDEX IF NOT EXISTS rejected_by_date ON rejected_applications(business_date);
 ";
+
+/// Columns added after their table was first released: `(table, column, definition)`. A
+/// database made before gets each on open (`ALTER TABLE .. ADD COLUMN`, which rewrites no row);
+/// its existing rows hold NULL there, and every reader of such a column says what NULL means.
+pub(super) const ADDED_COLUMNS: [(&str, &str, &str); 1] = [
+    // The report fields of an applicant as a short JSON array (see `portal::report_fields`),
+    // so that reports over a rotation read them without parsing every applicant's document.
+    ("applicants", "report", "TEXT"),
+];

@@ -16,7 +16,7 @@ use serde::Serialize;
 use dit_core::ports::StoreError;
 
 use super::checkpoint::Checkpointer;
-use super::schema::SCHEMA;
+use super::schema::{ADDED_COLUMNS, SCHEMA};
 
 /// Applicants a bulk load writes between commits (see [`StateStore::begin_bulk`]): every commit
 /// rewrites each index page the applicants since the last one touched, and the indexes by trust,
@@ -219,6 +219,7 @@ impl SqliteStore {
         // Room for every statement of the store, so none is parsed twice.
         connection.set_prepared_statement_cache_capacity(64);
         connection.execute_batch(SCHEMA).map_err(unavailable)?;
+        add_missing_columns(&connection)?;
         Ok(SqliteStore {
             db: Arc::new(DbLock {
                 waiting: AtomicUsize::new(0),
@@ -358,6 +359,38 @@ impl SqliteStore {
         }
         Ok(found)
     }
+}
+
+/// Adds to an older database the columns added since it was made (see [`ADDED_COLUMNS`]).
+fn add_missing_columns(connection: &Connection) -> Result<(), StoreError> {
+    for (table, column, definition) in ADDED_COLUMNS {
+        let present: bool = connection
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
+                [table, column],
+                |row| row.get(0),
+            )
+            .map_err(unavailable)?;
+        if !present {
+            let added = connection.execute_batch(&format!(
+                "ALTER TABLE {table} ADD COLUMN {column} {definition}"
+            ));
+            // Another process opening the same database may have added it first.
+            let now_present = || {
+                connection.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
+                    [table, column],
+                    |row| row.get::<_, bool>(0),
+                )
+            };
+            if let Err(error) = added {
+                if !now_present().unwrap_or(false) {
+                    return Err(unavailable(error));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn lock(db: &DbLock) -> Result<std::sync::MutexGuard<'_, Db>, StoreError> {
