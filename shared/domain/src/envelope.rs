@@ -225,7 +225,11 @@ pub fn parse_compact_date(text: &str) -> Option<NaiveDate> {
     if text.len() != 8 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    NaiveDate::parse_from_str(text, "%Y%m%d").ok()
+    // Eight digits: read directly (chrono reads its format string on every call, and reports
+    // read a file name per applicant).
+    let number = |digits: &str| digits.parse::<u32>().ok();
+    let year = i32::try_from(number(&text[0..4])?).ok()?;
+    NaiveDate::from_ymd_opt(year, number(&text[4..6])?, number(&text[6..8])?)
 }
 
 /// Sort key for business order: date, then POS < APP < DNF < DNC, then SEQ. Unparseable names last.
@@ -658,6 +662,29 @@ impl OutboundFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compact_dates_are_read_as_chrono_reads_them() {
+        for text in [
+            "20261121",
+            "20240229",
+            "20270229",
+            "20271301",
+            "20270100",
+            "00000101",
+            "99991231",
+            "2026112",
+            "202611211",
+            "2026-1121",
+            "2026112a",
+            "",
+        ] {
+            let chrono = (text.len() == 8 && text.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| NaiveDate::parse_from_str(text, "%Y%m%d").ok())
+                .flatten();
+            assert_eq!(parse_compact_date(text), chrono, "{text:?}");
+        }
+    }
 
     fn name(text: &str) -> FileName {
         FileName::parse(text).unwrap()

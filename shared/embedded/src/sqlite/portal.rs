@@ -167,11 +167,12 @@ pub(super) fn reported_rows(
     sql: &str,
     params: impl rusqlite::Params,
 ) -> Result<Vec<ReportedApplicant>, StoreError> {
+    // Dates as text, read by `parse_iso_date` (chrono's own reading is slower, per row).
     type Extracted = (
         String,
         String,
         ApplicantState,
-        Option<NaiveDate>,
+        Option<String>,
         String,
         Option<u32>,
     );
@@ -190,6 +191,10 @@ pub(super) fn reported_rows(
         let (local_office, source_file, state, projected_end_date, updated, late): Extracted =
             serde_json::from_str(&extracted).map_err(|_| corrupt("report fields"))?;
         let projected_hire_date = parse_iso_date(&hire).ok_or_else(|| corrupt("hire date"))?;
+        let projected_end_date = match projected_end_date {
+            Some(end) => Some(parse_iso_date(&end).ok_or_else(|| corrupt("end date"))?),
+            None => None,
+        };
         // The day (UTC) is all retention needs.
         let updated_on = parse_iso_date(&updated).ok_or_else(|| corrupt("update day"))?;
         found.push(ReportedApplicant {
