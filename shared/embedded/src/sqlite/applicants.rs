@@ -1,5 +1,7 @@
-//! Applicants: their rows and history rows written inside a transaction, and the person each
-//! belongs to read, amended and written back.
+//! Applicants: a new applicant's rows (placement link, applicant, creation history, person)
+//! written in one transaction or, during a bulk load, by a writing thread of their own, a batch
+//! at a time; an applicant's move conditional on its version; a person read, amended and written
+//! back (hire, purge).
 
 use super::bulk::EncodedApplicant;
 use super::live::expired_applicants;
@@ -83,7 +85,7 @@ fn write_batches(
             ));
         };
         written += batch.len();
-        write_part(db, batch.len(), written >= count, |tx| {
+        write_part(db, batch.len(), Some(written >= count), |tx| {
             insert_batch(tx, batch, today, &mut outcomes)
         })?;
         db.let_waiting_in();

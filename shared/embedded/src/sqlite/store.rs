@@ -410,27 +410,24 @@ pub(super) fn write<T>(
     applicants: usize,
     work: impl FnOnce(&Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    let mut db = lock(db)?;
-    if db.bulk_loads == 0 {
-        return in_transaction(&mut db.connection, work);
-    }
-    write_in_group(&mut db, applicants, None, work)
+    write_part(db, applicants, None, work)
 }
 
-/// One part of a write of the load path during a bulk load (see [`write`]): the group is
-/// committed, once full, only after the `last` part, so the parts of one write are kept or lost
-/// together. Outside a bulk load a part is a transaction of its own.
+/// A write of the load path (see [`write`]), or with `part` `Some(last)` one part of such a
+/// write during a bulk load: the group is committed, once full, only after the `last` part, so
+/// the parts of one write are kept or lost together. Outside a bulk load a part is a
+/// transaction of its own.
 pub(super) fn write_part<T>(
     db: &DbLock,
     applicants: usize,
-    last: bool,
+    part: Option<bool>,
     work: impl FnOnce(&Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     let mut db = lock(db)?;
     if db.bulk_loads == 0 {
         return in_transaction(&mut db.connection, work);
     }
-    write_in_group(&mut db, applicants, Some(last), work)
+    write_in_group(&mut db, applicants, part, work)
 }
 
 /// `part` is `Some(last)` for a part of a write, `None` for a whole one.
