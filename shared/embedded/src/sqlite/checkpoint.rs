@@ -13,7 +13,6 @@ use std::thread::JoinHandle;
 
 use rusqlite::Connection;
 
-use super::store::unavailable;
 use dit_core::ports::StoreError;
 
 /// SQLite's own threshold, restored when no bulk load runs.
@@ -26,6 +25,8 @@ pub(super) struct Checkpointer {
 
 impl Checkpointer {
     pub(super) fn start(path: &Path) -> Result<Checkpointer, StoreError> {
+        // The store's own error mapping is not imported: the store holds this module's type.
+        let unavailable = |e: rusqlite::Error| StoreError::Unavailable(format!("sqlite: {e}"));
         let connection = Connection::open(path).map_err(unavailable)?;
         connection
             .busy_timeout(std::time::Duration::from_secs(30))
