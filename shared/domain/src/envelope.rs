@@ -222,14 +222,24 @@ pub fn is_vpd(code: &str) -> bool {
 }
 
 pub fn parse_compact_date(text: &str) -> Option<NaiveDate> {
-    if text.len() != 8 || !text.bytes().all(|b| b.is_ascii_digit()) {
+    let bytes = text.as_bytes();
+    if bytes.len() != 8 {
         return None;
     }
-    // Eight digits: read directly (chrono reads its format string on every call, and reports
-    // read a file name per applicant).
-    let number = |digits: &str| digits.parse::<u32>().ok();
-    let year = i32::try_from(number(&text[0..4])?).ok()?;
-    NaiveDate::from_ymd_opt(year, number(&text[4..6])?, number(&text[6..8])?)
+    date_of_digits(&bytes[0..4], &bytes[4..6], &bytes[6..8])
+}
+
+/// The date of a year, month and day given as ASCII digits; `None` when one is not all digits or
+/// the date does not exist. Read directly: chrono's parser reads its format string on every
+/// call, and dates are read per record and per reported applicant.
+pub(crate) fn date_of_digits(year: &[u8], month: &[u8], day: &[u8]) -> Option<NaiveDate> {
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |n, b| {
+            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+        })
+    };
+    let year = i32::try_from(number(year)?).ok()?;
+    NaiveDate::from_ymd_opt(year, number(month)?, number(day)?)
 }
 
 /// Sort key for business order: date, then POS < APP < DNF < DNC, then SEQ. Unparseable names last.

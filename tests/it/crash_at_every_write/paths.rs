@@ -15,12 +15,17 @@ pub(super) async fn drop_and_process(
     name: &str,
     bytes: Vec<u8>,
 ) -> Result<(), String> {
+    drop_file(world, name, bytes).await?;
+    process(world, name).await
+}
+
+/// Puts a file into the inbound area, as a sender drops it.
+async fn drop_file(world: &World, name: &str, bytes: Vec<u8>) -> Result<(), String> {
     world
         .blobs
         .put(Area::Inbound, name, bytes, "text/plain")
         .await
-        .map_err(|e| e.to_string())?;
-    process(world, name).await
+        .map_err(|e| e.to_string())
 }
 
 pub(super) async fn process(world: &World, name: &str) -> Result<(), String> {
@@ -154,16 +159,7 @@ pub(super) fn setup_app(world: World) -> Run {
             &[app_line(9_199_000, 0, 7_799_000, "1991-05-05", "Earlier")],
         );
         drop_and_process(&world, "DE_KSS_APP_20261121_00000001.DAT", earlier).await?;
-        world
-            .blobs
-            .put(
-                Area::Inbound,
-                "DE_KSS_APP_20261121_00000002.DAT",
-                app_120(),
-                "text/plain",
-            )
-            .await
-            .map_err(|e| e.to_string())
+        drop_file(&world, "DE_KSS_APP_20261121_00000002.DAT", app_120()).await
     })
 }
 
@@ -196,16 +192,7 @@ pub(super) fn next_pos_file() -> Vec<u8> {
 pub(super) fn setup_pos(world: World) -> Run {
     Box::pin(async move {
         load_samples(&world).await?;
-        world
-            .blobs
-            .put(
-                Area::Inbound,
-                "ESR_504_POS_20261122_00000002.DAT",
-                next_pos_file(),
-                "text/plain",
-            )
-            .await
-            .map_err(|e| e.to_string())
+        drop_file(&world, "ESR_504_POS_20261122_00000002.DAT", next_pos_file()).await
     })
 }
 
@@ -217,11 +204,7 @@ pub(super) fn setup_notification(name: &'static str) -> impl Fn(World) -> Run {
     move |world: World| -> Run {
         Box::pin(async move {
             load_samples(&world).await?;
-            world
-                .blobs
-                .put(Area::Inbound, name, sample(name), "text/plain")
-                .await
-                .map_err(|e| e.to_string())
+            drop_file(&world, name, sample(name)).await
         })
     }
 }

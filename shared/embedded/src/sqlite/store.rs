@@ -364,29 +364,23 @@ impl SqliteStore {
 /// Adds to an older database the columns added since it was made (see [`ADDED_COLUMNS`]).
 fn add_missing_columns(connection: &Connection) -> Result<(), StoreError> {
     for (table, column, definition) in ADDED_COLUMNS {
-        let present: bool = connection
-            .query_row(
+        let present = || {
+            connection.query_row(
                 "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
                 [table, column],
-                |row| row.get(0),
+                |row| row.get::<_, bool>(0),
             )
-            .map_err(unavailable)?;
-        if !present {
-            let added = connection.execute_batch(&format!(
-                "ALTER TABLE {table} ADD COLUMN {column} {definition}"
-            ));
-            // Another process opening the same database may have added it first.
-            let now_present = || {
-                connection.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
-                    [table, column],
-                    |row| row.get::<_, bool>(0),
-                )
-            };
-            if let Err(error) = added {
-                if !now_present().unwrap_or(false) {
-                    return Err(unavailable(error));
-                }
+        };
+        if present().map_err(unavailable)? {
+            continue;
+        }
+        let added = connection.execute_batch(&format!(
+            "ALTER TABLE {table} ADD COLUMN {column} {definition}"
+        ));
+        // Another process opening the same database may have added it first.
+        if let Err(error) = added {
+            if !present().unwrap_or(false) {
+                return Err(unavailable(error));
             }
         }
     }
