@@ -239,22 +239,21 @@ pub(super) fn step_messages(world: World) -> Run {
 pub(super) fn setup_reminder(world: World) -> Run {
     Box::pin(async move {
         load_samples(&world).await?;
-        reminders::run(&world.ctx(), date("2027-01-27"))
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        remind(&world, "2027-01-27").await
     })
+}
+
+async fn remind(world: &World, day: &str) -> Result<(), String> {
+    reminders::run(&world.ctx(), date(day))
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Two dates at once: the watermark stands at the 27th, the run is for the 29th (starters on
 /// 3 February are reminded on the 29th).
 pub(super) fn step_reminder(world: World) -> Run {
-    Box::pin(async move {
-        reminders::run(&world.ctx(), date("2027-01-29"))
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    })
+    Box::pin(async move { remind(&world, "2027-01-29").await })
 }
 
 pub(super) fn setup_export(world: World) -> Run {
