@@ -28,14 +28,15 @@ const ACTOR: &str = "interface";
 /// Trusts whose notifications are written together at the end of a file.
 const TRUSTS_WRITTEN_TOGETHER: usize = 8;
 
-/// One data line as read in pass 2, with the outcome of its record-local checks (taken by
-/// [`decide_records`]).
+/// One data line as read in pass 2.
 struct Line {
     record_number: u64,
     line: u64,
     raw: RawApp,
-    checked: Option<Result<CheckedApp, Vec<Message>>>,
 }
+
+/// The outcome of a line's record-local checks.
+type Checked = Result<CheckedApp, Vec<Message>>;
 
 /// The outcome of one record, kept until the outputs are written.
 struct RecordResult {
@@ -139,10 +140,10 @@ impl<'f> FileLoad<'f> {
         ctx: &Context<'_>,
         file: &AcceptedFile<'_>,
     ) -> Result<Option<Decided>, ProcessError> {
-        let Some(lines) = self.chunks.next() else {
+        let Some(chunk) = self.chunks.next() else {
             return Ok(None);
         };
-        let decided = decide_records(ctx, file, self.chunk_index, lines, &mut self.seen).await?;
+        let decided = decide_records(ctx, file, self.chunk_index, chunk, &mut self.seen).await?;
         self.chunk_index += 1;
         Ok(Some(decided))
     }
@@ -166,9 +167,9 @@ impl<'f> Chunks<'f> {
         }
     }
 
-    /// The next (up to) [`CHUNK`] records, or `None` at the end of the file.
-    fn next(&mut self) -> Option<Vec<Line>> {
-        let mut chunk: Vec<Line> = Vec::with_capacity(CHUNK);
+    /// The next (up to) [`CHUNK`] records, each with its checks, or `None` at the end of the file.
+    fn next(&mut self) -> Option<Vec<(Line, Checked)>> {
+        let mut chunk: Vec<(Line, Checked)> = Vec::with_capacity(CHUNK);
         while chunk.len() < CHUNK {
             // The envelope scan already proved the file readable; a failure here means it
             // changed underneath.
@@ -184,12 +185,13 @@ impl<'f> Chunks<'f> {
             }
             self.record_number += 1;
             let raw = RawApp::from_record(&self.record);
-            chunk.push(Line {
+            let checked = check_record(&raw);
+            let line = Line {
                 record_number: self.record_number,
                 line,
-                checked: Some(check_record(&raw)),
                 raw,
-            });
+            };
+            chunk.push((line, checked));
         }
         (!chunk.is_empty()).then_some(chunk)
     }
@@ -351,9 +353,10 @@ async fn decide_records(
     ctx: &Context<'_>,
     file: &AcceptedFile<'_>,
     chunk: u64,
-    mut lines: Vec<Line>,
+    lines_checked: Vec<(Line, Checked)>,
     seen: &mut SeenInFile,
 ) -> Result<Decided, ProcessError> {
+    let (lines, checks): (Vec<Line>, Vec<Checked>) = lines_checked.into_iter().unzip();
     let SeenInFile {
         placements: seen_placements,
         persons: persons_in_file,
@@ -373,7 +376,7 @@ async fn decide_records(
     let mut loadables: Vec<Loadable> = Vec::new();
     let mut reused: Vec<(usize, PlacementLink)> = Vec::new();
     let mut slots = 0u64;
-    for line in &mut lines {
+    for (line, checked) in lines.iter().zip(checks) {
         let raw = &line.raw;
         let placement_id = raw.placement_id().to_string();
         let first_in_file = placement_id.is_empty() || seen_placements.insert(placement_id.clone());
@@ -389,7 +392,7 @@ async fn decide_records(
             vpd: position.map(|p| p.vpd.clone()),
             outcome: RecordOutcome::Rejected(vec![]),
         });
-        let checked = match line.checked.take().unwrap_or_else(|| check_record(raw)) {
+        let checked = match checked {
             Ok(checked) => checked,
             Err(errors) => {
                 results[index].outcome = RecordOutcome::Rejected(errors);
