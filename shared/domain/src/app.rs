@@ -176,11 +176,13 @@ impl RawApp {
 /// The person and placement details an applicant keeps, after dropped values are removed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ApplicantDetails {
+    #[serde(serialize_with = "crate::timestamp::serialize_optional_date")]
     pub effective_date: Option<NaiveDate>,
     pub last_name: String,
     pub first_name: String,
     pub middle_names: Option<String>,
     pub title: Option<String>,
+    #[serde(serialize_with = "crate::timestamp::serialize_optional_date")]
     pub date_of_birth: Option<NaiveDate>,
     pub gender: Option<String>,
     pub gmc_number: Option<String>,

@@ -21,7 +21,9 @@ pub struct Applicant {
     pub state: ApplicantState,
     /// Bumped by every stored move or refusal; the history item of a move has this number.
     pub version: u32,
+    #[serde(serialize_with = "crate::timestamp::serialize_date")]
     pub projected_hire_date: NaiveDate,
+    #[serde(serialize_with = "crate::timestamp::serialize_optional_date")]
     pub projected_end_date: Option<NaiveDate>,
     /// The trust-scoped person identity (see [`person_key`]); absent when no identifier survived checks.
     pub person_key: Option<String>,

@@ -323,3 +323,51 @@ async fn a_bulk_loads_groups_are_checkpointed_beside_it_and_the_wal_removed_on_c
         1_176
     );
 }
+
+/// What a load decides from (placements, persons) is read on a connection of its own, which
+/// sees what is committed: the next chunk is decided while the writing thread holds the main
+/// connection, and the bulk group not yet committed is seen only once it is.
+#[tokio::test]
+async fn a_loads_decisions_are_read_beside_its_open_group_and_see_it_once_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let created = batch(5_000_001, 0..3);
+    let placement_ids: Vec<String> = created
+        .iter()
+        .map(|n| n.applicant.placement_id.clone())
+        .collect();
+    let person_keys: Vec<(String, String)> = created
+        .iter()
+        .filter_map(|n| Some((n.applicant.vpd.clone(), n.applicant.person_key.clone()?)))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert!(
+        !person_keys.is_empty(),
+        "the fixtures' applicants have persons"
+    );
+
+    store.begin_bulk().await.unwrap();
+    store.create_applicants(&created).await.unwrap();
+    assert!(
+        store.placements(&placement_ids).await.unwrap().is_empty(),
+        "the open group's links are not committed yet"
+    );
+    assert!(store.persons(&person_keys).await.unwrap().is_empty());
+    // The applicant itself is read where the load writes (its own open group included).
+    assert!(store
+        .applicant(&created[0].applicant.applicant_number)
+        .await
+        .unwrap()
+        .is_some());
+
+    store.end_bulk().await.unwrap();
+    assert_eq!(
+        store.placements(&placement_ids).await.unwrap().len(),
+        created.len()
+    );
+    assert_eq!(
+        store.persons(&person_keys).await.unwrap().len(),
+        person_keys.len()
+    );
+}

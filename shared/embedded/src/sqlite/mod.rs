@@ -160,7 +160,7 @@ impl StateStore for SqliteStore {
     }
 
     async fn positions(&self, ids: &[String]) -> Result<HashMap<String, Position>, StoreError> {
-        self.read(|connection| {
+        self.read_committed(|connection| {
             Self::bodies_by_key(
                 connection,
                 "SELECT body FROM positions WHERE position_id = ?1",
@@ -184,7 +184,7 @@ impl StateStore for SqliteStore {
         if dpn.is_empty() {
             return Ok(Vec::new());
         }
-        self.read(|connection| {
+        self.read_committed(|connection| {
             Self::bodies(
                 connection,
                 "SELECT body FROM positions WHERE dpn = ?1 ORDER BY vpd, position_id",
@@ -209,7 +209,7 @@ impl StateStore for SqliteStore {
         ids: &[String],
     ) -> Result<HashMap<String, PlacementLink>, StoreError> {
         let today = self.today();
-        self.read(|connection| {
+        self.read_committed(|connection| {
             let links = Self::bodies_by_key(
                 connection,
                 "SELECT body FROM placements WHERE placement_id = ?1",
@@ -224,7 +224,7 @@ impl StateStore for SqliteStore {
         keys: &[(String, String)],
     ) -> Result<HashMap<(String, String), Person>, StoreError> {
         let today = self.today();
-        self.read(|connection| {
+        self.read_committed(|connection| {
             let persons = Self::bodies_by_key(
                 connection,
                 "SELECT body FROM persons WHERE vpd = ?1 AND person_key = ?2",

@@ -148,8 +148,19 @@ impl SqliteStore {
 /// changes]` that [`reported_rows`] reads (and that the reports build from the document itself
 /// where a row from before the column has none).
 pub(super) fn report_fields(applicant: &Applicant) -> Result<String, StoreError> {
+    /// Serialized as the array, its dates as the documents write them.
+    #[derive(serde::Serialize)]
+    struct Fields<'a>(
+        &'a str,
+        &'a str,
+        ApplicantState,
+        #[serde(serialize_with = "dit_domain::timestamp::serialize_optional_date")]
+        Option<NaiveDate>,
+        #[serde(serialize_with = "dit_domain::timestamp::serialize_date")] NaiveDate,
+        u32,
+    );
     let reported = ReportedApplicant::from(applicant);
-    to_json(&(
+    to_json(&Fields(
         &reported.local_office,
         &reported.source_file,
         reported.state,

@@ -28,8 +28,15 @@ pub(super) const BULK_COMMIT_EVERY: usize = 5_000;
 pub(super) const PAGE_SIZE: i64 = 16_384;
 /// Page cache of the connection, in KiB: holds the indexes a chunk of applicants writes into.
 pub(super) const CACHE_KIB: i64 = 8_192;
+/// Page cache of the reading connection, in KiB: it reads one row per key, through the
+/// placements' and persons' keys.
+const READER_CACHE_KIB: i64 = 2_048;
 
 pub struct SqliteStore {
+    /// A second, read-only connection to the same file for what a load decides from (see
+    /// [`SqliteStore::read_committed`]); `None` in memory. Declared first, so it is closed
+    /// first: the checkpointing connection stays the last to close.
+    pub(super) reader: Option<Mutex<Connection>>,
     /// Shared with the thread that writes a bulk load's applicants (see `applicants`).
     pub(super) db: Arc<DbLock>,
     /// The day reads judge retention on (7.1): the system's date (UTC) unless pinned by
@@ -174,10 +181,11 @@ impl SqliteStore {
             }
         }
         let connection = Connection::open(path).map_err(unavailable)?;
-        let store = Self::init(connection)?;
+        let mut store = Self::init(connection)?;
         if let Ok(mut db) = store.db.connection.lock() {
             db.path = Some(path.to_path_buf());
         }
+        store.reader = Some(Mutex::new(open_reader(path)?));
         Ok(store)
     }
 
@@ -235,6 +243,7 @@ impl SqliteStore {
                 }),
             }),
             today: None,
+            reader: None,
         })
     }
 
@@ -293,6 +302,26 @@ impl SqliteStore {
     ) -> Result<T, StoreError> {
         let mut db = self.lock()?;
         work(&mut db.connection)
+    }
+
+    /// Runs a read of what a load decides from (placements, persons, positions) on the reading
+    /// connection, which sees only what is committed: deciding the next chunk waits neither for
+    /// the batch the writing thread holds the connection for nor behind it. The open bulk
+    /// transaction's applicants are not needed there: a placement or person met earlier in the
+    /// same file is known from the file, and a placement claimed meanwhile by a load beside
+    /// this one is refused by the claim itself (`ON CONFLICT DO NOTHING`) when it is created.
+    /// In memory, where there is one connection, this is [`SqliteStore::read`].
+    pub(super) fn read_committed<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let Some(reader) = &self.reader else {
+            return self.read(work);
+        };
+        let mut connection = reader.lock().map_err(|_| {
+            StoreError::Unavailable("sqlite reading connection poisoned by an earlier panic".into())
+        })?;
+        work(&mut connection)
     }
 
     /// See [`write`].
@@ -359,6 +388,21 @@ impl SqliteStore {
         }
         Ok(found)
     }
+}
+
+/// The reading connection of a store opened on `path` (see [`SqliteStore::read_committed`]).
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let connection = Connection::open(path).map_err(unavailable)?;
+    connection
+        .pragma_update(None, "query_only", "ON")
+        .map_err(unavailable)?;
+    connection
+        .pragma_update(None, "cache_size", -READER_CACHE_KIB)
+        .map_err(unavailable)?;
+    connection
+        .busy_timeout(std::time::Duration::from_secs(30))
+        .map_err(unavailable)?;
+    Ok(connection)
 }
 
 /// Adds to an older database the columns added since it was made (see [`ADDED_COLUMNS`]).

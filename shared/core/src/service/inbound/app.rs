@@ -69,7 +69,8 @@ struct Loadable {
     record_number: u64,
     line: u64,
     checked: CheckedApp,
-    position: Position,
+    /// The trust of its position.
+    vpd: String,
     person_key: Option<String>,
     messages: Vec<Message>,
 }
@@ -460,7 +461,7 @@ async fn decide_records(
             line: line.line,
             messages: checked.warnings.clone(),
             checked,
-            position: position.clone(),
+            vpd: position.vpd.clone(),
             person_key: key,
         });
         slots += 1;
@@ -512,14 +513,14 @@ async fn decide_records(
 
     let person_keys: Vec<(String, String)> = loadables
         .iter()
-        .filter_map(|l| l.person_key.clone().map(|k| (l.position.vpd.clone(), k)))
+        .filter_map(|l| l.person_key.clone().map(|k| (l.vpd.clone(), k)))
         .collect();
     let known = ctx.store.persons(&person_keys).await?;
     for loadable in &mut loadables {
         let kind = match &loadable.person_key {
             None => PersonMatch::NewApplicant,
             Some(key) => {
-                let id = (loadable.position.vpd.clone(), key.clone());
+                let id = (loadable.vpd.clone(), key.clone());
                 let kind = match known.get(&id) {
                     Some(person) if person.employee => PersonMatch::ExistingEmployee,
                     Some(_) => PersonMatch::ExistingApplicant,
@@ -615,7 +616,7 @@ fn new_applicant(
             applicant_number,
             assignment_id: (ASSIGNMENT_ID_BASE + number).to_string(),
             placement_id: checked.placement_id.clone(),
-            vpd: loadable.position.vpd.clone(),
+            vpd: loadable.vpd.clone(),
             local_office: file.name.source.clone(),
             position_id: checked.position_id.clone(),
             position_number: checked.position_number.clone(),
