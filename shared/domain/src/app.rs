@@ -174,40 +174,77 @@ impl RawApp {
 }
 
 /// The person and placement details an applicant keeps, after dropped values are removed.
+///
+/// A value not given is left out of its JSON (the stored document, `dit show --json`) rather
+/// than written as `null`: most records leave a dozen items empty, and their nulls were a fifth
+/// of every stored applicant. Documents written before, with their nulls, read the same.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ApplicantDetails {
-    #[serde(serialize_with = "crate::timestamp::serialize_optional_date")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::timestamp::serialize_optional_date"
+    )]
     pub effective_date: Option<NaiveDate>,
     pub last_name: String,
     pub first_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub middle_names: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    #[serde(serialize_with = "crate::timestamp::serialize_optional_date")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::timestamp::serialize_optional_date"
+    )]
     pub date_of_birth: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gmc_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gdc_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub national_insurance_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub national_training_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub home_tel: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mobile_tel: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub address_line_1: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub address_line_2: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub address_line_3: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub town: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub county: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub postcode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nationality: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_of_birth: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ethnic_origin: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub marital_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub religious_belief: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sexual_orientation: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disability: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_last_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub wte: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub grade: Option<String>,
 }
 
@@ -583,6 +620,42 @@ fn is_email(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absent_details_are_left_out_of_the_json_and_documents_with_nulls_read_the_same() {
+        let details = ApplicantDetails {
+            last_name: "Surname".into(),
+            first_name: "Forename".into(),
+            date_of_birth: NaiveDate::from_ymd_opt(1990, 1, 31),
+            gmc_number: Some("7000000".into()),
+            wte: Some(1.0),
+            ..ApplicantDetails::default()
+        };
+        let json = serde_json::to_string(&details).unwrap();
+        assert_eq!(
+            json,
+            r#"{"last_name":"Surname","first_name":"Forename","date_of_birth":"1990-01-31","gmc_number":"7000000","wte":1.0}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<ApplicantDetails>(&json).unwrap(),
+            details
+        );
+        // As written before absent values were left out.
+        let mut with_nulls = serde_json::to_value(&details).unwrap();
+        for item in [
+            "middle_names",
+            "effective_date",
+            "home_tel",
+            "county",
+            "grade",
+        ] {
+            with_nulls[item] = serde_json::Value::Null;
+        }
+        assert_eq!(
+            serde_json::from_value::<ApplicantDetails>(with_nulls).unwrap(),
+            details
+        );
+    }
 
     #[test]
     fn dates_are_read_as_chrono_reads_them() {

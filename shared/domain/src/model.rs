@@ -208,7 +208,8 @@ pub enum HistoryOutcome {
     Refused { reason: String },
 }
 
-/// One stored move (or refused move) of an applicant.
+/// One stored move (or refused move) of an applicant. An absent `from` or `detail` is left out
+/// of its JSON, as an applicant's absent details are ([`ApplicantDetails`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {
     /// Equal to the applicant's version after this entry.
@@ -216,11 +217,13 @@ pub struct HistoryEntry {
     #[serde(serialize_with = "crate::timestamp::serialize")]
     pub at: DateTime<Utc>,
     pub command: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<ApplicantState>,
     pub to: ApplicantState,
     pub outcome: HistoryOutcome,
     pub cause: Cause,
     pub actor: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 

@@ -45,12 +45,12 @@ impl Db {
     }
 
     /// Gives the checkpoints back to the connection once no bulk load runs; the thread first
-    /// copies what the last loads committed, while this one goes on.
+    /// copies what the last loads committed and empties the WAL, while this one goes on.
     pub(super) fn checkpoint_in_foreground(&mut self) -> Result<(), StoreError> {
         let Some(checkpointer) = &self.checkpointer else {
             return Ok(());
         };
-        checkpointer.wake();
+        checkpointer.wake_to_truncate();
         self.connection
             .pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES)
             .map_err(unavailable)
