@@ -24,6 +24,9 @@ use dit_domain::boundary::{quarantine_key, quarantine_name, FileOrigin};
 use dit_domain::envelope::{self, FileName, FileType, QuarantineReason};
 use dit_domain::model::{FileClaim, FileStatus, ProcessedFile, ReceivedSequence};
 
+/// Files of this many bytes or more are hashed on a thread of their own while scanned.
+const HASHED_BESIDE_THE_SCAN: usize = 1 << 20;
+
 /// Processes the inbound object `key` (relative to the inbound area), dropped by `origin`: in AWS
 /// the folder of the key ([`FileOrigin::of_inbound_key`]), locally `dit process --from` (or the
 /// trusted local operator). A file its sender may not send is quarantined (section 7).
@@ -123,20 +126,35 @@ pub async fn process_received(
         .await;
     }
 
-    // Pass 1: the whole file must be sound before anything in it is applied.
+    // Pass 1: the whole file must be sound before anything in it is applied. A large file is
+    // hashed on a second thread meanwhile (both passes read every byte, before anything else).
     let mut per_position = RecordsPerPosition::default();
-    let scanned = envelope::scan(&bytes, &name, |line| {
-        if name.file_type == FileType::App {
-            per_position.count(line.record, line.line)?;
-        }
-        Ok(())
-    });
+    let mut scan = || {
+        envelope::scan(&bytes, &name, |line| {
+            if name.file_type == FileType::App {
+                per_position.count(line.record, line.line)?;
+            }
+            Ok(())
+        })
+    };
+    let hash = || hex(&Sha256::digest(&bytes));
+    let (scanned, sha256) = if bytes.len() >= HASHED_BESIDE_THE_SCAN {
+        std::thread::scope(|scope| {
+            let hashing = std::thread::Builder::new().spawn_scoped(scope, hash);
+            let scanned = scan();
+            let sha256 = match hashing {
+                Ok(hashing) => hashing.join().unwrap_or_else(|_| hash()),
+                Err(_) => hash(),
+            };
+            (scanned, sha256)
+        })
+    } else {
+        (scan(), hash())
+    };
     let envelope = match scanned {
         Ok(envelope) => envelope,
         Err(reason) => return quarantine(ctx, &received, &display, reason, Kept::Moved).await,
     };
-
-    let sha256 = hex(&Sha256::digest(&bytes));
     let business_date = as_of.unwrap_or(name.date);
     let claim = ctx
         .store
