@@ -7,10 +7,10 @@ use super::bulk::EncodedApplicant;
 use super::live::expired_applicants;
 use super::portal::report_fields;
 use super::store::*;
+use super::writer::Job;
 use dit_core::ports::{CreateOutcome, MoveOutcome, NewApplicant, StoreError};
 use dit_domain::model::{Applicant, HistoryEntry, Person, PlacementLink};
 use std::sync::mpsc::{channel, Receiver};
-use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, TransactionBehavior};
@@ -194,9 +194,10 @@ fn insert_batch(
 impl SqliteStore {
     /// New applicants with their history and persons, each once (a repeat is reported, not written).
     ///
-    /// During a bulk load the rows are encoded here and written on a thread of their own, which
-    /// this call waits for without holding its own thread: a caller that runs other work beside
-    /// the call (as the APP pipeline decides the next chunk) gets a second core for it.
+    /// During a bulk load the rows are encoded here, when the call is first polled, and written
+    /// by the store's writing thread (`writer`) behind the calls before, which this call waits
+    /// for without holding its own thread: a caller that runs other work beside the call (as
+    /// the APP pipeline decides the next chunk and hands it over) gets a second core for it.
     pub(super) async fn insert_applicants(
         &self,
         applicants: &[NewApplicant],
@@ -217,15 +218,16 @@ impl SqliteStore {
         // Unbounded: the caller encodes the whole call (a chunk of the file) without waiting for
         // the writer, then decides its next chunk while the writer catches up.
         let (batches, to_write) = channel();
-        let db = Arc::clone(&self.db);
-        let count = applicants.len();
-        std::thread::Builder::new()
-            .name("dit-writer".into())
-            .spawn(move || {
-                // The caller that went away (its load failed) needs no answer.
-                let _ = answer.send(write_batches(&db, to_write, count, today));
-            })
-            .map_err(|e| StoreError::Unavailable(format!("cannot start a writing thread: {e}")))?;
+        self.writer.submit(
+            &self.db,
+            write_batches,
+            Job {
+                batches: to_write,
+                count: applicants.len(),
+                today,
+                answer,
+            },
+        )?;
         // Each batch is written while the next is encoded.
         for batch in applicants.chunks(WRITE_BATCH) {
             let encoded = batch

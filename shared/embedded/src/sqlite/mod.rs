@@ -27,6 +27,7 @@ mod purge;
 mod rotation;
 mod schema;
 mod store;
+mod writer;
 
 use applicants::*;
 use live::*;
@@ -308,6 +309,11 @@ impl StateStore for SqliteStore {
     }
 
     async fn end_bulk(&self) -> Result<(), StoreError> {
+        // The calls a load left queued (it failed before waiting for them) are written, into
+        // the group or refused with it, before the last load ends: not afterwards, each on its own.
+        if self.lock()?.bulk_loads <= 1 {
+            self.writer.stop();
+        }
         let mut db = self.lock()?;
         db.bulk_loads = db.bulk_loads.saturating_sub(1);
         let failed = db.bulk_failed;

@@ -17,6 +17,7 @@ use dit_core::ports::StoreError;
 
 use super::checkpoint::Checkpointer;
 use super::schema::{ADDED_COLUMNS, SCHEMA};
+use super::writer::Writer;
 
 /// Applicants a bulk load writes between commits (see [`StateStore::begin_bulk`]): every commit
 /// rewrites each index page the applicants since the last one touched, and the indexes by trust,
@@ -42,6 +43,8 @@ pub struct SqliteStore {
     /// The day reads judge retention on (7.1): the system's date (UTC) unless pinned by
     /// [`SqliteStore::with_today`].
     pub(super) today: Option<NaiveDate>,
+    /// Writes the applicants of bulk loads (see `writer`).
+    pub(super) writer: Writer,
 }
 
 /// The connection behind its lock, and how many threads wait for it.
@@ -244,6 +247,7 @@ impl SqliteStore {
             }),
             today: None,
             reader: None,
+            writer: Writer::default(),
         })
     }
 

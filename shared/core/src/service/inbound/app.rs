@@ -2,6 +2,10 @@
 //! the APC goes to TIS and each live trust gets its Deanery Applicant Notification.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
 
 use super::accepted::AcceptedFile;
 use futures_util::future::join;
@@ -92,10 +96,11 @@ pub(crate) async fn process(
 /// Decides and stores every record of the file, chunk by chunk, into the outputs.
 ///
 /// While the store creates one chunk's applicants (on SQLite, on a thread of its own), this
-/// thread adds the chunk before to the outputs and reads, checks and decides the next: the two
-/// halves of a load take about the same time, so a large file uses both cores. Deciding a chunk
-/// needs nothing of the outcomes of the one before (a placement or person met earlier in the
-/// file is known from the file itself), and its rejections are kept only once that chunk's
+/// thread adds the chunk before to the outputs, reads, checks and decides the next, and hands
+/// its applicants over too, so the store goes from one chunk to the next without waiting: the
+/// two halves of a load take about the same time, so a large file uses both cores. Deciding a
+/// chunk needs nothing of the outcomes of the one before (a placement or person met earlier in
+/// the file is known from the file itself), and its rejections are kept only once that chunk's
 /// applicants are created, in file order.
 async fn decide_file<'c>(
     ctx: &Context<'c>,
@@ -103,13 +108,19 @@ async fn decide_file<'c>(
 ) -> Result<Outputs<'c>, ProcessError> {
     let mut outputs = Outputs::new(ctx, file);
     let mut load = FileLoad::new(file.bytes);
-    let mut in_flight = load.decide_next(ctx, file).await?;
+    let mut in_flight = match load.decide_next(ctx, file).await? {
+        Some(decided) => Some(InFlight::start(ctx, decided).await),
+        None => None,
+    };
     let mut results: Vec<RecordResult> = Vec::new();
-    while let Some(decided) = in_flight.take() {
+    while let Some(InFlight { decided, creating }) = in_flight.take() {
         let done = std::mem::take(&mut results);
-        let (outcomes, next) = join(create(ctx, &decided.new_applicants), async {
+        let (outcomes, next) = join(creating, async {
             outputs.add_all(ctx, &done);
-            load.decide_next(ctx, file).await
+            match load.decide_next(ctx, file).await? {
+                Some(next) => Ok::<_, ProcessError>(Some(InFlight::start(ctx, next).await)),
+                None => Ok(None),
+            }
         })
         .await;
         results = complete(ctx, file, decided, outcomes?).await?;
@@ -117,6 +128,34 @@ async fn decide_file<'c>(
     }
     outputs.add_all(ctx, &results);
     Ok(outputs)
+}
+
+/// A chunk decided and handed to the store, whose applicants are being created.
+struct InFlight<'a> {
+    decided: Decided,
+    creating: Creating<'a>,
+}
+
+type Creating<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<CreateOutcome>, StoreError>> + Send + 'a>>;
+
+impl<'a> InFlight<'a> {
+    /// Hands the chunk's applicants to the store: the call is polled once here, so that a store
+    /// that writes on a thread of its own (SQLite) has them before this thread goes on.
+    async fn start(ctx: &'a Context<'_>, decided: Decided) -> InFlight<'a> {
+        let applicants = Arc::clone(&decided.new_applicants);
+        let mut creating: Creating<'a> = Box::pin(async move {
+            if applicants.is_empty() {
+                return Ok(Vec::new());
+            }
+            ctx.store.create_applicants(&applicants).await
+        });
+        let first = std::future::poll_fn(|cx| Poll::Ready(creating.as_mut().poll(cx))).await;
+        if let Poll::Ready(created) = first {
+            creating = Box::pin(std::future::ready(created));
+        }
+        InFlight { decided, creating }
+    }
 }
 
 /// One file's load: its chunks read so far and what they decided that later chunks must know.
@@ -211,17 +250,8 @@ struct Decided {
     lines: Vec<Line>,
     results: Vec<RecordResult>,
     loadables: Vec<Loadable>,
-    new_applicants: Vec<NewApplicant>,
-}
-
-async fn create(
-    ctx: &Context<'_>,
-    new_applicants: &[NewApplicant],
-) -> Result<Vec<CreateOutcome>, StoreError> {
-    if new_applicants.is_empty() {
-        return Ok(Vec::new());
-    }
-    ctx.store.create_applicants(new_applicants).await
+    /// Shared with the call that creates them (see [`InFlight`]).
+    new_applicants: Arc<Vec<NewApplicant>>,
 }
 
 /// The positions this file's records name, each read from the store once per file (a position
@@ -273,7 +303,7 @@ async fn complete(
         loadables,
         new_applicants,
     } = decided;
-    for ((loadable, new), outcome) in loadables.iter().zip(&new_applicants).zip(outcomes) {
+    for ((loadable, new), outcome) in loadables.iter().zip(new_applicants.iter()).zip(outcomes) {
         results[loadable.index].outcome = match outcome {
             CreateOutcome::Created => loaded_outcome(&new.applicant),
             CreateOutcome::PlacementTaken(link) if link.source_sha256 == file.sha256 => {
@@ -507,7 +537,7 @@ async fn decide_records(
             lines,
             results,
             loadables,
-            new_applicants: Vec::new(),
+            new_applicants: Arc::default(),
         });
     }
 
@@ -557,7 +587,7 @@ async fn decide_records(
         lines,
         results,
         loadables,
-        new_applicants,
+        new_applicants: Arc::new(new_applicants),
     })
 }
 
