@@ -371,3 +371,70 @@ async fn a_loads_decisions_are_read_beside_its_open_group_and_see_it_once_commit
         person_keys.len()
     );
 }
+
+/// Polls `call` once (a bulk load's call is handed to the writing thread when first polled),
+/// then waits for its answer.
+async fn hand_over<'a, T>(
+    mut call: std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>
+where
+    T: Send + 'a,
+{
+    match std::future::poll_fn(|cx| std::task::Poll::Ready(call.as_mut().poll(cx))).await {
+        std::task::Poll::Ready(done) => Box::pin(std::future::ready(done)),
+        std::task::Poll::Pending => call,
+    }
+}
+
+/// The APP pipeline hands a chunk's applicants over before the chunk before is written: the
+/// store writes the calls one after another, in the order handed over, so a group is committed
+/// only between calls and a call that fails takes back none of the one before.
+#[tokio::test]
+async fn calls_handed_over_before_the_last_is_written_are_written_whole_one_after_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("state.db");
+    let store = SqliteStore::open(&database)
+        .unwrap()
+        .with_today(FIXTURES_TODAY)
+        // Every call fills a group: the group is committed after each call's last batch.
+        .with_bulk_commit_every(1);
+    let ids = |news: &[NewApplicant]| -> Vec<String> {
+        news.iter()
+            .map(|n| n.applicant.placement_id.clone())
+            .collect()
+    };
+    // A hundred batches, held back (below) until the second call is handed over: the second's
+    // batches could come between them.
+    let first = batch(5_000_001, 0..1_600);
+    // The second call's sixth applicant has a number of the first's: its first batch fails.
+    let mut second = batch(5_020_000, 20_000..20_080);
+    second[5] = batch(5_000_001, 30_000..30_001).remove(0);
+
+    store.begin_bulk().await.unwrap();
+    // Another process writing: the first call's writer waits for it, holding the connection,
+    // and the second call waits for the connection before it is handed over.
+    let other = rusqlite::Connection::open(&database).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let other_ends = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        other.execute_batch("COMMIT").unwrap();
+    });
+    let first_call = hand_over(Box::pin(store.create_applicants(&first))).await;
+    let second_call = hand_over(Box::pin(store.create_applicants(&second))).await;
+    let (first_done, second_done) = tokio::join!(first_call, second_call);
+    other_ends.join().unwrap();
+    let created = first_done.expect("the first call, written before the second's");
+    assert_eq!(created.len(), first.len());
+    assert!(second_done.is_err());
+    assert!(store.end_bulk().await.is_err(), "the load lost a write");
+    drop(store);
+
+    let reopened = SqliteStore::open(&dir.path().join("state.db"))
+        .unwrap()
+        .with_today(FIXTURES_TODAY);
+    assert_eq!(
+        reopened.placements(&ids(&first)).await.unwrap().len(),
+        first.len()
+    );
+    assert!(reopened.placements(&ids(&second)).await.unwrap().is_empty());
+}
