@@ -31,8 +31,9 @@ pub(super) const PAGE_SIZE: i64 = 16_384;
 pub(super) const CACHE_KIB: i64 = 8_192;
 /// Page cache of the reading connection, in KiB: it reads one row per key, through the
 /// placements' and persons' keys, whose new keys (a file's placements, mostly) fall near one
-/// another. 2 MiB cost 4 MiB of peak memory and read no faster.
-const READER_CACHE_KIB: i64 = 512;
+/// another. At 60,000 applicants 1.5 MiB reads from the file as seldom as 2 or 4 MiB, and half
+/// of that twice as often (see docs/PERFORMANCE.md).
+const READER_CACHE_KIB: i64 = 1_536;
 
 pub struct SqliteStore {
     /// A second, read-only connection to the same file for what a load decides from (see
