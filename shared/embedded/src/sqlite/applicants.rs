@@ -7,10 +7,10 @@ use super::bulk::EncodedApplicant;
 use super::live::expired_applicants;
 use super::portal::report_fields;
 use super::store::*;
-use super::writer::Job;
 use dit_core::ports::{CreateOutcome, MoveOutcome, NewApplicant, StoreError};
 use dit_domain::model::{Applicant, HistoryEntry, Person, PlacementLink};
 use std::sync::mpsc::{channel, Receiver};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, TransactionBehavior};
@@ -218,16 +218,12 @@ impl SqliteStore {
         // Unbounded: the caller encodes the whole call (a chunk of the file) without waiting for
         // the writer, then decides its next chunk while the writer catches up.
         let (batches, to_write) = channel();
-        self.writer.submit(
-            &self.db,
-            write_batches,
-            Job {
-                batches: to_write,
-                count: applicants.len(),
-                today,
-                answer,
-            },
-        )?;
+        let db = Arc::clone(&self.db);
+        let count = applicants.len();
+        self.writer.submit(Box::new(move || {
+            // A caller that went away (its load failed) needs no answer.
+            let _ = answer.send(write_batches(&db, to_write, count, today));
+        }))?;
         // Each batch is written while the next is encoded.
         for batch in applicants.chunks(WRITE_BATCH) {
             let encoded = batch

@@ -219,16 +219,11 @@ impl SqliteStore {
         connection
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(unavailable)?;
-        connection
-            .pragma_update(None, "cache_size", -CACHE_KIB)
-            .map_err(unavailable)?;
         // What is deleted is overwritten with zeros, not left in free pages (purge, section 8).
         connection
             .pragma_update(None, "secure_delete", "ON")
             .map_err(unavailable)?;
-        connection
-            .busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(unavailable)?;
+        set_cache_and_wait(&connection, CACHE_KIB)?;
         // Room for every statement of the store, so none is parsed twice.
         connection.set_prepared_statement_cache_capacity(64);
         connection.execute_batch(SCHEMA).map_err(unavailable)?;
@@ -402,13 +397,19 @@ fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     connection
         .pragma_update(None, "query_only", "ON")
         .map_err(unavailable)?;
+    set_cache_and_wait(&connection, READER_CACHE_KIB)?;
+    Ok(connection)
+}
+
+/// Gives `connection` a page cache of `kib` KiB and lets it wait up to 30 s for another
+/// connection's write (two writers queue rather than fail).
+fn set_cache_and_wait(connection: &Connection, kib: i64) -> Result<(), StoreError> {
     connection
-        .pragma_update(None, "cache_size", -READER_CACHE_KIB)
+        .pragma_update(None, "cache_size", -kib)
         .map_err(unavailable)?;
     connection
         .busy_timeout(std::time::Duration::from_secs(30))
-        .map_err(unavailable)?;
-    Ok(connection)
+        .map_err(unavailable)
 }
 
 /// Adds to an older database the columns added since it was made (see [`ADDED_COLUMNS`]).

@@ -6,35 +6,14 @@
 //! those over too), and a group is committed only between calls (see `write_part`), which two
 //! calls written side by side would never leave room for.
 
-use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::Mutex;
 use std::thread::JoinHandle;
 
-use chrono::NaiveDate;
+use dit_core::ports::StoreError;
 
-use dit_core::ports::{CreateOutcome, StoreError};
-
-use super::bulk::EncodedApplicant;
-use super::store::DbLock;
-
-/// The answer to one call, sent when its last batch is written.
-pub(super) type Answer = futures_channel::oneshot::Sender<Result<Vec<CreateOutcome>, StoreError>>;
-
-/// One call: `count` applicants, coming in batches.
-pub(super) struct Job {
-    pub(super) batches: Receiver<Vec<EncodedApplicant>>,
-    pub(super) count: usize,
-    pub(super) today: NaiveDate,
-    pub(super) answer: Answer,
-}
-
-/// How the thread writes one call's batches (see `applicants::write_batches`).
-pub(super) type WriteCall = fn(
-    &DbLock,
-    Receiver<Vec<EncodedApplicant>>,
-    usize,
-    NaiveDate,
-) -> Result<Vec<CreateOutcome>, StoreError>;
+/// One call's writing, which answers its caller itself.
+pub(super) type Job = Box<dyn FnOnce() + Send>;
 
 struct Running {
     jobs: Sender<Job>,
@@ -49,26 +28,17 @@ pub(super) struct Writer {
 
 impl Writer {
     /// Queues `job` behind the calls before it, starting the thread if none runs.
-    pub(super) fn submit(
-        &self,
-        db: &Arc<DbLock>,
-        write: WriteCall,
-        job: Job,
-    ) -> Result<(), StoreError> {
+    pub(super) fn submit(&self, job: Job) -> Result<(), StoreError> {
         let stopped =
             || StoreError::Unavailable("the thread writing the applicants stopped".into());
         let mut running = self.running.lock().map_err(|_| stopped())?;
         if running.is_none() {
             let (jobs, queued) = channel::<Job>();
-            let db = Arc::clone(db);
             let thread = std::thread::Builder::new()
                 .name("dit-writer".into())
                 .spawn(move || {
                     for job in queued {
-                        // A caller that went away (its load failed) needs no answer.
-                        let _ = job
-                            .answer
-                            .send(write(&db, job.batches, job.count, job.today));
+                        job();
                     }
                 })
                 .map_err(|e| {
