@@ -2,6 +2,7 @@
 //! functions, with folders for buckets and an embedded SQLite database for state.
 
 mod action;
+mod allocator;
 mod arguments;
 mod bench;
 mod exit;
@@ -20,13 +21,6 @@ mod worklist;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-/// `dit process` allocates a few small buffers per record; with glibc, malloc and free were about
-/// 15 % of a bulk load's CPU. mimalloc's per-thread free lists take most of that away; its `no_thp`
-/// build keeps peak memory under 100 MB (transparent huge pages had it at 106 MiB). Figures in
-/// docs/PERFORMANCE.md.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Parser, Subcommand};
 use dit_domain::boundary::{FileOrigin, Principal};
@@ -214,6 +208,7 @@ fn parse_trust(text: &str) -> Result<String, String> {
 }
 
 fn main() -> ExitCode {
+    allocator::configure();
     // `dit show ... | head` should end quietly when the reader goes away, as other tools do,
     // instead of panicking on a broken pipe.
     // SAFETY: restoring the default SIGPIPE action before any thread starts is sound.
