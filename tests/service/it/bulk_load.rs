@@ -51,6 +51,13 @@ fn store(dir: &std::path::Path) -> SqliteStore {
         .with_bulk_commit_every(GROUP)
 }
 
+/// The placement of each of `news`, in order.
+fn placement_ids(news: &[NewApplicant]) -> Vec<String> {
+    news.iter()
+        .map(|n| n.applicant.placement_id.clone())
+        .collect()
+}
+
 async fn load_positions(env: &Env) {
     let lines: Vec<String> = (0..POSITIONS)
         .map(|k| {
@@ -245,11 +252,6 @@ async fn grouping_the_commits_changes_no_number_and_no_output_and_the_end_of_the
 async fn a_failed_write_fails_every_bulk_load_running_on_the_store_not_only_its_own() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(dir.path());
-    let ids = |news: &[NewApplicant]| -> Vec<String> {
-        news.iter()
-            .map(|n| n.applicant.placement_id.clone())
-            .collect()
-    };
     // Loads A and B side by side on one store.
     store.begin_bulk().await.unwrap();
     store.begin_bulk().await.unwrap();
@@ -258,7 +260,11 @@ async fn a_failed_write_fails_every_bulk_load_running_on_the_store_not_only_its_
     // A's write fails (an applicant number B already has), taking the group back with B's.
     let clash = batch(5_000_001, 20..21);
     assert!(store.create_applicants(&clash).await.is_err());
-    assert!(store.placements(&ids(&b)).await.unwrap().is_empty());
+    assert!(store
+        .placements(&placement_ids(&b))
+        .await
+        .unwrap()
+        .is_empty());
     // So B must not go on as if its applicants were stored: its next write and its end fail.
     assert!(store
         .create_applicants(&batch(5_000_100, 30..31))
@@ -275,7 +281,10 @@ async fn a_failed_write_fails_every_bulk_load_running_on_the_store_not_only_its_
     let reopened = SqliteStore::open(&dir.path().join("state.db"))
         .unwrap()
         .with_today(FIXTURES_TODAY);
-    assert_eq!(reopened.placements(&ids(&b)).await.unwrap().len(), 10);
+    assert_eq!(
+        reopened.placements(&placement_ids(&b)).await.unwrap().len(),
+        10
+    );
 }
 
 /// The checkpoints of a bulk load run beside it (see `sqlite::checkpoint`): its groups reach the
@@ -332,10 +341,7 @@ async fn a_loads_decisions_are_read_beside_its_open_group_and_see_it_once_commit
     let dir = tempfile::tempdir().unwrap();
     let store = store(dir.path());
     let created = batch(5_000_001, 0..3);
-    let placement_ids: Vec<String> = created
-        .iter()
-        .map(|n| n.applicant.placement_id.clone())
-        .collect();
+    let placement_ids = placement_ids(&created);
     let person_keys: Vec<(String, String)> = created
         .iter()
         .filter_map(|n| Some((n.applicant.vpd.clone(), n.applicant.person_key.clone()?)))
@@ -393,16 +399,8 @@ where
 async fn calls_handed_over_before_the_last_is_written_are_written_whole_one_after_another() {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("state.db");
-    let store = SqliteStore::open(&database)
-        .unwrap()
-        .with_today(FIXTURES_TODAY)
-        // Every call fills a group: the group is committed after each call's last batch.
-        .with_bulk_commit_every(1);
-    let ids = |news: &[NewApplicant]| -> Vec<String> {
-        news.iter()
-            .map(|n| n.applicant.placement_id.clone())
-            .collect()
-    };
+    // Every call fills a group: the group is committed after each call's last batch.
+    let store = store(dir.path()).with_bulk_commit_every(1);
     // A hundred batches, held back (below) until the second call is handed over: the second's
     // batches could come between them.
     let first = batch(5_000_001, 0..1_600);
@@ -429,12 +427,20 @@ async fn calls_handed_over_before_the_last_is_written_are_written_whole_one_afte
     assert!(store.end_bulk().await.is_err(), "the load lost a write");
     drop(store);
 
-    let reopened = SqliteStore::open(&dir.path().join("state.db"))
+    let reopened = SqliteStore::open(&database)
         .unwrap()
         .with_today(FIXTURES_TODAY);
     assert_eq!(
-        reopened.placements(&ids(&first)).await.unwrap().len(),
+        reopened
+            .placements(&placement_ids(&first))
+            .await
+            .unwrap()
+            .len(),
         first.len()
     );
-    assert!(reopened.placements(&ids(&second)).await.unwrap().is_empty());
+    assert!(reopened
+        .placements(&placement_ids(&second))
+        .await
+        .unwrap()
+        .is_empty());
 }
