@@ -4,6 +4,7 @@
 //! stored together with its history entry.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -236,6 +237,19 @@ pub trait StateStore: Send + Sync {
         &self,
         applicants: &[NewApplicant],
     ) -> Result<Vec<CreateOutcome>, StoreError>;
+
+    /// [`create_applicants`](Self::create_applicants) for a caller that can share the applicants
+    /// rather than lend them: a store that writes on a thread of its own (SQLite during a bulk
+    /// load) encodes them there too, without copying them first, while the caller goes on.
+    ///
+    /// # Errors
+    /// As [`create_applicants`](Self::create_applicants).
+    async fn create_shared_applicants(
+        &self,
+        applicants: Arc<Vec<NewApplicant>>,
+    ) -> Result<Vec<CreateOutcome>, StoreError> {
+        self.create_applicants(&applicants).await
+    }
 
     /// A bulk load (the records of one APP file) starts. Until [`StateStore::end_bulk`] the
     /// store may make its writes durable in groups rather than one call at a time. Each call

@@ -122,8 +122,58 @@ fn field_of<'r>(record: &'r csv::StringRecord, field: &str) -> &'r str {
         .unwrap_or("")
 }
 
+/// An APP field: its name (for messages) and its position in the record, found when compiling
+/// (`const { AppField::named(..) }`), for the checks that take a field as an argument: a name
+/// looked up at run time costs a comparison with each name before it, 16 fields a record.
+#[derive(Debug, Clone, Copy)]
+struct AppField {
+    name: &'static str,
+    at: usize,
+}
+
+impl AppField {
+    /// Fails to compile for a name that is not an APP field.
+    const fn named(name: &'static str) -> AppField {
+        let mut at = 0;
+        while at < APP_FIELDS.len() {
+            if same_name(APP_FIELDS[at], name) {
+                return AppField { name, at };
+            }
+            at += 1;
+        }
+        panic!("not an APP field")
+    }
+
+    const fn all<const N: usize>(names: [&'static str; N]) -> [AppField; N] {
+        let mut fields = [AppField { name: "", at: 0 }; N];
+        let mut i = 0;
+        while i < N {
+            fields[i] = AppField::named(names[i]);
+            i += 1;
+        }
+        fields
+    }
+}
+
+const fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const MANDATORY_FIELDS: [AppField; 9] = AppField::all(MANDATORY);
+
 /// Free-text fields limited to 60 characters.
-const SHORT_TEXT_FIELDS: [&str; 2] = ["RELIGIOUS_BELIEF", "SEXUAL_ORIENTATION"];
+const SHORT_TEXT_FIELDS: [AppField; 2] = AppField::all(["RELIGIOUS_BELIEF", "SEXUAL_ORIENTATION"]);
 
 /// An APP data line as read, before any checks.
 #[derive(Debug, Clone)]
@@ -153,10 +203,15 @@ impl RawApp {
         field_of(&self.fields, field)
     }
 
+    #[inline(always)]
     fn opt(&self, field: &str) -> Option<String> {
         Some(self.get(field))
             .filter(|v| !v.is_empty())
             .map(str::to_string)
+    }
+
+    fn at(&self, field: AppField) -> &str {
+        self.fields.get(field.at).unwrap_or("")
     }
 
     pub fn placement_id(&self) -> &str {
@@ -267,36 +322,37 @@ pub struct CheckedApp {
 /// Every ERROR found, in field order.
 pub fn check_record(raw: &RawApp) -> Result<CheckedApp, Vec<Message>> {
     let mut errors = Vec::new();
-    for field in MANDATORY {
-        if raw.get(field).is_empty() {
-            errors.push(Message::mandatory_missing(field));
+    for field in MANDATORY_FIELDS {
+        if raw.at(field).is_empty() {
+            errors.push(Message::mandatory_missing(field.name));
         }
     }
-    let mut date = |field: &str| -> Option<NaiveDate> {
-        let value = raw.get(field);
+    let mut date = |field: AppField| -> Option<NaiveDate> {
+        let value = raw.at(field);
         if value.is_empty() {
             return None;
         }
         let parsed = parse_iso_date(value);
         if parsed.is_none() {
-            errors.push(Message::invalid_date(value, field));
+            errors.push(Message::invalid_date(value, field.name));
         }
         parsed
     };
-    let effective_date = date("EFFECTIVE_DATE");
-    let date_of_birth = date("DATE_OF_BIRTH");
-    let projected_hire_date = date("PROJECTED_HIRE_DATE");
-    let projected_end_date = date("PROJECTED_END_DATE");
-    for (field, max_digits) in [
-        ("PLACEMENT_ID", 18),
-        ("POSITION_ID", 15),
-        ("POSITION_NUMBER", 10),
-    ] {
-        let value = raw.get(field);
+    let effective_date = date(const { AppField::named("EFFECTIVE_DATE") });
+    let date_of_birth = date(const { AppField::named("DATE_OF_BIRTH") });
+    let projected_hire_date = date(const { AppField::named("PROJECTED_HIRE_DATE") });
+    let projected_end_date = date(const { AppField::named("PROJECTED_END_DATE") });
+    const DIGITS: [(AppField, usize); 3] = [
+        (AppField::named("PLACEMENT_ID"), 18),
+        (AppField::named("POSITION_ID"), 15),
+        (AppField::named("POSITION_NUMBER"), 10),
+    ];
+    for (field, max_digits) in DIGITS {
+        let value = raw.at(field);
         if !value.is_empty() && !is_digits(value, max_digits) {
             errors.push(Message::invalid_value(
                 value,
-                field,
+                field.name,
                 &format!("1 to {max_digits} digits"),
             ));
         }
@@ -321,17 +377,18 @@ pub fn check_record(raw: &RawApp) -> Result<CheckedApp, Vec<Message>> {
     }
 
     let mut warnings = Vec::new();
-    let mut lookup = |field: &str, allowed: &dyn Fn(&str) -> Option<String>| -> Option<String> {
-        let value = raw.get(field);
-        if value.is_empty() {
-            return None;
-        }
-        let accepted = allowed(value);
-        if accepted.is_none() {
-            warnings.push(Message::value_ignored(field, value));
-        }
-        accepted
-    };
+    let mut lookup =
+        |field: AppField, allowed: &dyn Fn(&str) -> Option<String>| -> Option<String> {
+            let value = raw.at(field);
+            if value.is_empty() {
+                return None;
+            }
+            let accepted = allowed(value);
+            if accepted.is_none() {
+                warnings.push(Message::value_ignored(field.name, value));
+            }
+            accepted
+        };
     let in_list = |list: &'static [&'static str]| {
         move |value: &str| {
             list.iter()
@@ -349,29 +406,41 @@ pub fn check_record(raw: &RawApp) -> Result<CheckedApp, Vec<Message>> {
                 .any(|code| code[..2] == *upper.as_bytes());
         listed.then_some(upper)
     };
-    let title = lookup("TITLE", &in_list(&TITLES));
-    let gender = lookup("GENDER", &in_list(&GENDERS));
-    let gmc_number = lookup("GMC_NUMBER", &|v: &str| {
+    let title = lookup(const { AppField::named("TITLE") }, &in_list(&TITLES));
+    let gender = lookup(const { AppField::named("GENDER") }, &in_list(&GENDERS));
+    let gmc_number = lookup(const { AppField::named("GMC_NUMBER") }, &|v: &str| {
         is_digits(v, 7)
             .then(|| v.to_string())
             .filter(|v| v.len() == 7)
     });
-    let national_insurance_number = lookup("NATIONAL_INSURANCE_NUMBER", &normalise_ni);
-    let email_address = lookup("EMAIL_ADDRESS", &|v: &str| {
+    let national_insurance_number = lookup(
+        const { AppField::named("NATIONAL_INSURANCE_NUMBER") },
+        &normalise_ni,
+    );
+    let email_address = lookup(const { AppField::named("EMAIL_ADDRESS") }, &|v: &str| {
         is_email(v).then(|| v.to_string())
     });
-    let country_code = lookup("COUNTRY", &country);
-    let nationality = lookup("NATIONALITY", &country);
-    let country_of_birth = lookup("COUNTRY_OF_BIRTH", &country);
-    let ethnic_origin = lookup("ETHNIC_ORIGIN", &in_list(&ETHNIC_ORIGINS));
-    let marital_status = lookup("MARITAL_STATUS", &in_list(&MARITAL_STATUSES));
+    let country_code = lookup(const { AppField::named("COUNTRY") }, &country);
+    let nationality = lookup(const { AppField::named("NATIONALITY") }, &country);
+    let country_of_birth = lookup(const { AppField::named("COUNTRY_OF_BIRTH") }, &country);
+    let ethnic_origin = lookup(
+        const { AppField::named("ETHNIC_ORIGIN") },
+        &in_list(&ETHNIC_ORIGINS),
+    );
+    let marital_status = lookup(
+        const { AppField::named("MARITAL_STATUS") },
+        &in_list(&MARITAL_STATUSES),
+    );
     let [religious_belief, sexual_orientation] = SHORT_TEXT_FIELDS.map(|field| {
         lookup(field, &|v: &str| {
             (v.chars().count() <= 60).then(|| v.to_string())
         })
     });
-    let disability = lookup("DISABILITY", &in_list(&DISABILITIES));
-    let wte = lookup("WTE", &|v: &str| {
+    let disability = lookup(
+        const { AppField::named("DISABILITY") },
+        &in_list(&DISABILITIES),
+    );
+    let wte = lookup(const { AppField::named("WTE") }, &|v: &str| {
         v.parse::<f64>()
             .ok()
             .filter(|w| (0.1..=1.0).contains(w))

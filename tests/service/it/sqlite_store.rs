@@ -1,6 +1,7 @@
 //! The SQLite store beyond the shared contract: a chunk-sized batch of new applicants, written
 //! in one transaction or, in a bulk load, in batches on a thread of its own, gives the same
-//! answers, in input order, as a small one; and the `report` column added after release.
+//! answers, in input order, as a small one; the `report` column added after release, and the
+//! index dropped since.
 
 use dit_core::ports::{CreateOutcome, StateStore};
 use dit_domain::reports::ReportedApplicant;
@@ -148,4 +149,43 @@ async fn a_database_from_before_the_report_column_gains_it_and_reports_its_rows_
         .unwrap();
     assert_eq!(empty, 60, "the column is back, empty in the old rows");
     assert_eq!(sorted(read(store).await), expected, "from the documents");
+}
+
+/// A database from before the index of applicants by trust and number was dropped loses it on
+/// open, and a trust's applicants are found as before (through the index by trust and hire date).
+#[tokio::test]
+async fn a_database_with_the_dropped_index_by_trust_loses_it_and_lists_a_trust_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let store = SqliteStore::open(&path).unwrap().with_today(FIXTURES_TODAY);
+    store.create_applicants(&batch(1, 0..60)).await.unwrap();
+    let trust = batch(1, 0..1)[0].applicant.vpd.clone();
+    let listed = store.trust_applicants(&trust).await.unwrap();
+    assert!(listed.len() > 10, "the fixtures give the trust a list");
+    drop(store);
+
+    let indexes = |path: &std::path::Path| -> Vec<String> {
+        let connection = rusqlite::Connection::open(path).unwrap();
+        let mut statement = connection
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'applicants' ORDER BY name")
+            .unwrap();
+        let names = statement
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        names
+    };
+    assert!(!indexes(&path).contains(&"applicants_by_trust".to_string()));
+    // The same database as a release before left it.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE INDEX applicants_by_trust ON applicants(vpd, applicant_number)")
+        .unwrap();
+    assert!(indexes(&path).contains(&"applicants_by_trust".to_string()));
+
+    let store = SqliteStore::open(&path).unwrap().with_today(FIXTURES_TODAY);
+    assert!(!indexes(&path).contains(&"applicants_by_trust".to_string()));
+    assert!(indexes(&path).contains(&"applicants_by_trust_and_hire_date".to_string()));
+    assert_eq!(store.trust_applicants(&trust).await.unwrap(), listed);
 }

@@ -3,13 +3,12 @@
 //! at a time; an applicant's move conditional on its version; a person read, amended and written
 //! back (hire, purge).
 
-use super::bulk::EncodedApplicant;
+use super::bulk::{EncodedApplicant, SharedEncoding};
 use super::live::expired_applicants;
 use super::portal::report_fields;
 use super::store::*;
 use dit_core::ports::{CreateOutcome, MoveOutcome, NewApplicant, StoreError};
 use dit_domain::model::{Applicant, HistoryEntry, Person, PlacementLink};
-use std::sync::mpsc::{channel, Receiver};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -61,31 +60,26 @@ pub(super) fn insert_history(
     Ok(inserted == 1)
 }
 
-/// Applicants written into the bulk transaction together, the connection let go between them:
-/// the reads and writes of the caller's next chunk wait for one batch, not the whole call.
-const WRITE_BATCH: usize = 16;
-
-/// Writes the `count` new applicants that come in batches from `batches` into the bulk
-/// transaction, one batch at a time. The group is committed only after the last, so a call is
-/// kept or lost whole; if the batches stop short (the caller could not encode one), what came is
-/// taken back with the group, as for any failed write of a bulk load.
+/// Writes the applicants of `encoding` into the bulk transaction, one batch at a time, as they
+/// are encoded. The group is committed only after the last, so a call is kept or lost whole; a
+/// batch that could not be encoded takes what came before back with the group, as any failed
+/// write of a bulk load does.
 fn write_batches(
     db: &DbLock,
-    batches: Receiver<Vec<EncodedApplicant>>,
-    count: usize,
+    encoding: &SharedEncoding,
     today: NaiveDate,
 ) -> Result<Vec<CreateOutcome>, StoreError> {
-    let mut outcomes = Vec::with_capacity(count);
-    let mut written = 0;
-    while written < count {
-        let Ok(batch) = batches.recv() else {
-            lock(db)?.roll_back_bulk();
-            return Err(StoreError::Unavailable(
-                "the applicants to write stopped coming before the last".into(),
-            ));
+    let mut outcomes = Vec::with_capacity(encoding.applicants());
+    let batches = encoding.batches();
+    for index in 0..batches {
+        let batch = match encoding.take(index) {
+            Ok(batch) => batch,
+            Err(error) => {
+                lock(db)?.roll_back_bulk();
+                return Err(error);
+            }
         };
-        written += batch.len();
-        write_part(db, batch.len(), Some(written >= count), |tx| {
+        write_part(db, batch.len(), Some(index + 1 == batches), |tx| {
             insert_batch(tx, batch, today, &mut outcomes)
         })?;
         db.let_waiting_in();
@@ -192,53 +186,62 @@ fn insert_batch(
 }
 
 impl SqliteStore {
-    /// New applicants with their history and persons, each once (a repeat is reported, not written).
-    ///
-    /// During a bulk load the rows are encoded here, when the call is first polled, and written
-    /// by the store's writing thread (`writer`) behind the calls before, which this call waits
-    /// for without holding its own thread: a caller that runs other work beside the call (as
-    /// the APP pipeline decides the next chunk and hands it over) gets a second core for it.
+    /// New applicants with their history and persons, each once (a repeat is reported, not
+    /// written), in one transaction; during a bulk load, as [`Self::insert_shared_applicants`]
+    /// with a copy of them.
     pub(super) async fn insert_applicants(
         &self,
         applicants: &[NewApplicant],
     ) -> Result<Vec<CreateOutcome>, StoreError> {
-        let today = self.today();
         if self.lock()?.bulk_loads == 0 {
-            let encoded = applicants
-                .iter()
-                .map(EncodedApplicant::encode)
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut outcomes = Vec::with_capacity(encoded.len());
-            self.write(encoded.len(), |tx| {
-                insert_batch(tx, encoded, today, &mut outcomes)
-            })?;
-            return Ok(outcomes);
+            return self.insert_in_one_transaction(applicants);
         }
+        self.insert_shared_applicants(Arc::new(applicants.to_vec()))
+            .await
+    }
+
+    /// New applicants as [`Self::insert_applicants`]. During a bulk load they are written by the
+    /// store's writing thread (`writer`) behind the calls before, and encoded by this thread or
+    /// that one (see [`SharedEncoding`]) when the call is first polled; the call then waits for
+    /// its answer without holding its thread: a caller that runs other work beside the call (as
+    /// the APP pipeline decides the next chunk and hands it over) gets a second core for it.
+    pub(super) async fn insert_shared_applicants(
+        &self,
+        applicants: Arc<Vec<NewApplicant>>,
+    ) -> Result<Vec<CreateOutcome>, StoreError> {
+        if self.lock()?.bulk_loads == 0 {
+            return self.insert_in_one_transaction(&applicants);
+        }
+        let today = self.today();
         let (answer, answered) = futures_channel::oneshot::channel();
-        // Unbounded: the caller encodes the whole call (a chunk of the file) without waiting for
-        // the writer, then decides its next chunk while the writer catches up.
-        let (batches, to_write) = channel();
+        let encoding = Arc::new(SharedEncoding::new(applicants));
         let db = Arc::clone(&self.db);
-        let count = applicants.len();
+        let to_write = Arc::clone(&encoding);
         self.writer.submit(Box::new(move || {
             // A caller that went away (its load failed) needs no answer.
-            let _ = answer.send(write_batches(&db, to_write, count, today));
+            let _ = answer.send(write_batches(&db, &to_write, today));
         }))?;
-        // Each batch is written while the next is encoded.
-        for batch in applicants.chunks(WRITE_BATCH) {
-            let encoded = batch
-                .iter()
-                .map(EncodedApplicant::encode)
-                .collect::<Result<Vec<_>, _>>()?;
-            // A writer that hung up failed, and its answer says why.
-            if batches.send(encoded).is_err() {
-                break;
-            }
-        }
-        drop(batches);
+        encoding.encode_until_the_writer_comes();
+        drop(encoding);
         answered.await.map_err(|_| {
             StoreError::Unavailable("the writing thread stopped before it answered".into())
         })?
+    }
+
+    fn insert_in_one_transaction(
+        &self,
+        applicants: &[NewApplicant],
+    ) -> Result<Vec<CreateOutcome>, StoreError> {
+        let today = self.today();
+        let encoded = applicants
+            .iter()
+            .map(EncodedApplicant::encode)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut outcomes = Vec::with_capacity(encoded.len());
+        self.write(encoded.len(), |tx| {
+            insert_batch(tx, encoded, today, &mut outcomes)
+        })?;
+        Ok(outcomes)
     }
 
     /// The applicant after a move and its history entry, if the stored version is `expected_version`.

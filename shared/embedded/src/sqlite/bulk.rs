@@ -7,6 +7,13 @@ use super::portal::report_fields;
 use super::store::*;
 use dit_core::ports::{NewApplicant, StoreError};
 use dit_domain::model::{Person, PlacementLink};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+
+/// Applicants encoded, and written into the bulk transaction, together: the connection is let
+/// go between batches, so the reads and writes of the caller's next chunk wait for one batch,
+/// not the whole call.
+pub(super) const WRITE_BATCH: usize = 16;
 
 impl Db {
     pub(super) fn commit_bulk(&mut self) -> Result<(), StoreError> {
@@ -91,6 +98,12 @@ pub(super) struct EncodedApplicant {
     pub(super) person: Option<String>,
 }
 
+/// About the size of a new applicant's documents (those of a typical record, rounded up), so that
+/// each is written into a buffer that needs no growing.
+const APPLICANT_BYTES: usize = 1_536;
+const HISTORY_ENTRY_BYTES: usize = 320;
+const LINK_BYTES: usize = 256;
+
 impl EncodedApplicant {
     pub(super) fn encode(new: &NewApplicant) -> Result<Self, StoreError> {
         let a = &new.applicant;
@@ -108,13 +121,13 @@ impl EncodedApplicant {
             hire_date: a.projected_hire_date.to_string(),
             version: a.version,
             person_key: a.person_key.clone(),
-            link: to_json(&link)?,
-            applicant: to_json(a)?,
+            link: to_json_within(&link, LINK_BYTES)?,
+            applicant: to_json_within(a, APPLICANT_BYTES)?,
             report: report_fields(a)?,
             history: new
                 .history
                 .iter()
-                .map(|entry| Ok((entry.seq, to_json(entry)?)))
+                .map(|entry| Ok((entry.seq, to_json_within(entry, HISTORY_ENTRY_BYTES)?)))
                 .collect::<Result<_, StoreError>>()?,
             person: match &a.person_key {
                 Some(key) => Some(to_json(&Person {
@@ -126,5 +139,122 @@ impl EncodedApplicant {
                 None => None,
             },
         })
+    }
+}
+
+/// A batch's rows, or why it could not be encoded.
+type EncodedBatch = Result<Vec<EncodedApplicant>, StoreError>;
+
+/// One bulk-load call's applicants, encoded a batch at a time by whichever thread comes to a
+/// batch first: the caller's, until the writing thread comes to the call (it is still writing
+/// the calls before), then the writing thread's, batch by batch as it writes them. A caller whose
+/// writer is behind encodes the whole call before it goes on; a caller whose writer waits for
+/// work leaves the encoding to it and goes back to its own (deciding the next chunk). So
+/// neither thread waits while the other has encoding it could take.
+pub(super) struct SharedEncoding {
+    applicants: Arc<Vec<NewApplicant>>,
+    /// The first batch no thread has taken.
+    next: AtomicUsize,
+    writer_arrived: AtomicBool,
+    /// Each batch's rows once encoded, until the writer takes them.
+    encoded: Mutex<Vec<Option<EncodedBatch>>>,
+    filled: Condvar,
+}
+
+impl SharedEncoding {
+    pub(super) fn new(applicants: Arc<Vec<NewApplicant>>) -> Self {
+        let batches = applicants.len().div_ceil(WRITE_BATCH);
+        SharedEncoding {
+            applicants,
+            next: AtomicUsize::new(0),
+            writer_arrived: AtomicBool::new(false),
+            encoded: Mutex::new((0..batches).map(|_| None).collect()),
+            filled: Condvar::new(),
+        }
+    }
+
+    pub(super) fn applicants(&self) -> usize {
+        self.applicants.len()
+    }
+
+    pub(super) fn batches(&self) -> usize {
+        self.applicants.len().div_ceil(WRITE_BATCH)
+    }
+
+    /// The caller's share: batches encoded until the writing thread comes to the call.
+    pub(super) fn encode_until_the_writer_comes(&self) {
+        while !self.writer_arrived.load(Ordering::Acquire) {
+            if !self.encode_next() {
+                return;
+            }
+        }
+    }
+
+    /// The writing thread's batch `index` (taken in order), the batches no thread has taken
+    /// encoded meanwhile, then waiting for the caller's.
+    pub(super) fn take(&self, index: usize) -> EncodedBatch {
+        self.writer_arrived.store(true, Ordering::Release);
+        loop {
+            if let Some(batch) = self.slots()[index].take() {
+                return batch;
+            }
+            if !self.encode_next() {
+                break;
+            }
+        }
+        let mut slots = self.slots();
+        loop {
+            if let Some(batch) = slots[index].take() {
+                return batch;
+            }
+            slots = self
+                .filled
+                .wait(slots)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Encodes the first batch no thread has taken; false when none is left.
+    fn encode_next(&self) -> bool {
+        let index = self.next.fetch_add(1, Ordering::Relaxed);
+        let start = index.saturating_mul(WRITE_BATCH);
+        if start >= self.applicants.len() {
+            return false;
+        }
+        let end = (start + WRITE_BATCH).min(self.applicants.len());
+        let mut claimed = Claimed {
+            encoding: self,
+            index,
+            // What the writer is told if encoding ends in a panic before the batch is done.
+            result: Err(StoreError::Unavailable(
+                "the encoding of the applicants stopped".into(),
+            )),
+        };
+        claimed.result = self.applicants[start..end]
+            .iter()
+            .map(EncodedApplicant::encode)
+            .collect();
+        true
+    }
+
+    /// Poisoning aside: a panicking thread leaves no slot half written.
+    fn slots(&self) -> MutexGuard<'_, Vec<Option<EncodedBatch>>> {
+        self.encoded.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A batch taken for encoding, handed to the writer when dropped, done or not, so that the writer
+/// never waits for a batch that will not come.
+struct Claimed<'e> {
+    encoding: &'e SharedEncoding,
+    index: usize,
+    result: EncodedBatch,
+}
+
+impl Drop for Claimed<'_> {
+    fn drop(&mut self) {
+        let result = std::mem::replace(&mut self.result, Ok(Vec::new()));
+        self.encoding.slots()[self.index] = Some(result);
+        self.encoding.filled.notify_all();
     }
 }

@@ -4,6 +4,7 @@
 //! one SQLite transaction, and applicant moves are conditional on the stored version.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -297,6 +298,13 @@ impl StateStore for SqliteStore {
         applicants: &[NewApplicant],
     ) -> Result<Vec<CreateOutcome>, StoreError> {
         self.insert_applicants(applicants).await
+    }
+
+    async fn create_shared_applicants(
+        &self,
+        applicants: Arc<Vec<NewApplicant>>,
+    ) -> Result<Vec<CreateOutcome>, StoreError> {
+        self.insert_shared_applicants(applicants).await
     }
 
     async fn begin_bulk(&self) -> Result<(), StoreError> {

@@ -148,7 +148,7 @@ impl<'a> InFlight<'a> {
             if applicants.is_empty() {
                 return Ok(Vec::new());
             }
-            ctx.store.create_applicants(&applicants).await
+            ctx.store.create_shared_applicants(applicants).await
         });
         let first = std::future::poll_fn(|cx| Poll::Ready(creating.as_mut().poll(cx))).await;
         if let Poll::Ready(created) = first {
