@@ -12,7 +12,7 @@ use futures_util::future::join;
 
 use crate::ports::{Area, Counter, CreateOutcome, NewApplicant, StoreError};
 use crate::service::context::{Context, ProcessError};
-use crate::service::output::{file_made_at, put_notifications, TrustOutput};
+use crate::service::output::{file_made_at, map_on_two_threads, put_notifications, TrustOutput};
 use crate::service::report::{FileReport, Outcome};
 use dit_domain::app::{check_record, CheckedApp, RawApp};
 use dit_domain::envelope::{FileType, LineReader, OutboundFile};
@@ -836,10 +836,13 @@ impl<'c> Outputs<'c> {
         // can), and only their rendered notifications are held.
         let mut pending = notifications.into_iter();
         loop {
-            let outputs: Vec<TrustOutput<ApplicantNotification>> = pending
-                .by_ref()
-                .take(TRUSTS_WRITTEN_TOGETHER)
-                .map(|(vpd, pending)| {
+            let trusts: Vec<(String, PendingNotification)> =
+                pending.by_ref().take(TRUSTS_WRITTEN_TOGETHER).collect();
+            if trusts.is_empty() {
+                break;
+            }
+            let outputs: Vec<TrustOutput<ApplicantNotification>> =
+                map_on_two_threads(trusts, |(vpd, pending)| {
                     let value = pending.into_notification();
                     TrustOutput {
                         base: format!(
@@ -850,11 +853,7 @@ impl<'c> Outputs<'c> {
                         vpd,
                         value,
                     }
-                })
-                .collect();
-            if outputs.is_empty() {
-                break;
-            }
+                });
             report
                 .outputs
                 .extend(put_notifications(ctx, outputs, made_at).await?);
