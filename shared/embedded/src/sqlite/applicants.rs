@@ -9,6 +9,7 @@ use super::portal::report_fields;
 use super::store::*;
 use dit_core::ports::{CreateOutcome, MoveOutcome, NewApplicant, StoreError};
 use dit_domain::model::{Applicant, HistoryEntry, Person, PlacementLink};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -193,7 +194,7 @@ impl SqliteStore {
         &self,
         applicants: &[NewApplicant],
     ) -> Result<Vec<CreateOutcome>, StoreError> {
-        if self.lock()?.bulk_loads == 0 {
+        if !self.db.bulk_running.load(Ordering::SeqCst) {
             return self.insert_in_one_transaction(applicants);
         }
         self.insert_shared_applicants(Arc::new(applicants.to_vec()))
@@ -209,7 +210,7 @@ impl SqliteStore {
         &self,
         applicants: Arc<Vec<NewApplicant>>,
     ) -> Result<Vec<CreateOutcome>, StoreError> {
-        if self.lock()?.bulk_loads == 0 {
+        if !self.db.bulk_running.load(Ordering::SeqCst) {
             return self.insert_in_one_transaction(&applicants);
         }
         let today = self.today();

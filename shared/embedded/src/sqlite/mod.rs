@@ -4,6 +4,7 @@
 //! one SQLite transaction, and applicant moves are conditional on the stored version.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -313,6 +314,7 @@ impl StateStore for SqliteStore {
         db.commit_bulk()?;
         db.checkpoint_in_background()?;
         db.bulk_loads += 1;
+        self.db.bulk_running.store(true, Ordering::SeqCst);
         Ok(())
     }
 
@@ -327,6 +329,7 @@ impl StateStore for SqliteStore {
         let failed = db.bulk_failed;
         if db.bulk_loads == 0 {
             db.bulk_failed = false;
+            self.db.bulk_running.store(false, Ordering::SeqCst);
         }
         db.commit_bulk()?;
         if db.bulk_loads == 0 {

@@ -5,7 +5,7 @@
 use dit_core::ports::without_values;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{NaiveDate, Utc};
@@ -56,6 +56,10 @@ pub(super) struct DbLock {
     /// batches (see [`DbLock::let_waiting_in`]), where the lock alone would let it take the
     /// connection back at once, batch after batch.
     pub(super) waiting: AtomicUsize,
+    /// Whether a bulk load runs (`Db::bulk_loads > 0`), for the calls that only ask: a new
+    /// applicant's call learns which way it is written without queueing for the connection
+    /// behind the writing thread's batch.
+    pub(super) bulk_running: AtomicBool,
 }
 
 impl DbLock {
@@ -248,6 +252,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             db: Arc::new(DbLock {
                 waiting: AtomicUsize::new(0),
+                bulk_running: AtomicBool::new(false),
                 connection: Mutex::new(Db {
                     connection,
                     path: None,
