@@ -109,15 +109,16 @@ pub(super) fn to_json_within<T: Serialize>(
     value: &T,
     capacity: usize,
 ) -> Result<String, StoreError> {
-    let mut bytes = Vec::with_capacity(capacity);
-    serde_json::to_writer(&mut bytes, value).map_err(|e| {
+    let mut serializer = serde_json::Serializer::new(Vec::with_capacity(capacity));
+    value.serialize(&mut serializer).map_err(|e| {
         StoreError::Corrupt(format!(
             "cannot encode record: {}",
             without_values(&e.to_string())
         ))
     })?;
     // serde_json writes only valid UTF-8.
-    String::from_utf8(bytes).map_err(|_| StoreError::Corrupt("cannot encode record".into()))
+    String::from_utf8(serializer.into_inner())
+        .map_err(|_| StoreError::Corrupt("cannot encode record".into()))
 }
 
 pub(super) fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, StoreError> {
