@@ -163,7 +163,7 @@ pub(super) struct SharedEncoding {
 
 impl SharedEncoding {
     pub(super) fn new(applicants: Arc<Vec<NewApplicant>>) -> Self {
-        let batches = applicants.len().div_ceil(WRITE_BATCH);
+        let batches = applicants.chunks(WRITE_BATCH).len();
         SharedEncoding {
             applicants,
             next: AtomicUsize::new(0),
@@ -178,7 +178,7 @@ impl SharedEncoding {
     }
 
     pub(super) fn batches(&self) -> usize {
-        self.applicants.len().div_ceil(WRITE_BATCH)
+        self.applicants.chunks(WRITE_BATCH).len()
     }
 
     /// The caller's share: batches encoded until the writing thread comes to the call.
@@ -217,11 +217,9 @@ impl SharedEncoding {
     /// Encodes the first batch no thread has taken; false when none is left.
     fn encode_next(&self) -> bool {
         let index = self.next.fetch_add(1, Ordering::Relaxed);
-        let start = index.saturating_mul(WRITE_BATCH);
-        if start >= self.applicants.len() {
+        let Some(batch) = self.applicants.chunks(WRITE_BATCH).nth(index) else {
             return false;
-        }
-        let end = (start + WRITE_BATCH).min(self.applicants.len());
+        };
         let mut claimed = Claimed {
             encoding: self,
             index,
@@ -230,10 +228,7 @@ impl SharedEncoding {
                 "the encoding of the applicants stopped".into(),
             )),
         };
-        claimed.result = self.applicants[start..end]
-            .iter()
-            .map(EncodedApplicant::encode)
-            .collect();
+        claimed.result = batch.iter().map(EncodedApplicant::encode).collect();
         true
     }
 
