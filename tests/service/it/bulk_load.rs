@@ -410,7 +410,7 @@ async fn calls_handed_over_before_the_last_is_written_are_written_whole_one_afte
 
     store.begin_bulk().await.unwrap();
     // Another process writing: the first call's writer waits for it, holding the connection,
-    // and the second call waits for the connection before it is handed over.
+    // while the second call is handed over (and encoded by this thread, the writer being busy).
     let other = rusqlite::Connection::open(&database).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
     let other_ends = std::thread::spawn(move || {
