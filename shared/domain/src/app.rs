@@ -3,13 +3,13 @@
 //! Checks that need other records or stored state (repeats in the file, earlier loads, positions,
 //! organisations, known persons) live in the inbound service; this module only looks at one line.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::envelope::{date_of_digits, QuarantineReason};
-use super::messages::Message;
+use super::messages::{longer_than, Message};
 
 /// Field names in file order, index 0 being the record code.
 pub const APP_FIELDS: [&str; 38] = [
@@ -76,6 +76,27 @@ const DISABILITIES: [&str; 3] = ["Y", "N", "U"];
 /// ISO 3166-1 alpha-2 codes.
 const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
 
+/// `value` as an ISO 3166-1 alpha-2 code in capitals, if it is one (in any case).
+fn country_code(value: &str) -> Option<String> {
+    let &[first, second] = value.as_bytes() else {
+        return None;
+    };
+    let code = [first.to_ascii_uppercase(), second.to_ascii_uppercase()];
+    // The codes are in order, each followed by a space: searched by halves, three records
+    // a line (COUNTRY, NATIONALITY, COUNTRY_OF_BIRTH) among about 250 codes.
+    let listed = COUNTRIES.as_bytes();
+    let (mut low, mut high) = (0, listed.len().div_ceil(3));
+    while low < high {
+        let middle = (low + high) / 2;
+        match listed[middle * 3..middle * 3 + 2].cmp(&code) {
+            std::cmp::Ordering::Less => low = middle + 1,
+            std::cmp::Ordering::Greater => high = middle,
+            std::cmp::Ordering::Equal => return String::from_utf8(code.to_vec()).ok(),
+        }
+    }
+    None
+}
+
 /// ESR's limit on applicant records for one position in one APP file.
 pub const MAX_RECORDS_PER_POSITION: u64 = 40;
 
@@ -94,9 +115,18 @@ impl RecordsPerPosition {
     /// The `position_over_limit` quarantine once a POSITION_ID has more than the limit.
     pub fn count(&mut self, record: &csv::StringRecord, line: u64) -> Result<(), QuarantineReason> {
         let position = field_of(record, "POSITION_ID").trim();
-        let count = self.counted.entry(position.to_string()).or_default();
-        *count += 1;
-        if *count > MAX_RECORDS_PER_POSITION {
+        // Looked up before inserting: a position's later records find it without a new key.
+        let count = match self.counted.get_mut(position) {
+            Some(count) => {
+                *count += 1;
+                *count
+            }
+            None => {
+                self.counted.insert(position.to_string(), 1);
+                1
+            }
+        };
+        if count > MAX_RECORDS_PER_POSITION {
             return Err(QuarantineReason::new(
                 "position_over_limit",
                 format!(
@@ -358,7 +388,7 @@ pub fn check_record(raw: &RawApp) -> Result<CheckedApp, Vec<Message>> {
         }
     }
     let dpn = raw.get("DEANERY_POST_NUMBER");
-    if dpn.chars().count() > 30 {
+    if longer_than(dpn, 30) {
         errors.push(Message::invalid_value(
             dpn,
             "DEANERY_POST_NUMBER",
@@ -396,16 +426,7 @@ pub fn check_record(raw: &RawApp) -> Result<CheckedApp, Vec<Message>> {
                 .map(|item| item.to_string())
         }
     };
-    let country = |value: &str| {
-        let upper = value.to_ascii_uppercase();
-        // The list is two-letter codes each followed by one space: compare code by code.
-        let listed = upper.len() == 2
-            && COUNTRIES
-                .as_bytes()
-                .chunks(3)
-                .any(|code| code[..2] == *upper.as_bytes());
-        listed.then_some(upper)
-    };
+    let country = country_code;
     let title = lookup(const { AppField::named("TITLE") }, &in_list(&TITLES));
     let gender = lookup(const { AppField::named("GENDER") }, &in_list(&GENDERS));
     let gmc_number = lookup(const { AppField::named("GMC_NUMBER") }, &|v: &str| {
@@ -433,7 +454,7 @@ pub fn check_record(raw: &RawApp) -> Result<CheckedApp, Vec<Message>> {
     );
     let [religious_belief, sexual_orientation] = SHORT_TEXT_FIELDS.map(|field| {
         lookup(field, &|v: &str| {
-            (v.chars().count() <= 60).then(|| v.to_string())
+            (!longer_than(v, 60)).then(|| v.to_string())
         })
     });
     let disability = lookup(
@@ -560,12 +581,8 @@ pub fn check_person_value(field: &str, value: &str) -> Result<Option<String>, St
         "EMAIL_ADDRESS" => is_email(value)
             .then(|| value.to_string())
             .ok_or_else(|| format!("{field} is not an e-mail address")),
-        "COUNTRY" => {
-            let upper = value.to_ascii_uppercase();
-            (upper.len() == 2 && COUNTRIES.split(' ').any(|c| c == upper))
-                .then_some(upper)
-                .ok_or_else(|| format!("{field} is not an ISO 3166-1 alpha-2 country code"))
-        }
+        "COUNTRY" => country_code(value)
+            .ok_or_else(|| format!("{field} is not an ISO 3166-1 alpha-2 country code")),
         _ if value.chars().any(char::is_control) => {
             Err(format!("{field} holds control characters"))
         }
@@ -689,6 +706,26 @@ fn is_email(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn country_codes_are_found_by_halves_as_by_reading_the_whole_list() {
+        let codes: Vec<&str> = COUNTRIES.split(' ').collect();
+        assert!(codes.windows(2).all(|pair| pair[0] < pair[1]), "in order");
+        let mut found = 0;
+        for first in (b'A'..=b'Z').chain(b'a'..=b'z') {
+            for second in (b'A'..=b'Z').chain(b'a'..=b'z') {
+                let value = String::from_utf8(vec![first, second]).unwrap();
+                let upper = value.to_ascii_uppercase();
+                let expected = codes.contains(&upper.as_str()).then_some(upper);
+                assert_eq!(country_code(&value), expected, "{value}");
+                found += usize::from(expected.is_some());
+            }
+        }
+        assert_eq!(found, codes.len() * 4);
+        for value in ["", "G", "GBR", " GB", "\u{e9}", "G\u{e9}"] {
+            assert_eq!(country_code(value), None, "{value:?}");
+        }
+    }
 
     #[test]
     fn absent_details_are_left_out_of_the_json_and_documents_with_nulls_read_the_same() {

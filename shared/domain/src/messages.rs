@@ -39,9 +39,15 @@ pub struct Message {
     pub text: String,
 }
 
+/// Whether `text` has more than `chars` characters, counted only when its bytes could be that
+/// many (a character is at least one byte): most texts checked are far below their limit.
+pub(crate) fn longer_than(text: &str, chars: usize) -> bool {
+    text.len() > chars && text.chars().count() > chars
+}
+
 impl Message {
     fn new(message_type: MessageType, text: String) -> Self {
-        let text = if text.chars().count() > MAX_MESSAGE_CHARS {
+        let text = if longer_than(&text, MAX_MESSAGE_CHARS) {
             text.chars().take(MAX_MESSAGE_CHARS).collect()
         } else {
             text

@@ -80,8 +80,9 @@ fn write_batches(
                 return Err(error);
             }
         };
+        let applicants = encoding.batch(index);
         write_part(db, batch.len(), Some(index + 1 == batches), |tx| {
-            insert_batch(tx, batch, today, &mut outcomes)
+            insert_batch(tx, applicants, batch, today, &mut outcomes)
         })?;
         db.let_waiting_in();
     }
@@ -93,6 +94,7 @@ fn write_batches(
 /// one statement, and its person, which gains it in the statement that creates it.
 fn insert_batch(
     tx: &Connection,
+    applicants: &[NewApplicant],
     batch: Vec<EncodedApplicant>,
     today: NaiveDate,
     outcomes: &mut Vec<CreateOutcome>,
@@ -123,9 +125,10 @@ fn insert_batch(
              WHERE NOT EXISTS (SELECT 1 FROM json_each(body, '$.applicant_numbers') WHERE value = ?4)",
         )
         .map_err(unavailable)?;
-    for a in batch {
+    for (new, encoded) in applicants.iter().zip(batch) {
+        let a = &new.applicant;
         let claimed = claim
-            .execute(params![a.placement_id, a.applicant_number, a.link])
+            .execute(params![a.placement_id, a.applicant_number, encoded.link])
             .map_err(unavailable)?;
         if claimed == 0 {
             let held: Option<String> = query_one(
@@ -144,21 +147,21 @@ fn insert_batch(
             execute(
                 tx,
                 "INSERT OR REPLACE INTO placements (placement_id, applicant_number, body) VALUES (?1, ?2, ?3)",
-                params![a.placement_id, a.applicant_number, a.link],
+                params![a.placement_id, a.applicant_number, encoded.link],
             )?;
         }
         insert
             .execute(params![
                 a.applicant_number,
                 a.vpd,
-                a.gmc,
-                a.hire_date,
+                a.gmc_number(),
+                encoded.hire_date,
                 a.version,
-                a.applicant,
-                a.report
+                encoded.applicant,
+                encoded.report
             ])
             .map_err(unavailable)?;
-        match a.history.as_slice() {
+        match encoded.history.as_slice() {
             [(first, first_body), (second, second_body)] => {
                 history_pair
                     .execute(params![
@@ -176,7 +179,7 @@ fn insert_batch(
                 }
             }
         }
-        if let (Some(key), Some(person)) = (&a.person_key, &a.person) {
+        if let (Some(key), Some(person)) = (&a.person_key, &encoded.person) {
             join_person
                 .execute(params![a.vpd, key, person, a.applicant_number])
                 .map_err(unavailable)?;
@@ -240,7 +243,7 @@ impl SqliteStore {
             .collect::<Result<Vec<_>, _>>()?;
         let mut outcomes = Vec::with_capacity(encoded.len());
         self.write(encoded.len(), |tx| {
-            insert_batch(tx, encoded, today, &mut outcomes)
+            insert_batch(tx, applicants, encoded, today, &mut outcomes)
         })?;
         Ok(outcomes)
     }

@@ -6,6 +6,8 @@ use super::checkpoint::{Checkpointer, AUTOCHECKPOINT_PAGES};
 use super::portal::report_fields;
 use super::store::*;
 use dit_core::ports::{NewApplicant, StoreError};
+use dit_domain::model::Applicant;
+#[cfg(doc)]
 use dit_domain::model::{Person, PlacementLink};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -78,16 +80,11 @@ impl Db {
     }
 }
 
-/// A new applicant as its rows are written: the key columns and the JSON bodies, owned, so that
-/// the rows can be written on another thread than the one that encoded them.
+/// A new applicant's documents as its rows hold them, encoded (by either thread, see
+/// [`SharedEncoding`]) before the rows are written; the key columns are read from the applicant
+/// itself when they are.
 pub(super) struct EncodedApplicant {
-    pub(super) applicant_number: String,
-    pub(super) placement_id: String,
-    pub(super) vpd: String,
-    pub(super) gmc: Option<String>,
     pub(super) hire_date: String,
-    pub(super) version: u32,
-    pub(super) person_key: Option<String>,
     pub(super) link: String,
     pub(super) applicant: String,
     /// The `report` column (see `portal::report_fields`).
@@ -104,24 +101,53 @@ const APPLICANT_BYTES: usize = 1_536;
 const HISTORY_ENTRY_BYTES: usize = 320;
 const LINK_BYTES: usize = 256;
 
+/// A [`PlacementLink`] encoded from the applicant's own fields, without copying them: the same
+/// fields in the same order, so the same document (test `a_link_and_person_encode_as_their_types`).
+#[derive(serde::Serialize)]
+pub(super) struct LinkOf<'a> {
+    placement_id: &'a str,
+    applicant_number: &'a str,
+    source_file: &'a str,
+    source_sha256: &'a str,
+}
+
+/// A new applicant's [`Person`], as [`LinkOf`] is its link.
+#[derive(serde::Serialize)]
+pub(super) struct PersonOf<'a> {
+    vpd: &'a str,
+    person_key: &'a str,
+    employee: bool,
+    applicant_numbers: [&'a str; 1],
+}
+
+impl<'a> LinkOf<'a> {
+    pub(super) fn new(a: &'a Applicant) -> Self {
+        LinkOf {
+            placement_id: &a.placement_id,
+            applicant_number: &a.applicant_number,
+            source_file: &a.source_file,
+            source_sha256: &a.source_sha256,
+        }
+    }
+}
+
+impl<'a> PersonOf<'a> {
+    pub(super) fn new(a: &'a Applicant, person_key: &'a str) -> Self {
+        PersonOf {
+            vpd: &a.vpd,
+            person_key,
+            employee: false,
+            applicant_numbers: [&a.applicant_number],
+        }
+    }
+}
+
 impl EncodedApplicant {
     pub(super) fn encode(new: &NewApplicant) -> Result<Self, StoreError> {
         let a = &new.applicant;
-        let link = PlacementLink {
-            placement_id: a.placement_id.clone(),
-            applicant_number: a.applicant_number.clone(),
-            source_file: a.source_file.clone(),
-            source_sha256: a.source_sha256.clone(),
-        };
         Ok(EncodedApplicant {
-            applicant_number: a.applicant_number.clone(),
-            placement_id: a.placement_id.clone(),
-            vpd: a.vpd.clone(),
-            gmc: a.gmc_number().map(str::to_string),
             hire_date: a.projected_hire_date.to_string(),
-            version: a.version,
-            person_key: a.person_key.clone(),
-            link: to_json_within(&link, LINK_BYTES)?,
+            link: to_json_within(&LinkOf::new(a), LINK_BYTES)?,
             applicant: to_json_within(a, APPLICANT_BYTES)?,
             report: report_fields(a)?,
             history: new
@@ -130,12 +156,7 @@ impl EncodedApplicant {
                 .map(|entry| Ok((entry.seq, to_json_within(entry, HISTORY_ENTRY_BYTES)?)))
                 .collect::<Result<_, StoreError>>()?,
             person: match &a.person_key {
-                Some(key) => Some(to_json(&Person {
-                    vpd: a.vpd.clone(),
-                    person_key: key.clone(),
-                    employee: false,
-                    applicant_numbers: vec![a.applicant_number.clone()],
-                })?),
+                Some(key) => Some(to_json(&PersonOf::new(a, key))?),
                 None => None,
             },
         })
@@ -181,6 +202,14 @@ impl SharedEncoding {
         self.applicants.chunks(WRITE_BATCH).len()
     }
 
+    /// The applicants of batch `index` (none past the last).
+    pub(super) fn batch(&self, index: usize) -> &[NewApplicant] {
+        self.applicants
+            .chunks(WRITE_BATCH)
+            .nth(index)
+            .unwrap_or_default()
+    }
+
     /// The caller's share: batches encoded until the writing thread comes to the call.
     pub(super) fn encode_until_the_writer_comes(&self) {
         while !self.writer_arrived.load(Ordering::Acquire) {
@@ -217,9 +246,10 @@ impl SharedEncoding {
     /// Encodes the first batch no thread has taken; false when none is left.
     fn encode_next(&self) -> bool {
         let index = self.next.fetch_add(1, Ordering::Relaxed);
-        let Some(batch) = self.applicants.chunks(WRITE_BATCH).nth(index) else {
+        let batch = self.batch(index);
+        if batch.is_empty() {
             return false;
-        };
+        }
         let mut claimed = Claimed {
             encoding: self,
             index,
@@ -251,5 +281,52 @@ impl Drop for Claimed<'_> {
         let result = std::mem::replace(&mut self.result, Ok(Vec::new()));
         self.encoding.slots()[self.index] = Some(result);
         self.encoding.filled.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dit_domain::model::{Person, PlacementLink};
+
+    /// An applicant whose placement id needs escaping, as a document would give it.
+    fn sample_applicant() -> Applicant {
+        serde_json::from_value(serde_json::json!({
+            "applicant_number": "5000123", "assignment_id": "30000123",
+            "placement_id": "P\"1\\2", "vpd": "504", "local_office": "KSS",
+            "position_id": "P1", "position_number": "504-9", "dpn": "KSS/RTH01/FY1/001",
+            "state": "loaded", "version": 2, "projected_hire_date": "2027-02-03",
+            "person_key": "GMC#7000000",
+            "details": {"last_name": "Last", "first_name": "First"},
+            "source_file": "DE_KSS_APP_20261121_00000001.DAT", "source_sha256": "ab".repeat(32),
+            "record_number": 1, "load_messages": [],
+            "created_at": "2026-12-01T00:00:00Z", "updated_at": "2026-12-01T00:00:00Z",
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_link_and_person_encode_as_their_types() {
+        let a = sample_applicant();
+        let link = PlacementLink {
+            placement_id: a.placement_id.clone(),
+            applicant_number: a.applicant_number.clone(),
+            source_file: a.source_file.clone(),
+            source_sha256: a.source_sha256.clone(),
+        };
+        assert_eq!(
+            to_json(&LinkOf::new(&a)).unwrap(),
+            serde_json::to_string(&link).unwrap()
+        );
+        let person = Person {
+            vpd: a.vpd.clone(),
+            person_key: "GMC#7000000".into(),
+            employee: false,
+            applicant_numbers: vec![a.applicant_number.clone()],
+        };
+        assert_eq!(
+            to_json(&PersonOf::new(&a, "GMC#7000000")).unwrap(),
+            serde_json::to_string(&person).unwrap()
+        );
     }
 }

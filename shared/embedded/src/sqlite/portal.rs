@@ -159,14 +159,14 @@ pub(super) fn report_fields(applicant: &Applicant) -> Result<String, StoreError>
         #[serde(serialize_with = "dit_domain::timestamp::serialize_date")] NaiveDate,
         u32,
     );
-    let reported = ReportedApplicant::from(applicant);
+    // The fields of `ReportedApplicant::from(applicant)`, read in place.
     to_json(&Fields(
-        &reported.local_office,
-        &reported.source_file,
-        reported.state,
-        reported.projected_end_date,
-        reported.updated_on,
-        reported.late_changes,
+        &applicant.local_office,
+        &applicant.source_file,
+        applicant.state,
+        applicant.projected_end_date,
+        applicant.updated_at.date_naive(),
+        applicant.late_changes,
     ))
 }
 

@@ -1,7 +1,9 @@
 //! The APP pipeline (2.4-2.6): records become applicants in chunks; every record gets its messages;
 //! the APC goes to TIS and each live trust gets its Deanery Applicant Notification.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -39,8 +41,9 @@ struct Line {
     raw: RawApp,
 }
 
-/// The outcome of a line's record-local checks.
-type Checked = Result<CheckedApp, Vec<Message>>;
+/// The outcome of a line's record-local checks, boxed: a checked record is a kilobyte, moved
+/// from the chunk to its decision to its applicant.
+type Checked = Result<Box<CheckedApp>, Vec<Message>>;
 
 /// The outcome of one record, kept until the outputs are written.
 struct RecordResult {
@@ -72,11 +75,13 @@ struct Loadable {
     slot: u64,
     record_number: u64,
     line: u64,
-    checked: CheckedApp,
+    checked: Box<CheckedApp>,
     /// The trust of its position.
     vpd: String,
     person_key: Option<String>,
     messages: Vec<Message>,
+    /// How its person matched (the last of `messages` says the same), once decided.
+    person_match: Option<PersonMatch>,
 }
 
 pub(crate) async fn process(
@@ -225,7 +230,7 @@ impl<'f> Chunks<'f> {
             }
             self.record_number += 1;
             let raw = RawApp::from_record(&self.record);
-            let checked = check_record(&raw);
+            let checked = check_record(&raw).map(Box::new);
             let line = Line {
                 record_number: self.record_number,
                 line,
@@ -423,7 +428,7 @@ async fn decide_records(
             vpd: position.map(|p| p.vpd.clone()),
             outcome: RecordOutcome::Rejected(vec![]),
         });
-        let checked = match checked {
+        let mut checked = match checked {
             Ok(checked) => checked,
             Err(errors) => {
                 results[index].outcome = RecordOutcome::Rejected(errors);
@@ -489,10 +494,11 @@ async fn decide_records(
             slot: slots,
             record_number: line.record_number,
             line: line.line,
-            messages: checked.warnings.clone(),
+            messages: std::mem::take(&mut checked.warnings),
             checked,
             vpd: position.vpd.clone(),
             person_key: key,
+            person_match: None,
         });
         slots += 1;
     }
@@ -562,6 +568,7 @@ async fn decide_records(
             }
         };
         loadable.messages.push(Message::person_match(kind));
+        loadable.person_match = Some(kind);
     }
 
     let holder = format!("APP {} chunk {chunk}", file.name.identity());
@@ -613,9 +620,9 @@ fn new_applicant(
     loadable: &mut Loadable,
     number: u64,
 ) -> NewApplicant {
-    // The details move into the applicant: nothing reads them from the loadable after this.
-    let details = std::mem::take(&mut loadable.checked.details);
-    let checked = &loadable.checked;
+    // What the applicant keeps moves into it: nothing reads the loadable after this but its index.
+    let checked = &mut *loadable.checked;
+    let details = std::mem::take(&mut checked.details);
     let applicant_number = (APPLICANT_NUMBER_BASE + number).to_string();
     let record_number = loadable.record_number;
     let cause = Cause::File {
@@ -645,30 +652,28 @@ fn new_applicant(
         applicant: Applicant {
             applicant_number,
             assignment_id: (ASSIGNMENT_ID_BASE + number).to_string(),
-            placement_id: checked.placement_id.clone(),
-            vpd: loadable.vpd.clone(),
+            placement_id: std::mem::take(&mut checked.placement_id),
+            vpd: std::mem::take(&mut loadable.vpd),
             local_office: file.name.source.clone(),
-            position_id: checked.position_id.clone(),
-            position_number: checked.position_number.clone(),
-            dpn: checked.dpn.clone(),
+            position_id: std::mem::take(&mut checked.position_id),
+            position_number: std::mem::take(&mut checked.position_number),
+            dpn: std::mem::take(&mut checked.dpn),
             state: ApplicantState::Loaded,
             version: 2,
             projected_hire_date: checked.projected_hire_date,
             projected_end_date: checked.projected_end_date,
-            person_key: loadable.person_key.clone(),
+            person_key: loadable.person_key.take(),
             details,
             source_file: file.name.name.clone(),
             source_sha256: file.sha256.clone(),
             record_number,
-            load_messages: loadable.messages.clone(),
+            load_messages: std::mem::take(&mut loadable.messages),
             created_at: ctx.now,
             updated_at: ctx.now,
             employment_checks: None,
             reminded: None,
             // The APC's decision, kept: the same person match that said EXISTING Employee.
-            internal_mover: loadable
-                .messages
-                .contains(&Message::person_match(PersonMatch::ExistingEmployee)),
+            internal_mover: loadable.person_match == Some(PersonMatch::ExistingEmployee),
             trust_checks: None,
             late_changes: 0,
         },
@@ -721,20 +726,26 @@ impl<'c> Outputs<'c> {
             .as_deref()
             .and_then(|vpd| self.organisations.live(vpd));
         let (business_date, file_name) = (self.business_date, &self.file_name);
-        let mut notification = trust.map(|org| {
-            self.notifications
-                .entry(org.vpd.clone())
-                .or_insert_with(|| PendingNotification {
-                    header: ApplicantNotification::new(
-                        &org.vpd,
-                        &org.name,
-                        business_date,
-                        file_name,
-                    ),
-                    texts: String::new(),
-                    created: Vec::new(),
-                    failed: Vec::new(),
-                })
+        let mut notification = trust.and_then(|org| {
+            // Looked up before inserting: the trust's later records find it without a new key.
+            if self.notifications.contains_key(&org.vpd) {
+                return self.notifications.get_mut(&org.vpd);
+            }
+            Some(
+                self.notifications
+                    .entry(org.vpd.clone())
+                    .or_insert(PendingNotification {
+                        header: ApplicantNotification::new(
+                            &org.vpd,
+                            &org.name,
+                            business_date,
+                            file_name,
+                        ),
+                        texts: String::new(),
+                        created: Vec::new(),
+                        failed: Vec::new(),
+                    }),
+            )
         });
         match &result.outcome {
             RecordOutcome::Loaded {
