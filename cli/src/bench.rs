@@ -349,6 +349,18 @@ fn run_program(exe: &Path, args: &[&std::ffi::OsStr], log: &Path) -> Result<Meas
     })
 }
 
+/// The machine's cores and load average (Linux's `/proc/loadavg`; `None` elsewhere), which the
+/// figures of a run depend on and are written down with (docs/PERFORMANCE.md).
+fn machine_load() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let mut averages = text.split_whitespace();
+    let (one, five, fifteen) = (averages.next()?, averages.next()?, averages.next()?);
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    Some(format!(
+        "machine: {cores} cores, load average {one} {five} {fifteen} (1, 5, 15 minutes) as the run began"
+    ))
+}
+
 /// The reference loader `--baseline` runs beside `dit process` (benches/reference_loader.py),
 /// carried in the binary so that `dit bench --baseline` runs from any folder.
 const REFERENCE_LOADER: &str = include_str!("../../benches/reference_loader.py");
@@ -499,6 +511,8 @@ pub fn run(records: Option<u64>, trusts: u64, write: Option<&Path>, baseline: bo
         eprintln!("error: --records must be at least 1");
         return EXIT_USAGE;
     }
+    // Read before the first run: what the figures are to be written down with.
+    let machine = machine_load();
     println!(
         "{:>8} {:>7} {:>9} {:>8} {:>8} {:>8} {:>10} {:>13} {:>12} {:>10}{}",
         "records",
@@ -567,6 +581,9 @@ pub fn run(records: Option<u64>, trusts: u64, write: Option<&Path>, baseline: bo
         );
     }
     println!("worklist ms, notice ms: `dit worklist` for one trust and `dit report notice` over every applicant, each a whole process on the loaded store");
+    if let Some(machine) = machine {
+        println!("{machine}");
+    }
     for dir in folders {
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -89,6 +89,41 @@ fn a_bench_run_reports_its_size_throughput_and_memory() {
 }
 
 #[test]
+fn a_baseline_run_times_the_reference_loader_on_the_same_files_and_gives_the_ratio() {
+    let (status, out, err) = dit(&["bench", "--records", "60", "--trusts", "2", "--baseline"]);
+    assert_eq!(status, 0, "{out}{err}");
+    let mut lines = out.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(header.last(), Some(&"ratio"), "{out}");
+    let row: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(&row[..3], ["60", "2", "3"], "{out}");
+    let number = |text: &str| {
+        text.parse::<f64>()
+            .unwrap_or_else(|_| panic!("{text}: {out}"))
+    };
+    let (dit_wall, reference, ratio) = (
+        number(row[4]),
+        number(row[row.len() - 3]),
+        number(row[row.len() - 1]),
+    );
+    assert!(reference > 0.0, "{out}");
+    // The ratio as printed (two decimals) is dit's wall time over the reference's, each printed
+    // to the millisecond: within what those roundings allow.
+    let rounding = 0.005 + 0.0005 * (1.0 + ratio) / reference;
+    assert!(
+        (ratio - dit_wall / reference).abs() <= rounding + 1e-9,
+        "{out}"
+    );
+    if cfg!(target_os = "linux") {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with("machine: ") && l.contains("load average")),
+            "{out}"
+        );
+    }
+}
+
+#[test]
 fn trusts_out_of_range_are_a_usage_error() {
     let (status, _, err) = dit(&["bench", "--records", "10", "--trusts", "0"]);
     assert_eq!(status, 2, "{err}");
