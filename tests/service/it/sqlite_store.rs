@@ -1,7 +1,7 @@
 //! The SQLite store beyond the shared contract: a chunk-sized batch of new applicants, written
 //! in one transaction or, in a bulk load, in batches on a thread of its own, gives the same
-//! answers, in input order, as a small one; the `report` column added after release, and the
-//! index dropped since.
+//! answers, in input order, as a small one; the `report` column added after release, the
+//! index dropped since, and the checkpoint thread's lower priority.
 
 use dit_core::ports::{CreateOutcome, StateStore};
 use dit_domain::reports::ReportedApplicant;
@@ -188,4 +188,63 @@ async fn a_database_with_the_dropped_index_by_trust_loses_it_and_lists_a_trust_a
     assert!(!indexes(&path).contains(&"applicants_by_trust".to_string()));
     assert!(indexes(&path).contains(&"applicants_by_trust_and_hire_date".to_string()));
     assert_eq!(store.trust_applicants(&trust).await.unwrap(), listed);
+}
+
+/// The nice value in a `/proc/.../stat` text: after "pid (comm) ", the fields from the third
+/// (state) on; the nice value is the 19th.
+#[cfg(target_os = "linux")]
+fn nice_in_stat(stat: &str) -> i64 {
+    let after_name = &stat[stat.rfind(')').unwrap() + 1..];
+    after_name
+        .split_whitespace()
+        .nth(16)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// The nice value of each of this process's threads named `name` (Linux: `/proc/self/task`).
+#[cfg(target_os = "linux")]
+fn nice_of_threads(name: &str) -> Vec<i64> {
+    let mut nice = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap() {
+        let task = task.unwrap().path();
+        let Ok(comm) = std::fs::read_to_string(task.join("comm")) else {
+            continue; // the thread ended meanwhile
+        };
+        if comm.trim_end() == name {
+            nice.push(nice_in_stat(
+                &std::fs::read_to_string(task.join("stat")).unwrap(),
+            ));
+        }
+    }
+    nice
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_checkpoint_thread_of_a_bulk_load_gives_way_to_the_load_threads() {
+    let own = nice_in_stat(&std::fs::read_to_string("/proc/thread-self/stat").unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("state.db"))
+        .unwrap()
+        .with_today(FIXTURES_TODAY);
+    store.begin_bulk().await.unwrap();
+    // The writing thread starts with the bulk load's first applicants.
+    let outcomes = store.create_applicants(&batch(1, 0..20)).await.unwrap();
+    assert_eq!(outcomes, vec![CreateOutcome::Created; 20]);
+    // The checkpoint thread lowers its own priority to nice 10 as it starts (a process already
+    // below that stays where it is).
+    let expected = [own.max(10)];
+    let mut checkpointers = nice_of_threads("dit-checkpoint");
+    for _ in 0..500 {
+        if checkpointers == expected {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        checkpointers = nice_of_threads("dit-checkpoint");
+    }
+    assert_eq!(checkpointers, expected);
+    assert_eq!(nice_of_threads("dit-writer"), [own]);
+    store.end_bulk().await.unwrap();
 }
