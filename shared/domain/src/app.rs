@@ -426,7 +426,6 @@ pub fn check_record(raw: &RawApp) -> Result<CheckedApp, Vec<Message>> {
                 .map(|item| item.to_string())
         }
     };
-    let country = country_code;
     let title = lookup(const { AppField::named("TITLE") }, &in_list(&TITLES));
     let gender = lookup(const { AppField::named("GENDER") }, &in_list(&GENDERS));
     let gmc_number = lookup(const { AppField::named("GMC_NUMBER") }, &|v: &str| {
@@ -441,9 +440,9 @@ pub fn check_record(raw: &RawApp) -> Result<CheckedApp, Vec<Message>> {
     let email_address = lookup(const { AppField::named("EMAIL_ADDRESS") }, &|v: &str| {
         is_email(v).then(|| v.to_string())
     });
-    let country_code = lookup(const { AppField::named("COUNTRY") }, &country);
-    let nationality = lookup(const { AppField::named("NATIONALITY") }, &country);
-    let country_of_birth = lookup(const { AppField::named("COUNTRY_OF_BIRTH") }, &country);
+    let country = lookup(const { AppField::named("COUNTRY") }, &country_code);
+    let nationality = lookup(const { AppField::named("NATIONALITY") }, &country_code);
+    let country_of_birth = lookup(const { AppField::named("COUNTRY_OF_BIRTH") }, &country_code);
     let ethnic_origin = lookup(
         const { AppField::named("ETHNIC_ORIGIN") },
         &in_list(&ETHNIC_ORIGINS),
@@ -497,7 +496,7 @@ pub fn check_record(raw: &RawApp) -> Result<CheckedApp, Vec<Message>> {
             town: raw.opt("TOWN"),
             county: raw.opt("COUNTY"),
             postcode: raw.opt("POSTCODE"),
-            country: country_code,
+            country,
             nationality,
             country_of_birth,
             ethnic_origin,

@@ -2,12 +2,12 @@
 //! the APC goes to TIS and each live trust gets its Deanery Applicant Notification.
 
 use std::collections::BTreeMap;
-
-use foldhash::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
+
+use foldhash::{HashMap, HashSet};
 
 use super::accepted::AcceptedFile;
 use futures_util::future::join;
